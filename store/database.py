@@ -1,0 +1,128 @@
+"""Connecting to the store: SQLite by default, PostgreSQL by URL; units of work; migrations.
+
+Every driver error is translated here into casework's own exceptions, so nothing above
+``store/`` ever catches a SQLAlchemy exception.
+"""
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import create_engine, event, inspect
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError, SQLAlchemyError
+
+from workflow.errors import AlreadyExists, ConcurrentUpdate, StoreNotReady
+
+__all__ = ["Store", "DEFAULT_URL", "resolve_url"]
+
+DEFAULT_URL = "sqlite:///casework.db"
+_MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def resolve_url(db: str | None) -> str:
+    """``--db`` / ``CASEWORK_DB``: a SQLAlchemy URL, or a plain path to a SQLite file."""
+    db = db or os.environ.get("CASEWORK_DB") or DEFAULT_URL
+    if "://" in db:
+        return db.replace("postgresql://", "postgresql+psycopg://", 1) if db.startswith("postgresql://") else db
+    return f"sqlite:///{Path(db).expanduser()}"
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    """WAL with synchronous=FULL (a committed move survives a power cut); writers queue up."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record) -> None:  # pragma: no cover - driver callback
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=FULL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:  # pragma: no cover - driver callback
+        immediate = conn.get_execution_options().get("casework_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+class Store:
+    """A casework database. Use :meth:`write` for a unit of work, :meth:`read` for queries."""
+
+    def __init__(self, url: str | None = None):
+        self.url = resolve_url(url)
+        self.is_sqlite = self.url.startswith("sqlite")
+        try:
+            self.engine = create_engine(self.url)
+        except (SQLAlchemyError, ImportError, ValueError) as exc:
+            raise StoreNotReady(f"Cannot use the store {self.url!r}: {exc}") from None
+        if self.is_sqlite:
+            _sqlite_setup(self.engine)
+
+    def __repr__(self) -> str:
+        return f"Store({self.engine.url.render_as_string(hide_password=True)!r})"
+
+    @contextmanager
+    def _translated(self) -> Iterator[None]:
+        try:
+            yield
+        except IntegrityError as exc:
+            text = str(exc.orig).lower()
+            if "uq_audit_chain_seq" in text or "audit.chain" in text:
+                raise ConcurrentUpdate("Someone else changed this case at the same moment; "
+                                       "nothing was written. Reload it and try again.") from None
+            raise AlreadyExists(f"That already exists: {exc.orig}") from None
+        except OperationalError as exc:
+            text = str(exc.orig).lower()
+            if "locked" in text or "busy" in text or "could not serialize" in text:
+                raise ConcurrentUpdate("The store is busy with another writer; nothing was written. "
+                                       "Try again.") from None
+            if "no such table" in text:
+                raise StoreNotReady(f"The store {self} has no casework tables: run 'casework init'.") from None
+            raise StoreNotReady(f"Cannot use the store {self}: {exc.orig}") from None
+        except ProgrammingError as exc:
+            if "does not exist" in str(exc.orig):
+                raise StoreNotReady(f"The store {self} has no casework tables: run 'casework init'.") from None
+            raise StoreNotReady(f"Cannot use the store {self}: {exc.orig}") from None
+        except DBAPIError as exc:
+            raise StoreNotReady(f"Cannot use the store {self}: {exc.orig}") from None
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """One unit of work: everything inside commits together or not at all."""
+        with self._translated(), self.engine.connect() as conn:
+            conn.execution_options(casework_write=True)
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read-only connection (its transaction is rolled back at the end)."""
+        with self._translated(), self.engine.connect() as conn:
+            yield conn
+
+    def upgrade(self) -> str:
+        """Create or upgrade the schema to the newest migration; returns the revision."""
+        from alembic import command
+        from alembic.config import Config
+
+        config = Config()
+        config.set_main_option("script_location", str(_MIGRATIONS))
+        with self._translated(), self.engine.connect() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+            conn.commit()
+        return self.revision() or ""
+
+    def revision(self) -> str | None:
+        """The schema revision the store is at, or None before ``casework init``."""
+        with self.read() as conn:
+            if not inspect(conn).has_table("alembic_version"):
+                return None
+            return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+
+    def dispose(self) -> None:
+        """Close pooled connections (embedding services call this on shutdown)."""
+        self.engine.dispose()

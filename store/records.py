@@ -1,0 +1,118 @@
+"""Reading and writing rows: staff, cases, allocations and facts, as plain mappings.
+
+The service layer turns these rows into domain objects; this module knows nothing of
+protocols or verdicts. Statements are built once at import and reused for every call.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, Iterable, Sequence
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.engine import Connection
+
+from workflow.errors import AlreadyExists, ConcurrentUpdate
+
+from .schema import allocations, cases, facts, staff
+
+__all__ = [
+    "get_staff", "staff_by_ids", "all_staff", "insert_staff",
+    "get_case", "insert_case", "update_case", "list_cases", "case_facts", "insert_fact",
+    "insert_allocation", "case_allocations",
+]
+
+_UPDATE_CASE = (update(cases)
+                .where(cases.c.id == bindparam("b_id"), cases.c.version == bindparam("b_expected")))
+
+
+def _staff_row(row: Any) -> dict[str, Any]:
+    data = dict(row._mapping)
+    data["roles"] = json.loads(data["roles"])
+    data["training"] = json.loads(data["training"])
+    return data
+
+
+def get_staff(conn: Connection, staff_id: str) -> dict[str, Any] | None:
+    """One staff member, or None."""
+    row = conn.execute(select(staff).where(staff.c.id == staff_id)).first()
+    return _staff_row(row) if row else None
+
+
+def staff_by_ids(conn: Connection, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """Staff rows for the given ids (unknown ids are simply absent)."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    rows = conn.execute(select(staff).where(staff.c.id.in_(wanted)))
+    return {r.id: _staff_row(r) for r in rows}
+
+
+def all_staff(conn: Connection) -> list[dict[str, Any]]:
+    """Every staff member, by id."""
+    return [_staff_row(r) for r in conn.execute(select(staff).order_by(staff.c.id))]
+
+
+def insert_staff(conn: Connection, row: dict[str, Any]) -> None:
+    """Add a staff member; AlreadyExists if the id is taken."""
+    if get_staff(conn, row["id"]) is not None:
+        raise AlreadyExists(f"Staff member {row['id']!r} already exists.")
+    conn.execute(insert(staff), {**row, "roles": json.dumps(sorted(row["roles"])),
+                                 "training": json.dumps(sorted(row["training"]))})
+
+
+def get_case(conn: Connection, case_id: str) -> dict[str, Any] | None:
+    """The case row, or None."""
+    row = conn.execute(select(cases).where(cases.c.id == case_id)).first()
+    return dict(row._mapping) if row else None
+
+
+def insert_case(conn: Connection, row: dict[str, Any]) -> None:
+    """Add a case; AlreadyExists if the id is taken."""
+    if get_case(conn, row["id"]) is not None:
+        raise AlreadyExists(f"Case {row['id']!r} already exists.")
+    conn.execute(insert(cases), row)
+
+
+def update_case(conn: Connection, case_id: str, expected_version: int, values: dict[str, Any]) -> None:
+    """Change a case only if it is still at *expected_version* (optimistic concurrency)."""
+    result = conn.execute(_UPDATE_CASE.values(**values),
+                          {"b_id": case_id, "b_expected": expected_version})
+    if result.rowcount != 1:
+        raise ConcurrentUpdate(
+            f"Case {case_id} changed since it was read (expected version {expected_version}); "
+            "nothing was written. Reload it and try again.")
+
+
+def list_cases(conn: Connection, state: str | None = None, team: str | None = None,
+               states: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    """Cases, optionally by state(s) and team, ordered by id."""
+    query = select(cases).order_by(cases.c.id)
+    if state:
+        query = query.where(cases.c.state == state)
+    if states is not None:
+        query = query.where(cases.c.state.in_(list(states)))
+    if team:
+        query = query.where(cases.c.team == team)
+    return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def case_facts(conn: Connection, case_id: str) -> list[dict[str, Any]]:
+    """Facts recorded on a case, oldest first."""
+    rows = conn.execute(select(facts).where(facts.c.case_id == case_id).order_by(facts.c.at, facts.c.id))
+    return [{**r._mapping, "with_ids": json.loads(r.with_ids)} for r in rows]
+
+
+def insert_fact(conn: Connection, row: dict[str, Any]) -> None:
+    """Record a fact row."""
+    conn.execute(insert(facts), {**row, "with_ids": json.dumps(list(row["with_ids"]))})
+
+
+def insert_allocation(conn: Connection, row: dict[str, Any]) -> None:
+    """Keep the allocation history (the current one is also on the case row)."""
+    conn.execute(insert(allocations), row)
+
+
+def case_allocations(conn: Connection, case_id: str) -> list[dict[str, Any]]:
+    """Every allocation of a case, oldest first."""
+    rows = conn.execute(select(allocations).where(allocations.c.case_id == case_id).order_by(allocations.c.id))
+    return [dict(r._mapping) for r in rows]

@@ -1,0 +1,92 @@
+"""The tables, as SQLAlchemy Core metadata (Core, not the ORM: a durable move is two statements).
+
+Schema changes go through Alembic migrations in ``store/migrations``; this module is the
+current shape that the queries use.
+"""
+from __future__ import annotations
+
+from sqlalchemy import Column, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
+
+__all__ = ["metadata", "staff", "cases", "allocations", "facts", "audit"]
+
+metadata = MetaData()
+
+staff = Table(
+    "staff", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("roles", Text, nullable=False),  # JSON list of role identifiers
+    Column("team", String(100)),
+    Column("registration", String(32)),
+    Column("registered_until", String(10)),
+    Column("pcf_level", Integer),
+    Column("training", Text, nullable=False, server_default="[]"),  # JSON list
+    Column("updated_at", String(32), nullable=False),
+)
+
+cases = Table(
+    "cases", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("policy", String(64), nullable=False),
+    Column("team", String(100), nullable=False),
+    Column("state", String(64), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("opened_at", String(32), nullable=False),
+    Column("state_entered_at", String(32), nullable=False),
+    Column("allocated_at", String(32)),
+    Column("lead_id", String(64)),
+    Column("supervisor_id", String(64)),
+    Column("worker_id", String(64)),
+    Column("previous_lead_id", String(64)),
+    Column("updated_at", String(32), nullable=False),
+    Index("ix_cases_state", "state"),
+    Index("ix_cases_team", "team"),
+)
+
+allocations = Table(
+    "allocations", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", String(64), nullable=False),
+    Column("at", String(32), nullable=False),
+    Column("lead_id", String(64), nullable=False),
+    Column("supervisor_id", String(64)),
+    Column("worker_id", String(64)),
+    Column("by_id", String(64), nullable=False),
+    Column("reason", Text),
+    Index("ix_allocations_case", "case_id"),
+)
+
+facts = Table(
+    "facts", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", String(64), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("at", String(32), nullable=False),
+    Column("recorded_at", String(32), nullable=False),
+    Column("by_id", String(64), nullable=False),
+    Column("with_ids", Text, nullable=False, server_default="[]"),  # JSON list
+    Column("note", Text, nullable=False, server_default=""),
+    Column("state", String(64), nullable=False),
+    Index("ix_facts_case", "case_id"),
+)
+
+audit = Table(
+    "audit", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("chain", String(80), nullable=False),  # 'case:<id>' or 'staff'
+    Column("seq", Integer, nullable=False),
+    Column("recorded_at", String(32), nullable=False),
+    Column("at", String(32), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("action", String(16), nullable=False),  # open, move, refused, fact, allocate, staff
+    Column("case_id", String(64)),
+    Column("event", String(64)),
+    Column("from_state", String(64)),
+    Column("to_state", String(64)),
+    Column("policy", String(64)),
+    Column("policy_version", String(100)),
+    Column("payload", Text, nullable=False),  # canonical JSON
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    UniqueConstraint("chain", "seq", name="uq_audit_chain_seq"),
+)

@@ -1,0 +1,85 @@
+"""Allocation verdicts: who may hold a case (lead, supervisor, worker), as the definition says.
+
+The candidate's requirements are evaluated against the *proposed* case, so "the lead has
+completed the training" is asked of the person about to become lead.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from .clock import day_of
+from .definition import Definition, HolderPolicy
+from .people import Case, Staff
+from .requirements import Context, clauses_phrase
+from .requirements.actor import WhoMayAct
+from .roles import roles_phrase
+from .verdict import Unmet, Verdict
+
+__all__ = ["explain_allocation", "proposed_case"]
+
+
+def proposed_case(case: Case, lead: Staff, supervisor: Staff | None, worker: Staff | None) -> Case:
+    """The case as it would be after the allocation (the outgoing lead remembered)."""
+    previous = case.lead if case.lead is not None and case.lead.id != lead.id else case.previous_lead
+    return replace(case, lead=lead, supervisor=supervisor, worker=worker, previous_lead=previous,
+                   facts=list(case.facts))
+
+
+def _holder(policies: tuple[HolderPolicy, ...], person: Staff, slot: str, path: str,
+            ctx: Context) -> list[Unmet]:
+    matching = [p for p in policies if person.roles & set(p.roles)]
+    if not matching:
+        allowed = sorted({r for p in policies for r in p.roles})
+        return [Unmet(f"{slot}_role",
+                      f"{person.label} may not be {slot} under this protocol; it allows: "
+                      f"{roles_phrase(allowed) or 'nobody'}",
+                      ("WT-2",) if slot == "lead" else (),
+                      f"Allocate a {roles_phrase(allowed)} instead." if allowed else "",
+                      {"roles": sorted(person.roles)})]
+    on_path = [p for p in matching if path in p.paths]
+    if not on_path:
+        where = "child protection" if path == "cp" else "Child in Need"
+        rules = tuple(dict.fromkeys(r for p in matching for r in p.rules)) + (("WT-5",) if path == "cp" else ())
+        return [Unmet(f"{slot}_path",
+                      f"{person.label} may not be {slot} of a {where} case; case {ctx.case.id} is in "
+                      f"{ctx.case.state!r}",
+                      tuple(dict.fromkeys(rules)),
+                      "Allocate a registered social worker instead." if path == "cp" else "",
+                      {"path": path})]
+    best: list[Unmet] | None = None
+    for policy in on_path:
+        unmet = [u for r in policy.requires if (u := r.unmet(ctx)) is not None]
+        if not unmet:
+            return []
+        if best is None or len(unmet) < len(best):
+            best = unmet
+    return best or []
+
+
+def explain_allocation(definition: Definition, case: Case, actor: Staff, at: datetime, lead: Staff,
+                       supervisor: Staff | None = None, worker: Staff | None = None,
+                       reason: str | None = None) -> Verdict:
+    """May *actor* make *lead* (with *supervisor*, *worker*) hold *case* now?"""
+    day = day_of(at)
+    alloc = definition.allocation
+    now = Context(case, actor, at, day, definition, reason)
+    proposed = proposed_case(case, lead, supervisor, worker)
+    ctx = Context(proposed, actor, at, day, definition, reason)
+    unmet: list[Unmet] = []
+    who = WhoMayAct(clauses=alloc.who, rules=alloc.rules).unmet(now)
+    if who is not None:
+        unmet.append(who)
+    state = definition.states[case.state]
+    if not state.open:
+        unmet.append(Unmet("state", f"case {case.id} is {case.state!r}, not open", (),
+                           "Reopen the case first."))
+    unmet += _holder(alloc.leads, lead, "lead", state.path, ctx)
+    if supervisor is not None and not any(c.matches(supervisor, ctx) for c in alloc.supervisors):
+        unmet.append(Unmet("supervisor_role",
+                           f"{supervisor.label} may not supervise: only {clauses_phrase(alloc.supervisors)} may",
+                           ("WT-3",), f"Name {clauses_phrase(alloc.supervisors)} as supervisor."))
+    if worker is not None:
+        unmet += _holder(alloc.workers, worker, "worker", state.path, ctx)
+    unmet += [u for r in alloc.requires if (u := r.unmet(ctx)) is not None]
+    return Verdict("allocate", case.id, "allocate", case.state, None, actor.id, not unmet, tuple(unmet))

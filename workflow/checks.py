@@ -1,0 +1,106 @@
+"""Whole-definition checks that no single field can see: references, reachability, safeguards.
+
+Each finding is (path in the resolved definition, problem, fix); the loader turns the
+path back into the file and line that wrote it.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from .definition import Definition, HolderPolicy
+from .roles import SOCIAL_WORK_ROLES
+
+__all__ = ["check_definition", "Finding"]
+
+Finding = tuple[tuple[Any, ...], str, str]
+
+_CP_CHECK = "lead_is_registered_social_worker"
+_SUPERVISION = "supervised_if_unqualified"
+
+
+def _kinds(requirements) -> set[str]:
+    return {r.kind for r in requirements}
+
+
+def _states(d: Definition) -> list[Finding]:
+    found: list[Finding] = []
+    initial = [n for n, s in d.states.items() if s.initial]
+    if len(initial) != 1:
+        found.append((("states",), f"exactly one state must be 'initial: true', found {len(initial)}",
+                      "mark the state every case starts in (e.g. referral) with 'initial: true'"))
+    for name, ev in d.events.items():
+        for i, source in enumerate(ev.sources):
+            if source not in d.states:
+                found.append((("events", name, "from", i), f"unknown state {source!r}",
+                              f"use one of: {', '.join(d.states)}"))
+        if ev.to not in d.states:
+            found.append((("events", name, "to"), f"unknown state {ev.to!r}",
+                          f"use one of: {', '.join(d.states)}"))
+    if found or len(initial) != 1:
+        return found
+    reached, todo = {initial[0]}, [initial[0]]
+    while todo:
+        state = todo.pop()
+        for _, ev in d.events_from(state):
+            if ev.to not in reached:
+                reached.add(ev.to)
+                todo.append(ev.to)
+    for name, state in d.states.items():
+        if name not in reached:
+            found.append((("states", name), f"state {name!r} cannot be reached from {initial[0]!r}",
+                          f"add an event with 'to: {name}' or remove the state"))
+        exits = [e for _, e in d.events_from(name) if e.to != name]
+        if state.open and not exits:
+            found.append((("states", name), f"open state {name!r} has no way out",
+                          "add an event leaving it, or mark it 'open: false' if cases end there"))
+    return found
+
+
+def _references(d: Definition) -> list[Finding]:
+    found: list[Finding] = []
+    for path, req in d.requirements():
+        for fact in req.references().get("facts", ()):
+            if fact not in d.facts:
+                found.append((path, f"unknown fact {fact!r}",
+                              f"declare it under 'facts:' or use one of: {', '.join(d.facts)}"))
+    return found
+
+
+def _safeguards(d: Definition) -> list[Finding]:
+    """WT-5 (child protection only with a registered social worker as lead) and WT-3."""
+    found: list[Finding] = []
+    for name, ev in d.events.items():
+        target = d.states.get(ev.to)
+        if target is not None and target.path == "cp" and _CP_CHECK not in _kinds(ev.requires):
+            found.append((("events", name, "requires"),
+                          f"event {name!r} moves the case into child protection state {ev.to!r} "
+                          f"without requiring a registered social worker as lead (WT-5)",
+                          f"add '- {_CP_CHECK}: {{rules: [WT-5]}}' to its requires"))
+    policy: HolderPolicy
+    for j, policy in enumerate(d.allocation.leads):
+        kinds = _kinds(policy.requires)
+        if "cp" in policy.paths and _CP_CHECK not in kinds:
+            found.append((("allocation", "leads", j, "paths"),
+                          "lead practitioners on the child protection path must be registered "
+                          "social workers (WT-5), but this policy does not require it",
+                          f"add '- {_CP_CHECK}' to its requires or remove 'cp' from its paths"))
+        unqualified = [r for r in policy.roles if r not in SOCIAL_WORK_ROLES]
+        if unqualified and _SUPERVISION not in kinds:
+            found.append((("allocation", "leads", j, "requires"),
+                          f"{', '.join(unqualified)} can never be social-work-qualified, so such a lead "
+                          f"needs a named qualified supervisor (WT-3)",
+                          f"add '- {_SUPERVISION}: {{rules: [WT-3]}}' to its requires"))
+    for j, policy in enumerate(d.allocation.workers):
+        if "cp" in policy.paths:
+            found.append((("allocation", "workers", j, "paths"),
+                          "a worker other than the lead cannot hold a child protection case (WT-5)",
+                          "remove 'cp' from its paths"))
+    return found
+
+
+def check_definition(d: Definition) -> list[Finding]:
+    """Every finding for a validated definition; an empty list means it may be used."""
+    found = _states(d)
+    if found:
+        return found
+    return _references(d) + _safeguards(d)

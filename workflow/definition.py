@@ -1,0 +1,142 @@
+"""The validated, immutable form of a protocol definition (after ``extends`` is resolved).
+
+The engine, the diagrams and the handbook all read this form; none of them reparses YAML.
+"""
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from .requirements import ActorClause, Requirement, RequirementItem, Role, clauses_phrase
+from .requirements.base import check_rule_ids
+
+__all__ = ["StateDef", "EventDef", "FactDef", "HolderPolicy", "AllocationDef", "Definition", "Path"]
+
+Path = Literal["cin", "cp", "none"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    @field_validator("rules", check_fields=False)
+    @classmethod
+    def _valid_rule_ids(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return check_rule_ids(value)
+
+
+def _as_tuple(value: Any) -> Any:
+    return (value,) if isinstance(value, str) else value
+
+
+class StateDef(_Frozen):
+    """A stage of the case. ``path`` says whether it is Child in Need or child protection."""
+
+    title: str = ""
+    description: str = ""
+    path: Path = "cin"
+    open: bool = True
+    initial: bool = False
+    rules: tuple[str, ...] = ()
+    origin: str = ""
+
+
+class EventDef(_Frozen):
+    """A move: from which states to which, who may make it and what must hold first."""
+
+    title: str = ""
+    description: str = ""
+    sources: tuple[str, ...] = Field(alias="from")
+    to: str
+    who: tuple[ActorClause, ...] = Field(min_length=1)
+    requires: tuple[RequirementItem, ...] = ()
+    rules: tuple[str, ...] = ()
+    origin: str = ""
+
+    @field_validator("sources", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return _as_tuple(value)
+
+    def who_text(self) -> str:
+        """'a registered team manager; or the case's lead practitioner'."""
+        return clauses_phrase(self.who)
+
+
+class FactDef(_Frozen):
+    """Something that can be recorded on a case, and who may record it."""
+
+    title: str = ""
+    description: str = ""
+    who: tuple[ActorClause, ...] = Field(min_length=1)
+    rules: tuple[str, ...] = ()
+    origin: str = ""
+
+
+class HolderPolicy(_Frozen):
+    """Who may hold a case as lead (or worker), on which path, and under what conditions."""
+
+    roles: tuple[Role, ...] = Field(min_length=1)
+    paths: tuple[Literal["cin", "cp"], ...] = ("cin",)
+    requires: tuple[RequirementItem, ...] = ()
+    rules: tuple[str, ...] = ()
+    says: str = ""
+    origin: str = ""
+
+
+class AllocationDef(_Frozen):
+    """How a case gets and changes its lead practitioner, supervisor and worker."""
+
+    who: tuple[ActorClause, ...] = Field(min_length=1)
+    leads: tuple[HolderPolicy, ...] = Field(min_length=1)
+    supervisors: tuple[ActorClause, ...] = ()
+    workers: tuple[HolderPolicy, ...] = ()
+    requires: tuple[RequirementItem, ...] = ()
+    rules: tuple[str, ...] = ()
+
+
+class Definition(_Frozen):
+    """A whole protocol: states, events, facts and allocation rules, with provenance."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
+    version: str
+    title: str = ""
+    source: str = ""
+    description: str = ""
+    extends: str | None = None
+    states: dict[str, StateDef] = Field(min_length=1)
+    events: dict[str, EventDef] = Field(min_length=1)
+    facts: dict[str, FactDef] = {}
+    allocation: AllocationDef
+    #: sha256 of the resolved definition: audit entries name exactly what was enforced
+    digest: str = ""
+    #: files read to build it, base first
+    files: tuple[str, ...] = ()
+    #: definition names base first (national, then the local protocol)
+    lineage: tuple[str, ...] = ()
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_text(cls, value: Any) -> str:
+        return str(value)
+
+    @property
+    def initial(self) -> str:
+        """The state every case starts in."""
+        return next(name for name, s in self.states.items() if s.initial)
+
+    def events_from(self, state: str) -> list[tuple[str, EventDef]]:
+        """The events that can leave *state*, in definition order."""
+        return [(n, e) for n, e in self.events.items() if state in e.sources]
+
+    def requirements(self) -> list[tuple[tuple[Any, ...], Requirement]]:
+        """Every requirement with its path in the resolved definition (for checks)."""
+        found: list[tuple[tuple[Any, ...], Requirement]] = []
+        for name, ev in self.events.items():
+            found += [(("events", name, "requires", i), r) for i, r in enumerate(ev.requires)]
+        alloc = self.allocation
+        found += [(("allocation", "requires", i), r) for i, r in enumerate(alloc.requires)]
+        for key, policies in (("leads", alloc.leads), ("workers", alloc.workers)):
+            for j, pol in enumerate(policies):
+                found += [(("allocation", key, j, "requires", i), r) for i, r in enumerate(pol.requires)]
+        return found

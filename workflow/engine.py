@@ -1,0 +1,88 @@
+"""The running machine: one shared ``transitions`` Machine per definition, and verdicts.
+
+Cases are never attached to the machine as models (``add_model`` grows with the models
+already attached); a move dispatches on the model-less machine with
+``machine.events[name].trigger(case)``, so it costs the same with 10 or 100,000 cases.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from transitions import Machine
+
+from .clock import day_of
+from .definition import Definition
+from .errors import TransitionRefused, UnknownEvent
+from .people import Case, Staff
+from .requirements import Context, Requirement
+from .requirements.actor import WhoMayAct
+from .verdict import Unmet, Verdict
+
+__all__ = ["Engine"]
+
+
+class Engine:
+    """Guards and fires the moves of one definition, for any number of cases."""
+
+    def __init__(self, definition: Definition):
+        self.definition = definition
+        self.machine = Machine(
+            model=None,
+            states=list(definition.states),
+            initial=definition.initial,
+            transitions=[{"trigger": name, "source": list(ev.sources), "dest": ev.to}
+                         for name, ev in definition.events.items()],
+            auto_transitions=False,
+        )
+        self._checks: dict[str, tuple[Requirement, ...]] = {
+            name: (WhoMayAct(clauses=ev.who, rules=ev.rules, origin=ev.origin), *ev.requires)
+            for name, ev in definition.events.items()
+        }
+
+    def context(self, case: Case, actor: Staff, at: datetime, reason: str | None = None,
+                overdue: frozenset[str] = frozenset()) -> Context:
+        """The facts a requirement may look at for this action."""
+        return Context(case, actor, at, day_of(at), self.definition, reason, overdue)
+
+    def explain(self, case: Case, event: str, actor: Staff, at: datetime, reason: str | None = None,
+                overdue: frozenset[str] = frozenset()) -> Verdict:
+        """May *actor* fire *event* on *case* at *at*? Every unmet requirement is listed."""
+        checks = self._checks.get(event)
+        if checks is None:
+            raise UnknownEvent(event, self.definition.events, f"in policy {self.definition.name!r}")
+        ev = self.definition.events[event]
+        ctx = Context(case, actor, at, day_of(at), self.definition, reason, overdue)
+        unmet: list[Unmet] = []
+        if case.state not in ev.sources:
+            unmet.append(Unmet(
+                "state", f"'{event}' cannot be made from state {case.state!r}; it leaves "
+                         f"{', '.join(repr(s) for s in ev.sources)}",
+                who_could=f"Nobody can now; see 'casework case can {case.id}' for the moves open from {case.state!r}.",
+                params={"from": list(ev.sources)}))
+        for requirement in checks:
+            failed = requirement.unmet(ctx)
+            if failed is not None:
+                unmet.append(failed)
+        return Verdict("move", case.id, event, case.state, ev.to, actor.id, not unmet, tuple(unmet))
+
+    def available(self, case: Case, actor: Staff, at: datetime,
+                  overdue: frozenset[str] = frozenset()) -> list[Verdict]:
+        """Every event leaving the case's state, each with its verdict for *actor* now."""
+        return [self.explain(case, name, actor, at, reason="(asked)", overdue=overdue)
+                for name, _ in self.definition.events_from(case.state)]
+
+    def fire(self, case: Case, event: str, at: datetime) -> None:
+        """Change the case's state through the shared machine (no guard: the verdict was taken)."""
+        before = case.state
+        self.machine.events[event].trigger(case)
+        if case.state != before:
+            case.state_entered_at = at
+
+    def move(self, case: Case, event: str, actor: Staff, at: datetime, reason: str | None = None,
+             overdue: frozenset[str] = frozenset()) -> Verdict:
+        """Fire *event* if the verdict allows it, else raise TransitionRefused carrying the verdict."""
+        verdict = self.explain(case, event, actor, at, reason, overdue)
+        if not verdict.allowed:
+            raise TransitionRefused(verdict)
+        self.fire(case, event, at)
+        return verdict

@@ -1,0 +1,135 @@
+"""One exception hierarchy for casework, each class mapped to one CLI exit code.
+
+A refusal is data before it is an exception: :class:`Refused` carries the verdict that
+explains it. Driver errors never escape ``store/``; they arrive here translated.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from difflib import get_close_matches
+from typing import TYPE_CHECKING, Iterable, Sequence
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .verdict import Verdict
+
+__all__ = [
+    "CaseworkError", "BadInput", "InvalidDefinition", "DefinitionProblem", "UnknownName",
+    "CaseNotFound", "StaffNotFound", "UnknownPolicy", "UnknownEvent", "UnknownFact",
+    "StoreNotReady", "Refused", "TransitionRefused", "AllocationRefused", "RecordRefused",
+    "Conflict", "ConcurrentUpdate", "AlreadyExists", "DiagramError",
+]
+
+EXIT_REFUSED = 1
+EXIT_BAD_INPUT = 2
+EXIT_CONFLICT = 3
+
+
+class CaseworkError(Exception):
+    """Root of every error casework raises on purpose."""
+
+    exit_code = EXIT_BAD_INPUT
+
+
+class BadInput(CaseworkError):
+    """The request cannot be understood: unknown names, malformed values, bad files."""
+
+
+@dataclass(frozen=True)
+class DefinitionProblem:
+    """One thing wrong in a definition file: where it is and how to fix it."""
+
+    file: str
+    path: str
+    problem: str
+    fix: str = ""
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        text = f"{where}: at {self.path or '<top>'}: {self.problem}"
+        return f"{text}. Fix: {self.fix}" if self.fix else text
+
+
+class InvalidDefinition(BadInput):
+    """A definition file is malformed or breaks a national invariant; nothing was loaded."""
+
+    def __init__(self, problems: Sequence[DefinitionProblem]):
+        self.problems = tuple(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class UnknownName(BadInput):
+    """A name that is not known, with the closest known names as a suggestion."""
+
+    what = "name"
+
+    def __init__(self, name: str, known: Iterable[str] = (), context: str = ""):
+        self.name = name
+        self.suggestions = tuple(get_close_matches(name, list(known), n=3, cutoff=0.6))
+        hint = f" Did you mean {' or '.join(repr(s) for s in self.suggestions)}?" if self.suggestions else ""
+        ctx = f" {context}" if context else ""
+        super().__init__(f"Unknown {self.what} {name!r}{ctx}.{hint}")
+
+
+class CaseNotFound(UnknownName):
+    what = "case"
+
+
+class StaffNotFound(UnknownName):
+    what = "staff member"
+
+
+class UnknownPolicy(UnknownName):
+    what = "policy"
+
+
+class UnknownEvent(UnknownName):
+    what = "event"
+
+
+class UnknownFact(UnknownName):
+    what = "fact"
+
+
+class StoreNotReady(BadInput):
+    """The store cannot be used as it is: unreachable, or its schema is missing or old."""
+
+
+class DiagramError(BadInput):
+    """Graphviz could not render: ``dot`` missing or an unsupported format."""
+
+
+class Refused(CaseworkError):
+    """The protocol does not allow this, now, for this person. Carries the verdict."""
+
+    exit_code = EXIT_REFUSED
+
+    def __init__(self, verdict: "Verdict"):
+        self.verdict = verdict
+        super().__init__(verdict.message())
+
+
+class TransitionRefused(Refused):
+    """A move was refused; the verdict lists every unmet requirement and who could meet it."""
+
+
+class AllocationRefused(Refused):
+    """An allocation or reallocation was refused by the definition's allocation rules."""
+
+
+class RecordRefused(Refused):
+    """Recording a fact was refused: this person may not record it."""
+
+
+class Conflict(CaseworkError):
+    """The store changed underneath the request, or the thing already exists."""
+
+    exit_code = EXIT_CONFLICT
+
+
+class ConcurrentUpdate(Conflict):
+    """Someone else changed the case first; reload it and try again."""
+
+
+class AlreadyExists(Conflict):
+    """A case or staff member with that identifier already exists."""

@@ -1,0 +1,56 @@
+"""Rows from the store → domain objects the engine understands."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from store import Connection, records
+
+from .clock import from_text
+from .errors import CaseNotFound, StaffNotFound
+from .people import Case, Fact, Staff
+
+__all__ = ["staff_from_row", "load_staff", "load_case"]
+
+
+def staff_from_row(row: dict[str, Any]) -> Staff:
+    """A staff row as a Staff value."""
+    until = row.get("registered_until")
+    return Staff(row["id"], row["name"], frozenset(row["roles"]), row.get("team"), row.get("registration"),
+                 date.fromisoformat(until) if until else None, row.get("pcf_level"),
+                 frozenset(row.get("training") or ()))
+
+
+def load_staff(conn: Connection, staff_id: str) -> Staff:
+    """A staff member by id; unknown ids suggest the closest known ones."""
+    row = records.get_staff(conn, staff_id)
+    if row is None:
+        raise StaffNotFound(staff_id, [s["id"] for s in records.all_staff(conn)])
+    return staff_from_row(row)
+
+
+def load_case(conn: Connection, case_id: str) -> Case:
+    """A case with its allocation and facts, every person resolved."""
+    row = records.get_case(conn, case_id)
+    if row is None:
+        raise CaseNotFound(case_id, [c["id"] for c in records.list_cases(conn)])
+    fact_rows = records.case_facts(conn, case_id)
+    ids = {row[k] for k in ("lead_id", "supervisor_id", "worker_id", "previous_lead_id") if row[k]}
+    for f in fact_rows:
+        ids.add(f["by_id"])
+        ids.update(f["with_ids"])
+    people = {sid: staff_from_row(r) for sid, r in records.staff_by_ids(conn, ids).items()}
+
+    def person(key: str) -> Staff | None:
+        return people.get(row[key]) if row[key] else None
+
+    return Case(
+        id=row["id"], policy=row["policy"], team=row["team"], state=row["state"], version=row["version"],
+        opened_at=from_text(row["opened_at"]), state_entered_at=from_text(row["state_entered_at"]),
+        allocated_at=from_text(row["allocated_at"]) if row["allocated_at"] else None,
+        lead=person("lead_id"), supervisor=person("supervisor_id"), worker=person("worker_id"),
+        previous_lead=person("previous_lead_id"),
+        facts=[Fact(f["name"], from_text(f["at"]), people[f["by_id"]],
+                    tuple(people[w] for w in f["with_ids"] if w in people), f["note"], f["state"])
+               for f in fact_rows if f["by_id"] in people],
+    )

@@ -1,0 +1,74 @@
+"""The domain objects a requirement looks at: staff, recorded facts and the case itself.
+
+They are plain, database-free values so the engine can be used and tested in memory;
+``store/`` turns rows into them and back.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from .roles import SOCIAL_WORK_ROLES, roles_phrase
+
+__all__ = ["Staff", "Fact", "Case"]
+
+
+@dataclass(frozen=True, slots=True)
+class Staff:
+    """A person who may act on cases. Qualification depends on the date (registration lapses)."""
+
+    id: str
+    name: str
+    roles: frozenset[str]
+    team: str | None = None
+    registration: str | None = None
+    registered_until: date | None = None
+    pcf_level: int | None = None
+    training: frozenset[str] = frozenset()
+
+    def qualified_on(self, day: date) -> bool:
+        """Social-work-qualified on *day*: a social work role and a current SWE registration."""
+        if not self.registration or not (self.roles & SOCIAL_WORK_ROLES):
+            return False
+        return self.registered_until is None or day <= self.registered_until
+
+    @property
+    def label(self) -> str:
+        """'ana (community care worker)', as messages name people."""
+        return f"{self.id} ({roles_phrase(sorted(self.roles), 'and')})"
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """Something recorded on a case: who, when, with whom, in which state."""
+
+    name: str
+    at: datetime
+    by: Staff
+    with_staff: tuple[Staff, ...] = ()
+    note: str = ""
+    state: str = ""
+
+
+@dataclass(slots=True)
+class Case:
+    """A case as the engine sees it. ``state`` is the attribute the shared machine drives."""
+
+    id: str
+    policy: str
+    team: str
+    state: str
+    version: int = 0
+    opened_at: datetime | None = None
+    state_entered_at: datetime | None = None
+    allocated_at: datetime | None = None
+    lead: Staff | None = None
+    supervisor: Staff | None = None
+    worker: Staff | None = None
+    #: the lead before the latest reallocation (a handover's outgoing practitioner)
+    previous_lead: Staff | None = None
+    facts: list[Fact] = field(default_factory=list)
+
+    def allocated(self) -> tuple[Staff, ...]:
+        """Everyone currently allocated: lead, supervisor and worker."""
+        return tuple(s for s in (self.lead, self.supervisor, self.worker) if s is not None)

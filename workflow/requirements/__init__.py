@@ -1,0 +1,69 @@
+"""Requirement kinds and the pydantic type that parses them from YAML.
+
+``RequirementItem`` accepts the compact YAML forms and turns them into the registered
+kind, so a misspelt kind or parameter is reported with its exact YAML path.
+"""
+from __future__ import annotations
+
+from difflib import get_close_matches
+from typing import Annotated, Any, Union
+
+from pydantic import BeforeValidator, Field
+from pydantic_core import PydanticCustomError
+
+from . import actor, facts, lead, logic, scope  # noqa: F401  (registers the kinds)
+from .actor import ActorClause, Role, clauses_phrase
+from .base import REGISTRY, Context, Requirement, register
+
+__all__ = ["REGISTRY", "Context", "Requirement", "RequirementItem", "ActorClause", "Role",
+           "register", "clauses_phrase", "normalise"]
+
+_META = ("rules", "says", "origin")
+
+
+def normalise(raw: Any) -> Any:
+    """Compact YAML form → ``{'kind': K, **params, rules, says}`` for the tagged union."""
+    if isinstance(raw, Requirement):
+        return raw
+    if isinstance(raw, str):
+        raw = {raw: None}
+    if not isinstance(raw, dict):
+        raise PydanticCustomError(
+            "requirement_form",
+            "a requirement is a kind name or a mapping such as '{{fact_recorded: name}}', not {got}",
+            {"got": type(raw).__name__})
+    kinds = [k for k in raw if k not in _META]
+    if len(kinds) != 1:
+        raise PydanticCustomError(
+            "requirement_kinds",
+            "each requirement names exactly one kind (besides 'rules' and 'says'), found: {found}",
+            {"found": ", ".join(map(str, kinds)) or "none"})
+    kind = kinds[0]
+    cls = REGISTRY.get(kind)
+    if cls is None:
+        close = get_close_matches(str(kind), REGISTRY, n=1)
+        hint = f"did you mean '{close[0]}'?" if close else "known kinds: " + ", ".join(sorted(REGISTRY))
+        raise PydanticCustomError("requirement_kind", "unknown requirement kind '{kind}'; {hint}",
+                                  {"kind": kind, "hint": hint})
+    value = raw[kind]
+    if value is None:
+        params: dict[str, Any] = {}
+    elif isinstance(value, dict):
+        params = dict(value)
+    elif cls.primary is None:
+        raise PydanticCustomError("requirement_value", "'{kind}' takes no value; write '- {kind}'",
+                                  {"kind": kind})
+    else:
+        params = {cls.primary: value}
+    params.update({k: raw[k] for k in _META if k in raw})
+    params["kind"] = kind
+    return params
+
+
+RequirementItem = Annotated[
+    Union[tuple(REGISTRY.values())],  # type: ignore[valid-type]
+    Field(discriminator="kind"),
+    BeforeValidator(normalise),
+]
+
+logic.AnyOf.model_rebuild(_types_namespace={"RequirementItem": RequirementItem})

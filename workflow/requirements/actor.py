@@ -1,0 +1,154 @@
+"""Who may act: clauses about the acting person and their relation to the case."""
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
+
+from ..people import Staff
+from ..roles import ROLES, roles_phrase
+from .base import Context, Requirement, check_rule_ids, register
+
+__all__ = ["Role", "ActorClause", "WhoMayAct", "ActorHasRole", "ActorIsQualified", "clauses_phrase"]
+
+
+def _known_role(value: str) -> str:
+    if value not in ROLES:
+        from difflib import get_close_matches
+        close = get_close_matches(value, ROLES, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else f"; known roles: {', '.join(ROLES)}"
+        raise ValueError(f"unknown role {value!r}{hint}")
+    return value
+
+
+#: A role identifier from DOMAIN.md, checked at load time.
+Role = Annotated[str, AfterValidator(_known_role)]
+
+_RELATIONS = {
+    "lead": "the case's lead practitioner",
+    "supervisor": "the case's supervisor",
+    "worker": "the case's allocated worker",
+    "allocated": "someone allocated to the case",
+}
+
+
+class ActorClause(BaseModel):
+    """One kind of person who may act; every field given must hold."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    roles: tuple[Role, ...] = ()
+    qualified: bool = False
+    relation: Literal["lead", "supervisor", "worker", "allocated"] | None = None
+    team: Literal["case"] | None = None
+    rules: tuple[str, ...] = ()
+    origin: str = ""
+
+    @field_validator("rules")
+    @classmethod
+    def _valid_rule_ids(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return check_rule_ids(value)
+
+    def matches(self, actor: Staff, ctx: Context) -> bool:
+        """Does *actor* fit this clause for ctx.case on ctx.day?"""
+        if self.roles and not (actor.roles & set(self.roles)):
+            return False
+        if self.qualified and not actor.qualified_on(ctx.day):
+            return False
+        if self.team == "case" and actor.team != ctx.case.team:
+            return False
+        if self.relation is not None:
+            case = ctx.case
+            held = {
+                "lead": (case.lead,), "supervisor": (case.supervisor,), "worker": (case.worker,),
+                "allocated": case.allocated(),
+            }[self.relation]
+            if not any(s is not None and s.id == actor.id for s in held):
+                return False
+        return True
+
+    def describe(self) -> str:
+        """'a registered team manager or service manager of the case's team'."""
+        qual = "registered " if self.qualified else ""
+        if self.relation:
+            text = _RELATIONS[self.relation]
+            if self.roles:
+                text += f" if a {qual}{roles_phrase(self.roles)}"
+            elif self.qualified:
+                text += " if social-work-qualified"
+        elif self.roles:
+            text = f"a {qual}{roles_phrase(self.roles)}"
+        else:
+            text = "a social-work-qualified practitioner" if self.qualified else "anyone"
+        if self.team == "case":
+            text += " of the case's team"
+        return text
+
+
+def clauses_phrase(clauses: tuple[ActorClause, ...]) -> str:
+    """Clauses joined with 'or'."""
+    return "; or ".join(c.describe() for c in clauses) or "nobody"
+
+
+@register
+class WhoMayAct(Requirement):
+    """The actor must fit one of the clauses (an event's ``who:``)."""
+
+    kind: Literal["who"] = "who"
+    primary = "clauses"
+    clauses: tuple[ActorClause, ...]
+
+    def holds(self, ctx: Context) -> bool:
+        return any(c.matches(ctx.actor, ctx) for c in self.clauses)
+
+    def describe(self) -> str:
+        return f"Only {clauses_phrase(self.clauses)} may do this"
+
+    def explain(self, ctx: Context) -> str:
+        return f"{ctx.actor.label} is not among those who may do this"
+
+    def who_could(self, ctx: Context) -> str:
+        return f"Ask {clauses_phrase(self.clauses)}."
+
+    def all_rules(self) -> tuple[str, ...]:
+        rules = dict.fromkeys(self.rules)
+        for c in self.clauses:
+            rules.update(dict.fromkeys(c.rules))
+        return tuple(rules)
+
+
+@register
+class ActorHasRole(Requirement):
+    """The person acting holds one of these roles."""
+
+    kind: Literal["actor_has_role"] = "actor_has_role"
+    primary = "roles"
+    roles: tuple[Role, ...]
+
+    def holds(self, ctx: Context) -> bool:
+        return bool(ctx.actor.roles & set(self.roles))
+
+    def describe(self) -> str:
+        return f"Must be done by a {roles_phrase(self.roles)}"
+
+    def who_could(self, ctx: Context) -> str:
+        return f"Ask a {roles_phrase(self.roles)}."
+
+
+@register
+class ActorIsQualified(Requirement):
+    """The person acting is social-work-qualified (registered) on the day of the action."""
+
+    kind: Literal["actor_is_qualified"] = "actor_is_qualified"
+
+    def holds(self, ctx: Context) -> bool:
+        return ctx.actor.qualified_on(ctx.day)
+
+    def describe(self) -> str:
+        return "Must be done by a registered social worker"
+
+    def explain(self, ctx: Context) -> str:
+        return f"{ctx.actor.label} is not a registered social worker on {ctx.day}"
+
+    def who_could(self, ctx: Context) -> str:
+        return "Ask a practitioner registered with Social Work England."

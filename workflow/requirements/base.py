@@ -1,0 +1,116 @@
+"""The requirement registry: named kinds with parameters, never code in YAML.
+
+Each kind is a frozen pydantic model registered under its YAML name. In YAML a
+requirement is written compactly, ``- fact_recorded: assessment_approved`` (the value
+fills the kind's primary parameter) or ``- fact_recorded: {fact: x, by: supervisor}``,
+with optional ``rules:`` (rule IDs) and ``says:`` (the sentence shown to people).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from ..people import Case, Staff
+from ..verdict import Unmet
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..definition import Definition
+
+__all__ = ["Context", "Requirement", "REGISTRY", "register", "RULE_ID", "check_rule_ids"]
+
+RULE_ID = re.compile(r"^[A-Z][A-Z0-9]*-\d+$")
+
+#: kind name → requirement class; filled by :func:`register`.
+REGISTRY: dict[str, type["Requirement"]] = {}
+
+
+@dataclass(slots=True)
+class Context:
+    """What a requirement may look at: the case (possibly as proposed), who acts, and when."""
+
+    case: Case
+    actor: Staff
+    at: datetime
+    day: date
+    definition: "Definition"
+    reason: str | None = None
+    overdue: frozenset[str] = frozenset()
+
+
+def check_rule_ids(value: tuple[str, ...]) -> tuple[str, ...]:
+    """Rule IDs look like 'WT-5' or 'TOR-10'."""
+    for rule in value:
+        if not RULE_ID.match(rule):
+            raise ValueError(f"{rule!r} is not a rule ID such as 'WT-5'")
+    return value
+
+
+class Requirement(BaseModel):
+    """Something that must hold before an action. Subclasses implement :meth:`holds`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: str = ""
+    #: parameter filled by the compact YAML form ``kind: value``
+    primary: ClassVar[str | None] = None
+
+    rules: tuple[str, ...] = ()
+    says: str | None = None
+    #: name of the definition that added this requirement (set by the loader)
+    origin: str = ""
+
+    @field_validator("rules")
+    @classmethod
+    def _valid_rule_ids(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return check_rule_ids(value)
+
+    def holds(self, ctx: Context) -> bool:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def text(self) -> str:
+        """The requirement as a rule a trainer reads: ``says`` or the kind's own sentence."""
+        return self.says or self.describe()
+
+    def describe(self) -> str:
+        """Default sentence for the rule, from the parameters."""
+        return self.kind.replace("_", " ")
+
+    def explain(self, ctx: Context) -> str:
+        """Why it does not hold for this case now; defaults to the rule's sentence."""
+        return self.text()
+
+    def who_could(self, ctx: Context) -> str:
+        """Who could make it hold, as a sentence."""
+        return ""
+
+    def params(self) -> dict[str, Any]:
+        """The parameters as written, for JSON output and diagrams."""
+        return self.model_dump(mode="json", exclude={"kind", "rules", "says", "origin"}, exclude_defaults=True)
+
+    def all_rules(self) -> tuple[str, ...]:
+        """Rule IDs of this requirement and anything nested in it."""
+        return self.rules
+
+    def unmet(self, ctx: Context) -> Unmet | None:
+        """None when it holds, else the explanation."""
+        if self.holds(ctx):
+            return None
+        return Unmet(self.kind, self.explain(ctx), self.all_rules(), self.who_could(ctx),
+                     self.params(), self.origin)
+
+    def references(self) -> dict[str, tuple[str, ...]]:
+        """Names this requirement refers to, by namespace ('facts', 'teams'), for load-time checks."""
+        return {}
+
+
+def register(cls: type[Requirement]) -> type[Requirement]:
+    """Class decorator: make a requirement kind available to definitions."""
+    kind = cls.model_fields["kind"].default
+    if not kind or kind in REGISTRY:
+        raise TypeError(f"requirement kind {kind!r} is empty or registered twice")
+    REGISTRY[kind] = cls
+    return cls

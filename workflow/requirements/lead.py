@@ -1,0 +1,192 @@
+"""Requirements on who holds the case: the lead practitioner, supervisor and worker.
+
+At allocation time these are evaluated against the *proposed* case, so the same kind
+("lead_has_training") both guards a move and decides whether someone may become lead.
+"""
+from __future__ import annotations
+
+from typing import Literal
+
+from ..people import Staff
+from ..roles import roles_phrase
+from .actor import Role, clauses_phrase
+from .base import Context, Requirement, register
+
+__all__ = [
+    "LeadAllocated", "LeadIsRegisteredSocialWorker", "SupervisedIfUnqualified",
+    "LeadHasRole", "LeadHasTraining", "LeadPcfLevel", "WorkerAllocated",
+]
+
+
+def _reallocators(ctx: Context) -> str:
+    return clauses_phrase(ctx.definition.allocation.who)
+
+
+def _registration_note(staff: Staff, ctx: Context) -> str:
+    if staff.registration and staff.registered_until and staff.registered_until < ctx.day:
+        return f" (registration {staff.registration} lapsed on {staff.registered_until})"
+    return ""
+
+
+@register
+class LeadAllocated(Requirement):
+    """The case has its one lead practitioner."""
+
+    kind: Literal["lead_allocated"] = "lead_allocated"
+
+    def holds(self, ctx: Context) -> bool:
+        return ctx.case.lead is not None
+
+    def describe(self) -> str:
+        return "The case must have an allocated lead practitioner"
+
+    def explain(self, ctx: Context) -> str:
+        return f"Case {ctx.case.id} has no allocated lead practitioner"
+
+    def who_could(self, ctx: Context) -> str:
+        return f"{_reallocators(ctx).capitalize()} must allocate a lead practitioner."
+
+
+@register
+class LeadIsRegisteredSocialWorker(Requirement):
+    """The lead practitioner is a social worker with a current Social Work England registration."""
+
+    kind: Literal["lead_is_registered_social_worker"] = "lead_is_registered_social_worker"
+
+    def holds(self, ctx: Context) -> bool:
+        lead = ctx.case.lead
+        return lead is not None and lead.qualified_on(ctx.day)
+
+    def describe(self) -> str:
+        return "The lead practitioner must be a registered social worker"
+
+    def explain(self, ctx: Context) -> str:
+        lead = ctx.case.lead
+        if lead is None:
+            return f"Case {ctx.case.id} has no lead practitioner, and this needs a registered social worker as lead"
+        return (f"Lead practitioner {lead.label} is not a registered social worker"
+                f"{_registration_note(lead, ctx)} on {ctx.day}")
+
+    def who_could(self, ctx: Context) -> str:
+        return f"{_reallocators(ctx).capitalize()} must first reallocate the case to a registered social worker."
+
+
+@register
+class SupervisedIfUnqualified(Requirement):
+    """A lead who is not social-work-qualified has a named, qualified supervisor."""
+
+    kind: Literal["supervised_if_unqualified"] = "supervised_if_unqualified"
+
+    def holds(self, ctx: Context) -> bool:
+        lead, sup = ctx.case.lead, ctx.case.supervisor
+        if lead is None or lead.qualified_on(ctx.day):
+            return True
+        return sup is not None and sup.qualified_on(ctx.day)
+
+    def describe(self) -> str:
+        return ("A lead practitioner who is not social-work-qualified must have a named "
+                "social-work-qualified supervisor")
+
+    def explain(self, ctx: Context) -> str:
+        lead, sup = ctx.case.lead, ctx.case.supervisor
+        if lead is None:
+            return self.describe()
+        if sup is None:
+            return f"Lead practitioner {lead.label} is not social-work-qualified and has no named supervisor"
+        return (f"Supervisor {sup.label} is not social-work-qualified{_registration_note(sup, ctx)}, "
+                f"so cannot oversee lead practitioner {lead.label}")
+
+    def who_could(self, ctx: Context) -> str:
+        return f"{_reallocators(ctx).capitalize()} must name a social-work-qualified supervisor."
+
+
+@register
+class LeadHasRole(Requirement):
+    """The lead practitioner holds one of these roles."""
+
+    kind: Literal["lead_has_role"] = "lead_has_role"
+    primary = "roles"
+    roles: tuple[Role, ...]
+
+    def holds(self, ctx: Context) -> bool:
+        lead = ctx.case.lead
+        return lead is not None and bool(lead.roles & set(self.roles))
+
+    def describe(self) -> str:
+        return f"The lead practitioner must be a {roles_phrase(self.roles)}"
+
+    def who_could(self, ctx: Context) -> str:
+        return f"{_reallocators(ctx).capitalize()} must reallocate the case to a {roles_phrase(self.roles)}."
+
+
+@register
+class LeadHasTraining(Requirement):
+    """The lead practitioner has completed the named training (on their staff record)."""
+
+    kind: Literal["lead_has_training"] = "lead_has_training"
+    primary = "training"
+    training: tuple[str, ...]
+
+    def holds(self, ctx: Context) -> bool:
+        lead = ctx.case.lead
+        return lead is not None and set(self.training) <= lead.training
+
+    def describe(self) -> str:
+        return f"The lead practitioner must have completed the training: {', '.join(self.training)}"
+
+    def explain(self, ctx: Context) -> str:
+        lead = ctx.case.lead
+        missing = sorted(set(self.training) - (lead.training if lead else frozenset()))
+        who = lead.label if lead else "the lead practitioner"
+        return f"{who} has not completed the training: {', '.join(missing)}"
+
+    def who_could(self, ctx: Context) -> str:
+        return ("Record the completed training on the staff record "
+                f"(casework staff add ... --training {self.training[0]}).")
+
+
+@register
+class LeadPcfLevel(Requirement):
+    """The lead (or worker, for students) is at a PCF level within the bounds."""
+
+    kind: Literal["lead_pcf_level"] = "lead_pcf_level"
+    primary = "minimum"
+    minimum: int = 1
+    maximum: int = 9
+    of: str = "lead"
+
+    def _person(self, ctx: Context) -> Staff | None:
+        return ctx.case.worker if self.of == "worker" else ctx.case.lead
+
+    def holds(self, ctx: Context) -> bool:
+        person = self._person(ctx)
+        return person is not None and person.pcf_level is not None and \
+            self.minimum <= person.pcf_level <= self.maximum
+
+    def describe(self) -> str:
+        return f"The {self.of}'s PCF level must be between {self.minimum} and {self.maximum}"
+
+    def explain(self, ctx: Context) -> str:
+        person = self._person(ctx)
+        level = person.pcf_level if person else None
+        name = person.label if person else f"the {self.of}"
+        return f"{name} is at PCF level {level}, outside {self.minimum}..{self.maximum}"
+
+    def who_could(self, ctx: Context) -> str:
+        return f"Allocate someone at PCF level {self.minimum} to {self.maximum}."
+
+
+@register
+class WorkerAllocated(Requirement):
+    """A worker (e.g. a student) is allocated alongside the case holder."""
+
+    kind: Literal["worker_allocated"] = "worker_allocated"
+
+    def holds(self, ctx: Context) -> bool:
+        return ctx.case.worker is not None
+
+    def describe(self) -> str:
+        return "A worker must be allocated to the case"
+
+    def who_could(self, ctx: Context) -> str:
+        return f"{_reallocators(ctx).capitalize()} must allocate a worker."

@@ -1,0 +1,45 @@
+"""Combinators: a requirement met by any one of several."""
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from .base import Context, Requirement, register
+
+__all__ = ["AnyOf"]
+
+
+@register
+class AnyOf(Requirement):
+    """At least one option holds, e.g. 'the lead is qualified, or the supervisor approved'."""
+
+    kind: Literal["any_of"] = "any_of"
+    primary = "options"
+    options: tuple["RequirementItem", ...]  # resolved by requirements/__init__.py
+
+    def holds(self, ctx: Context) -> bool:
+        return any(o.holds(ctx) for o in self.options)
+
+    def describe(self) -> str:
+        return "Either " + ", or ".join(o.text()[0].lower() + o.text()[1:] for o in self.options)
+
+    def explain(self, ctx: Context) -> str:
+        return "None of these holds: " + "; or ".join(o.explain(ctx) for o in self.options)
+
+    def who_could(self, ctx: Context) -> str:
+        return " Or: ".join(filter(None, (o.who_could(ctx) for o in self.options)))
+
+    def all_rules(self) -> tuple[str, ...]:
+        rules = dict.fromkeys(self.rules)
+        for o in self.options:
+            rules.update(dict.fromkeys(o.all_rules()))
+        return tuple(rules)
+
+    def params(self) -> dict[str, Any]:
+        return {"options": [{"kind": o.kind, **o.params()} for o in self.options]}
+
+    def references(self) -> dict[str, tuple[str, ...]]:
+        merged: dict[str, tuple[str, ...]] = {}
+        for o in self.options:
+            for space, names in o.references().items():
+                merged[space] = merged.get(space, ()) + names
+        return merged

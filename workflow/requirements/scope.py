@@ -1,0 +1,86 @@
+"""Requirements on where and when a protocol applies, and on what the mover must say."""
+from __future__ import annotations
+
+from typing import Literal
+
+from datetime import date
+
+from pydantic import model_validator
+
+from .base import Context, Requirement, register
+
+__all__ = ["InTeams", "WithinDates", "ReasonGiven"]
+
+
+@register
+class InTeams(Requirement):
+    """The case belongs to one of these teams (pilots and trials run in named teams)."""
+
+    kind: Literal["in_teams"] = "in_teams"
+    primary = "teams"
+    teams: tuple[str, ...]
+
+    def holds(self, ctx: Context) -> bool:
+        return ctx.case.team in self.teams
+
+    def describe(self) -> str:
+        return f"Only for cases of the teams: {', '.join(self.teams)}"
+
+    def explain(self, ctx: Context) -> str:
+        return f"Case {ctx.case.id} belongs to team {ctx.case.team!r}, not one of: {', '.join(self.teams)}"
+
+    def who_could(self, ctx: Context) -> str:
+        return "Nobody can in this team: the protocol applies only in the teams named."
+
+    def references(self) -> dict[str, tuple[str, ...]]:
+        return {"teams": self.teams}
+
+
+@register
+class WithinDates(Requirement):
+    """The action's date falls in a window (both ends inclusive; either may be open)."""
+
+    kind: Literal["within_dates"] = "within_dates"
+    start: date | None = None
+    end: date | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "WithinDates":
+        if self.start is None and self.end is None:
+            raise ValueError("give 'start', 'end' or both (YYYY-MM-DD)")
+        if self.start and self.end and self.end < self.start:
+            raise ValueError(f"'end' {self.end} is before 'start' {self.start}")
+        return self
+
+    def holds(self, ctx: Context) -> bool:
+        return (self.start is None or ctx.day >= self.start) and (self.end is None or ctx.day <= self.end)
+
+    def _window(self) -> str:
+        if self.start and self.end:
+            return f"from {self.start} to {self.end}"
+        return f"from {self.start}" if self.start else f"until {self.end}"
+
+    def describe(self) -> str:
+        return f"Only {self._window()}"
+
+    def explain(self, ctx: Context) -> str:
+        return f"{ctx.day} is outside the window {self._window()}"
+
+    def who_could(self, ctx: Context) -> str:
+        return "Nobody can on this date."
+
+
+@register
+class ReasonGiven(Requirement):
+    """The person acting gives a reason, kept in the audit log (a recorded rationale)."""
+
+    kind: Literal["reason_given"] = "reason_given"
+
+    def holds(self, ctx: Context) -> bool:
+        return bool(ctx.reason and ctx.reason.strip())
+
+    def describe(self) -> str:
+        return "A reason must be given"
+
+    def who_could(self, ctx: Context) -> str:
+        return "Give the reason with --reason."

@@ -1,0 +1,299 @@
+"""One function per thing a user does. The CLI calls these; so does any embedding service.
+
+Each action reads the case, takes the verdict outside any lock, then writes the change
+and its audit entry in one unit of work guarded by the case's version (optimistic
+concurrency). A refusal writes only its audited attempt and then raises.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, Iterable, Sequence
+
+from store import audit, records
+
+from .allocation import explain_allocation, proposed_case
+from .clock import to_text
+from .errors import (AllocationRefused, BadInput, ConcurrentUpdate, RecordRefused, Refused,
+                     TransitionRefused, UnknownName)
+from .hydrate import load_case, load_staff, staff_from_row
+from .people import Case, Staff
+from .recording import explain_record
+from .roles import ROLES
+from .verdict import Verdict
+from .workspace import Casework
+
+__all__ = [
+    "add_staff", "list_staff", "open_case", "allocate", "record_fact", "move_case", "explain",
+    "available", "show_case", "case_history", "list_cases", "verify_audit", "init_store",
+    "MoveResult", "AuditReport", "KEEP",
+]
+
+#: pass as ``supervisor``/``worker`` to keep the current holder when reallocating the lead
+KEEP: Any = type("Keep", (), {"__repr__": lambda self: "KEEP"})()
+
+#: how far ahead of the clock an action may be dated (clock skew between machines)
+_SKEW = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class MoveResult:
+    """What a successful action did: its verdict and the case afterwards."""
+
+    verdict: Verdict
+    case: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    """Result of recomputing every hash chain."""
+
+    entries: int
+    broken: tuple[audit.Broken, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.broken
+
+
+def init_store(cw: Casework) -> str:
+    """Create or upgrade the schema; returns the schema revision."""
+    return cw.store.upgrade()
+
+
+def _when(cw: Casework, at: datetime | None) -> tuple[datetime, datetime]:
+    now = cw.clock()
+    at = at or now
+    if at.tzinfo is None:
+        raise BadInput(f"{at.isoformat()} has no time zone; pass an aware datetime.")
+    if at > now + _SKEW:
+        raise BadInput(f"{at.isoformat()} is in the future; record things once they have happened.")
+    return at, now
+
+
+def _version(case: Case, expected: int | None) -> None:
+    if expected is not None and case.version != expected:
+        raise ConcurrentUpdate(f"Case {case.id} is at version {case.version}, not {expected}; "
+                               "it changed since you read it. Reload it and try again.")
+
+
+def _policy_version(cw: Casework, policy: str) -> str:
+    d = cw.policies.get(policy)
+    return f"{d.version}@{d.digest[:12]}"
+
+
+def _audit(conn, cw: Casework, case: Case, action: str, actor: str, at: datetime, now: datetime,
+           event: str | None = None, to_state: str | None = None, payload: dict[str, Any] | None = None) -> None:
+    audit.append(conn, f"case:{case.id}", recorded_at=to_text(now), at=to_text(at), actor=actor,
+                 action=action, case_id=case.id, event=event, from_state=case.state, to_state=to_state,
+                 policy=case.policy, policy_version=_policy_version(cw, case.policy), payload=payload or {})
+
+
+def _refuse(cw: Casework, case: Case, verdict: Verdict, at: datetime, now: datetime, error: type[Refused],
+            extra: dict[str, Any] | None = None) -> None:
+    """Audit the refused attempt (and nothing else), then raise."""
+    for attempt in range(3):
+        try:
+            with cw.store.write() as conn:
+                _audit(conn, cw, case, "refused", verdict.actor, at, now, verdict.event, verdict.target,
+                       {"verdict": verdict.to_dict(), **(extra or {})})
+            break
+        except ConcurrentUpdate:
+            if attempt == 2:
+                raise
+    raise error(verdict)
+
+
+def _read(cw: Casework, case_id: str, actor: str) -> tuple[Case, Staff]:
+    with cw.store.read() as conn:
+        return load_case(conn, case_id), load_staff(conn, actor)
+
+
+def add_staff(cw: Casework, staff_id: str, name: str, roles: Sequence[str], *, team: str | None = None,
+              registration: str | None = None, registered_until: date | None = None,
+              pcf_level: int | None = None, training: Iterable[str] = (), actor: str = "admin") -> Staff:
+    """Add a person. Registration (their Social Work England number) is separate from roles."""
+    if not roles:
+        raise BadInput("Give at least one --role.")
+    for role in roles:
+        if role not in ROLES:
+            raise UnknownName(role, ROLES, "(roles are the identifiers in DOMAIN.md)")
+    if registered_until and not registration:
+        raise BadInput("--registered-until needs --registered (the Social Work England number).")
+    now = cw.clock()
+    row = {"id": staff_id, "name": name, "roles": sorted(set(roles)), "team": team, "registration": registration,
+           "registered_until": registered_until.isoformat() if registered_until else None,
+           "pcf_level": pcf_level, "training": sorted(set(training)), "updated_at": to_text(now)}
+    with cw.store.write() as conn:
+        records.insert_staff(conn, row)
+        audit.append(conn, "staff", recorded_at=to_text(now), at=to_text(now), actor=actor, action="staff",
+                     event="add", payload=row)
+    return staff_from_row(row)
+
+
+def list_staff(cw: Casework) -> list[Staff]:
+    """Everyone on the staff list."""
+    with cw.store.read() as conn:
+        return [staff_from_row(r) for r in records.all_staff(conn)]
+
+
+def open_case(cw: Casework, case_id: str, policy: str, team: str, actor: str,
+              at: datetime | None = None) -> dict[str, Any]:
+    """Open a case in its protocol's initial state (a referral received), attributed to *actor*."""
+    at, now = _when(cw, at)
+    definition = cw.policies.get(policy)
+    with cw.store.write() as conn:
+        load_staff(conn, actor)
+        row = {"id": case_id, "policy": policy, "team": team, "state": definition.initial, "version": 1,
+               "opened_at": to_text(at), "state_entered_at": to_text(at), "allocated_at": None,
+               "lead_id": None, "supervisor_id": None, "worker_id": None, "previous_lead_id": None,
+               "updated_at": to_text(now)}
+        records.insert_case(conn, row)
+        case = Case(case_id, policy, team, definition.initial)
+        _audit(conn, cw, case, "open", actor, at, now, None, definition.initial, {"team": team})
+    return show_case(cw, case_id)
+
+
+def explain(cw: Casework, case_id: str, event: str, actor: str, at: datetime | None = None,
+            reason: str | None = None) -> Verdict:
+    """The verdict for one move, without making it (nothing is written)."""
+    at, _ = _when(cw, at)
+    case, person = _read(cw, case_id, actor)
+    return cw.engine(case.policy).explain(case, event, person, at, reason)
+
+
+def available(cw: Casework, case_id: str, actor: str, at: datetime | None = None) -> list[Verdict]:
+    """Every move out of the case's state, each with its verdict for *actor*."""
+    at, _ = _when(cw, at)
+    case, person = _read(cw, case_id, actor)
+    return cw.engine(case.policy).available(case, person, at)
+
+
+def move_case(cw: Casework, case_id: str, event: str, actor: str, *, reason: str | None = None,
+              at: datetime | None = None, expected_version: int | None = None) -> MoveResult:
+    """Make a move if the protocol allows it; otherwise audit the attempt and raise TransitionRefused."""
+    at, now = _when(cw, at)
+    case, person = _read(cw, case_id, actor)
+    _version(case, expected_version)
+    if case.state_entered_at and at < case.state_entered_at:
+        raise BadInput(f"{to_text(at)} is before case {case_id} entered {case.state!r} "
+                       f"({to_text(case.state_entered_at)}); a move cannot predate the case's current state.")
+    engine = cw.engine(case.policy)
+    verdict = engine.explain(case, event, person, at, reason)
+    if not verdict.allowed:
+        _refuse(cw, case, verdict, at, now, TransitionRefused, {"reason": reason})
+    before = Case(case.id, case.policy, case.team, case.state)
+    engine.fire(case, event, at)
+    with cw.store.write() as conn:
+        records.update_case(conn, case_id, case.version, {
+            "state": case.state, "version": case.version + 1,
+            "state_entered_at": to_text(case.state_entered_at or at), "updated_at": to_text(now)})
+        _audit(conn, cw, before, "move", actor, at, now, event, case.state,
+               {"reason": reason, "rules": list(_rules_of(cw, case.policy, event))})
+    return MoveResult(verdict, show_case(cw, case_id))
+
+
+def _rules_of(cw: Casework, policy: str, event: str) -> tuple[str, ...]:
+    ev = cw.policies.get(policy).events[event]
+    rules: dict[str, None] = dict.fromkeys(ev.rules)
+    for r in ev.requires:
+        rules.update(dict.fromkeys(r.all_rules()))
+    return tuple(rules)
+
+
+def allocate(cw: Casework, case_id: str, lead: str, actor: str, *, supervisor: str | None = KEEP,
+             worker: str | None = KEEP, reason: str | None = None, at: datetime | None = None,
+             expected_version: int | None = None) -> MoveResult:
+    """Allocate or reallocate the lead practitioner (and supervisor, worker) under the protocol's rules."""
+    at, now = _when(cw, at)
+    with cw.store.read() as conn:
+        case = load_case(conn, case_id)
+        person = load_staff(conn, actor)
+        new_lead = load_staff(conn, lead)
+        new_sup = case.supervisor if supervisor is KEEP else (load_staff(conn, supervisor) if supervisor else None)
+        new_worker = case.worker if worker is KEEP else (load_staff(conn, worker) if worker else None)
+    _version(case, expected_version)
+    definition = cw.policies.get(case.policy)
+    verdict = explain_allocation(definition, case, person, at, new_lead, new_sup, new_worker, reason)
+    if not verdict.allowed:
+        _refuse(cw, case, verdict, at, now, AllocationRefused, {
+            "lead": lead, "supervisor": new_sup.id if new_sup else None,
+            "worker": new_worker.id if new_worker else None, "reason": reason})
+    after = proposed_case(case, new_lead, new_sup, new_worker)
+    ids = {"lead_id": new_lead.id, "supervisor_id": new_sup.id if new_sup else None,
+           "worker_id": new_worker.id if new_worker else None}
+    with cw.store.write() as conn:
+        records.update_case(conn, case_id, case.version, {
+            **ids, "previous_lead_id": after.previous_lead.id if after.previous_lead else None,
+            "allocated_at": to_text(at), "version": case.version + 1, "updated_at": to_text(now)})
+        records.insert_allocation(conn, {"case_id": case_id, "at": to_text(at), "by_id": actor,
+                                         "reason": reason, **ids})
+        _audit(conn, cw, case, "allocate", actor, at, now, "allocate", case.state,
+               {**ids, "previous_lead_id": case.lead.id if case.lead else None, "reason": reason})
+    return MoveResult(verdict, show_case(cw, case_id))
+
+
+def record_fact(cw: Casework, case_id: str, fact: str, actor: str, *, with_staff: Sequence[str] = (),
+                note: str = "", at: datetime | None = None, expected_version: int | None = None) -> MoveResult:
+    """Record a fact (a visit, an approval, a rationale), by the people the protocol names."""
+    at, now = _when(cw, at)
+    with cw.store.read() as conn:
+        case = load_case(conn, case_id)
+        person = load_staff(conn, actor)
+        for other in with_staff:
+            load_staff(conn, other)
+    _version(case, expected_version)
+    verdict = explain_record(cw.policies.get(case.policy), case, fact, person, at)
+    if not verdict.allowed:
+        _refuse(cw, case, verdict, at, now, RecordRefused, {"with": list(with_staff), "note": note})
+    with cw.store.write() as conn:
+        records.update_case(conn, case_id, case.version, {"version": case.version + 1, "updated_at": to_text(now)})
+        records.insert_fact(conn, {"case_id": case_id, "name": fact, "at": to_text(at), "recorded_at": to_text(now),
+                                   "by_id": actor, "with_ids": list(with_staff), "note": note, "state": case.state})
+        _audit(conn, cw, case, "fact", actor, at, now, fact, case.state,
+               {"with": list(with_staff), "note": note})
+    return MoveResult(verdict, show_case(cw, case_id))
+
+
+def _person(staff: Staff | None) -> dict[str, Any] | None:
+    if staff is None:
+        return None
+    return {"id": staff.id, "name": staff.name, "roles": sorted(staff.roles), "team": staff.team,
+            "registration": staff.registration}
+
+
+def show_case(cw: Casework, case_id: str) -> dict[str, Any]:
+    """Where the case stands: state, policy, who holds it, version and recorded facts."""
+    with cw.store.read() as conn:
+        case = load_case(conn, case_id)
+    state = cw.policies.get(case.policy).states[case.state]
+    return {
+        "id": case.id, "policy": case.policy, "team": case.team, "state": case.state,
+        "state_title": state.title, "path": state.path, "open": state.open, "version": case.version,
+        "opened_at": to_text(case.opened_at) if case.opened_at else None,
+        "state_entered_at": to_text(case.state_entered_at) if case.state_entered_at else None,
+        "lead": _person(case.lead), "supervisor": _person(case.supervisor), "worker": _person(case.worker),
+        "facts": [{"name": f.name, "at": to_text(f.at), "by": f.by.id, "with": [w.id for w in f.with_staff],
+                   "note": f.note, "state": f.state} for f in case.facts],
+    }
+
+
+def case_history(cw: Casework, case_id: str) -> list[dict[str, Any]]:
+    """The case's audit entries, oldest first, including refused attempts."""
+    with cw.store.read() as conn:
+        if records.get_case(conn, case_id) is None:
+            load_case(conn, case_id)  # raises CaseNotFound with suggestions
+        return audit.entries(conn, f"case:{case_id}")
+
+
+def list_cases(cw: Casework, state: str | None = None, team: str | None = None) -> list[dict[str, Any]]:
+    """Cases with their state, policy, team and holders."""
+    with cw.store.read() as conn:
+        return records.list_cases(conn, state=state, team=team)
+
+
+def verify_audit(cw: Casework) -> AuditReport:
+    """Recompute every hash chain and report the first broken entry of each."""
+    with cw.store.read() as conn:
+        checked, broken = audit.verify(conn)
+    return AuditReport(checked, tuple(broken))

@@ -1,0 +1,68 @@
+"""Verdicts: whether an action is allowed, and for each unmet requirement what and who.
+
+A verdict is plain data so that the CLI can print it, the API can return it and the
+audit log can keep it with a refused attempt.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+__all__ = ["Unmet", "Verdict"]
+
+
+@dataclass(frozen=True, slots=True)
+class Unmet:
+    """One requirement that does not hold: why, which rules, and who could meet it."""
+
+    kind: str
+    sentence: str
+    rules: tuple[str, ...] = ()
+    who_could: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+    origin: str = ""
+
+    def line(self) -> str:
+        """'sentence (WT-5). who could' — one line of a refusal message."""
+        rules = f" ({', '.join(self.rules)})" if self.rules else ""
+        who = f" {self.who_could}" if self.who_could else ""
+        return f"{self.sentence}{rules}.{who}"
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The answer to 'may this person do this to this case now?'."""
+
+    action: str  # "move", "allocate" or "record"
+    case_id: str
+    event: str
+    state: str
+    target: str | None
+    actor: str
+    allowed: bool
+    unmet: tuple[Unmet, ...] = ()
+
+    def message(self) -> str:
+        """A sentence a practitioner can act on."""
+        if self.allowed:
+            return f"{self.actor} may '{self.event}' case {self.case_id} now."
+        lines = "\n  - ".join(u.line() for u in self.unmet)
+        return f"Cannot '{self.event}' case {self.case_id} (state {self.state}) as {self.actor}:\n  - {lines}"
+
+    @property
+    def rules(self) -> tuple[str, ...]:
+        """Every rule ID behind the refusal, in order of first mention."""
+        seen: dict[str, None] = {}
+        for u in self.unmet:
+            seen.update(dict.fromkeys(u.rules))
+        return tuple(seen)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Stable JSON form (documented in the README)."""
+        data = asdict(self)
+        data["unmet"] = [
+            {"kind": u.kind, "params": u.params, "sentence": u.sentence, "rules": list(u.rules),
+             "who_could": u.who_could, "origin": u.origin}
+            for u in self.unmet
+        ]
+        return data

@@ -1,0 +1,41 @@
+"""A casework workspace: the store, the definitions on offer and the clock, held together.
+
+Every service function takes one, so that an embedding service opens it once and the
+CLI opens it per command.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Callable, Sequence
+
+from store import Store
+
+from .clock import utc_now
+from .engine import Engine
+from .loader import Policies
+
+__all__ = ["Casework", "open_casework"]
+
+
+@dataclass
+class Casework:
+    """What every action needs: where cases live, which protocols exist, and 'now'."""
+
+    store: Store
+    policies: Policies
+    clock: Callable[[], datetime] = utc_now
+    _engines: dict[str, Engine] = field(default_factory=dict, repr=False)
+
+    def engine(self, policy: str) -> Engine:
+        """The shared engine for *policy*, compiled once per workspace."""
+        if policy not in self._engines:
+            self._engines[policy] = Engine(self.policies.get(policy))
+        return self._engines[policy]
+
+
+def open_casework(db: str | None = None, machines: Sequence[str | Path] = (),
+                  clock: Callable[[], datetime] | None = None) -> Casework:
+    """Open a workspace on *db* (URL or SQLite path; default ``./casework.db`` or CASEWORK_DB)."""
+    return Casework(Store(db), Policies(machines), clock or utc_now)
