@@ -53,8 +53,10 @@ class DefinitionProblem:
 class InvalidDefinition(BadInput):
     """A definition file is malformed or breaks a national invariant; nothing was loaded."""
 
-    def __init__(self, problems: Sequence[DefinitionProblem]):
+    def __init__(self, problems: Sequence[DefinitionProblem], stage: str = "schema"):
         self.problems = tuple(problems)
+        #: "read" (file or YAML), "schema" (shape and names) or "check" (whole-protocol findings)
+        self.stage = stage
         super().__init__("\n".join(str(p) for p in self.problems))
 
 

@@ -182,7 +182,7 @@ def load_file(file: Path | str, search: Sequence[Path] = ()) -> Definition:
         raise InvalidDefinition(problems) from None
     problems = [resolved.problem(path, text, fix) for path, text, fix in check_definition(definition)]
     if problems:
-        raise InvalidDefinition(problems)
+        raise InvalidDefinition(problems, stage="check")
     return definition
 
 

@@ -70,7 +70,7 @@ def read_source(file: Path) -> Source:
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
         raise InvalidDefinition([DefinitionProblem(name, "", f"cannot read the file: {exc.strerror}",
-                                                   "check the path")]) from None
+                                                   "check the path")], stage="read") from None
     try:
         data = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
@@ -78,9 +78,10 @@ def read_source(file: Path) -> Source:
         line = mark.line + 1 if mark else None
         what = getattr(exc, "problem", None) or str(exc)
         raise InvalidDefinition([DefinitionProblem(name, "", f"not valid YAML: {what}",
-                                                   "fix the YAML syntax at that line", line)]) from None
+                                                   "fix the YAML syntax at that line", line)],
+                                stage="read") from None
     if not isinstance(data, dict):
         raise InvalidDefinition([DefinitionProblem(
             name, "", "a definition is a YAML mapping with 'name', 'states', 'events' ...",
-            "start from machines/national.yaml or a local protocol", 1)])
+            "start from machines/national.yaml or a local protocol", 1)], stage="read")
     return Source(name, data, text)

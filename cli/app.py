@@ -1,0 +1,67 @@
+"""The root command group: global options, lazy workspace, and exit codes in one place.
+
+Heavy libraries (SQLAlchemy, pydantic, transitions) are imported only when a command
+needs the workspace, so ``casework --help`` stays fast.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+import click
+
+__all__ = ["Root", "State", "pass_state", "emit_json", "fail"]
+
+
+class State:
+    """Per-invocation settings; the workspace is opened on first use."""
+
+    def __init__(self, db: str | None, machines: tuple[str, ...]):
+        self.db = db
+        self.machines = machines
+        self._cw = None
+
+    @property
+    def cw(self):
+        if self._cw is None:
+            from workflow.workspace import open_casework
+            self._cw = open_casework(self.db, self.machines)
+        return self._cw
+
+
+pass_state = click.make_pass_decorator(State)
+
+
+def emit_json(data: Any) -> None:
+    """Stable JSON on stdout: sorted keys, two-space indent."""
+    click.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
+
+
+def fail(message: str, code: int) -> None:
+    """Print to stderr and leave with *code*."""
+    click.echo(message, err=True)
+    sys.exit(code)
+
+
+class Root(click.Group):
+    """Maps casework's exceptions to exit codes: 1 refused, 2 bad input, 3 conflict."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from workflow.errors import CaseworkError, Refused
+
+        try:
+            return super().invoke(ctx)
+        except Refused as exc:
+            if ctx.meta.get("casework.json"):
+                emit_json(exc.verdict.to_dict())
+            fail(str(exc), exc.exit_code)
+        except CaseworkError as exc:
+            fail(f"Error: {exc}", exc.exit_code)
+
+
+def machines_from_env() -> tuple[str, ...]:
+    """CASEWORK_MACHINES: extra definition directories, separated like PATH."""
+    value = os.environ.get("CASEWORK_MACHINES", "")
+    return tuple(p for p in value.split(os.pathsep) if p)

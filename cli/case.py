@@ -1,0 +1,166 @@
+"""`casework case ...`: open, allocate, record, move, can, show, history, list."""
+from __future__ import annotations
+
+import click
+
+from .app import State, emit_json, pass_state
+from .options import When, as_option, json_option
+from .output import case_text, history_text, table, verdict_text
+
+__all__ = ["case"]
+
+_at = click.option("--at", "at", type=When(), help="When it happened (default now; never in the future).")
+_expect = click.option("--expect-version", type=int, metavar="N",
+                       help="Refuse with exit 3 unless the case is still at version N.")
+
+
+@click.group()
+def case() -> None:
+    """Open, allocate, record on, move and inspect cases."""
+
+
+def _done(result, as_json: bool) -> None:
+    if as_json:
+        emit_json({"verdict": result.verdict.to_dict(), "case": result.case})
+    else:
+        click.echo(case_text(result.case))
+
+
+@case.command("open")
+@click.argument("case_id", metavar="CASE")
+@click.option("--policy", required=True, help="Protocol name (see `casework policy list`).")
+@click.option("--team", required=True)
+@as_option
+@_at
+@json_option
+@pass_state
+def open_(state: State, case_id: str, policy: str, team: str, actor: str, at, as_json: bool) -> None:
+    """Open CASE in its protocol's first state (a referral)."""
+    from workflow import service
+
+    data = service.open_case(state.cw, case_id, policy, team, actor, at)
+    emit_json(data) if as_json else click.echo(case_text(data))
+
+
+@case.command()
+@click.argument("case_id", metavar="CASE")
+@click.option("--lead", required=True, metavar="STAFF", help="The lead practitioner.")
+@click.option("--supervisor", metavar="STAFF", help="Named supervisor (kept if not given).")
+@click.option("--no-supervisor", is_flag=True, help="Remove the supervisor.")
+@click.option("--worker", metavar="STAFF", help="Worker alongside the lead, e.g. a student (kept if not given).")
+@click.option("--no-worker", is_flag=True, help="Remove the worker.")
+@as_option
+@click.option("--reason", help="Why (kept in the audit log).")
+@_at
+@_expect
+@json_option
+@pass_state
+def allocate(state: State, case_id: str, lead: str, supervisor: str | None, no_supervisor: bool,
+             worker: str | None, no_worker: bool, actor: str, reason: str | None, at, expect_version,
+             as_json: bool) -> None:
+    """Allocate or reallocate CASE to a lead practitioner."""
+    from workflow import service
+
+    sup = None if no_supervisor else (supervisor or service.KEEP)
+    wrk = None if no_worker else (worker or service.KEEP)
+    _done(service.allocate(state.cw, case_id, lead, actor, supervisor=sup, worker=wrk, reason=reason, at=at,
+                           expected_version=expect_version), as_json)
+
+
+@case.command()
+@click.argument("case_id", metavar="CASE")
+@click.argument("fact")
+@as_option
+@click.option("--with", "with_staff", multiple=True, metavar="STAFF", help="Someone who took part (repeatable).")
+@click.option("--note", default="", help="Free text kept with the fact.")
+@_at
+@_expect
+@json_option
+@pass_state
+def record(state: State, case_id: str, fact: str, actor: str, with_staff: tuple[str, ...], note: str, at,
+           expect_version, as_json: bool) -> None:
+    """Record FACT on CASE (a visit, an approval, a rationale...)."""
+    from workflow import service
+
+    _done(service.record_fact(state.cw, case_id, fact, actor, with_staff=with_staff, note=note, at=at,
+                              expected_version=expect_version), as_json)
+
+
+@case.command()
+@click.argument("case_id", metavar="CASE")
+@click.argument("event")
+@as_option
+@click.option("--reason", help="Why (kept in the audit log; some moves require it).")
+@_at
+@_expect
+@json_option
+@pass_state
+def move(state: State, case_id: str, event: str, actor: str, reason: str | None, at, expect_version,
+         as_json: bool) -> None:
+    """Move CASE by EVENT, if the protocol allows it."""
+    from workflow import service
+
+    _done(service.move_case(state.cw, case_id, event, actor, reason=reason, at=at,
+                            expected_version=expect_version), as_json)
+
+
+@case.command()
+@click.argument("case_id", metavar="CASE")
+@click.argument("event", required=False)
+@as_option
+@_at
+@json_option
+@pass_state
+def can(state: State, case_id: str, event: str | None, actor: str, at, as_json: bool) -> None:
+    """What ACTOR may do to CASE now, what is missing, and who could do it."""
+    from workflow import service
+
+    verdicts = ([service.explain(state.cw, case_id, event, actor, at, reason="(asked)")] if event
+                else service.available(state.cw, case_id, actor, at))
+    data = [v.to_dict() for v in verdicts]
+    if as_json:
+        emit_json({"case": case_id, "actor": actor, "events": data})
+    else:
+        click.echo("\n".join(verdict_text(v) for v in data) or "No moves leave this state.")
+
+
+@case.command()
+@click.argument("case_id", metavar="CASE")
+@json_option
+@pass_state
+def show(state: State, case_id: str, as_json: bool) -> None:
+    """Where CASE stands: state, holders, version and facts."""
+    from workflow import service
+
+    data = service.show_case(state.cw, case_id)
+    emit_json(data) if as_json else click.echo(case_text(data))
+
+
+@case.command()
+@click.argument("case_id", metavar="CASE")
+@json_option
+@pass_state
+def history(state: State, case_id: str, as_json: bool) -> None:
+    """Every audited action on CASE, refused attempts included."""
+    from workflow import service
+
+    entries = service.case_history(state.cw, case_id)
+    emit_json(entries) if as_json else click.echo(history_text(entries))
+
+
+@case.command("list")
+@click.option("--state", "state_name", help="Only cases in this state.")
+@click.option("--team")
+@json_option
+@pass_state
+def list_(state: State, state_name: str | None, team: str | None, as_json: bool) -> None:
+    """List cases."""
+    from workflow import service
+
+    rows = service.list_cases(state.cw, state_name, team)
+    if as_json:
+        emit_json(rows)
+    else:
+        click.echo(table([[r["id"], r["policy"], r["team"], r["state"], r["lead_id"] or "-",
+                           r["supervisor_id"] or "-", r["version"]] for r in rows],
+                         ["case", "policy", "team", "state", "lead", "supervisor", "version"]))

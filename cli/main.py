@@ -1,0 +1,36 @@
+"""Entry point: ``casework`` and its command groups."""
+from __future__ import annotations
+
+import click
+
+from .app import Root, State, machines_from_env
+from .case import case
+from .misc import audit, demo, diagram, init
+from .policy import policy
+from .staff import staff
+
+__all__ = ["cli", "main"]
+
+
+@click.group(cls=Root, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", metavar="URL", envvar="CASEWORK_DB",
+              help="Store: a SQLAlchemy URL or a SQLite file path (default ./casework.db).")
+@click.option("--machines", "machines", metavar="DIR", multiple=True,
+              help="Extra directory of protocol definitions (repeatable; also CASEWORK_MACHINES).")
+@click.version_option(package_name="casework")
+@click.pass_context
+def cli(ctx: click.Context, db: str | None, machines: tuple[str, ...]) -> None:
+    """casework: children's social care protocols as executable, auditable state machines.
+
+    Exit codes: 0 done, 1 refused by policy, 2 bad input or usage, 3 conflict.
+    """
+    ctx.obj = State(db, machines or machines_from_env())
+
+
+for command in (init, demo, diagram, audit, staff, case, policy):
+    cli.add_command(command)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="casework")

@@ -1,0 +1,93 @@
+"""`casework init`, `demo`, `diagram` and `audit verify`."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .app import State, emit_json, fail, pass_state
+from .options import json_option
+from .output import case_text, history_text, verdict_text
+
+__all__ = ["init", "demo", "diagram", "audit"]
+
+
+@click.command()
+@pass_state
+def init(state: State) -> None:
+    """Create or upgrade the store."""
+    from workflow import service
+
+    revision = service.init_store(state.cw)
+    click.echo(f"Store {state.cw.store} is at schema revision {revision}.")
+
+
+@click.command()
+@click.option("--team", default="Erewash", show_default=True)
+@json_option
+@pass_state
+def demo(state: State, team: str, as_json: bool) -> None:
+    """Seed demo staff and run a demo case through the national protocol."""
+    from workflow.demo import run_demo
+
+    report = run_demo(state.cw, team)
+    if as_json:
+        emit_json({"case": report.case, "refused": report.refused.to_dict(), "history": report.history,
+                   "can": [v.to_dict() for v in report.can]})
+        return
+    click.echo(f"Demo case {report.case_id} through the national protocol, store {state.cw.store}\n")
+    click.echo("History (every action is audited and hash-chained):")
+    click.echo(history_text(report.history))
+    click.echo("\nThe refused move, as the community care worker saw it:")
+    click.echo(report.refused.message())
+    click.echo("\nWhere the case stands:")
+    click.echo(case_text(report.case))
+    click.echo("\nWhat sam may do next:")
+    click.echo("\n".join(verdict_text(v.to_dict()) for v in report.can))
+
+
+@click.command()
+@click.argument("policy_name", metavar="POLICY")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file (default stdout).")
+@click.option("--format", "fmt", type=click.Choice(["svg", "png", "pdf", "dot"]), default=None,
+              help="Output format (default: from the file name, else svg).")
+@click.option("--compact", is_flag=True, help="Events only, no requirements.")
+@pass_state
+def diagram(state: State, policy_name: str, output: str | None, fmt: str | None, compact: bool) -> None:
+    """Render POLICY as a diagram with graphviz."""
+    from workflow.diagram import render
+
+    if fmt is None:
+        suffix = Path(output).suffix.lstrip(".") if output else ""
+        fmt = suffix if suffix in ("svg", "png", "pdf", "dot") else "svg"
+    data = render(state.cw.policies.get(policy_name), fmt, compact)
+    if output:
+        Path(output).write_bytes(data)
+        click.echo(f"Wrote {output}", err=True)
+    else:
+        sys.stdout.buffer.write(data)
+
+
+@click.group()
+def audit() -> None:
+    """Check the tamper-evident audit log."""
+
+
+@audit.command()
+@json_option
+@pass_state
+def verify(state: State, as_json: bool) -> None:
+    """Recompute every hash chain; exit 1 if any entry was changed or removed."""
+    from workflow import service
+
+    report = service.verify_audit(state.cw)
+    if as_json:
+        emit_json({"entries": report.entries, "ok": report.ok,
+                   "broken": [b.__dict__ for b in report.broken]})
+    elif report.ok:
+        click.echo(f"Audit log intact: {report.entries} entries verified.")
+    for b in report.broken:
+        click.echo(f"BROKEN chain {b.chain} at entry {b.seq}: {b.reason}", err=True)
+    if not report.ok:
+        sys.exit(1)

@@ -1,0 +1,82 @@
+"""`casework policy ...`: list, show and check protocol definitions."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .app import State, emit_json, pass_state
+from .options import json_option
+from .output import table
+
+__all__ = ["policy"]
+
+
+@click.group()
+def policy() -> None:
+    """List, show and check protocol definitions."""
+
+
+@policy.command("list")
+@json_option
+@pass_state
+def list_(state: State, as_json: bool) -> None:
+    """The protocols on offer."""
+    from workflow.policies import list_policies
+
+    found = list_policies(state.cw)
+    if as_json:
+        emit_json([{"name": d.name, "version": d.version, "title": d.title, "extends": d.extends,
+                    "files": list(d.files)} for d in found])
+    else:
+        click.echo(table([[d.name, d.version, d.extends or "-", d.title] for d in found],
+                         ["policy", "version", "extends", "title"]))
+
+
+@policy.command()
+@click.argument("name")
+@json_option
+@pass_state
+def show(state: State, name: str, as_json: bool) -> None:
+    """The resolved definition NAME (after extends)."""
+    from workflow.policies import definition_json, show_policy
+
+    d = show_policy(state.cw, name)
+    if as_json:
+        emit_json(definition_json(d))
+        return
+    click.echo(f"{d.name} v{d.version}: {d.title}" + (f" (extends {d.extends})" if d.extends else ""))
+    click.echo(f"  files: {', '.join(d.files)}")
+    click.echo("  states:")
+    for s_name, s in d.states.items():
+        click.echo(f"    {s_name:<22} {s.path:<4} {'open' if s.open else 'closed'}  {s.title}")
+    click.echo("  events:")
+    for e_name, e in d.events.items():
+        click.echo(f"    {e_name:<22} {', '.join(e.sources)} -> {e.to}")
+        click.echo(f"      who: {e.who_text()}")
+        for r in e.requires:
+            rules = f" ({', '.join(r.all_rules())})" if r.all_rules() else ""
+            click.echo(f"      requires: {r.text()}{rules}")
+
+
+@policy.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@json_option
+@pass_state
+def check(state: State, files: tuple[str, ...], as_json: bool) -> None:
+    """Validate definition FILES: exit 0 clean, 1 findings, 2 unreadable or malformed."""
+    from workflow.policies import check_policy
+
+    results = check_policy(state.cw, files)
+    if as_json:
+        emit_json([{"file": r.file, "name": r.name, "ok": r.stage is None, "stage": r.stage,
+                    "problems": [{"file": p.file, "line": p.line, "path": p.path, "problem": p.problem,
+                                  "fix": p.fix} for p in r.problems]} for r in results])
+    else:
+        for r in results:
+            if r.stage is None:
+                click.echo(f"ok  {r.file}: {r.summary}")
+            else:
+                for p in r.problems:
+                    click.echo(str(p), err=True)
+    sys.exit(max(r.exit_code for r in results))

@@ -1,0 +1,80 @@
+"""Diagrams drawn from the same loaded definition the engine runs, rendered by graphviz ``dot``.
+
+Child in Need and child protection stages sit in separate clusters; each edge names
+its event, who may make it and what must hold first, with rule IDs.
+"""
+from __future__ import annotations
+
+import textwrap
+
+from .definition import Definition, EventDef
+from .errors import DiagramError
+
+__all__ = ["diagram_source", "render", "FORMATS"]
+
+FORMATS = ("svg", "png", "pdf", "dot")
+_FONT = "Helvetica"
+_CLUSTERS = {"cin": ("Child in Need (section 17)", "#eef5ff"), "cp": ("Child protection (registered social workers only)", "#fff0ef")}
+
+
+def _wrap(text: str, width: int = 38) -> str:
+    return "\\l".join(textwrap.wrap(text, width)) + "\\l"
+
+
+def _edge_label(name: str, ev: EventDef, compact: bool) -> str:
+    if compact:
+        return name
+    parts = [f"{name}\\l", _wrap("who: " + ev.who_text())]
+    for req in ev.requires:
+        rules = f" [{', '.join(req.all_rules())}]" if req.all_rules() else ""
+        parts.append(_wrap(f"• {req.text()}{rules}"))
+    return "".join(parts)
+
+
+def diagram_source(d: Definition, compact: bool = False) -> str:
+    """DOT source for *d* (deterministic: same definition, same text)."""
+    import graphviz
+
+    g = graphviz.Digraph(d.name, graph_attr={
+        "label": f"{d.title or d.name} (v{d.version})", "labelloc": "t", "fontsize": "20",
+        "fontname": _FONT, "rankdir": "TB", "nodesep": "0.6", "ranksep": "0.7", "newrank": "true"},
+        node_attr={"fontname": _FONT, "shape": "box", "style": "rounded,filled", "fillcolor": "white"},
+        edge_attr={"fontname": _FONT, "fontsize": "9"})
+    g.node("__start", label="", shape="circle", style="filled", fillcolor="black", width="0.2")
+    for path, (label, colour) in _CLUSTERS.items():
+        with g.subgraph(name=f"cluster_{path}") as sub:
+            sub.attr(label=label, style="filled", color=colour, fontname=_FONT)
+            for s_name, s in d.states.items():
+                if s.path == path and s.open:
+                    sub.node(s_name, label=f"{s.title or s_name}\n({s_name})",
+                             penwidth="2" if s.initial else "1")
+    for s_name, s in d.states.items():
+        if not s.open:
+            g.node(s_name, label=f"{s.title or s_name}\n({s_name})", shape="box", peripheries="2",
+                   fillcolor="#eeeeee")
+        elif s.path not in _CLUSTERS:
+            g.node(s_name, label=f"{s.title or s_name}\n({s_name})")
+    g.edge("__start", d.initial)
+    for name, ev in d.events.items():
+        for source in ev.sources:
+            cp = d.states[ev.to].path == "cp"
+            g.edge(source, ev.to, label=_edge_label(name, ev, compact), color="#b03020" if cp else "#30508a")
+    return g.source
+
+
+def render(d: Definition, fmt: str = "svg", compact: bool = False) -> bytes:
+    """Rendered bytes in *fmt*; DiagramError when ``dot`` is missing or fails."""
+    if fmt not in FORMATS:
+        raise DiagramError(f"Unknown diagram format {fmt!r}; use one of: {', '.join(FORMATS)}.")
+    source = diagram_source(d, compact)
+    if fmt == "dot":
+        return source.encode()
+    import graphviz
+
+    try:
+        return graphviz.Source(source).pipe(format=fmt)
+    except graphviz.ExecutableNotFound:
+        raise DiagramError("Graphviz 'dot' is not installed: run scripts/setup "
+                           "(or apt-get install graphviz).") from None
+    except graphviz.CalledProcessError as exc:
+        raise DiagramError(f"Graphviz failed: {exc.stderr.decode(errors='replace').strip()}") from None
