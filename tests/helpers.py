@@ -1,0 +1,52 @@
+"""Builders for tests: the standard staff and cases at a given stage (through the real API)."""
+from __future__ import annotations
+
+from datetime import date
+
+from workflow import service
+from workflow.workspace import Casework
+
+TEAM = "Erewash"
+
+#: id → (roles, registration, registered_until, team)
+STAFF = {
+    "tm": (["team_manager"], "SW900001", None, TEAM),
+    "sm": (["service_manager"], "SW900002", None, TEAM),
+    "ps": (["practice_supervisor"], "SW900003", None, TEAM),
+    "sw": (["social_worker"], "SW900004", None, TEAM),
+    "sw2": (["social_worker"], "SW900005", None, TEAM),
+    "asw": (["advanced_social_worker"], "SW900006", None, TEAM),
+    "lapsed": (["social_worker"], "SW900007", date(2024, 12, 31), TEAM),
+    "tm_unreg": (["team_manager"], None, None, TEAM),
+    "ccw": (["community_care_worker"], None, None, TEAM),
+    "swa": (["social_work_assistant"], None, None, TEAM),
+    "fsw": (["family_support_worker"], None, None, TEAM),
+    "student": (["student_social_worker"], None, None, TEAM),
+    "outsider": (["team_manager"], "SW900008", None, "Amber Valley"),
+}
+
+
+def add_standard_staff(cw: Casework) -> None:
+    """Everyone in STAFF, added through the service."""
+    for sid, (roles, reg, until, team) in STAFF.items():
+        service.add_staff(cw, sid, sid.upper(), roles, team=team, registration=reg, registered_until=until)
+
+
+def case_in_assessment(cw: Casework, cid: str = "C-1", lead: str = "sw", policy: str = "national") -> None:
+    """A case opened, allocated to *lead* and in single assessment."""
+    service.open_case(cw, cid, policy, TEAM, "tm")
+    service.allocate(cw, cid, lead, "tm")
+    service.move_case(cw, cid, "decide_assessment", "tm")
+
+
+def case_in_cin_plan(cw: Casework, cid: str = "C-1", policy: str = "national") -> None:
+    """A case on a CIN plan led by social worker 'sw'."""
+    case_in_assessment(cw, cid, policy=policy)
+    service.record_fact(cw, cid, "assessment_completed", "sw")
+    service.move_case(cw, cid, "start_cin_plan", "sw")
+
+
+def hand_to_ccw(cw: Casework, cid: str = "C-1", supervisor: str = "sw") -> None:
+    """Reallocate a CIN case to community care worker 'ccw' under *supervisor* (national rules)."""
+    service.record_fact(cw, cid, "lead_agreed_with_partners", "tm")
+    service.allocate(cw, cid, "ccw", "tm", supervisor=supervisor)

@@ -1,0 +1,217 @@
+"""The real command line, through click's runner and as a subprocess, on a real SQLite file."""
+from __future__ import annotations
+
+import html
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cli.main import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+CASEWORK = str(Path(sys.executable).parent / "casework")
+
+
+@pytest.fixture
+def run(tmp_path):
+    """Invoke the CLI against a fresh SQLite file; returns (exit code, stdout, stderr)."""
+    db = str(tmp_path / "cli.db")
+    runner = CliRunner()
+
+    def invoke(*args: str):
+        result = runner.invoke(cli, ["--db", db, *args], catch_exceptions=False)
+        return result.exit_code, result.stdout, result.stderr
+
+    assert invoke("init")[0] == 0
+    return invoke
+
+
+@pytest.fixture
+def staffed(run):
+    """The CLI with a team manager, a social worker and a community care worker."""
+    for args in (["tm", "--name", "Tess", "--role", "team_manager", "--registered", "SW1", "--team", "Erewash"],
+                 ["sw", "--name", "Sam", "--role", "social_worker", "--registered", "SW2", "--team", "Erewash"],
+                 ["ccw", "--name", "Ana", "--role", "community_care_worker", "--team", "Erewash"]):
+        assert run("staff", "add", *args)[0] == 0
+    return run
+
+
+def _to_cin_plan(run) -> None:
+    assert run("case", "open", "C-1", "--policy", "national", "--team", "Erewash", "--as", "tm")[0] == 0
+    assert run("case", "allocate", "C-1", "--lead", "sw", "--as", "tm")[0] == 0
+    assert run("case", "move", "C-1", "decide_assessment", "--as", "tm")[0] == 0
+    assert run("case", "record", "C-1", "assessment_completed", "--as", "sw")[0] == 0
+    assert run("case", "move", "C-1", "start_cin_plan", "--as", "sw")[0] == 0
+
+
+def test_help_lists_every_command_group():
+    """`casework --help` works and names the command groups."""
+    result = CliRunner().invoke(cli, ["--help"])
+    assert result.exit_code == 0
+    for word in ("case", "staff", "policy", "diagram", "audit", "demo", "init"):
+        assert word in result.stdout
+
+
+def test_walk_a_case_and_read_it_back_as_json(staffed):
+    """open → allocate → move → record → move, then show/history/list give the stable JSON."""
+    _to_cin_plan(staffed)
+    code, out, _ = staffed("case", "show", "C-1", "--json")
+    data = json.loads(out)
+    assert code == 0
+    assert data["state"] == "cin_plan" and data["policy"] == "national" and data["team"] == "Erewash"
+    assert data["lead"]["id"] == "sw" and data["supervisor"] is None
+    assert data["version"] == 5
+    assert [f["name"] for f in data["facts"]] == ["assessment_completed"]
+    history = json.loads(staffed("case", "history", "C-1", "--json")[1])
+    assert [e["action"] for e in history] == ["open", "allocate", "move", "fact", "move"]
+    rows = json.loads(staffed("case", "list", "--state", "cin_plan", "--json")[1])
+    assert [r["id"] for r in rows] == ["C-1"]
+
+
+def test_refused_move_exits_1_with_rule_ids_and_who_could(staffed):
+    """A move the protocol refuses exits 1 and says what is missing, the rule, and who could act (WT-5)."""
+    _to_cin_plan(staffed)
+    assert staffed("case", "record", "C-1", "lead_agreed_with_partners", "--as", "tm")[0] == 0
+    assert staffed("case", "allocate", "C-1", "--lead", "ccw", "--supervisor", "sw", "--as", "tm")[0] == 0
+    code, out, err = staffed("case", "move", "C-1", "escalate_to_strategy", "--as", "ccw", "--reason", "bruise")
+    assert code == 1
+    assert "WT-5" in err and "not a registered social worker" in err and "reallocate" in err
+    code, out, _ = staffed("case", "move", "C-1", "escalate_to_strategy", "--as", "ccw", "--reason", "x", "--json")
+    verdict = json.loads(out)
+    assert code == 1 and verdict["allowed"] is False
+    assert verdict["unmet"][0]["kind"] == "lead_is_registered_social_worker"
+    assert verdict["unmet"][0]["rules"] == ["WT-5"]
+
+
+def test_can_lists_each_event_with_target_verdict_and_unmet(staffed):
+    """`case can --json` lists every event of the state with target, allowed and unmet requirements."""
+    _to_cin_plan(staffed)
+    code, out, _ = staffed("case", "can", "C-1", "--as", "sw", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["case"] == "C-1" and data["actor"] == "sw"
+    events = {e["event"]: e for e in data["events"]}
+    assert set(events) == {"hold_cin_review", "step_down", "close", "escalate_to_strategy"}
+    assert events["hold_cin_review"]["allowed"] is True and events["hold_cin_review"]["target"] == "cin_plan"
+    close = events["close"]
+    assert close["allowed"] is False
+    assert {u["kind"] for u in close["unmet"]} == {"who"}
+    assert all({"kind", "params", "sentence", "rules", "who_could"} <= set(u) for u in close["unmet"])
+    code, out, _ = staffed("case", "can", "C-1", "close", "--as", "sw")
+    assert code == 0 and out.startswith("refused  close -> closed")
+
+
+def test_bad_input_exits_2_and_suggests_the_closest_name(staffed):
+    """Unknown cases, staff and events exit 2 and suggest the nearest known name."""
+    _to_cin_plan(staffed)
+    code, _, err = staffed("case", "move", "C-1", "hold_cin_reveiw", "--as", "sw")
+    assert code == 2 and "hold_cin_review" in err
+    code, _, err = staffed("case", "show", "C-2")
+    assert code == 2 and "C-1" in err
+    code, _, err = staffed("case", "move", "C-1", "hold_cin_review", "--as", "sww")
+    assert code == 2 and "'sw'" in err
+    code, _, err = staffed("staff", "add", "x", "--name", "X", "--role", "social_wroker")
+    assert code == 2 and "social_worker" in err
+    code, _, err = staffed("case", "move", "C-1", "hold_cin_review", "--as", "sw", "--at", "yesterday")
+    assert code == 2
+
+
+def test_future_dates_are_refused_as_bad_input(staffed):
+    """Nothing can be recorded as happening in the future."""
+    _to_cin_plan(staffed)
+    code, _, err = staffed("case", "record", "C-1", "home_visit", "--as", "sw", "--at", "2999-01-01")
+    assert code == 2 and "future" in err
+
+
+def test_conflicts_exit_3(staffed):
+    """A stale --expect-version and a duplicate id are conflicts (exit 3), and nothing is written."""
+    _to_cin_plan(staffed)
+    code, _, err = staffed("case", "move", "C-1", "hold_cin_review", "--as", "sw", "--expect-version", "2")
+    assert code == 3 and "version" in err
+    assert json.loads(staffed("case", "show", "C-1", "--json")[1])["version"] == 5
+    code, _, _ = staffed("staff", "add", "sw", "--name", "Dup", "--role", "social_worker")
+    assert code == 3
+    code, _, _ = staffed("case", "open", "C-1", "--policy", "national", "--team", "Erewash", "--as", "tm")
+    assert code == 3
+
+
+def test_usage_errors_exit_2(run):
+    """Missing required options are usage errors (exit 2)."""
+    code, _, _ = run("case", "move", "C-1", "hold_cin_review")
+    assert code == 2
+
+
+def test_store_without_schema_says_run_init(tmp_path):
+    """A store that was never initialised gives a clear error and exit 2."""
+    result = CliRunner().invoke(cli, ["--db", str(tmp_path / "empty.db"), "case", "list"])
+    assert result.exit_code == 2 and "casework init" in result.stderr
+
+
+def test_staff_list_and_registration_dates(run):
+    """Staff are listed with roles, team and registration window."""
+    assert run("staff", "add", "sw", "--name", "Sam", "--role", "social_worker", "--registered", "SW2",
+               "--registered-until", "2025-12-31", "--team", "Erewash", "--training", "lead_professional")[0] == 0
+    people = json.loads(run("staff", "list", "--json")[1])
+    assert people == [{"id": "sw", "name": "Sam", "roles": ["social_worker"], "team": "Erewash",
+                       "registration": "SW2", "registered_until": "2025-12-31", "pcf_level": None,
+                       "training": ["lead_professional"]}]
+
+
+def test_policy_list_show_and_check(run, tmp_path):
+    """Policies are listed, shown resolved, and checked with exit 0 / 1 / 2."""
+    code, out, _ = run("policy", "list")
+    assert code == 0 and "national" in out
+    shown = json.loads(run("policy", "show", "national", "--json")[1])
+    assert shown["name"] == "national" and "cin_plan" in shown["states"]
+    assert shown["events"]["start_s47"]["from"] == ["strategy_discussion"]
+    assert run("policy", "check", str(ROOT / "machines" / "national.yaml"))[0] == 0
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("name: broken\nextends: national\nversion: 1\nevents:\n  close:\n    requires:\n"
+                      "      - lead_alocated\n")
+    code, _, err = run("policy", "check", str(broken))
+    assert code == 2 and "broken.yaml:7" in err and "events.close.requires[" in err and "lead_allocated" in err
+    loose = tmp_path / "loose.yaml"
+    loose.write_text("name: loose\nextends: national\nversion: 1\nevents:\n  fast_track:\n"
+                     "    from: cin_plan\n    to: s47_enquiry\n    who: [{roles: [community_care_worker]}]\n")
+    code, _, err = run("policy", "check", str(loose))
+    assert code == 1 and "WT-5" in err and "loose.yaml" in err and "events.fast_track" in err
+    code, _, err = run("policy", "check", str(tmp_path / "missing.yaml"))
+    assert code == 2
+
+
+@pytest.mark.parametrize("fmt,magic", [("svg", b"<svg"), ("png", b"\x89PNG"), ("pdf", b"%PDF"),
+                                       ("dot", b"digraph")])
+def test_diagram_renders_with_real_dot(run, tmp_path, fmt, magic):
+    """`casework diagram` renders through the real graphviz `dot` in every format."""
+    out = tmp_path / f"national.{fmt}"
+    code, _, _ = run("diagram", "national", "-o", str(out))
+    assert code == 0
+    data = out.read_bytes()
+    assert magic in data[:400]
+    if fmt in ("svg", "dot"):
+        text = data.decode()
+        assert "start_s47" in text and "WT-5" in text and "Child protection" in text
+
+
+def test_diagram_unknown_policy_exits_2(run):
+    """A misspelt policy name is bad input with a suggestion."""
+    code, _, err = run("diagram", "nationl")
+    assert code == 2 and "national" in err
+
+
+def test_demo_runs_as_a_real_process(tmp_path):
+    """`casework demo` on embedded SQLite prints the history, the refused move and where the case stands."""
+    env = {k: v for k, v in os.environ.items() if k != "CASEWORK_DB"}
+    done = subprocess.run([CASEWORK, "demo"], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "REFUSED escalate_to_strategy" in done.stdout and "WT-5" in done.stdout
+    assert "Where the case stands" in done.stdout and "s47_enquiry" in done.stdout
+    assert (tmp_path / "casework.db").exists()
+    again = subprocess.run([CASEWORK, "demo"], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert again.returncode == 0 and "DEMO-2" in again.stdout
+    verify = subprocess.run([CASEWORK, "audit", "verify"], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert verify.returncode == 0 and "intact" in verify.stdout
