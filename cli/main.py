@@ -5,7 +5,7 @@ import click
 
 from .app import Root, State, machines_from_env
 from .case import case
-from .misc import audit, demo, diagram, init
+from .misc import audit, demo, diagram, due, init
 from .policy import policy
 from .staff import staff
 
@@ -27,7 +27,7 @@ def cli(ctx: click.Context, db: str | None, machines: tuple[str, ...]) -> None:
     ctx.obj = State(db, machines or machines_from_env())
 
 
-for command in (init, demo, diagram, audit, staff, case, policy):
+for command in (init, demo, diagram, due, audit, staff, case, policy):
     cli.add_command(command)
 
 

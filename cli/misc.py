@@ -7,10 +7,10 @@ from pathlib import Path
 import click
 
 from .app import State, emit_json, fail, pass_state
-from .options import json_option
-from .output import case_text, history_text, verdict_text
+from .options import Day, json_option
+from .output import case_text, history_text, table, verdict_text
 
-__all__ = ["init", "demo", "diagram", "audit"]
+__all__ = ["init", "demo", "diagram", "audit", "due"]
 
 
 @click.command()
@@ -91,3 +91,25 @@ def verify(state: State, as_json: bool) -> None:
         click.echo(f"BROKEN chain {b.chain} at entry {b.seq}: {b.reason}", err=True)
     if not report.ok:
         sys.exit(1)
+
+
+@click.command()
+@click.option("--as-of", type=Day(), help="The day to judge by (default today).")
+@click.option("--overdue", is_flag=True, help="Only overdue items.")
+@click.option("--team", help="Only cases of this team.")
+@click.option("--staff", metavar="STAFF", help="Only cases this person holds (lead, supervisor or worker).")
+@json_option
+@pass_state
+def due(state: State, as_of, overdue: bool, team: str | None, staff: str | None, as_json: bool) -> None:
+    """What is due or overdue on open cases, most urgent first."""
+    from workflow.oversight import due_items
+
+    items = due_items(state.cw, as_of, overdue_only=overdue, team=team, staff=staff)
+    if as_json:
+        emit_json([i.to_dict() for i in items])
+        return
+    rows = [[i.case_id, i.name, i.due.isoformat(),
+             f"{-i.working_days_left} overdue" if i.overdue else f"{i.working_days_left} left",
+             i.who, ", ".join(i.rules)] for i in items]
+    click.echo(table(rows, ["case", "what", "due", "working days", "who must act", "rules"]) if rows
+               else "Nothing is due.")

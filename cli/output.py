@@ -35,7 +35,9 @@ def case_text(case: dict[str, Any]) -> str:
         with_ = f" with {', '.join(f['with'])}" if f["with"] else ""
         lines.append(f"  fact        {f['name']} by {f['by']}{with_} at {short_time(f['at'])}")
     for item in case.get("due", ()):
-        lines.append(f"  due         {item}")
+        when = f"{-item['working_days_left']} working days overdue" if item["overdue"] else \
+            f"{item['working_days_left']} working days left"
+        lines.append(f"  due         {item['deadline']} by {item['due']} ({when}; {', '.join(item['rules'])})")
     return "\n".join(lines)
 
 

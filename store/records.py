@@ -13,12 +13,12 @@ from sqlalchemy.engine import Connection
 
 from workflow.errors import AlreadyExists, ConcurrentUpdate
 
-from .schema import allocations, cases, facts, staff
+from .schema import allocations, cases, facts, markers, staff
 
 __all__ = [
     "get_staff", "staff_by_ids", "all_staff", "insert_staff",
     "get_case", "insert_case", "update_case", "list_cases", "case_facts", "insert_fact",
-    "insert_allocation", "case_allocations",
+    "insert_allocation", "case_allocations", "set_markers", "case_markers", "open_case_markers",
 ]
 
 _UPDATE_CASE = (update(cases)
@@ -116,3 +116,43 @@ def case_allocations(conn: Connection, case_id: str) -> list[dict[str, Any]]:
     """Every allocation of a case, oldest first."""
     rows = conn.execute(select(allocations).where(allocations.c.case_id == case_id).order_by(allocations.c.id))
     return [dict(r._mapping) for r in rows]
+
+
+_RAISE_MARKER = (update(markers)
+                 .where(markers.c.case_id == bindparam("b_case"), markers.c.marker == bindparam("b_marker"),
+                        markers.c.at < bindparam("b_at"))
+                 .values(at=bindparam("b_at")))
+
+
+def set_markers(conn: Connection, case_id: str, updates: dict[str, str]) -> None:
+    """Record that these things happened at these times; a marker only ever moves forward."""
+    if not updates:
+        return
+    existing = {r.marker for r in conn.execute(
+        select(markers.c.marker).where(markers.c.case_id == case_id, markers.c.marker.in_(list(updates))))}
+    new = [{"case_id": case_id, "marker": k, "at": v} for k, v in updates.items() if k not in existing]
+    if new:
+        conn.execute(insert(markers), new)
+    raised = [{"b_case": case_id, "b_marker": k, "b_at": v} for k, v in updates.items() if k in existing]
+    if raised:
+        conn.execute(_RAISE_MARKER, raised)
+
+
+def case_markers(conn: Connection, case_id: str) -> dict[str, str]:
+    """Every marker of one case."""
+    rows = conn.execute(select(markers.c.marker, markers.c.at).where(markers.c.case_id == case_id))
+    return {r.marker: r.at for r in rows}
+
+
+def open_case_markers(conn: Connection, states: Sequence[str], team: str | None = None
+                      ) -> tuple[list[dict[str, Any]], dict[str, dict[str, str]]]:
+    """Cases in *states* (optionally of one team) and their markers: two queries, no history replay."""
+    open_cases = list_cases(conn, states=states, team=team)
+    found: dict[str, dict[str, str]] = {c["id"]: {} for c in open_cases}
+    query = (select(markers.c.case_id, markers.c.marker, markers.c.at)
+             .join(cases, cases.c.id == markers.c.case_id).where(cases.c.state.in_(list(states))))
+    if team:
+        query = query.where(cases.c.team == team)
+    for r in conn.execute(query):
+        found[r.case_id][r.marker] = r.at
+    return open_cases, found

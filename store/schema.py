@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import Column, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
 
-__all__ = ["metadata", "staff", "cases", "allocations", "facts", "audit"]
+__all__ = ["metadata", "staff", "cases", "allocations", "facts", "audit", "markers"]
 
 metadata = MetaData()
 
@@ -68,6 +68,15 @@ facts = Table(
     Column("note", Text, nullable=False, server_default=""),
     Column("state", String(64), nullable=False),
     Index("ix_facts_case", "case_id"),
+)
+
+#: latest time of each thing that happened on a case ('entered:<state>', 'event:<name>',
+#: 'fact:<name>'): what deadlines are computed from, so `due` never replays history
+markers = Table(
+    "markers", metadata,
+    Column("case_id", String(64), primary_key=True),
+    Column("marker", String(140), primary_key=True),
+    Column("at", String(32), nullable=False),
 )
 
 audit = Table(

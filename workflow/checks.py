@@ -63,6 +63,33 @@ def _references(d: Definition) -> list[Finding]:
             if fact not in d.facts:
                 found.append((path, f"unknown fact {fact!r}",
                               f"declare it under 'facts:' or use one of: {', '.join(d.facts)}"))
+        for deadline in req.references().get("deadlines", ()):
+            if deadline not in d.deadlines:
+                found.append((path, f"unknown deadline {deadline!r}",
+                              f"declare it under 'deadlines:' or use one of: {', '.join(d.deadlines) or 'none yet'}"))
+    return found
+
+
+def _deadlines(d: Definition) -> list[Finding]:
+    """Deadlines name known, open states and markers that can happen."""
+    found: list[Finding] = []
+    known = {"entered": d.states, "event": d.events, "fact": d.facts}
+    for name, dl in d.deadlines.items():
+        for i, state in enumerate(dl.while_in):
+            if state not in d.states:
+                found.append((("deadlines", name, "while_in", i), f"unknown state {state!r}",
+                              f"use one of: {', '.join(d.states)}"))
+            elif not d.states[state].open:
+                found.append((("deadlines", name, "while_in", i),
+                              f"{state!r} is a final state: nothing is due on a closed case",
+                              "name only open states"))
+        markers = [(("deadlines", name, "start"), dl.start)]
+        markers += [(("deadlines", name, "met_by", i), m) for i, m in enumerate(dl.met_by)]
+        for path, marker in markers:
+            kind, value = next(iter(marker.model_dump(exclude_none=True).items()))
+            if value not in known[kind]:
+                found.append((path + (kind,), f"unknown {'state' if kind == 'entered' else kind} {value!r}",
+                              f"use one of: {', '.join(known[kind])}"))
     return found
 
 
@@ -103,4 +130,4 @@ def check_definition(d: Definition) -> list[Finding]:
     found = _states(d)
     if found:
         return found
-    return _references(d) + _safeguards(d)
+    return _references(d) + _deadlines(d) + _safeguards(d)

@@ -4,10 +4,12 @@ The engine, the diagrams and the handbook all read this form; none of them repar
 """
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from .deadlines import DeadlineDef
 from .requirements import ActorClause, Requirement, RequirementItem, Role, clauses_phrase
 from .requirements.base import check_rule_ids
 
@@ -108,6 +110,9 @@ class Definition(_Frozen):
     events: dict[str, EventDef] = Field(min_length=1)
     facts: dict[str, FactDef] = {}
     allocation: AllocationDef
+    deadlines: dict[str, DeadlineDef] = {}
+    #: local closure days that do not count as working days (e.g. a Christmas shutdown)
+    closures: tuple[date, ...] = ()
     #: sha256 of the resolved definition: audit entries name exactly what was enforced
     digest: str = ""
     #: files read to build it, base first

@@ -39,19 +39,13 @@ class Engine:
             for name, ev in definition.events.items()
         }
 
-    def context(self, case: Case, actor: Staff, at: datetime, reason: str | None = None,
-                overdue: frozenset[str] = frozenset()) -> Context:
-        """The facts a requirement may look at for this action."""
-        return Context(case, actor, at, day_of(at), self.definition, reason, overdue)
-
-    def explain(self, case: Case, event: str, actor: Staff, at: datetime, reason: str | None = None,
-                overdue: frozenset[str] = frozenset()) -> Verdict:
+    def explain(self, case: Case, event: str, actor: Staff, at: datetime, reason: str | None = None) -> Verdict:
         """May *actor* fire *event* on *case* at *at*? Every unmet requirement is listed."""
         checks = self._checks.get(event)
         if checks is None:
             raise UnknownEvent(event, self.definition.events, f"in policy {self.definition.name!r}")
         ev = self.definition.events[event]
-        ctx = Context(case, actor, at, day_of(at), self.definition, reason, overdue)
+        ctx = Context(case, actor, at, day_of(at), self.definition, reason)
         unmet: list[Unmet] = []
         if case.state not in ev.sources:
             unmet.append(Unmet(
@@ -65,10 +59,9 @@ class Engine:
                 unmet.append(failed)
         return Verdict("move", case.id, event, case.state, ev.to, actor.id, not unmet, tuple(unmet))
 
-    def available(self, case: Case, actor: Staff, at: datetime,
-                  overdue: frozenset[str] = frozenset()) -> list[Verdict]:
+    def available(self, case: Case, actor: Staff, at: datetime) -> list[Verdict]:
         """Every event leaving the case's state, each with its verdict for *actor* now."""
-        return [self.explain(case, name, actor, at, reason="(asked)", overdue=overdue)
+        return [self.explain(case, name, actor, at, reason="(asked)")
                 for name, _ in self.definition.events_from(case.state)]
 
     def fire(self, case: Case, event: str, at: datetime) -> None:
@@ -78,10 +71,9 @@ class Engine:
         if case.state != before:
             case.state_entered_at = at
 
-    def move(self, case: Case, event: str, actor: Staff, at: datetime, reason: str | None = None,
-             overdue: frozenset[str] = frozenset()) -> Verdict:
+    def move(self, case: Case, event: str, actor: Staff, at: datetime, reason: str | None = None) -> Verdict:
         """Fire *event* if the verdict allows it, else raise TransitionRefused carrying the verdict."""
-        verdict = self.explain(case, event, actor, at, reason, overdue)
+        verdict = self.explain(case, event, actor, at, reason)
         if not verdict.allowed:
             raise TransitionRefused(verdict)
         self.fire(case, event, at)

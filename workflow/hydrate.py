@@ -53,4 +53,5 @@ def load_case(conn: Connection, case_id: str) -> Case:
         facts=[Fact(f["name"], from_text(f["at"]), people[f["by_id"]],
                     tuple(people[w] for w in f["with_ids"] if w in people), f["note"], f["state"])
                for f in fact_rows if f["by_id"] in people],
+        markers={k: from_text(v) for k, v in records.case_markers(conn, case_id).items()},
     )

@@ -23,14 +23,14 @@ from .sources import Key, Source, read_source
 __all__ = ["Policies", "load_file", "shipped_directory"]
 
 #: levels merged key by key; every other value a local protocol gives replaces the base's
-_MERGED = {("states",), ("events",), ("facts",), ("allocation",),
-           ("states", "*"), ("events", "*"), ("facts", "*")}
+_MERGED = {("states",), ("events",), ("facts",), ("allocation",), ("deadlines",),
+           ("states", "*"), ("events", "*"), ("facts", "*"), ("deadlines", "*")}
 #: lists a local protocol appends to: base requirements always stay
 _APPENDED = {("events", "*", "requires"), ("allocation", "requires")}
 #: lists whose items are stamped with the definition that wrote them
 _STAMPED = {"requires", "who", "leads", "workers", "supervisors"}
 #: mappings whose entries are stamped likewise
-_ENTRIES = {"states", "events", "facts"}
+_ENTRIES = {"states", "events", "facts", "deadlines"}
 
 
 def shipped_directory() -> Path:
@@ -41,7 +41,7 @@ def shipped_directory() -> Path:
 
 def _pattern(path: Key) -> Key:
     """('events', 'close', 'requires') → ('events', '*', 'requires')."""
-    if len(path) > 1 and path[0] in ("states", "events", "facts"):
+    if len(path) > 1 and path[0] in ("states", "events", "facts", "deadlines"):
         return (path[0], "*", *path[2:])
     return tuple(path)
 
@@ -129,7 +129,7 @@ def _resolve(file: Path, search: Sequence[Path], seen: tuple[str, ...] = ()) -> 
     base = _resolve(base_file, search, seen + (str(file.resolve()),))
     anchors = dict(base.anchors)
     merged: dict[str, Any] = {}
-    for key in ("states", "events", "facts", "allocation"):
+    for key in ("states", "events", "facts", "allocation", "deadlines"):
         if key in base.data or key in data:
             merged[key] = _merge(base.data.get(key, {}), data.get(key, {}), (key,), src, anchors, (key,))
     for key, value in data.items():

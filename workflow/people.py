@@ -68,6 +68,8 @@ class Case:
     #: the lead before the latest reallocation (a handover's outgoing practitioner)
     previous_lead: Staff | None = None
     facts: list[Fact] = field(default_factory=list)
+    #: latest time of each marker ('entered:<state>', 'event:<name>', 'fact:<name>'), for deadlines
+    markers: dict[str, datetime] = field(default_factory=dict)
 
     def allocated(self) -> tuple[Staff, ...]:
         """Everyone currently allocated: lead, supervisor and worker."""

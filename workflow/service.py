@@ -13,7 +13,9 @@ from typing import Any, Iterable, Sequence
 from store import audit, records
 
 from .allocation import explain_allocation, proposed_case
-from .clock import to_text
+from .calendar import WorkingCalendar
+from .clock import day_of, to_text
+from .deadlines import due_for_case
 from .errors import (AllocationRefused, BadInput, ConcurrentUpdate, RecordRefused, Refused,
                      TransitionRefused, UnknownName)
 from .hydrate import load_case, load_staff, staff_from_row
@@ -149,6 +151,7 @@ def open_case(cw: Casework, case_id: str, policy: str, team: str, actor: str,
                "lead_id": None, "supervisor_id": None, "worker_id": None, "previous_lead_id": None,
                "updated_at": to_text(now)}
         records.insert_case(conn, row)
+        records.set_markers(conn, case_id, {f"entered:{definition.initial}": to_text(at)})
         case = Case(case_id, policy, team, definition.initial)
         _audit(conn, cw, case, "open", actor, at, now, None, definition.initial, {"team": team})
     return show_case(cw, case_id)
@@ -188,6 +191,8 @@ def move_case(cw: Casework, case_id: str, event: str, actor: str, *, reason: str
         records.update_case(conn, case_id, case.version, {
             "state": case.state, "version": case.version + 1,
             "state_entered_at": to_text(case.state_entered_at or at), "updated_at": to_text(now)})
+        entered = {f"entered:{case.state}": to_text(at)} if case.state != before.state else {}
+        records.set_markers(conn, case_id, {f"event:{event}": to_text(at), **entered})
         _audit(conn, cw, before, "move", actor, at, now, event, case.state,
                {"reason": reason, "rules": list(_rules_of(cw, case.policy, event))})
     return MoveResult(verdict, show_case(cw, case_id))
@@ -250,6 +255,7 @@ def record_fact(cw: Casework, case_id: str, fact: str, actor: str, *, with_staff
         records.update_case(conn, case_id, case.version, {"version": case.version + 1, "updated_at": to_text(now)})
         records.insert_fact(conn, {"case_id": case_id, "name": fact, "at": to_text(at), "recorded_at": to_text(now),
                                    "by_id": actor, "with_ids": list(with_staff), "note": note, "state": case.state})
+        records.set_markers(conn, case_id, {f"fact:{fact}": to_text(at)})
         _audit(conn, cw, case, "fact", actor, at, now, fact, case.state,
                {"with": list(with_staff), "note": note})
     return MoveResult(verdict, show_case(cw, case_id))
@@ -266,7 +272,10 @@ def show_case(cw: Casework, case_id: str) -> dict[str, Any]:
     """Where the case stands: state, policy, who holds it, version and recorded facts."""
     with cw.store.read() as conn:
         case = load_case(conn, case_id)
-    state = cw.policies.get(case.policy).states[case.state]
+    definition = cw.policies.get(case.policy)
+    state = definition.states[case.state]
+    due = due_for_case(case.id, case.team, case.state, case.markers, definition.deadlines,
+                       WorkingCalendar(definition.closures), day_of(cw.clock()))
     return {
         "id": case.id, "policy": case.policy, "team": case.team, "state": case.state,
         "state_title": state.title, "path": state.path, "open": state.open, "version": case.version,
@@ -275,6 +284,7 @@ def show_case(cw: Casework, case_id: str) -> dict[str, Any]:
         "lead": _person(case.lead), "supervisor": _person(case.supervisor), "worker": _person(case.worker),
         "facts": [{"name": f.name, "at": to_text(f.at), "by": f.by.id, "with": [w.id for w in f.with_staff],
                    "note": f.note, "state": f.state} for f in case.facts],
+        "due": [i.to_dict() for i in sorted(due, key=lambda i: (i.due, i.name))],
     }
 
 

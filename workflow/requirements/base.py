@@ -38,7 +38,6 @@ class Context:
     day: date
     definition: "Definition"
     reason: str | None = None
-    overdue: frozenset[str] = frozenset()
 
 
 def check_rule_ids(value: tuple[str, ...]) -> tuple[str, ...]:

@@ -84,3 +84,39 @@ class ReasonGiven(Requirement):
 
     def who_could(self, ctx: Context) -> str:
         return "Give the reason with --reason."
+
+
+@register
+class NotOverdue(Requirement):
+    """A deadline or cadence of the definition is not overdue on the day of the action."""
+
+    kind: Literal["not_overdue"] = "not_overdue"
+    primary = "deadline"
+    deadline: str
+
+    def holds(self, ctx: Context) -> bool:
+        from ..calendar import WorkingCalendar
+        from ..deadlines import due_for_case
+
+        d = ctx.definition
+        if self.deadline not in d.deadlines:
+            return True
+        case = ctx.case
+        items = due_for_case(case.id, case.team, case.state, case.markers, {self.deadline: d.deadlines[self.deadline]},
+                             WorkingCalendar(d.closures), ctx.day)
+        return not any(i.overdue for i in items)
+
+    def describe(self) -> str:
+        return f"'{self.deadline}' must not be overdue"
+
+    def explain(self, ctx: Context) -> str:
+        dl = ctx.definition.deadlines.get(self.deadline)
+        return f"'{self.deadline}' ({dl.title if dl else ''}) is overdue on {ctx.day}"
+
+    def who_could(self, ctx: Context) -> str:
+        dl = ctx.definition.deadlines.get(self.deadline)
+        met = ", ".join(m.text() for m in dl.met_by) if dl else ""
+        return f"Bring it up to date first ({met})." if met else "Bring it up to date first."
+
+    def references(self) -> dict[str, tuple[str, ...]]:
+        return {"deadlines": (self.deadline,)}

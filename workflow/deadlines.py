@@ -1,0 +1,150 @@
+"""Deadlines and cadences declared in definitions, computed from a case's markers.
+
+A marker is the latest time something happened on a case: ``entered:<state>``,
+``event:<name>`` or ``fact:<name>``. The store keeps them up to date on every write, so
+computing what is due costs the same however long a case's history is.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Literal, Mapping
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from .calendar import WorkingCalendar, add_duration
+from .clock import day_of
+from .requirements import ActorClause, clauses_phrase
+from .requirements.base import check_rule_ids
+
+__all__ = ["Duration", "Marker", "DeadlineDef", "DueItem", "due_for_case", "marker_key"]
+
+Unit = Literal["working_days", "days", "weeks", "months"]
+
+
+class Duration(BaseModel):
+    """'within: {working_days: 45}' — exactly one unit, a positive amount."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    working_days: int | None = Field(None, gt=0)
+    days: int | None = Field(None, gt=0)
+    weeks: int | None = Field(None, gt=0)
+    months: int | None = Field(None, gt=0)
+
+    @model_validator(mode="after")
+    def _one_unit(self) -> "Duration":
+        if len(self.model_dump(exclude_none=True)) != 1:
+            raise ValueError("give exactly one of working_days, days, weeks, months (a positive number)")
+        return self
+
+    @property
+    def unit(self) -> Unit:
+        return next(iter(self.model_dump(exclude_none=True)))  # type: ignore[return-value]
+
+    @property
+    def amount(self) -> int:
+        return next(iter(self.model_dump(exclude_none=True).values()))
+
+    def text(self) -> str:
+        unit = self.unit.replace("_", " ")
+        return f"{self.amount} {unit[:-1] if self.amount == 1 else unit}"
+
+
+class Marker(BaseModel):
+    """Something that happens on a case: entering a state, an event, or a recorded fact."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    entered: str | None = None
+    event: str | None = None
+    fact: str | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> "Marker":
+        if len(self.model_dump(exclude_none=True)) != 1:
+            raise ValueError("give exactly one of entered (a state), event or fact")
+        return self
+
+    def key(self) -> str:
+        kind, name = next(iter(self.model_dump(exclude_none=True).items()))
+        return marker_key(kind, name)
+
+    def text(self) -> str:
+        kind, name = next(iter(self.model_dump(exclude_none=True).items()))
+        return {"entered": f"entering {name}", "event": f"'{name}'", "fact": f"recording '{name}'"}[kind]
+
+
+def marker_key(kind: str, name: str) -> str:
+    """('entered', 'cp_plan') → 'entered:cp_plan'."""
+    return f"{kind}:{name}"
+
+
+class DeadlineDef(BaseModel):
+    """'X within N of Y', optionally 'then every M', while the case is in some states."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    title: str
+    says: str = ""
+    rules: tuple[str, ...] = ()
+    while_in: tuple[str, ...] = Field(min_length=1)
+    start: Marker
+    within: Duration
+    met_by: tuple[Marker, ...] = ()
+    repeat: Duration | None = None
+    who: tuple[ActorClause, ...] = ()
+    origin: str = ""
+
+    @field_validator("rules")
+    @classmethod
+    def _valid_rule_ids(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return check_rule_ids(value)
+
+    def text(self) -> str:
+        """The rule in words, for handbooks and diagrams."""
+        if self.says:
+            return self.says
+        text = f"{self.title} within {self.within.text()} of {self.start.text()}"
+        return text + (f", then at least every {self.repeat.text()}" if self.repeat else "")
+
+
+@dataclass(frozen=True)
+class DueItem:
+    """One thing due on one case."""
+
+    case_id: str
+    name: str
+    title: str
+    due: date
+    working_days_left: int
+    overdue: bool
+    rules: tuple[str, ...]
+    who: str
+    team: str
+
+    def to_dict(self) -> dict:
+        return {"case": self.case_id, "deadline": self.name, "title": self.title, "due": self.due.isoformat(),
+                "working_days_left": self.working_days_left, "overdue": self.overdue, "rules": list(self.rules),
+                "who": self.who, "team": self.team}
+
+
+def due_for_case(case_id: str, team: str, state: str, markers: Mapping[str, datetime],
+                 deadlines: Mapping[str, DeadlineDef], calendar: WorkingCalendar, as_of: date) -> list[DueItem]:
+    """Every open item of one case, from its markers alone."""
+    items = []
+    for name, dl in deadlines.items():
+        if state not in dl.while_in:
+            continue
+        started = markers.get(dl.start.key())
+        if started is None:
+            continue
+        met = [markers[k] for k in (m.key() for m in dl.met_by) if k in markers and markers[k] >= started]
+        last_met = max(met) if met else None
+        if last_met is not None and dl.repeat is None:
+            continue
+        if last_met is not None and dl.repeat is not None:
+            due = add_duration(calendar, day_of(last_met), dl.repeat.amount, dl.repeat.unit)
+        else:
+            due = add_duration(calendar, day_of(started), dl.within.amount, dl.within.unit)
+        left = calendar.working_days_between(as_of, due)
+        items.append(DueItem(case_id, name, dl.title, due, left, due < as_of, dl.rules,
+                             clauses_phrase(dl.who) if dl.who else "the lead practitioner", team))
+    return items

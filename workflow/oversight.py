@@ -1,0 +1,43 @@
+"""What is due or overdue across open cases, and who must act: the managers' and auditors' view."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from store import records
+
+from .calendar import WorkingCalendar
+from .clock import day_of, from_text
+from .deadlines import DueItem, due_for_case
+from .workspace import Casework
+
+__all__ = ["due_items"]
+
+
+def due_items(cw: Casework, as_of: date | None = None, *, overdue_only: bool = False, team: str | None = None,
+              staff: str | None = None) -> list[DueItem]:
+    """Every open item of every open case, most urgent first; cost grows with open cases only."""
+    as_of = as_of or day_of(cw.clock())
+    definitions = {name: cw.policies.get(name) for name in cw.policies.names()}
+    open_states = sorted({s for d in definitions.values() for s, spec in d.states.items() if spec.open})
+    with cw.store.read() as conn:
+        cases, markers = records.open_case_markers(conn, open_states, team)
+    calendars: dict[str, WorkingCalendar] = {}
+    items: list[DueItem] = []
+    for case in cases:
+        d = definitions.get(case["policy"])
+        if d is None or not d.states[case["state"]].open:
+            continue
+        if staff and staff not in (case["lead_id"], case["supervisor_id"], case["worker_id"]):
+            continue
+        calendar = calendars.setdefault(d.name, WorkingCalendar(d.closures))
+        found = {k: from_text(v) for k, v in markers[case["id"]].items()}
+        items += due_for_case(case["id"], case["team"], case["state"], found, d.deadlines, calendar, as_of)
+    if overdue_only:
+        items = [i for i in items if i.overdue]
+    return sorted(items, key=lambda i: (i.working_days_left, i.due, i.case_id, i.name))
+
+
+def due_rows(items: list[DueItem]) -> list[dict[str, Any]]:
+    """JSON form of due items."""
+    return [i.to_dict() for i in items]
