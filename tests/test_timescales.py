@@ -72,54 +72,57 @@ def _at(text: str) -> datetime:
     return parse_when(text)
 
 
+def _tick(clock, text: str) -> datetime:
+    """Move the clock to just after *text* and return *text* as the time of the action."""
+    moment = parse_when(text)
+    clock.now = moment + timedelta(minutes=1)
+    return moment
+
+
 def _items(cw, case_id: str, as_of: date) -> dict[str, dict]:
     return {i.name: i.to_dict() for i in due_items(cw, as_of) if i.case_id == case_id}
 
 
 def test_referral_decision_is_due_the_next_working_day(sqlite_cw, clock):
     """A referral opened on Thursday before Easter must be decided by the Tuesday after."""  # WT-6
-    clock.now = _at("2025-04-25T12:00")
     add_standard_staff(sqlite_cw)
-    service.open_case(sqlite_cw, "C-1", "national", "Erewash", "tm", at=_at("2025-04-17T10:00"))
+    service.open_case(sqlite_cw, "C-1", "national", "Erewash", "tm", at=_tick(clock, "2025-04-17T10:00"))
     item = _items(sqlite_cw, "C-1", date(2025, 4, 17))["referral_decision"]
     assert item["due"] == "2025-04-22" and item["rules"] == ["WT-6"] and not item["overdue"]
     assert item["working_days_left"] == 1
     late = _items(sqlite_cw, "C-1", date(2025, 4, 24))["referral_decision"]
     assert late["overdue"] and late["working_days_left"] == -2
-    service.allocate(sqlite_cw, "C-1", "sw", "tm", at=_at("2025-04-24T10:00"))
-    service.move_case(sqlite_cw, "C-1", "decide_assessment", "tm", at=_at("2025-04-24T11:00"))
+    service.allocate(sqlite_cw, "C-1", "sw", "tm", at=_tick(clock, "2025-04-24T10:00"))
+    service.move_case(sqlite_cw, "C-1", "decide_assessment", "tm", at=_tick(clock, "2025-04-24T11:00"))
     assert "referral_decision" not in _items(sqlite_cw, "C-1", date(2025, 4, 24))
 
 
 def test_assessment_due_45_working_days_after_referral_and_met_by_completion(sqlite_cw, clock):
     """The assessment is due 45 working days after the referral; recording it clears the item."""  # WT-6
-    clock.now = _at("2025-06-30T12:00")
     add_standard_staff(sqlite_cw)
-    service.open_case(sqlite_cw, "C-1", "national", "Erewash", "tm", at=_at("2025-03-03T09:00"))
-    service.allocate(sqlite_cw, "C-1", "sw", "tm", at=_at("2025-03-03T10:00"))
-    service.move_case(sqlite_cw, "C-1", "decide_assessment", "tm", at=_at("2025-03-03T11:00"))
+    service.open_case(sqlite_cw, "C-1", "national", "Erewash", "tm", at=_tick(clock, "2025-03-03T09:00"))
+    service.allocate(sqlite_cw, "C-1", "sw", "tm", at=_tick(clock, "2025-03-03T10:00"))
+    service.move_case(sqlite_cw, "C-1", "decide_assessment", "tm", at=_tick(clock, "2025-03-03T11:00"))
     item = _items(sqlite_cw, "C-1", date(2025, 3, 3))["assessment_complete"]
     assert item["due"] == CAL.add_working_days(date(2025, 3, 3), 45).isoformat() == "2025-05-08"
-    service.record_fact(sqlite_cw, "C-1", "assessment_completed", "sw", at=_at("2025-05-01T09:00"))
+    service.record_fact(sqlite_cw, "C-1", "assessment_completed", "sw", at=_tick(clock, "2025-05-01T09:00"))
     assert "assessment_complete" not in _items(sqlite_cw, "C-1", date(2025, 5, 1))
 
 
 def _to_cp_plan(cw, clock) -> None:
     case_in_cin_plan(cw)
-    clock.now = _at("2025-03-04T16:00")
-    service.move_case(cw, "C-1", "escalate_to_strategy", "sw", reason="injury", at=_at("2025-03-04T09:00"))
-    service.move_case(cw, "C-1", "start_s47", "sw", at=_at("2025-03-04T15:00"))
+    service.move_case(cw, "C-1", "escalate_to_strategy", "sw", reason="injury", at=_tick(clock, "2025-03-04T09:00"))
+    service.move_case(cw, "C-1", "start_s47", "sw", at=_tick(clock, "2025-03-04T15:00"))
 
 
 def test_icpc_due_15_working_days_after_the_strategy_discussion(sqlite_cw, clock):
     """The ICPC is due 15 working days after the strategy discussion that started the s47."""  # WT-6
     add_standard_staff(sqlite_cw)
     _to_cp_plan(sqlite_cw, clock)
-    clock.now = _at("2025-04-01T09:00")
     item = _items(sqlite_cw, "C-1", date(2025, 3, 25))["icpc_held"]
     assert item["due"] == "2025-03-25" and not item["overdue"] and item["working_days_left"] == 0
     assert _items(sqlite_cw, "C-1", date(2025, 3, 26))["icpc_held"]["overdue"]
-    service.move_case(sqlite_cw, "C-1", "convene_icpc", "sw", at=_at("2025-03-20T09:00"))
+    service.move_case(sqlite_cw, "C-1", "convene_icpc", "sw", at=_tick(clock, "2025-03-20T09:00"))
     assert "icpc_held" not in _items(sqlite_cw, "C-1", date(2025, 3, 26))
 
 
@@ -127,11 +130,10 @@ def test_cp_reviews_first_within_3_months_then_every_6(sqlite_cw, clock):
     """First CP review within 3 months of the ICPC; each review re-arms the next at 6 months."""  # WT-6
     add_standard_staff(sqlite_cw)
     _to_cp_plan(sqlite_cw, clock)
-    clock.now = _at("2026-03-01T09:00")
-    service.move_case(sqlite_cw, "C-1", "convene_icpc", "sw", at=_at("2025-03-20T09:00"))
-    service.move_case(sqlite_cw, "C-1", "start_cp_plan", "sw", at=_at("2025-03-31T10:00"))
+    service.move_case(sqlite_cw, "C-1", "convene_icpc", "sw", at=_tick(clock, "2025-03-20T09:00"))
+    service.move_case(sqlite_cw, "C-1", "start_cp_plan", "sw", at=_tick(clock, "2025-03-31T10:00"))
     assert _items(sqlite_cw, "C-1", date(2025, 4, 1))["cp_review"]["due"] == "2025-06-30"
-    service.move_case(sqlite_cw, "C-1", "hold_cp_review", "sw", at=_at("2025-06-20T10:00"))
+    service.move_case(sqlite_cw, "C-1", "hold_cp_review", "sw", at=_tick(clock, "2025-06-20T10:00"))
     assert _items(sqlite_cw, "C-1", date(2025, 6, 21))["cp_review"]["due"] == "2025-12-20"
     assert _items(sqlite_cw, "C-1", date(2025, 12, 22))["cp_review"]["overdue"]
 
@@ -197,11 +199,13 @@ def test_a_review_always_clears_the_overdue_cin_review(start_offset, review_offs
     """Whatever the dates, holding the CIN review leaves no overdue cin_review on that day."""
     import tempfile
 
+    from .conftest import Clock
+
     start = datetime(2024, 1, 1, 9, tzinfo=timezone.utc) + timedelta(days=start_offset)
     review = start + timedelta(days=review_offset, hours=1)
-    clock_now = review + timedelta(hours=1)
+    clock = Clock(start + timedelta(minutes=1))
     with tempfile.TemporaryDirectory() as tmp:
-        cw = open_casework(f"sqlite:///{tmp}/p.db", clock=lambda: clock_now)
+        cw = open_casework(f"sqlite:///{tmp}/p.db", clock=clock)
         service.init_store(cw)
         add_standard_staff(cw)
         service.open_case(cw, "C-1", "national", "Erewash", "tm", at=start)
@@ -209,7 +213,27 @@ def test_a_review_always_clears_the_overdue_cin_review(start_offset, review_offs
         service.move_case(cw, "C-1", "decide_assessment", "tm", at=start)
         service.record_fact(cw, "C-1", "assessment_completed", "asw", at=start)
         service.move_case(cw, "C-1", "start_cin_plan", "asw", at=start)
+        clock.now = review + timedelta(hours=1)
         service.move_case(cw, "C-1", "hold_cin_review", "asw", at=review)
         items = [i for i in due_items(cw, review.date()) if i.name == "cin_review"]
         assert items and not items[0].overdue
         cw.store.dispose()
+
+
+def test_back_dating_is_allowed_within_the_window_and_audited(sqlite_cw, clock):
+    """A fact dated 10 days ago is kept and marked back-dated; 40 days ago is refused, nothing written."""
+    from workflow.errors import BadInput
+
+    add_standard_staff(sqlite_cw)
+    case_in_cin_plan(sqlite_cw)
+    clock.advance(days=45)
+    service.record_fact(sqlite_cw, "C-1", "home_visit", "sw", at=clock.now - timedelta(days=10))
+    entry = service.case_history(sqlite_cw, "C-1")[-1]
+    assert entry["action"] == "fact" and entry["payload"]["backdated"] is True
+    before = service.case_history(sqlite_cw, "C-1")
+    with pytest.raises(BadInput) as late:
+        service.record_fact(sqlite_cw, "C-1", "home_visit", "sw", at=clock.now - timedelta(days=40))
+    assert "30 days" in str(late.value)
+    assert service.case_history(sqlite_cw, "C-1") == before
+    service.record_fact(sqlite_cw, "C-1", "home_visit", "sw")
+    assert "backdated" not in service.case_history(sqlite_cw, "C-1")[-1]["payload"]

@@ -111,6 +111,8 @@ class Definition(_Frozen):
     facts: dict[str, FactDef] = {}
     allocation: AllocationDef
     deadlines: dict[str, DeadlineDef] = {}
+    #: how many calendar days in the past a move or fact may be dated (`--at`); audited as back-dated
+    backdate_days: int = Field(30, ge=0)
     #: local closure days that do not count as working days (e.g. a Christmas shutdown)
     closures: tuple[date, ...] = ()
     #: sha256 of the resolved definition: audit entries name exactly what was enforced

@@ -73,6 +73,17 @@ def _when(cw: Casework, at: datetime | None) -> tuple[datetime, datetime]:
     return at, now
 
 
+def _backdating(cw: Casework, policy: str, at: datetime, now: datetime) -> dict[str, Any]:
+    """Back-dating is allowed within the definition's window and is marked in the audit entry."""
+    if at >= now - _SKEW:
+        return {}
+    window = cw.policies.get(policy).backdate_days
+    if now - at > timedelta(days=window):
+        raise BadInput(f"{to_text(at)} is more than {window} days ago; policy {policy!r} allows "
+                       f"back-dating by at most {window} days.")
+    return {"backdated": True}
+
+
 def _version(case: Case, expected: int | None) -> None:
     if expected is not None and case.version != expected:
         raise ConcurrentUpdate(f"Case {case.id} is at version {case.version}, not {expected}; "
@@ -153,7 +164,8 @@ def open_case(cw: Casework, case_id: str, policy: str, team: str, actor: str,
         records.insert_case(conn, row)
         records.set_markers(conn, case_id, {f"entered:{definition.initial}": to_text(at)})
         case = Case(case_id, policy, team, definition.initial)
-        _audit(conn, cw, case, "open", actor, at, now, None, definition.initial, {"team": team})
+        _audit(conn, cw, case, "open", actor, at, now, None, definition.initial,
+               {"team": team, **_backdating(cw, policy, at, now)})
     return show_case(cw, case_id)
 
 
@@ -178,6 +190,7 @@ def move_case(cw: Casework, case_id: str, event: str, actor: str, *, reason: str
     at, now = _when(cw, at)
     case, person = _read(cw, case_id, actor)
     _version(case, expected_version)
+    late = _backdating(cw, case.policy, at, now)
     if case.state_entered_at and at < case.state_entered_at:
         raise BadInput(f"{to_text(at)} is before case {case_id} entered {case.state!r} "
                        f"({to_text(case.state_entered_at)}); a move cannot predate the case's current state.")
@@ -194,7 +207,7 @@ def move_case(cw: Casework, case_id: str, event: str, actor: str, *, reason: str
         entered = {f"entered:{case.state}": to_text(at)} if case.state != before.state else {}
         records.set_markers(conn, case_id, {f"event:{event}": to_text(at), **entered})
         _audit(conn, cw, before, "move", actor, at, now, event, case.state,
-               {"reason": reason, "rules": list(_rules_of(cw, case.policy, event))})
+               {"reason": reason, "rules": list(_rules_of(cw, case.policy, event)), **late})
     return MoveResult(verdict, show_case(cw, case_id))
 
 
@@ -218,6 +231,7 @@ def allocate(cw: Casework, case_id: str, lead: str, actor: str, *, supervisor: s
         new_sup = case.supervisor if supervisor is KEEP else (load_staff(conn, supervisor) if supervisor else None)
         new_worker = case.worker if worker is KEEP else (load_staff(conn, worker) if worker else None)
     _version(case, expected_version)
+    late = _backdating(cw, case.policy, at, now)
     definition = cw.policies.get(case.policy)
     verdict = explain_allocation(definition, case, person, at, new_lead, new_sup, new_worker, reason)
     if not verdict.allowed:
@@ -234,7 +248,7 @@ def allocate(cw: Casework, case_id: str, lead: str, actor: str, *, supervisor: s
         records.insert_allocation(conn, {"case_id": case_id, "at": to_text(at), "by_id": actor,
                                          "reason": reason, **ids})
         _audit(conn, cw, case, "allocate", actor, at, now, "allocate", case.state,
-               {**ids, "previous_lead_id": case.lead.id if case.lead else None, "reason": reason})
+               {**ids, "previous_lead_id": case.lead.id if case.lead else None, "reason": reason, **late})
     return MoveResult(verdict, show_case(cw, case_id))
 
 
@@ -248,6 +262,7 @@ def record_fact(cw: Casework, case_id: str, fact: str, actor: str, *, with_staff
         for other in with_staff:
             load_staff(conn, other)
     _version(case, expected_version)
+    late = _backdating(cw, case.policy, at, now)
     verdict = explain_record(cw.policies.get(case.policy), case, fact, person, at)
     if not verdict.allowed:
         _refuse(cw, case, verdict, at, now, RecordRefused, {"with": list(with_staff), "note": note})
@@ -257,7 +272,7 @@ def record_fact(cw: Casework, case_id: str, fact: str, actor: str, *, with_staff
                                    "by_id": actor, "with_ids": list(with_staff), "note": note, "state": case.state})
         records.set_markers(conn, case_id, {f"fact:{fact}": to_text(at)})
         _audit(conn, cw, case, "fact", actor, at, now, fact, case.state,
-               {"with": list(with_staff), "note": note})
+               {"with": list(with_staff), "note": note, **late})
     return MoveResult(verdict, show_case(cw, case_id))
 
 

@@ -41,7 +41,7 @@ class Context:
 
 
 def check_rule_ids(value: tuple[str, ...]) -> tuple[str, ...]:
-    """Rule IDs look like 'WT-5' or 'TOR-10'."""
+    """Rule IDs look like 'WT-5' or 'ABC-12'."""
     for rule in value:
         if not RULE_ID.match(rule):
             raise ValueError(f"{rule!r} is not a rule ID such as 'WT-5'")
