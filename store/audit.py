@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 
 from .schema import audit, cases
 
-__all__ = ["GENESIS", "append", "entries", "verify", "count", "Broken", "canonical", "CHANGES"]
+__all__ = ["GENESIS", "append", "chain_rows", "entries", "verify", "count", "Broken", "canonical", "CHANGES"]
 
 GENESIS = "0" * 64
 _HASHED = ("chain", "seq", "recorded_at", "at", "actor", "action", "case_id", "event",
@@ -34,18 +34,26 @@ def _digest(row: dict[str, Any], prev_hash: str) -> str:
     return hashlib.sha256(f"{prev_hash}|{body}".encode()).hexdigest()
 
 
+def chain_rows(chain: str, entries_fields: list[dict[str, Any]], seq: int = 0,
+               prev_hash: str = GENESIS) -> list[dict[str, Any]]:
+    """Rows that continue *chain* after entry *seq* (hash *prev_hash*), each linked to the one before."""
+    rows = []
+    for fields in entries_fields:
+        row = {k: None for k in _HASHED}
+        row.update(fields)
+        seq += 1
+        row.update(chain=chain, seq=seq, payload=canonical(fields.get("payload", {})), prev_hash=prev_hash)
+        row["hash"] = prev_hash = _digest(row, prev_hash)
+        rows.append(row)
+    return rows
+
+
 def append(conn: Connection, chain: str, **fields: Any) -> dict[str, Any]:
     """Add one entry at the head of *chain* inside the caller's transaction."""
     head = conn.execute(
         select(audit.c.seq, audit.c.hash).where(audit.c.chain == chain).order_by(audit.c.seq.desc()).limit(1)
     ).first()
-    row = {k: None for k in _HASHED}
-    row.update(fields)
-    row["chain"] = chain
-    row["seq"] = head.seq + 1 if head else 1
-    row["payload"] = canonical(fields.get("payload", {}))
-    row["prev_hash"] = head.hash if head else GENESIS
-    row["hash"] = _digest(row, row["prev_hash"])
+    row = chain_rows(chain, [fields], head.seq if head else 0, head.hash if head else GENESIS)[0]
     conn.execute(insert(audit), row)
     return row
 

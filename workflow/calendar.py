@@ -6,6 +6,7 @@ year), and after 30 November it is 28 February.
 """
 from __future__ import annotations
 
+from bisect import bisect_right
 from datetime import date, timedelta
 from functools import lru_cache
 from typing import Iterable
@@ -22,33 +23,55 @@ def _bank_holidays(year: int) -> frozenset[date]:
 
 
 class WorkingCalendar:
-    """Counts working days; local closure days (e.g. a Christmas shutdown) count as non-working."""
+    """Counts working days; local closure days (e.g. a Christmas shutdown) count as non-working.
+
+    Working days are kept as a sorted list of day ordinals, extended a year at a time,
+    so counting is a binary search rather than a walk through the calendar.
+    """
 
     def __init__(self, closures: Iterable[date] = ()):
         self.closures = frozenset(closures)
+        self._first_year: int | None = None
+        self._last_year: int | None = None
+        self._days: list[int] = []
 
     def is_working_day(self, day: date) -> bool:
         """Monday to Friday, not an England bank holiday, not a local closure."""
         return day.weekday() < 5 and day not in _bank_holidays(day.year) and day not in self.closures
 
+    def _year(self, year: int) -> list[int]:
+        day, end = date(year, 1, 1), date(year, 12, 31)
+        found = []
+        while day <= end:
+            if self.is_working_day(day):
+                found.append(day.toordinal())
+            day += timedelta(days=1)
+        return found
+
+    def _cover(self, first: int, last: int) -> None:
+        if self._first_year is None or self._last_year is None:
+            self._first_year = self._last_year = first
+            self._days = self._year(first)
+        while first < self._first_year:
+            self._first_year -= 1
+            self._days = self._year(self._first_year) + self._days
+        while last > self._last_year:
+            self._last_year += 1
+            self._days += self._year(self._last_year)
+
     def add_working_days(self, start: date, days: int) -> date:
         """The *days*-th working day after *start* (start itself does not count)."""
-        day, left = start, days
-        while left > 0:
-            day += timedelta(days=1)
-            if self.is_working_day(day):
-                left -= 1
-        return day
+        if days <= 0:
+            return start
+        self._cover(start.year, start.year + days // 250 + 1)
+        return date.fromordinal(self._days[bisect_right(self._days, start.toordinal()) + days - 1])
 
     def working_days_between(self, start: date, end: date) -> int:
         """Working days after *start* up to and including *end*; negative when end is earlier."""
         if end < start:
             return -self.working_days_between(end, start)
-        count, day = 0, start
-        while day < end:
-            day += timedelta(days=1)
-            count += self.is_working_day(day)
-        return count
+        self._cover(start.year, end.year)
+        return bisect_right(self._days, end.toordinal()) - bisect_right(self._days, start.toordinal())
 
 
 def add_duration(calendar: WorkingCalendar, start: date, amount: int, unit: str) -> date:
