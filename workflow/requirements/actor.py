@@ -1,6 +1,7 @@
 """Who may act: clauses about the acting person and their relation to the case."""
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
@@ -49,9 +50,14 @@ class ActorClause(BaseModel):
     def _valid_rule_ids(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return check_rule_ids(value)
 
+    @cached_property
+    def role_set(self) -> frozenset[str]:
+        """The roles as a set, built once (checked on every move)."""
+        return frozenset(self.roles)
+
     def matches(self, actor: Staff, ctx: Context) -> bool:
         """Does *actor* fit this clause for ctx.case on ctx.day?"""
-        if self.roles and not (actor.roles & set(self.roles)):
+        if self.roles and not (actor.roles & self.role_set):
             return False
         if self.qualified and not actor.qualified_on(ctx.day):
             return False
