@@ -237,3 +237,18 @@ def test_back_dating_is_allowed_within_the_window_and_audited(sqlite_cw, clock):
     assert service.case_history(sqlite_cw, "C-1") == before
     service.record_fact(sqlite_cw, "C-1", "home_visit", "sw")
     assert "backdated" not in service.case_history(sqlite_cw, "C-1")[-1]["payload"]
+
+
+def test_a_joint_visit_within_6_weeks_of_allocation_is_tracked_and_met(sqlite_cw, clock, tmp_path):
+    """'At least once within N weeks of allocation': due from the allocation, met by the fact."""
+    _local(tmp_path, "deadlines:\n  joint_visit:\n    title: Joint visit\n    while_in: [cin_plan]\n"
+                     "    start: {event: allocate}\n    within: {weeks: 6}\n    met_by: [{fact: home_visit}]\n")
+    cw = open_casework(str(sqlite_cw.store.url), machines=[tmp_path], clock=clock)
+    add_standard_staff(cw)
+    case_in_cin_plan(cw, policy="local")
+    clock.advance(days=7)
+    service.allocate(cw, "C-1", "sw2", "tm")
+    item = _items(cw, "C-1", clock.now.date())["joint_visit"]
+    assert item["due"] == (clock.now.date() + timedelta(weeks=6)).isoformat()
+    service.record_fact(cw, "C-1", "home_visit", "sw2", with_staff=["tm"])
+    assert "joint_visit" not in _items(cw, "C-1", clock.now.date())

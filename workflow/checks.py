@@ -73,7 +73,7 @@ def _references(d: Definition) -> list[Finding]:
 def _deadlines(d: Definition) -> list[Finding]:
     """Deadlines name known, open states and markers that can happen."""
     found: list[Finding] = []
-    known = {"entered": d.states, "event": d.events, "fact": d.facts}
+    known = {"entered": d.states, "event": {**d.events, "allocate": None}, "fact": d.facts}
     for name, dl in d.deadlines.items():
         for i, state in enumerate(dl.while_in):
             if state not in d.states:

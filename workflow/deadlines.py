@@ -70,6 +70,8 @@ class Marker(BaseModel):
 
     def text(self) -> str:
         kind, name = next(iter(self.model_dump(exclude_none=True).items()))
+        if (kind, name) == ("event", "allocate"):
+            return "allocation"
         return {"entered": f"entering {name}", "event": f"'{name}'", "fact": f"recording '{name}'"}[kind]
 
 

@@ -247,6 +247,7 @@ def allocate(cw: Casework, case_id: str, lead: str, actor: str, *, supervisor: s
             "allocated_at": to_text(at), "version": case.version + 1, "updated_at": to_text(now)})
         records.insert_allocation(conn, {"case_id": case_id, "at": to_text(at), "by_id": actor,
                                          "reason": reason, **ids})
+        records.set_markers(conn, case_id, {"event:allocate": to_text(at)})
         _audit(conn, cw, case, "allocate", actor, at, now, "allocate", case.state,
                {**ids, "previous_lead_id": case.lead.id if case.lead else None, "reason": reason, **late})
     return MoveResult(verdict, show_case(cw, case_id))
