@@ -21,9 +21,13 @@ __all__ = ["explain_allocation", "proposed_case"]
 
 def proposed_case(case: Case, lead: Staff, supervisor: Staff | None, worker: Staff | None) -> Case:
     """The case as it would be after the allocation (the outgoing lead remembered)."""
-    previous = case.lead if case.lead is not None and case.lead.id != lead.id else case.previous_lead
+    changed = case.lead is not None and case.lead.id != lead.id
+    previous = case.lead if changed else case.previous_lead
+    former = case.former_leads
+    if changed and case.lead is not None:
+        former = (case.lead.id, *(f for f in former if f not in (case.lead.id, lead.id)))
     return replace(case, lead=lead, supervisor=supervisor, worker=worker, previous_lead=previous,
-                   facts=list(case.facts))
+                   former_leads=former, facts=list(case.facts))
 
 
 def _holder(policies: tuple[HolderPolicy, ...], person: Staff, slot: str, path: str,

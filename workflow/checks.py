@@ -63,6 +63,9 @@ def _references(d: Definition) -> list[Finding]:
             if fact not in d.facts:
                 found.append((path, f"unknown fact {fact!r}",
                               f"declare it under 'facts:' or use one of: {', '.join(d.facts)}"))
+        for state in req.references().get("states", ()):
+            if state not in d.states:
+                found.append((path, f"unknown state {state!r}", f"use one of: {', '.join(d.states)}"))
         for deadline in req.references().get("deadlines", ()):
             if deadline not in d.deadlines:
                 found.append((path, f"unknown deadline {deadline!r}",

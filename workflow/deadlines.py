@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from .calendar import WorkingCalendar, add_duration
 from .clock import day_of
-from .requirements import ActorClause, clauses_phrase
+from .requirements import ActorClause, Role, clauses_phrase
 from .requirements.base import check_rule_ids
 
 __all__ = ["Duration", "Marker", "DeadlineDef", "DueItem", "due_for_case", "marker_key"]
@@ -93,6 +93,8 @@ class DeadlineDef(BaseModel):
     met_by: tuple[Marker, ...] = ()
     repeat: Duration | None = None
     who: tuple[ActorClause, ...] = ()
+    #: only while the lead practitioner holds one of these roles (e.g. a CCW's supervision)
+    lead_roles: tuple[Role, ...] = ()
     origin: str = ""
 
     @field_validator("rules")
@@ -129,11 +131,12 @@ class DueItem:
 
 
 def due_for_case(case_id: str, team: str, state: str, markers: Mapping[str, datetime],
-                 deadlines: Mapping[str, DeadlineDef], calendar: WorkingCalendar, as_of: date) -> list[DueItem]:
-    """Every open item of one case, from its markers alone."""
+                 deadlines: Mapping[str, DeadlineDef], calendar: WorkingCalendar, as_of: date,
+                 lead_roles: frozenset[str] = frozenset()) -> list[DueItem]:
+    """Every open item of one case, from its markers (and its lead's roles) alone."""
     items = []
     for name, dl in deadlines.items():
-        if state not in dl.while_in:
+        if state not in dl.while_in or (dl.lead_roles and not lead_roles & set(dl.lead_roles)):
             continue
         started = markers.get(dl.start.key())
         if started is None:

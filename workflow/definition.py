@@ -66,11 +66,15 @@ class EventDef(_Frozen):
 
 
 class FactDef(_Frozen):
-    """Something that can be recorded on a case, and who may record it."""
+    """Something that can be recorded on a case, who may record it, and what note it needs."""
 
     title: str = ""
     description: str = ""
     who: tuple[ActorClause, ...] = Field(min_length=1)
+    #: the note is the rationale and must be given (e.g. management oversight)
+    note_required: bool = False
+    #: the note must be one of these (e.g. the in-scope reasons of a protocol)
+    choices: tuple[str, ...] = ()
     rules: tuple[str, ...] = ()
     origin: str = ""
 

@@ -54,4 +54,13 @@ def load_case(conn: Connection, case_id: str) -> Case:
                     tuple(people[w] for w in f["with_ids"] if w in people), f["note"], f["state"])
                for f in fact_rows if f["by_id"] in people],
         markers={k: from_text(v) for k, v in records.case_markers(conn, case_id).items()},
+        former_leads=_former_leads(conn, case_id, row["lead_id"]),
     )
+
+
+def _former_leads(conn: Connection, case_id: str, current: str | None) -> tuple[str, ...]:
+    leads: list[str] = []
+    for a in reversed(records.case_allocations(conn, case_id)):
+        if a["lead_id"] != current and a["lead_id"] not in leads:
+            leads.append(a["lead_id"])
+    return tuple(leads)

@@ -22,6 +22,7 @@ def due_items(cw: Casework, as_of: date | None = None, *, overdue_only: bool = F
     open_states = sorted({s for d in definitions.values() for s, spec in d.states.items() if spec.open})
     with cw.store.read() as conn:
         cases, markers = records.open_case_markers(conn, open_states, team)
+        roles = {s["id"]: frozenset(s["roles"]) for s in records.all_staff(conn)}
     calendars: dict[str, WorkingCalendar] = {}
     items: list[DueItem] = []
     for case in cases:
@@ -32,7 +33,8 @@ def due_items(cw: Casework, as_of: date | None = None, *, overdue_only: bool = F
             continue
         calendar = calendars.setdefault(d.name, WorkingCalendar(d.closures))
         found = {k: from_text(v) for k, v in markers[case["id"]].items()}
-        items += due_for_case(case["id"], case["team"], case["state"], found, d.deadlines, calendar, as_of)
+        items += due_for_case(case["id"], case["team"], case["state"], found, d.deadlines, calendar, as_of,
+                              roles.get(case["lead_id"], frozenset()))
     if overdue_only:
         items = [i for i in items if i.overdue]
     return sorted(items, key=lambda i: (i.working_days_left, i.due, i.case_id, i.name))

@@ -67,6 +67,8 @@ class Case:
     worker: Staff | None = None
     #: the lead before the latest reallocation (a handover's outgoing practitioner)
     previous_lead: Staff | None = None
+    #: ids of everyone who led the case before, most recent first
+    former_leads: tuple[str, ...] = ()
     facts: list[Fact] = field(default_factory=list)
     #: latest time of each marker ('entered:<state>', 'event:<name>', 'fact:<name>'), for deadlines
     markers: dict[str, datetime] = field(default_factory=dict)

@@ -14,7 +14,8 @@ from .verdict import Unmet, Verdict
 __all__ = ["explain_record"]
 
 
-def explain_record(definition: Definition, case: Case, fact: str, actor: Staff, at: datetime) -> Verdict:
+def explain_record(definition: Definition, case: Case, fact: str, actor: Staff, at: datetime,
+                   note: str = "") -> Verdict:
     """Facts are recorded by the people the definition names, on open cases."""
     spec = definition.facts.get(fact)
     if spec is None:
@@ -26,4 +27,11 @@ def explain_record(definition: Definition, case: Case, fact: str, actor: Staff, 
     who = WhoMayAct(clauses=spec.who, rules=spec.rules, origin=spec.origin).unmet(ctx)
     if who is not None:
         unmet.append(who)
+    if spec.choices and note not in spec.choices:
+        unmet.append(Unmet("note_choice", f"'{fact}' must say which of these applies: {', '.join(spec.choices)}",
+                           spec.rules, f"Give one of them with --note (e.g. --note {spec.choices[0]}).",
+                           {"choices": list(spec.choices)}, spec.origin))
+    elif spec.note_required and not note.strip():
+        unmet.append(Unmet("note_required", f"'{fact}' must carry its rationale as a note", spec.rules,
+                           "Give it with --note.", {}, spec.origin))
     return Verdict("record", case.id, fact, case.state, None, actor.id, not unmet, tuple(unmet))

@@ -264,7 +264,7 @@ def record_fact(cw: Casework, case_id: str, fact: str, actor: str, *, with_staff
             load_staff(conn, other)
     _version(case, expected_version)
     late = _backdating(cw, case.policy, at, now)
-    verdict = explain_record(cw.policies.get(case.policy), case, fact, person, at)
+    verdict = explain_record(cw.policies.get(case.policy), case, fact, person, at, note)
     if not verdict.allowed:
         _refuse(cw, case, verdict, at, now, RecordRefused, {"with": list(with_staff), "note": note})
     with cw.store.write() as conn:
@@ -291,7 +291,8 @@ def show_case(cw: Casework, case_id: str) -> dict[str, Any]:
     definition = cw.policies.get(case.policy)
     state = definition.states[case.state]
     due = due_for_case(case.id, case.team, case.state, case.markers, definition.deadlines,
-                       WorkingCalendar(definition.closures), day_of(cw.clock()))
+                       WorkingCalendar(definition.closures), day_of(cw.clock()),
+                       case.lead.roles if case.lead else frozenset())
     return {
         "id": case.id, "policy": case.policy, "team": case.team, "state": case.state,
         "state_title": state.title, "path": state.path, "open": state.open, "version": case.version,

@@ -190,3 +190,65 @@ class WorkerAllocated(Requirement):
 
     def who_could(self, ctx: Context) -> str:
         return f"{_reallocators(ctx).capitalize()} must allocate a worker."
+
+
+@register
+class LeadInCaseTeam(Requirement):
+    """The lead practitioner belongs to the case's team (consistent team manager oversight)."""
+
+    kind: Literal["lead_in_case_team"] = "lead_in_case_team"
+
+    def holds(self, ctx: Context) -> bool:
+        return ctx.case.lead is not None and ctx.case.lead.team == ctx.case.team
+
+    def describe(self) -> str:
+        return "The lead practitioner must belong to the case's team"
+
+    def explain(self, ctx: Context) -> str:
+        lead = ctx.case.lead
+        return (f"{lead.label if lead else 'The lead'} is in team {lead.team if lead else None!r}, "
+                f"not the case's team {ctx.case.team!r}")
+
+    def who_could(self, ctx: Context) -> str:
+        return f"Allocate a practitioner of team {ctx.case.team}."
+
+
+@register
+class LeadWasFormerLead(Requirement):
+    """The lead practitioner held this case before (a return minimises the transition)."""
+
+    kind: Literal["lead_was_former_lead"] = "lead_was_former_lead"
+
+    def holds(self, ctx: Context) -> bool:
+        return ctx.case.lead is not None and ctx.case.lead.id in ctx.case.former_leads
+
+    def describe(self) -> str:
+        return "The lead practitioner must be someone who held the case before"
+
+    def who_could(self, ctx: Context) -> str:
+        former = ", ".join(ctx.case.former_leads) or "nobody yet"
+        return f"Reallocate to a former lead ({former})."
+
+
+@register
+class CaseInStates(Requirement):
+    """The case is in one of these states (e.g. co-allocation only during the CIN period)."""
+
+    kind: Literal["case_in_states"] = "case_in_states"
+    primary = "states"
+    states: tuple[str, ...]
+
+    def holds(self, ctx: Context) -> bool:
+        return ctx.case.state in self.states
+
+    def describe(self) -> str:
+        return f"Only while the case is in: {', '.join(self.states)}"
+
+    def explain(self, ctx: Context) -> str:
+        return f"Case {ctx.case.id} is in {ctx.case.state!r}, not one of: {', '.join(self.states)}"
+
+    def who_could(self, ctx: Context) -> str:
+        return "Nobody can in this state."
+
+    def references(self) -> dict[str, tuple[str, ...]]:
+        return {"states": self.states}

@@ -103,7 +103,7 @@ class NotOverdue(Requirement):
             return True
         case = ctx.case
         items = due_for_case(case.id, case.team, case.state, case.markers, {self.deadline: d.deadlines[self.deadline]},
-                             WorkingCalendar(d.closures), ctx.day)
+                             WorkingCalendar(d.closures), ctx.day, case.lead.roles if case.lead else frozenset())
         return not any(i.overdue for i in items)
 
     def describe(self) -> str:

@@ -1,0 +1,177 @@
+"""Torbay's interim Community Care Worker process (seed 003), walked through the real CLI."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from cli.main import cli
+
+STAFF = [
+    ["tm", "--name", "Tom", "--role", "team_manager", "--registered", "SW1", "--team", "Paignton"],
+    ["sm", "--name", "Sue", "--role", "service_manager", "--registered", "SW2", "--team", "Paignton"],
+    ["asw", "--name", "Ash", "--role", "advanced_social_worker", "--registered", "SW3", "--team", "Paignton"],
+    ["sw", "--name", "Sam", "--role", "social_worker", "--registered", "SW4", "--team", "Paignton"],
+    ["sw_other", "--name", "Ola", "--role", "social_worker", "--registered", "SW5", "--team", "Brixham"],
+    ["ccw", "--name", "Cal", "--role", "community_care_worker", "--team", "Paignton"],
+    ["school", "--name", "Pat", "--role", "partner_practitioner"],
+]
+
+
+@pytest.fixture
+def cw_cli(tmp_path):
+    """The CLI on a fresh SQLite file with Torbay's staff and a SW-led CIN case T-1."""
+    db = str(tmp_path / "torbay.db")
+    runner = CliRunner()
+
+    def run(*args: str, ok: bool = True):
+        result = runner.invoke(cli, ["--db", db, *args], catch_exceptions=False)
+        if ok:
+            assert result.exit_code == 0, result.output
+        return result
+
+    run("init")
+    for person in STAFF:
+        run("staff", "add", *person)
+    run("case", "open", "T-1", "--policy", "torbay", "--team", "Paignton", "--as", "tm")
+    run("case", "allocate", "T-1", "--lead", "sw", "--as", "tm")
+    run("case", "move", "T-1", "decide_assessment", "--as", "tm")
+    run("case", "record", "T-1", "assessment_completed", "--as", "sw")
+    run("case", "move", "T-1", "start_cin_plan", "--as", "sw")
+    return run
+
+
+def _refused(result, kind: str, rule: str) -> dict:
+    assert result.exit_code == 1, result.output
+    verdict = json.loads(result.stdout)
+    found = [u for u in verdict["unmet"] if u["kind"] == kind and rule in u["rules"]]
+    assert found, verdict
+    return found[0]
+
+
+def _ccw_process(run) -> None:
+    run("case", "record", "T-1", "ccw_identified", "--as", "tm", "--with", "sm",
+        "--note", "Discussed in supervision; SM notified")                              # TOR-1
+    run("case", "record", "T-1", "sm_endorsement", "--as", "sm",
+        "--note", "Need is housing; stable; CCW has the relationship")                   # TOR-2
+    run("case", "record", "T-1", "ccw_scope", "--as", "tm", "--note", "housing_need")    # TOR-7
+    run("case", "record", "T-1", "family_informed", "--as", "sw")                        # TOR-3
+    run("case", "record", "T-1", "handover_agreed", "--as", "sw", "--with", "ccw")       # TOR-4
+    run("case", "record", "T-1", "case_summary_updated", "--as", "tm")                   # TOR-5
+
+
+def test_the_whole_torbay_scenario(cw_cli):
+    """SW-led CIN → identified → endorsed → family told → joint visit → CCW-led → escalates → back to the SW → s47."""
+    run = cw_cli
+    # TOR-1..5: before the process, allocating the CCW is refused and names the first missing steps.
+    refusal = _refused(run("case", "allocate", "T-1", "--lead", "ccw", "--supervisor", "asw", "--as", "tm",
+                           "--json", ok=False), "fact_recorded", "TOR-1")
+    assert "ccw_identified" in refusal["sentence"] and "team manager" in refusal["who_could"]
+    _ccw_process(run)
+    run("case", "allocate", "T-1", "--lead", "ccw", "--supervisor", "asw", "--as", "tm",
+        "--reason", "Torbay CCW process complete")
+    shown = json.loads(run("case", "show", "T-1", "--json").stdout)
+    assert shown["lead"]["id"] == "ccw" and shown["supervisor"]["id"] == "asw"
+    # TOR-9: need escalates; the CCW raises it but cannot escalate the case itself (WT-5).
+    run("case", "record", "T-1", "escalation_raised", "--as", "ccw", "--note", "Disclosure at school")
+    _refused(run("case", "move", "T-1", "escalate_to_strategy", "--as", "ccw", "--reason", "disclosure",
+                 "--json", ok=False), "lead_is_registered_social_worker", "WT-5")
+    # TOR-9: a social worker of another team is refused; the previous social worker is accepted.
+    _refused(run("case", "allocate", "T-1", "--lead", "sw_other", "--no-supervisor", "--as", "asw",
+                 "--json", ok=False), "any_of", "TOR-9")
+    run("case", "allocate", "T-1", "--lead", "sw", "--no-supervisor", "--as", "asw", "--reason", "Need escalated")
+    run("case", "move", "T-1", "escalate_to_strategy", "--as", "sw", "--reason", "disclosure")
+    run("case", "move", "T-1", "start_s47", "--as", "sw")
+    history = json.loads(run("case", "history", "T-1", "--json").stdout)
+    assert [e["action"] for e in history].count("refused") == 3
+    assert history[-1]["to_state"] == "s47_enquiry"
+
+
+def test_endorsement_needs_a_recorded_rationale_from_a_service_manager(cw_cli):
+    """The SM endorses, and the endorsement carries its rationale as management oversight."""  # TOR-2
+    refusal = _refused(cw_cli("case", "record", "T-1", "sm_endorsement", "--as", "sm", "--json", ok=False),
+                       "note_required", "TOR-2")
+    assert "--note" in refusal["who_could"]
+    _refused(cw_cli("case", "record", "T-1", "sm_endorsement", "--as", "tm", "--note", "ok", "--json",
+                    ok=False), "who", "TOR-2")
+
+
+def test_only_in_scope_reasons_are_accepted(cw_cli):
+    """The reason for a CCW allocation must be one of Torbay's four in-scope reasons."""  # TOR-7
+    refusal = _refused(cw_cli("case", "record", "T-1", "ccw_scope", "--as", "tm", "--note", "capacity",
+                              "--json", ok=False), "note_choice", "TOR-7")
+    assert "housing_need" in refusal["sentence"]
+
+
+def test_family_must_be_told_by_the_outgoing_social_worker(cw_cli):
+    """Only the allocated social worker records that the family was told; without it no CCW allocation."""  # TOR-3
+    run = cw_cli
+    run("case", "record", "T-1", "ccw_identified", "--as", "tm")
+    run("case", "record", "T-1", "sm_endorsement", "--as", "sm", "--note", "rationale")
+    run("case", "record", "T-1", "ccw_scope", "--as", "tm", "--note", "moving_towards_closure")
+    _refused(run("case", "record", "T-1", "family_informed", "--as", "tm", "--json", ok=False), "who", "TOR-3")
+    refusal = _refused(run("case", "allocate", "T-1", "--lead", "ccw", "--supervisor", "asw", "--as", "tm",
+                           "--json", ok=False), "fact_recorded", "TOR-3")
+    assert "family_informed" in refusal["sentence"]
+
+
+def test_handover_visit_must_be_with_the_incoming_ccw(cw_cli):
+    """The joint visit or review is between the outgoing SW and the CCW who will lead."""  # TOR-4
+    run = cw_cli
+    _ccw_process(run)
+    run("staff", "add", "ccw2", "--name", "Other CCW", "--role", "community_care_worker", "--team", "Paignton")
+    refusal = _refused(run("case", "allocate", "T-1", "--lead", "ccw2", "--supervisor", "asw", "--as", "tm",
+                           "--json", ok=False), "fact_recorded", "TOR-4")
+    assert "handover_agreed" in refusal["sentence"]
+
+
+def test_case_summary_update_is_the_last_step(cw_cli):
+    """Without the case summary updated, the CCW does not become lead."""  # TOR-5
+    run = cw_cli
+    run("case", "record", "T-1", "ccw_identified", "--as", "tm")
+    run("case", "record", "T-1", "sm_endorsement", "--as", "sm", "--note", "rationale")
+    run("case", "record", "T-1", "ccw_scope", "--as", "tm", "--note", "cin_clinic")
+    run("case", "record", "T-1", "family_informed", "--as", "sw")
+    run("case", "record", "T-1", "handover_agreed", "--as", "sw", "--with", "ccw")
+    _refused(run("case", "allocate", "T-1", "--lead", "ccw", "--supervisor", "asw", "--as", "tm", "--json",
+                 ok=False), "fact_recorded", "TOR-5")
+
+
+def test_ccw_supervision_every_four_weeks_shows_in_due_and_blocks_step_down(cw_cli):
+    """A CCW-led case is due supervision by a registered TM/ASW every 4 weeks; overdue blocks step-down."""  # TOR-6
+    run = cw_cli
+    _ccw_process(run)
+    run("case", "allocate", "T-1", "--lead", "ccw", "--supervisor", "asw", "--as", "tm")
+    due = json.loads(run("due", "--json").stdout)
+    assert "ccw_supervision" in [d["deadline"] for d in due]
+    later = json.loads(run("due", "--as-of", "2099-01-01", "--overdue", "--json").stdout)
+    assert any(d["deadline"] == "ccw_supervision" and d["rules"] == ["TOR-6"] for d in later)
+    _refused(run("case", "record", "T-1", "supervision", "--as", "sw", "--json", ok=False), "who", "TOR-6")
+    run("case", "record", "T-1", "supervision", "--as", "asw")
+    due = json.loads(run("due", "--json").stdout)
+    item = next(d for d in due if d["deadline"] == "ccw_supervision")
+    assert item["working_days_left"] >= 15 and not item["overdue"]
+
+
+def test_statutory_timescales_are_unchanged(tmp_path):
+    """Torbay inherits every national deadline and requirement unchanged."""  # TOR-8
+    from workflow.loader import Policies
+
+    policies = Policies()
+    national, torbay = policies.get("national"), policies.get("torbay")
+    for name, deadline in national.deadlines.items():
+        assert torbay.deadlines[name] == deadline
+    for name, event in national.events.items():
+        assert torbay.events[name].requires[:len(event.requires)] == event.requires
+
+
+def test_professional_difference_is_recorded_and_visible(cw_cli):
+    """A partner's professional difference is recorded with its substance and shown on the case."""  # TOR-10
+    cw_cli("case", "record", "T-1", "professional_difference", "--as", "school",
+           "--note", "School disagrees with step-down; TSCP policy stage 1")
+    shown = json.loads(cw_cli("case", "show", "T-1", "--json").stdout)
+    assert any(f["name"] == "professional_difference" and f["by"] == "school" and "TSCP" in f["note"]
+               for f in shown["facts"])
+    text = cw_cli("case", "show", "T-1").stdout
+    assert "professional_difference by school" in text
