@@ -50,15 +50,21 @@ def _refused(result, kind: str, rule: str) -> dict:
     return found[0]
 
 
-def _ccw_process(run) -> None:
-    run("case", "record", "T-1", "ccw_identified", "--as", "tm", "--with", "sm",
-        "--note", "Discussed in supervision; SM notified")                              # TOR-1
-    run("case", "record", "T-1", "sm_endorsement", "--as", "sm",
-        "--note", "Need is housing; stable; CCW has the relationship")                   # TOR-2
-    run("case", "record", "T-1", "ccw_scope", "--as", "tm", "--note", "housing_need")    # TOR-7
-    run("case", "record", "T-1", "family_informed", "--as", "sw")                        # TOR-3
-    run("case", "record", "T-1", "handover_agreed", "--as", "sw", "--with", "ccw")       # TOR-4
-    run("case", "record", "T-1", "case_summary_updated", "--as", "tm")                   # TOR-5
+#: the Torbay allocation process, step by step: (fact, who records it, extra arguments)
+PROCESS = [
+    ("ccw_identified", "tm", ["--with", "sm", "--note", "Discussed in supervision; SM notified"]),   # TOR-1
+    ("sm_endorsement", "sm", ["--note", "Need is housing; stable; CCW has the relationship"]),      # TOR-2
+    ("ccw_scope", "tm", ["--note", "housing_need"]),                                               # TOR-7
+    ("family_informed", "sw", []),                                                                 # TOR-3
+    ("handover_agreed", "sw", ["--with", "ccw"]),                                                  # TOR-4
+    ("case_summary_updated", "tm", []),                                                            # TOR-5
+]
+
+
+def _ccw_process(run, without: tuple[str, ...] = ()) -> None:
+    for fact, actor, extra in PROCESS:
+        if fact not in without:
+            run("case", "record", "T-1", fact, "--as", actor, *extra)
 
 
 def test_the_whole_torbay_scenario(cw_cli):
@@ -107,9 +113,7 @@ def test_only_in_scope_reasons_are_accepted(cw_cli):
 def test_family_must_be_told_by_the_outgoing_social_worker(cw_cli):
     """Only the allocated social worker records that the family was told; without it no CCW allocation."""  # TOR-3
     run = cw_cli
-    run("case", "record", "T-1", "ccw_identified", "--as", "tm")
-    run("case", "record", "T-1", "sm_endorsement", "--as", "sm", "--note", "rationale")
-    run("case", "record", "T-1", "ccw_scope", "--as", "tm", "--note", "moving_towards_closure")
+    _ccw_process(run, without=("family_informed", "handover_agreed", "case_summary_updated"))
     _refused(run("case", "record", "T-1", "family_informed", "--as", "tm", "--json", ok=False), "who", "TOR-3")
     refusal = _refused(run("case", "allocate", "T-1", "--lead", "ccw", "--supervisor", "asw", "--as", "tm",
                            "--json", ok=False), "fact_recorded", "TOR-3")
@@ -129,11 +133,7 @@ def test_handover_visit_must_be_with_the_incoming_ccw(cw_cli):
 def test_case_summary_update_is_the_last_step(cw_cli):
     """Without the case summary updated, the CCW does not become lead."""  # TOR-5
     run = cw_cli
-    run("case", "record", "T-1", "ccw_identified", "--as", "tm")
-    run("case", "record", "T-1", "sm_endorsement", "--as", "sm", "--note", "rationale")
-    run("case", "record", "T-1", "ccw_scope", "--as", "tm", "--note", "cin_clinic")
-    run("case", "record", "T-1", "family_informed", "--as", "sw")
-    run("case", "record", "T-1", "handover_agreed", "--as", "sw", "--with", "ccw")
+    _ccw_process(run, without=("case_summary_updated",))
     _refused(run("case", "allocate", "T-1", "--lead", "ccw", "--supervisor", "asw", "--as", "tm", "--json",
                  ok=False), "fact_recorded", "TOR-5")
 
