@@ -90,7 +90,7 @@ def _deadlines(d: Definition) -> list[Finding]:
         markers += [(("deadlines", name, "met_by", i), m) for i, m in enumerate(dl.met_by)]
         for path, marker in markers:
             kind, value = next(iter(marker.model_dump(exclude_none=True).items()))
-            if value not in known[kind]:
+            if kind != "day" and value not in known[kind]:
                 found.append((path + (kind,), f"unknown {'state' if kind == 'entered' else kind} {value!r}",
                               f"use one of: {', '.join(known[kind])}"))
     return found

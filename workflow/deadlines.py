@@ -7,13 +7,13 @@ computing what is due costs the same however long a case's history is.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Literal, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .calendar import WorkingCalendar, add_duration
-from .clock import day_of
+from .clock import LONDON, day_of
 from .requirements import ActorClause, Role, clauses_phrase
 from .requirements.base import check_rule_ids
 
@@ -51,25 +51,35 @@ class Duration(BaseModel):
 
 
 class Marker(BaseModel):
-    """Something that happens on a case: entering a state, an event, or a recorded fact."""
+    """Something that happens on a case (entering a state, an event, a fact), or a fixed date."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
     entered: str | None = None
     event: str | None = None
     fact: str | None = None
+    #: a fixed day (YAML key ``date``), e.g. a trial's end: "reallocate within 10 working days of it"
+    day: date | None = Field(None, alias="date")
 
     @model_validator(mode="after")
     def _one(self) -> "Marker":
         if len(self.model_dump(exclude_none=True)) != 1:
-            raise ValueError("give exactly one of entered (a state), event or fact")
+            raise ValueError("give exactly one of entered (a state), event, fact or date")
         return self
 
     def key(self) -> str:
         kind, name = next(iter(self.model_dump(exclude_none=True).items()))
-        return marker_key(kind, name)
+        return marker_key(kind, str(name))
+
+    def when(self, markers: Mapping[str, datetime]) -> datetime | None:
+        """When it happened on this case (for a fixed date: the start of that day in England)."""
+        if self.day is not None:
+            return datetime.combine(self.day, time(0), LONDON)
+        return markers.get(self.key())
 
     def text(self) -> str:
         kind, name = next(iter(self.model_dump(exclude_none=True).items()))
+        if kind == "day":
+            return str(name)
         if (kind, name) == ("event", "allocate"):
             return "allocation"
         return {"entered": f"entering {name}", "event": f"'{name}'", "fact": f"recording '{name}'"}[kind]
@@ -138,7 +148,7 @@ def due_for_case(case_id: str, team: str, state: str, markers: Mapping[str, date
     for name, dl in deadlines.items():
         if state not in dl.while_in or (dl.lead_roles and not lead_roles & set(dl.lead_roles)):
             continue
-        started = markers.get(dl.start.key())
+        started = dl.start.when(markers)
         if started is None:
             continue
         met = [markers[k] for k in (m.key() for m in dl.met_by) if k in markers and markers[k] >= started]

@@ -75,6 +75,8 @@ class FactDef(_Frozen):
     note_required: bool = False
     #: the note must be one of these (e.g. the in-scope reasons of a protocol)
     choices: tuple[str, ...] = ()
+    #: someone recorded as taking part (--with) must be social-work-qualified (a joint visit)
+    with_qualified: bool = False
     rules: tuple[str, ...] = ()
     origin: str = ""
 

@@ -15,7 +15,7 @@ __all__ = ["explain_record"]
 
 
 def explain_record(definition: Definition, case: Case, fact: str, actor: Staff, at: datetime,
-                   note: str = "") -> Verdict:
+                   note: str = "", with_staff: tuple[Staff, ...] = ()) -> Verdict:
     """Facts are recorded by the people the definition names, on open cases."""
     spec = definition.facts.get(fact)
     if spec is None:
@@ -27,6 +27,9 @@ def explain_record(definition: Definition, case: Case, fact: str, actor: Staff, 
     who = WhoMayAct(clauses=spec.who, rules=spec.rules, origin=spec.origin).unmet(ctx)
     if who is not None:
         unmet.append(who)
+    if spec.with_qualified and not any(w.qualified_on(ctx.day) for w in with_staff):
+        unmet.append(Unmet("with_qualified", f"'{fact}' must be recorded with a social-work-qualified practitioner",
+                           spec.rules, "Name them with --with STAFF (a registered social worker).", {}, spec.origin))
     if spec.choices and note not in spec.choices:
         unmet.append(Unmet("note_choice", f"'{fact}' must say which of these applies: {', '.join(spec.choices)}",
                            spec.rules, f"Give one of them with --note (e.g. --note {spec.choices[0]}).",

@@ -260,11 +260,10 @@ def record_fact(cw: Casework, case_id: str, fact: str, actor: str, *, with_staff
     with cw.store.read() as conn:
         case = load_case(conn, case_id)
         person = load_staff(conn, actor)
-        for other in with_staff:
-            load_staff(conn, other)
+        others = tuple(load_staff(conn, other) for other in with_staff)
     _version(case, expected_version)
     late = _backdating(cw, case.policy, at, now)
-    verdict = explain_record(cw.policies.get(case.policy), case, fact, person, at, note)
+    verdict = explain_record(cw.policies.get(case.policy), case, fact, person, at, note, others)
     if not verdict.allowed:
         _refuse(cw, case, verdict, at, now, RecordRefused, {"with": list(with_staff), "note": note})
     with cw.store.write() as conn:

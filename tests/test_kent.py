@@ -1,0 +1,153 @@
+"""Kent's Lead Professional trial for social work assistants (seed 001)."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+import pytest
+
+from workflow import service
+from workflow.errors import AllocationRefused, RecordRefused, TransitionRefused
+from workflow.oversight import due_items
+
+TRIAL_TEAM = "Thanet"
+
+
+@pytest.fixture
+def kent(sqlite_cw, clock):
+    """Kent staff in Thanet and a CIN case K-1 led by a social worker, in November 2024."""
+    clock.now = datetime(2024, 11, 4, 9, tzinfo=timezone.utc)
+    cw = sqlite_cw
+    for sid, roles, reg, team, training in [
+        ("tm", ["team_manager"], "SW1", TRIAL_TEAM, ()),
+        ("ps", ["practice_supervisor"], "SW2", TRIAL_TEAM, ()),
+        ("sw", ["social_worker"], "SW3", TRIAL_TEAM, ()),
+        ("swa", ["social_work_assistant"], None, TRIAL_TEAM, ("lead_professional_training",)),
+        ("swa_new", ["social_work_assistant"], None, TRIAL_TEAM, ()),
+        ("ccw", ["community_care_worker"], None, TRIAL_TEAM, ()),
+    ]:
+        service.add_staff(cw, sid, sid, roles, team=team, registration=reg, training=training)
+    _cin_case(cw, "K-1", TRIAL_TEAM)
+    return cw
+
+
+def _cin_case(cw, cid: str, team: str) -> None:
+    service.open_case(cw, cid, "kent", team, "tm")
+    service.allocate(cw, cid, "sw", "tm")
+    service.move_case(cw, cid, "decide_assessment", "tm")
+    service.record_fact(cw, cid, "assessment_completed", "sw")
+    service.move_case(cw, cid, "start_cin_plan", "sw")
+    service.record_fact(cw, cid, "lead_agreed_with_partners", "ps")
+
+
+def _unmet(error, kind: str, rule: str):
+    found = [u for u in error.value.verdict.unmet if u.kind == kind and rule in u.rules]
+    assert found, error.value.verdict.unmet
+    return found[0]
+
+
+def test_a_trained_swa_may_lead_a_cin_case_in_a_trial_district(kent):
+    """In a trial district, during the trial, a trained SWA under a practice supervisor leads a CIN case."""  # KEN-1
+    result = service.allocate(kent, "K-1", "swa", "tm", supervisor="ps")
+    assert result.case["lead"]["id"] == "swa" and result.case["supervisor"]["id"] == "ps"
+
+
+def test_other_non_social_workers_are_not_lead_professionals_in_kent(kent):
+    """Kent's trial lists SWAs only: a community care worker may not lead."""  # KEN-1
+    with pytest.raises(AllocationRefused) as refused:
+        service.allocate(kent, "K-1", "ccw", "tm", supervisor="ps")
+    assert _unmet(refused, "lead_role", "WT-2")
+
+
+def test_only_in_the_trial_districts(kent):
+    """Outside the six trial districts an SWA cannot be lead professional."""  # KEN-2
+    service.add_staff(kent, "tm_ash", "tm_ash", ["team_manager"], team="Ashford", registration="SW9")
+    service.open_case(kent, "K-2", "kent", "Ashford", "tm_ash")
+    service.allocate(kent, "K-2", "sw", "tm_ash")
+    service.move_case(kent, "K-2", "decide_assessment", "tm_ash")
+    service.record_fact(kent, "K-2", "assessment_completed", "sw")
+    service.move_case(kent, "K-2", "start_cin_plan", "sw")
+    service.record_fact(kent, "K-2", "lead_agreed_with_partners", "tm_ash")
+    with pytest.raises(AllocationRefused) as refused:
+        service.allocate(kent, "K-2", "swa", "tm_ash", supervisor="ps")
+    unmet = _unmet(refused, "in_teams", "KEN-2")
+    assert "Ashford" in unmet.sentence and "Thanet" in unmet.sentence
+
+
+@pytest.mark.parametrize("day,allowed", [(date(2024, 10, 3), False), (date(2024, 10, 4), True),
+                                         (date(2025, 4, 3), True), (date(2025, 4, 4), False)])
+def test_only_during_the_six_months_from_4_october_2024(kent, clock, day, allowed):
+    """The trial window is 4 October 2024 to 3 April 2025 inclusive."""  # KEN-2
+    clock.now = datetime(day.year, day.month, day.day, 12, tzinfo=timezone.utc)
+    service.record_fact(kent, "K-1", "lead_agreed_with_partners", "ps")
+    if allowed:
+        assert service.allocate(kent, "K-1", "swa", "tm", supervisor="ps").case["lead"]["id"] == "swa"
+    else:
+        with pytest.raises(AllocationRefused) as refused:
+            service.allocate(kent, "K-1", "swa", "tm", supervisor="ps")
+        assert _unmet(refused, "within_dates", "KEN-2")
+
+
+def test_the_agreed_training_comes_first(kent):
+    """An SWA who has not completed the agreed training cannot take the role."""  # KEN-6
+    with pytest.raises(AllocationRefused) as refused:
+        service.allocate(kent, "K-1", "swa_new", "tm", supervisor="ps")
+    unmet = _unmet(refused, "lead_has_training", "KEN-6")
+    assert "lead_professional_training" in unmet.sentence and "--training" in unmet.who_could
+
+
+def test_a_qualified_practice_supervisor_or_manager_oversees(kent):
+    """The SWA needs a named social-work-qualified supervisor or manager; a social worker alone is not one here."""  # KEN-7
+    with pytest.raises(AllocationRefused) as refused:
+        service.allocate(kent, "K-1", "swa", "tm")
+    assert _unmet(refused, "supervised_if_unqualified", "KEN-7")
+    with pytest.raises(AllocationRefused) as refused:
+        service.allocate(kent, "K-1", "swa", "tm", supervisor="sw")
+    assert _unmet(refused, "supervisor_role", "WT-3")
+
+
+def test_monthly_supervision_is_due_and_met(kent, clock):
+    """An SWA-led case is due formal supervision monthly; a qualified supervisor's record meets it."""  # KEN-3
+    service.allocate(kent, "K-1", "swa", "tm", supervisor="ps")
+    item = next(i for i in due_items(kent, date(2024, 11, 4)) if i.name == "swa_supervision")
+    assert item.due == date(2024, 12, 4) and item.rules == ("KEN-3",)
+    with pytest.raises(RecordRefused):
+        service.record_fact(kent, "K-1", "supervision", "swa")
+    clock.advance(days=20)
+    service.record_fact(kent, "K-1", "supervision", "ps")
+    item = next(i for i in due_items(kent, date(2024, 11, 24)) if i.name == "swa_supervision")
+    assert item.due == date(2024, 12, 24)
+
+
+def test_joint_visits_are_with_a_qualified_practitioner(kent):
+    """A joint visit is recorded only with a social-work-qualified practitioner."""  # KEN-4
+    service.allocate(kent, "K-1", "swa", "tm", supervisor="ps")
+    with pytest.raises(RecordRefused) as refused:
+        service.record_fact(kent, "K-1", "joint_visit", "swa", with_staff=["ccw"])
+    assert _unmet(refused, "with_qualified", "KEN-4")
+    service.record_fact(kent, "K-1", "joint_visit", "swa", with_staff=["sw"])
+    assert service.show_case(kent, "K-1")["facts"][-1]["with"] == ["sw"]
+
+
+def test_formal_cin_meetings_are_chaired_by_a_qualified_social_worker(kent):
+    """The SWA lead cannot hold the CIN review or the final meeting; the qualified supervisor can."""  # KEN-5
+    service.allocate(kent, "K-1", "swa", "tm", supervisor="ps")
+    with pytest.raises(TransitionRefused) as refused:
+        service.move_case(kent, "K-1", "hold_cin_review", "swa")
+    assert _unmet(refused, "who", "KEN-5")
+    with pytest.raises(TransitionRefused):
+        service.move_case(kent, "K-1", "step_down", "swa", reason="Needs met")
+    assert service.move_case(kent, "K-1", "hold_cin_review", "ps").case["state"] == "cin_plan"
+
+
+def test_when_the_trial_ends_swa_led_cases_are_due_for_reallocation(kent, clock):
+    """After 3 April 2025 every SWA-led case shows as due for reallocation within 10 working days."""  # KEN-2
+    service.allocate(kent, "K-1", "swa", "tm", supervisor="ps")
+    assert "trial_ended" not in [i.name for i in due_items(kent, date(2025, 3, 1)) if i.overdue]
+    item = next(i for i in due_items(kent, date(2025, 4, 17)) if i.name == "trial_ended")
+    assert item.due == date(2025, 4, 17) and not item.overdue and item.working_days_left == 0
+    late = next(i for i in due_items(kent, date(2025, 4, 22)) if i.name == "trial_ended")
+    # Good Friday and Easter Monday do not count: the 22nd is one working day late
+    assert late.overdue and late.case_id == "K-1" and late.working_days_left == -1
+    clock.now = datetime(2025, 4, 23, 9, tzinfo=timezone.utc)
+    service.allocate(kent, "K-1", "sw", "tm", supervisor=None)
+    assert "trial_ended" not in [i.name for i in due_items(kent, date(2025, 4, 23))]
