@@ -50,3 +50,17 @@ def hand_to_ccw(cw: Casework, cid: str = "C-1", supervisor: str = "sw") -> None:
     """Reallocate a CIN case to community care worker 'ccw' under *supervisor* (national rules)."""
     service.record_fact(cw, cid, "lead_agreed_with_partners", "tm")
     service.allocate(cw, cid, "ccw", "tm", supervisor=supervisor)
+
+
+def walk_to_assessment(cw: Casework, cid: str, policy: str, team: str, manager: str, social_worker: str) -> None:
+    """Open *cid* under *policy*, allocate it to *social_worker* and decide to assess."""
+    service.open_case(cw, cid, policy, team, manager)
+    service.allocate(cw, cid, social_worker, manager)
+    service.move_case(cw, cid, "decide_assessment", manager)
+
+
+def walk_to_cin_plan(cw: Casework, cid: str, policy: str, team: str, manager: str, social_worker: str) -> None:
+    """As walk_to_assessment, then complete the assessment and start the CIN plan."""
+    walk_to_assessment(cw, cid, policy, team, manager, social_worker)
+    service.record_fact(cw, cid, "assessment_completed", social_worker)
+    service.move_case(cw, cid, "start_cin_plan", social_worker)

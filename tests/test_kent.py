@@ -9,6 +9,8 @@ from workflow import service
 from workflow.errors import AllocationRefused, RecordRefused, TransitionRefused
 from workflow.oversight import due_items
 
+from .helpers import walk_to_cin_plan
+
 TRIAL_TEAM = "Thanet"
 
 
@@ -30,13 +32,9 @@ def kent(sqlite_cw, clock):
     return cw
 
 
-def _cin_case(cw, cid: str, team: str) -> None:
-    service.open_case(cw, cid, "kent", team, "tm")
-    service.allocate(cw, cid, "sw", "tm")
-    service.move_case(cw, cid, "decide_assessment", "tm")
-    service.record_fact(cw, cid, "assessment_completed", "sw")
-    service.move_case(cw, cid, "start_cin_plan", "sw")
-    service.record_fact(cw, cid, "lead_agreed_with_partners", "ps")
+def _cin_case(cw, cid: str, team: str, manager: str = "tm") -> None:
+    walk_to_cin_plan(cw, cid, "kent", team, manager, "sw")
+    service.record_fact(cw, cid, "lead_agreed_with_partners", manager)
 
 
 def _unmet(error, kind: str, rule: str):
@@ -61,12 +59,7 @@ def test_other_non_social_workers_are_not_lead_professionals_in_kent(kent):
 def test_only_in_the_trial_districts(kent):
     """Outside the six trial districts an SWA cannot be lead professional."""  # KEN-2
     service.add_staff(kent, "tm_ash", "tm_ash", ["team_manager"], team="Ashford", registration="SW9")
-    service.open_case(kent, "K-2", "kent", "Ashford", "tm_ash")
-    service.allocate(kent, "K-2", "sw", "tm_ash")
-    service.move_case(kent, "K-2", "decide_assessment", "tm_ash")
-    service.record_fact(kent, "K-2", "assessment_completed", "sw")
-    service.move_case(kent, "K-2", "start_cin_plan", "sw")
-    service.record_fact(kent, "K-2", "lead_agreed_with_partners", "tm_ash")
+    _cin_case(kent, "K-2", "Ashford", "tm_ash")
     with pytest.raises(AllocationRefused) as refused:
         service.allocate(kent, "K-2", "swa", "tm_ash", supervisor="ps")
     unmet = _unmet(refused, "in_teams", "KEN-2")

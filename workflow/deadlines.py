@@ -103,8 +103,8 @@ class DeadlineDef(BaseModel):
     met_by: tuple[Marker, ...] = ()
     repeat: Duration | None = None
     who: tuple[ActorClause, ...] = ()
-    #: only while the lead practitioner holds one of these roles (e.g. a CCW's supervision)
-    lead_roles: tuple[Role, ...] = ()
+    #: only while the lead or the worker holds one of these roles (e.g. a CCW's supervision)
+    held_by: tuple[Role, ...] = ()
     origin: str = ""
 
     @field_validator("rules")
@@ -142,11 +142,11 @@ class DueItem:
 
 def due_for_case(case_id: str, team: str, state: str, markers: Mapping[str, datetime],
                  deadlines: Mapping[str, DeadlineDef], calendar: WorkingCalendar, as_of: date,
-                 lead_roles: frozenset[str] = frozenset()) -> list[DueItem]:
-    """Every open item of one case, from its markers (and its lead's roles) alone."""
+                 holder_roles: frozenset[str] = frozenset()) -> list[DueItem]:
+    """Every open item of one case, from its markers (and its lead's and worker's roles) alone."""
     items = []
     for name, dl in deadlines.items():
-        if state not in dl.while_in or (dl.lead_roles and not lead_roles & set(dl.lead_roles)):
+        if state not in dl.while_in or (dl.held_by and not holder_roles & set(dl.held_by)):
             continue
         started = dl.start.when(markers)
         if started is None:

@@ -33,8 +33,8 @@ def due_items(cw: Casework, as_of: date | None = None, *, overdue_only: bool = F
             continue
         calendar = calendars.setdefault(d.name, WorkingCalendar(d.closures))
         found = {k: from_text(v) for k, v in markers[case["id"]].items()}
-        items += due_for_case(case["id"], case["team"], case["state"], found, d.deadlines, calendar, as_of,
-                              roles.get(case["lead_id"], frozenset()))
+        holders = roles.get(case["lead_id"], frozenset()) | roles.get(case["worker_id"], frozenset())
+        items += due_for_case(case["id"], case["team"], case["state"], found, d.deadlines, calendar, as_of, holders)
     if overdue_only:
         items = [i for i in items if i.overdue]
     return sorted(items, key=lambda i: (i.working_days_left, i.due, i.case_id, i.name))

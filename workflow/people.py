@@ -10,7 +10,7 @@ from datetime import date, datetime
 
 from .roles import SOCIAL_WORK_ROLES, roles_phrase
 
-__all__ = ["Staff", "Fact", "Case"]
+__all__ = ["Staff", "Fact", "Case", "holder_roles"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,3 +76,12 @@ class Case:
     def allocated(self) -> tuple[Staff, ...]:
         """Everyone currently allocated: lead, supervisor and worker."""
         return tuple(s for s in (self.lead, self.supervisor, self.worker) if s is not None)
+
+
+def holder_roles(case: Case) -> frozenset[str]:
+    """Roles of whoever holds the case day to day: the lead and any worker."""
+    roles: frozenset[str] = frozenset()
+    for person in (case.lead, case.worker):
+        if person is not None:
+            roles |= person.roles
+    return roles

@@ -19,7 +19,7 @@ from .deadlines import due_for_case
 from .errors import (AllocationRefused, BadInput, ConcurrentUpdate, RecordRefused, Refused,
                      TransitionRefused, UnknownName)
 from .hydrate import load_case, load_staff, staff_from_row
-from .people import Case, Staff
+from .people import Case, Staff, holder_roles
 from .recording import explain_record
 from .roles import ROLES
 from .verdict import Verdict
@@ -291,7 +291,7 @@ def show_case(cw: Casework, case_id: str) -> dict[str, Any]:
     state = definition.states[case.state]
     due = due_for_case(case.id, case.team, case.state, case.markers, definition.deadlines,
                        WorkingCalendar(definition.closures), day_of(cw.clock()),
-                       case.lead.roles if case.lead else frozenset())
+                       holder_roles(case))
     return {
         "id": case.id, "policy": case.policy, "team": case.team, "state": case.state,
         "state_title": state.title, "path": state.path, "open": state.open, "version": case.version,

@@ -97,13 +97,14 @@ class NotOverdue(Requirement):
     def holds(self, ctx: Context) -> bool:
         from ..calendar import WorkingCalendar
         from ..deadlines import due_for_case
+        from ..people import holder_roles
 
         d = ctx.definition
         if self.deadline not in d.deadlines:
             return True
         case = ctx.case
         items = due_for_case(case.id, case.team, case.state, case.markers, {self.deadline: d.deadlines[self.deadline]},
-                             WorkingCalendar(d.closures), ctx.day, case.lead.roles if case.lead else frozenset())
+                             WorkingCalendar(d.closures), ctx.day, holder_roles(case))
         return not any(i.overdue for i in items)
 
     def describe(self) -> str:
