@@ -64,3 +64,10 @@ def walk_to_cin_plan(cw: Casework, cid: str, policy: str, team: str, manager: st
     walk_to_assessment(cw, cid, policy, team, manager, social_worker)
     service.record_fact(cw, cid, "assessment_completed", social_worker)
     service.move_case(cw, cid, "start_cin_plan", social_worker)
+
+
+def unmet_of(error, kind: str, rule: str):
+    """The unmet requirement of *kind* citing *rule* in a refusal (pytest.raises info); fails if absent."""
+    found = [u for u in error.value.verdict.unmet if u.kind == kind and rule in u.rules]
+    assert found, error.value.verdict.unmet
+    return found[0]

@@ -9,7 +9,7 @@ from workflow import service
 from workflow.errors import AllocationRefused, RecordRefused, TransitionRefused
 from workflow.oversight import due_items
 
-from .helpers import walk_to_assessment, walk_to_cin_plan
+from .helpers import unmet_of, walk_to_assessment, walk_to_cin_plan
 
 
 @pytest.fixture
@@ -27,12 +27,6 @@ def derby(sqlite_cw, clock):
     return cw
 
 
-def _unmet(error, kind: str, rule: str):
-    found = [u for u in error.value.verdict.unmet if u.kind == kind and rule in u.rules]
-    assert found, error.value.verdict.unmet
-    return found[0]
-
-
 def test_co_allocation_keeps_a_named_social_worker_holding_the_case(derby):
     """A CCW is co-allocated as worker alongside the social worker who holds the case."""  # DER-1
     service.record_fact(derby, "D-1", "assessment_completed", "sw")
@@ -42,7 +36,7 @@ def test_co_allocation_keeps_a_named_social_worker_holding_the_case(derby):
     service.record_fact(derby, "D-1", "lead_agreed_with_partners", "ps")
     with pytest.raises(AllocationRefused) as refused:
         service.allocate(derby, "D-1", "ccw", "ps", worker=None)  # holding it needs a named SW or PS
-    assert _unmet(refused, "supervised_if_unqualified", "DER-1")
+    assert unmet_of(refused, "supervised_if_unqualified", "DER-1")
 
 
 def test_non_social_workers_do_not_complete_single_assessments(derby):
@@ -50,7 +44,7 @@ def test_non_social_workers_do_not_complete_single_assessments(derby):
     service.record_fact(derby, "D-1", "co_allocation_agreed", "ps")
     with pytest.raises(RecordRefused) as refused:
         service.record_fact(derby, "D-1", "assessment_completed", "ccw")
-    assert _unmet(refused, "who", "DER-2")
+    assert unmet_of(refused, "who", "DER-2")
     service.record_fact(derby, "D-1", "assessment_completed", "sw")
     service.allocate(derby, "D-1", "sw", "ps", worker="ccw")
     service.record_fact(derby, "D-1", "assessment_contribution", "ccw", note="Observed home conditions")
@@ -61,13 +55,13 @@ def test_co_allocation_only_at_the_end_of_assessment_and_when_the_ps_or_tm_agree
     service.record_fact(derby, "D-1", "co_allocation_agreed", "tm")
     with pytest.raises(AllocationRefused) as refused:
         service.allocate(derby, "D-1", "sw", "ps", worker="ccw")
-    assert _unmet(refused, "any_of", "DER-3")
+    assert unmet_of(refused, "any_of", "DER-3")
     service.record_fact(derby, "D-1", "assessment_completed", "sw")
     clock.advance(hours=1)
     service.move_case(derby, "D-1", "start_cin_plan", "sw")
     with pytest.raises(AllocationRefused) as refused:
         service.allocate(derby, "D-1", "sw", "ps", worker="ccw")
-    unmet = _unmet(refused, "fact_recorded", "DER-3")
+    unmet = unmet_of(refused, "fact_recorded", "DER-3")
     assert "co_allocation_agreed" in unmet.sentence and "practice supervisor" in unmet.who_could
     service.record_fact(derby, "D-1", "co_allocation_agreed", "ps")
     assert service.allocate(derby, "D-1", "sw", "ps", worker="ccw").case["worker"]["id"] == "ccw"
@@ -85,7 +79,7 @@ def test_the_ps_or_sw_chairs_cin_meetings(derby):
     _co_allocated_cin(derby)
     with pytest.raises(TransitionRefused) as refused:
         service.move_case(derby, "D-1", "hold_cin_review", "ccw")
-    assert _unmet(refused, "who", "DER-4")
+    assert unmet_of(refused, "who", "DER-4")
     assert service.move_case(derby, "D-1", "hold_cin_review", "ps").case["state"] == "cin_plan"
 
 
@@ -95,7 +89,7 @@ def test_a_revised_assessment_in_the_cin_period_is_completed_by_a_social_worker(
     service.move_case(derby, "D-1", "revise_assessment", "sw", reason="New concerns about school attendance")
     with pytest.raises(RecordRefused) as refused:
         service.record_fact(derby, "D-1", "assessment_completed", "ccw")
-    assert _unmet(refused, "who", "DER-5")
+    assert unmet_of(refused, "who", "DER-5")
     service.record_fact(derby, "D-1", "assessment_completed", "sw")
     assert service.move_case(derby, "D-1", "start_cin_plan", "sw").case["state"] == "cin_plan"
 
@@ -126,7 +120,7 @@ def test_the_erewash_pilot_lets_alternatively_qualified_staff_hold_cases(derby, 
     service.record_fact(derby, "D-2", "lead_agreed_with_partners", "tm_av")
     with pytest.raises(AllocationRefused) as refused:
         service.allocate(derby, "D-2", "ccw_av", "tm_av", supervisor="sw_av")
-    assert _unmet(refused, "in_teams", "DER-8")
+    assert unmet_of(refused, "in_teams", "DER-8")
 
 
 def test_the_pilot_does_not_apply_before_its_start_date(derby, clock):
@@ -138,4 +132,4 @@ def test_the_pilot_does_not_apply_before_its_start_date(derby, clock):
     service.record_fact(derby, "D-3", "lead_agreed_with_partners", "ps")
     with pytest.raises(AllocationRefused) as refused:
         service.allocate(derby, "D-3", "ccw", "ps", supervisor="sw")
-    assert _unmet(refused, "within_dates", "DER-8")
+    assert unmet_of(refused, "within_dates", "DER-8")

@@ -9,7 +9,7 @@ from workflow import service
 from workflow.errors import AllocationRefused, RecordRefused, TransitionRefused
 from workflow.oversight import due_items
 
-from .helpers import walk_to_cin_plan
+from .helpers import unmet_of, walk_to_cin_plan
 
 TRIAL_TEAM = "Thanet"
 
@@ -37,12 +37,6 @@ def _cin_case(cw, cid: str, team: str, manager: str = "tm") -> None:
     service.record_fact(cw, cid, "lead_agreed_with_partners", manager)
 
 
-def _unmet(error, kind: str, rule: str):
-    found = [u for u in error.value.verdict.unmet if u.kind == kind and rule in u.rules]
-    assert found, error.value.verdict.unmet
-    return found[0]
-
-
 def test_a_trained_swa_may_lead_a_cin_case_in_a_trial_district(kent):
     """In a trial district, during the trial, a trained SWA under a practice supervisor leads a CIN case."""  # KEN-1
     result = service.allocate(kent, "K-1", "swa", "tm", supervisor="ps")
@@ -53,7 +47,7 @@ def test_other_non_social_workers_are_not_lead_professionals_in_kent(kent):
     """Kent's trial lists SWAs only: a community care worker may not lead."""  # KEN-1
     with pytest.raises(AllocationRefused) as refused:
         service.allocate(kent, "K-1", "ccw", "tm", supervisor="ps")
-    assert _unmet(refused, "lead_role", "WT-2")
+    assert unmet_of(refused, "lead_role", "WT-2")
 
 
 def test_only_in_the_trial_districts(kent):
@@ -62,7 +56,7 @@ def test_only_in_the_trial_districts(kent):
     _cin_case(kent, "K-2", "Ashford", "tm_ash")
     with pytest.raises(AllocationRefused) as refused:
         service.allocate(kent, "K-2", "swa", "tm_ash", supervisor="ps")
-    unmet = _unmet(refused, "in_teams", "KEN-2")
+    unmet = unmet_of(refused, "in_teams", "KEN-2")
     assert "Ashford" in unmet.sentence and "Thanet" in unmet.sentence
 
 
@@ -77,14 +71,14 @@ def test_only_during_the_six_months_from_4_october_2024(kent, clock, day, allowe
     else:
         with pytest.raises(AllocationRefused) as refused:
             service.allocate(kent, "K-1", "swa", "tm", supervisor="ps")
-        assert _unmet(refused, "within_dates", "KEN-2")
+        assert unmet_of(refused, "within_dates", "KEN-2")
 
 
 def test_the_agreed_training_comes_first(kent):
     """An SWA who has not completed the agreed training cannot take the role."""  # KEN-6
     with pytest.raises(AllocationRefused) as refused:
         service.allocate(kent, "K-1", "swa_new", "tm", supervisor="ps")
-    unmet = _unmet(refused, "lead_has_training", "KEN-6")
+    unmet = unmet_of(refused, "lead_has_training", "KEN-6")
     assert "lead_professional_training" in unmet.sentence and "--training" in unmet.who_could
 
 
@@ -92,10 +86,10 @@ def test_a_qualified_practice_supervisor_or_manager_oversees(kent):
     """The SWA needs a named social-work-qualified supervisor or manager; a social worker alone is not one here."""  # KEN-7
     with pytest.raises(AllocationRefused) as refused:
         service.allocate(kent, "K-1", "swa", "tm")
-    assert _unmet(refused, "supervised_if_unqualified", "KEN-7")
+    assert unmet_of(refused, "supervised_if_unqualified", "KEN-7")
     with pytest.raises(AllocationRefused) as refused:
         service.allocate(kent, "K-1", "swa", "tm", supervisor="sw")
-    assert _unmet(refused, "supervisor_role", "WT-3")
+    assert unmet_of(refused, "supervisor_role", "WT-3")
 
 
 def test_monthly_supervision_is_due_and_met(kent, clock):
@@ -116,7 +110,7 @@ def test_joint_visits_are_with_a_qualified_practitioner(kent):
     service.allocate(kent, "K-1", "swa", "tm", supervisor="ps")
     with pytest.raises(RecordRefused) as refused:
         service.record_fact(kent, "K-1", "joint_visit", "swa", with_staff=["ccw"])
-    assert _unmet(refused, "with_qualified", "KEN-4")
+    assert unmet_of(refused, "with_qualified", "KEN-4")
     service.record_fact(kent, "K-1", "joint_visit", "swa", with_staff=["sw"])
     assert service.show_case(kent, "K-1")["facts"][-1]["with"] == ["sw"]
 
@@ -126,7 +120,7 @@ def test_formal_cin_meetings_are_chaired_by_a_qualified_social_worker(kent):
     service.allocate(kent, "K-1", "swa", "tm", supervisor="ps")
     with pytest.raises(TransitionRefused) as refused:
         service.move_case(kent, "K-1", "hold_cin_review", "swa")
-    assert _unmet(refused, "who", "KEN-5")
+    assert unmet_of(refused, "who", "KEN-5")
     with pytest.raises(TransitionRefused):
         service.move_case(kent, "K-1", "step_down", "swa", reason="Needs met")
     assert service.move_case(kent, "K-1", "hold_cin_review", "ps").case["state"] == "cin_plan"

@@ -66,6 +66,9 @@ def _references(d: Definition) -> list[Finding]:
         for state in req.references().get("states", ()):
             if state not in d.states:
                 found.append((path, f"unknown state {state!r}", f"use one of: {', '.join(d.states)}"))
+        for event in req.references().get("events", ()):
+            if event not in d.events:
+                found.append((path, f"unknown event {event!r}", f"use one of: {', '.join(d.events)}"))
         for deadline in req.references().get("deadlines", ()):
             if deadline not in d.deadlines:
                 found.append((path, f"unknown deadline {deadline!r}",

@@ -25,6 +25,8 @@ class Staff:
     registered_until: date | None = None
     pcf_level: int | None = None
     training: frozenset[str] = frozenset()
+    #: open cases this person holds as lead or worker (filled in when allocating)
+    caseload: int = 0
 
     def qualified_on(self, day: date) -> bool:
         """Social-work-qualified on *day*: a social work role and a current SWE registration."""

@@ -6,7 +6,7 @@ concurrency). A refusal writes only its audited attempt and then raises.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Iterable, Sequence
 
@@ -233,6 +233,11 @@ def allocate(cw: Casework, case_id: str, lead: str, actor: str, *, supervisor: s
     _version(case, expected_version)
     late = _backdating(cw, case.policy, at, now)
     definition = cw.policies.get(case.policy)
+    open_states = [s for s, spec in definition.states.items() if spec.open]
+    with cw.store.read() as conn:
+        new_lead = replace(new_lead, caseload=records.count_held(conn, new_lead.id, open_states, case_id))
+        if new_worker is not None:
+            new_worker = replace(new_worker, caseload=records.count_held(conn, new_worker.id, open_states, case_id))
     verdict = explain_allocation(definition, case, person, at, new_lead, new_sup, new_worker, reason)
     if not verdict.allowed:
         _refuse(cw, case, verdict, at, now, AllocationRefused, {

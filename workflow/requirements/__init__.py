@@ -66,4 +66,5 @@ RequirementItem = Annotated[
     BeforeValidator(normalise),
 ]
 
-logic.AnyOf.model_rebuild(_types_namespace={"RequirementItem": RequirementItem})
+for _combinator in (logic.AnyOf, logic.NoneOf):
+    _combinator.model_rebuild(_types_namespace={"RequirementItem": RequirementItem})

@@ -126,3 +126,24 @@ class FactRecorded(Requirement):
 
     def references(self) -> dict[str, tuple[str, ...]]:
         return {"facts": (self.fact,)}
+
+
+@register
+class EventHappened(Requirement):
+    """An event has been made on this case before (e.g. the first TAC meeting was held)."""
+
+    kind: Literal["event_happened"] = "event_happened"
+    primary = "event"
+    event: str
+
+    def holds(self, ctx: Context) -> bool:
+        return f"event:{self.event}" in ctx.case.markers
+
+    def describe(self) -> str:
+        return f"'{self.event}' must have happened on this case first"
+
+    def who_could(self, ctx: Context) -> str:
+        return f"Make '{self.event}' first."
+
+    def references(self) -> dict[str, tuple[str, ...]]:
+        return {"events": (self.event,)}

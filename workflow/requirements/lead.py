@@ -252,3 +252,63 @@ class CaseInStates(Requirement):
 
     def references(self) -> dict[str, tuple[str, ...]]:
         return {"states": self.states}
+
+
+@register
+class WorkerHasRole(Requirement):
+    """The worker allocated alongside the lead holds one of these roles."""
+
+    kind: Literal["worker_has_role"] = "worker_has_role"
+    primary = "roles"
+    roles: tuple[Role, ...]
+
+    def holds(self, ctx: Context) -> bool:
+        worker = ctx.case.worker
+        return worker is not None and bool(worker.roles & set(self.roles))
+
+    def describe(self) -> str:
+        return f"The worker must be a {roles_phrase(self.roles)}"
+
+    def explain(self, ctx: Context) -> str:
+        worker = ctx.case.worker
+        return f"The worker is {worker.label if worker else 'nobody'}"
+
+    def who_could(self, ctx: Context) -> str:
+        return f"{_reallocators(ctx).capitalize()} can change the worker."
+
+
+@register
+class CaseloadWithin(Requirement):
+    """The lead's (or worker's) open caseload stays within the cap for their PCF level."""
+
+    kind: Literal["caseload_within"] = "caseload_within"
+    primary = "caps"
+    #: PCF level → the most open cases someone at that level may hold (as lead or worker)
+    caps: dict[int, int]
+    of: Literal["lead", "worker"] = "lead"
+
+    def _person(self, ctx: Context) -> Staff | None:
+        return ctx.case.worker if self.of == "worker" else ctx.case.lead
+
+    def holds(self, ctx: Context) -> bool:
+        person = self._person(ctx)
+        if person is None:
+            return True
+        cap = self.caps.get(person.pcf_level or 0)
+        return cap is not None and person.caseload + 1 <= cap
+
+    def describe(self) -> str:
+        caps = ", ".join(f"level {level}: {cap}" for level, cap in sorted(self.caps.items()))
+        return f"The {self.of}'s caseload must fit their PCF level ({caps})"
+
+    def explain(self, ctx: Context) -> str:
+        person = self._person(ctx)
+        if person is None:
+            return self.describe()
+        cap = self.caps.get(person.pcf_level or 0)
+        if cap is None:
+            return f"{person.label} has no PCF level with a caseload cap (level {person.pcf_level})"
+        return f"{person.label} already holds {person.caseload} open cases; PCF level {person.pcf_level} allows {cap}"
+
+    def who_could(self, ctx: Context) -> str:
+        return "Allocate someone with room in their caseload, or close or reallocate one of theirs first."

@@ -1,20 +1,41 @@
-"""Combinators: a requirement met by any one of several."""
+"""Combinators: a requirement met by any one of several, or by none of them."""
 from __future__ import annotations
 
 from typing import Any, Literal
 
 from .base import Context, Requirement, register
 
-__all__ = ["AnyOf"]
+__all__ = ["AnyOf", "NoneOf"]
+
+
+class _Combinator(Requirement):
+    """Shared by the combinators: nested options, their rules, parameters and references."""
+
+    options: tuple["RequirementItem", ...]  # resolved by requirements/__init__.py
+
+    def all_rules(self) -> tuple[str, ...]:
+        rules = dict.fromkeys(self.rules)
+        for o in self.options:
+            rules.update(dict.fromkeys(o.all_rules()))
+        return tuple(rules)
+
+    def params(self) -> dict[str, Any]:
+        return {"options": [{"kind": o.kind, **o.params()} for o in self.options]}
+
+    def references(self) -> dict[str, tuple[str, ...]]:
+        merged: dict[str, tuple[str, ...]] = {}
+        for option in self.options:
+            for space, names in option.references().items():
+                merged[space] = merged.get(space, ()) + names
+        return merged
 
 
 @register
-class AnyOf(Requirement):
+class AnyOf(_Combinator):
     """At least one option holds, e.g. 'the lead is qualified, or the supervisor approved'."""
 
     kind: Literal["any_of"] = "any_of"
     primary = "options"
-    options: tuple["RequirementItem", ...]  # resolved by requirements/__init__.py
 
     def holds(self, ctx: Context) -> bool:
         return any(o.holds(ctx) for o in self.options)
@@ -28,18 +49,20 @@ class AnyOf(Requirement):
     def who_could(self, ctx: Context) -> str:
         return " Or: ".join(filter(None, (o.who_could(ctx) for o in self.options)))
 
-    def all_rules(self) -> tuple[str, ...]:
-        rules = dict.fromkeys(self.rules)
-        for o in self.options:
-            rules.update(dict.fromkeys(o.all_rules()))
-        return tuple(rules)
 
-    def params(self) -> dict[str, Any]:
-        return {"options": [{"kind": o.kind, **o.params()} for o in self.options]}
+@register
+class NoneOf(_Combinator):
+    """None of the options holds, e.g. 'no student is allocated' before child protection."""
 
-    def references(self) -> dict[str, tuple[str, ...]]:
-        merged: dict[str, tuple[str, ...]] = {}
-        for o in self.options:
-            for space, names in o.references().items():
-                merged[space] = merged.get(space, ()) + names
-        return merged
+    kind: Literal["none_of"] = "none_of"
+    primary = "options"
+
+    def holds(self, ctx: Context) -> bool:
+        return not any(o.holds(ctx) for o in self.options)
+
+    def describe(self) -> str:
+        return "None of these may hold: " + "; ".join(o.text() for o in self.options)
+
+    def explain(self, ctx: Context) -> str:
+        held = [o for o in self.options if o.holds(ctx)]
+        return "This must not hold: " + "; ".join(o.text() for o in held)
