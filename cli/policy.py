@@ -80,3 +80,27 @@ def check(state: State, files: tuple[str, ...], as_json: bool) -> None:
                 for p in r.problems:
                     click.echo(str(p), err=True)
     sys.exit(max(r.exit_code for r in results))
+
+
+@policy.command()
+@click.argument("first", metavar="A")
+@click.argument("second", metavar="B")
+@json_option
+@pass_state
+def diff(state: State, first: str, second: str, as_json: bool) -> None:
+    """Who may do what, and what must hold first, in A and not in B, and the reverse."""
+    from workflow.policy_diff import diff_policies
+
+    a, b = state.cw.policies.get(first), state.cw.policies.get(second)
+    found = diff_policies(a, b)
+    if as_json:
+        emit_json({"a": first, "b": second, "differences": [d.to_dict() for d in found]})
+        return
+    if not found:
+        click.echo(f"{first} and {second} are the same.")
+    for d in found:
+        click.echo(f"{d.area} {d.name}")
+        for line in d.only_in_a:
+            click.echo(f"  only in {first}: {line}")
+        for line in d.only_in_b:
+            click.echo(f"  only in {second}: {line}")

@@ -215,3 +215,26 @@ def test_demo_runs_as_a_real_process(tmp_path):
     assert again.returncode == 0 and "DEMO-2" in again.stdout
     verify = subprocess.run([CASEWORK, "audit", "verify"], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert verify.returncode == 0 and "intact" in verify.stdout
+
+
+def test_every_shipped_protocol_passes_policy_check(run):
+    """`policy check` on all of machines/*.yaml exits 0 and names each protocol."""
+    files = sorted(str(p) for p in (ROOT / "machines").glob("*.yaml"))
+    code, out, _ = run("policy", "check", *files)
+    assert code == 0
+    for name in ("national", "derbyshire", "kent", "stockport", "torbay"):
+        assert f"ok  {ROOT / 'machines' / name}.yaml: {name}" in out
+
+
+def test_policy_diff_shows_each_side(run):
+    """`policy diff national torbay` lists what only Torbay requires, event by event, with rule IDs."""
+    code, out, _ = run("policy", "diff", "national", "torbay", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["a"] == "national" and data["b"] == "torbay"
+    by_name = {(d["area"], d["name"]): d for d in data["differences"]}
+    step_down = by_name[("event", "step_down")]
+    assert step_down["only_in_a"] == [] and any("TOR-6" in line for line in step_down["only_in_b"])
+    assert ("event", "start_s47") not in by_name
+    assert any("TOR-4" in line for line in by_name[("allocation", "allocation")]["only_in_b"])
+    code, out, _ = run("policy", "diff", "torbay", "torbay")
+    assert code == 0 and "the same" in out
