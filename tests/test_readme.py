@@ -48,3 +48,32 @@ def test_every_cli_command_in_the_reference_exists():
             path = path[:1]
         done = subprocess.run([exe, *path, "--help"], capture_output=True, text=True)
         assert done.returncode == 0, (path, done.stderr)
+
+
+def test_a_copied_protocol_with_a_new_name_and_teams_works(tmp_path):
+    """The README's 'Adapting a protocol' recipe: copy kent.yaml, rename, change teams; it checks and runs."""
+    from click.testing import CliRunner
+
+    from cli.main import cli
+
+    block = README.split("### Adapting a protocol", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+    commands = block.replace("\\\n", " ").strip().splitlines()
+    for command in commands[:2]:  # mkdir and sed, run in a scratch directory
+        command = command.replace("machines/kent.yaml", str(ROOT / "machines" / "kent.yaml"))
+        done = subprocess.run(command, shell=True, cwd=tmp_path, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+    text = (tmp_path / "my-machines" / "medway.yaml").read_text()
+    assert "name: medway" in text and "Medway, Swale, Gravesend" in text
+    machines = tmp_path / "my-machines"
+    db = str(tmp_path / "m.db")
+    runner = CliRunner()
+
+    def run(*args):
+        return runner.invoke(cli, ["--db", db, "--machines", str(machines), *args])
+
+    assert run("policy", "check", str(machines / "medway.yaml")).exit_code == 0
+    assert run("init").exit_code == 0
+    assert run("staff", "add", "tm", "--name", "T", "--role", "team_manager", "--registered", "SW1").exit_code == 0
+    assert run("case", "open", "M-1", "--policy", "medway", "--team", "Medway", "--as", "tm").exit_code == 0
+    shown = run("policy", "show", "medway", "--json")
+    assert "Medway" in shown.stdout
