@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 from workflow.errors import AlreadyExists, ConcurrentUpdate
@@ -19,6 +19,7 @@ __all__ = [
     "get_staff", "staff_by_ids", "all_staff", "insert_staff",
     "get_case", "insert_case", "update_case", "list_cases", "case_facts", "insert_fact",
     "insert_allocation", "case_allocations", "set_markers", "case_markers", "open_case_markers",
+    "count_held",
 ]
 
 _UPDATE_CASE = (update(cases)
@@ -94,6 +95,15 @@ def list_cases(conn: Connection, state: str | None = None, team: str | None = No
     if team:
         query = query.where(cases.c.team == team)
     return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def count_held(conn: Connection, staff_id: str, states: Sequence[str], excluding: str | None = None) -> int:
+    """How many cases in *states* this person holds as lead or worker (one case may be left out)."""
+    query = (select(func.count()).select_from(cases)
+             .where(cases.c.state.in_(list(states)), or_(cases.c.lead_id == staff_id, cases.c.worker_id == staff_id)))
+    if excluding is not None:
+        query = query.where(cases.c.id != excluding)
+    return conn.execute(query).scalar_one()
 
 
 def case_facts(conn: Connection, case_id: str) -> list[dict[str, Any]]:
