@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import tempfile
-from datetime import timedelta
-
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -13,18 +11,24 @@ from workflow.loader import Policies
 from workflow.workspace import open_casework
 
 from .conftest import Clock
-from .helpers import STAFF, add_standard_staff
+from .helpers import STAFF, add_standard_staff, case_in_cin_plan
 from .test_store import snapshot
 
 NATIONAL = Policies().get("national")
 PEOPLE = sorted(STAFF)
 EVENTS = sorted(NATIONAL.events)
+#: the moves around child protection, drawn more often so that sequences really reach it
+CP_MOVES = ["escalate_to_strategy", "start_s47", "convene_icpc", "start_cp_plan", "hold_cp_review", "end_cp_plan"]
+ACTORS = ["sw", "tm", "ccw", "lapsed", "asw", "swa"]
 FACTS = sorted(NATIONAL.facts)
 
 PARTNERS_AGREED = st.tuples(st.just("record"), st.just("lead_agreed_with_partners"), st.sampled_from(["tm", "ps"]),
                             st.just(None))
+cp_move = st.tuples(st.just("move"), st.sampled_from(CP_MOVES), st.sampled_from(ACTORS), st.just("why"))
+escalation = st.tuples(st.just("move"), st.just("escalate_to_strategy"), st.sampled_from(["sw", "tm", "ccw"]),
+                       st.just("why"))
 action = st.one_of(
-    PARTNERS_AGREED,
+    PARTNERS_AGREED, escalation, cp_move, cp_move, cp_move,
     st.tuples(st.just("move"), st.sampled_from(EVENTS), st.sampled_from(PEOPLE), st.sampled_from([None, "why"])),
     st.tuples(st.just("allocate"), st.sampled_from(PEOPLE), st.sampled_from(PEOPLE),
               st.sampled_from([None, "sw", "ps", "lapsed", "tm_unreg"])),
@@ -50,8 +54,11 @@ def _apply(cw, clock, step) -> str:
         return "refused"
 
 
+reached: list[bool] = []
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(action, min_size=1, max_size=25))
+@given(st.lists(action, min_size=6, max_size=25))
 def test_random_actions_never_put_an_unregistered_lead_on_the_cp_path(steps):
     """Whatever happens, a case on the child protection path is led by a registered social worker, and the chain holds."""  # WT-5 WT-7
     clock = Clock()
@@ -59,9 +66,9 @@ def test_random_actions_never_put_an_unregistered_lead_on_the_cp_path(steps):
         cw = open_casework(f"sqlite:///{tmp}/p.db", clock=clock)
         service.init_store(cw)
         add_standard_staff(cw)
-        service.open_case(cw, "C-1", "national", "Erewash", "tm")
+        case_in_cin_plan(cw)
         staff = {s.id: s for s in service.list_staff(cw)}
-        attempts = 1
+        attempts = len(service.case_history(cw, "C-1"))
         for step in steps:
             before = snapshot(cw)
             try:
@@ -77,6 +84,7 @@ def test_random_actions_never_put_an_unregistered_lead_on_the_cp_path(steps):
                 assert after["audit"][:-1] == before["audit"]
             case = service.show_case(cw, "C-1")
             if case["path"] == "cp":
+                reached.append(True)
                 event("reached the child protection path")
                 lead = staff[case["lead"]["id"]]
                 assert lead.qualified_on((clock.now).date())
@@ -85,9 +93,8 @@ def test_random_actions_never_put_an_unregistered_lead_on_the_cp_path(steps):
         cw.store.dispose()
 
 
-def test_clock_advances_do_not_break_the_cp_invariant_check():
-    """The property's own helper: waiting moves the clock forward only."""
-    clock = Clock()
-    start = clock.now
-    _apply(None, clock, ("wait", 3, None, None))
-    assert clock.now - start == timedelta(days=3)
+def test_the_property_really_reaches_child_protection():
+    """The random sequences above are not vacuous: some of them take the case onto the CP path."""
+    if not reached:
+        test_random_actions_never_put_an_unregistered_lead_on_the_cp_path()
+    assert reached
