@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.engine import Connection
 
 from .schema import audit, cases
@@ -48,11 +48,13 @@ def chain_rows(chain: str, entries_fields: list[dict[str, Any]], seq: int = 0,
     return rows
 
 
+_HEAD = (select(audit.c.seq, audit.c.hash).where(audit.c.chain == bindparam("b_chain"))
+         .order_by(audit.c.seq.desc()).limit(1))
+
+
 def append(conn: Connection, chain: str, **fields: Any) -> dict[str, Any]:
     """Add one entry at the head of *chain* inside the caller's transaction."""
-    head = conn.execute(
-        select(audit.c.seq, audit.c.hash).where(audit.c.chain == chain).order_by(audit.c.seq.desc()).limit(1)
-    ).first()
+    head = conn.execute(_HEAD, {"b_chain": chain}).first()
     row = chain_rows(chain, [fields], head.seq if head else 0, head.hash if head else GENESIS)[0]
     conn.execute(insert(audit), row)
     return row

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import bindparam, func, insert, or_, select, update
+from sqlalchemy import bindparam, case, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 from workflow.errors import AlreadyExists, ConcurrentUpdate
@@ -24,6 +24,11 @@ __all__ = [
 
 _UPDATE_CASE = (update(cases)
                 .where(cases.c.id == bindparam("b_id"), cases.c.version == bindparam("b_expected")))
+_GET_STAFF = select(staff).where(staff.c.id == bindparam("b_id"))
+_STAFF_IN = select(staff).where(staff.c.id.in_(bindparam("b_ids", expanding=True)))
+_GET_CASE = select(cases).where(cases.c.id == bindparam("b_id"))
+_CASE_FACTS = select(facts).where(facts.c.case_id == bindparam("b_id")).order_by(facts.c.at, facts.c.id)
+_CASE_ALLOCATIONS = select(allocations).where(allocations.c.case_id == bindparam("b_id")).order_by(allocations.c.id)
 
 
 def _staff_row(row: Any) -> dict[str, Any]:
@@ -35,7 +40,7 @@ def _staff_row(row: Any) -> dict[str, Any]:
 
 def get_staff(conn: Connection, staff_id: str) -> dict[str, Any] | None:
     """One staff member, or None."""
-    row = conn.execute(select(staff).where(staff.c.id == staff_id)).first()
+    row = conn.execute(_GET_STAFF, {"b_id": staff_id}).first()
     return _staff_row(row) if row else None
 
 
@@ -44,7 +49,7 @@ def staff_by_ids(conn: Connection, ids: Iterable[str]) -> dict[str, dict[str, An
     wanted = sorted(set(ids))
     if not wanted:
         return {}
-    rows = conn.execute(select(staff).where(staff.c.id.in_(wanted)))
+    rows = conn.execute(_STAFF_IN, {"b_ids": wanted})
     return {r.id: _staff_row(r) for r in rows}
 
 
@@ -63,7 +68,7 @@ def insert_staff(conn: Connection, row: dict[str, Any]) -> None:
 
 def get_case(conn: Connection, case_id: str) -> dict[str, Any] | None:
     """The case row, or None."""
-    row = conn.execute(select(cases).where(cases.c.id == case_id)).first()
+    row = conn.execute(_GET_CASE, {"b_id": case_id}).first()
     return dict(row._mapping) if row else None
 
 
@@ -108,7 +113,7 @@ def count_held(conn: Connection, staff_id: str, states: Sequence[str], excluding
 
 def case_facts(conn: Connection, case_id: str) -> list[dict[str, Any]]:
     """Facts recorded on a case, oldest first."""
-    rows = conn.execute(select(facts).where(facts.c.case_id == case_id).order_by(facts.c.at, facts.c.id))
+    rows = conn.execute(_CASE_FACTS, {"b_id": case_id})
     return [{**r._mapping, "with_ids": json.loads(r.with_ids)} for r in rows]
 
 
@@ -124,33 +129,36 @@ def insert_allocation(conn: Connection, row: dict[str, Any]) -> None:
 
 def case_allocations(conn: Connection, case_id: str) -> list[dict[str, Any]]:
     """Every allocation of a case, oldest first."""
-    rows = conn.execute(select(allocations).where(allocations.c.case_id == case_id).order_by(allocations.c.id))
+    rows = conn.execute(_CASE_ALLOCATIONS, {"b_id": case_id})
     return [dict(r._mapping) for r in rows]
 
 
-_RAISE_MARKER = (update(markers)
-                 .where(markers.c.case_id == bindparam("b_case"), markers.c.marker == bindparam("b_marker"),
-                        markers.c.at < bindparam("b_at"))
-                 .values(at=bindparam("b_at")))
+_CASE_MARKERS = select(markers.c.marker, markers.c.at).where(markers.c.case_id == bindparam("b_id"))
+def _marker_upsert(dialect: str) -> Any:
+    """INSERT ... ON CONFLICT that keeps the later time: one statement per marker write."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    stmt = (postgresql if dialect == "postgresql" else sqlite).insert(markers)
+    later = case((stmt.excluded.at > markers.c.at, stmt.excluded.at), else_=markers.c.at)
+    return stmt.on_conflict_do_update(index_elements=[markers.c.case_id, markers.c.marker], set_={"at": later})
+
+
+_UPSERTS: dict[str, Any] = {}
 
 
 def set_markers(conn: Connection, case_id: str, updates: dict[str, str]) -> None:
     """Record that these things happened at these times; a marker only ever moves forward."""
     if not updates:
         return
-    existing = {r.marker for r in conn.execute(
-        select(markers.c.marker).where(markers.c.case_id == case_id, markers.c.marker.in_(list(updates))))}
-    new = [{"case_id": case_id, "marker": k, "at": v} for k, v in updates.items() if k not in existing]
-    if new:
-        conn.execute(insert(markers), new)
-    raised = [{"b_case": case_id, "b_marker": k, "b_at": v} for k, v in updates.items() if k in existing]
-    if raised:
-        conn.execute(_RAISE_MARKER, raised)
+    dialect = conn.dialect.name
+    if dialect not in _UPSERTS:
+        _UPSERTS[dialect] = _marker_upsert(dialect)
+    conn.execute(_UPSERTS[dialect], [{"case_id": case_id, "marker": k, "at": v} for k, v in updates.items()])
 
 
 def case_markers(conn: Connection, case_id: str) -> dict[str, str]:
     """Every marker of one case."""
-    rows = conn.execute(select(markers.c.marker, markers.c.at).where(markers.c.case_id == case_id))
+    rows = conn.execute(_CASE_MARKERS, {"b_id": case_id})
     return {r.marker: r.at for r in rows}
 
 

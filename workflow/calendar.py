@@ -14,7 +14,7 @@ from typing import Iterable
 import holidays
 from dateutil.relativedelta import relativedelta
 
-__all__ = ["WorkingCalendar", "add_duration"]
+__all__ = ["WorkingCalendar", "add_duration", "calendar_for"]
 
 
 @lru_cache(maxsize=None)
@@ -72,6 +72,12 @@ class WorkingCalendar:
             return -self.working_days_between(end, start)
         self._cover(start.year, end.year)
         return bisect_right(self._days, end.toordinal()) - bisect_right(self._days, start.toordinal())
+
+
+@lru_cache(maxsize=64)
+def calendar_for(closures: tuple[date, ...] = ()) -> WorkingCalendar:
+    """The shared calendar for a definition's closure days (its working-day list is built once)."""
+    return WorkingCalendar(closures)
 
 
 def add_duration(calendar: WorkingCalendar, start: date, amount: int, unit: str) -> date:

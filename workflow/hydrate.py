@@ -10,7 +10,7 @@ from .clock import from_text
 from .errors import CaseNotFound, StaffNotFound
 from .people import Case, Fact, Staff
 
-__all__ = ["staff_from_row", "load_staff", "load_case"]
+__all__ = ["staff_from_row", "load_staff", "load_case", "load_case_and_actor"]
 
 
 def staff_from_row(row: dict[str, Any]) -> Staff:
@@ -31,11 +31,24 @@ def load_staff(conn: Connection, staff_id: str) -> Staff:
 
 def load_case(conn: Connection, case_id: str) -> Case:
     """A case with its allocation and facts, every person resolved."""
+    return _load(conn, case_id, ())[0]
+
+
+def load_case_and_actor(conn: Connection, case_id: str, actor: str) -> tuple[Case, Staff]:
+    """The case and the person acting on it, their staff rows read in one query."""
+    case, people = _load(conn, case_id, (actor,))
+    if actor not in people:
+        raise StaffNotFound(actor, [s["id"] for s in records.all_staff(conn)])
+    return case, people[actor]
+
+
+def _load(conn: Connection, case_id: str, extra: tuple[str, ...]) -> tuple[Case, dict[str, Staff]]:
     row = records.get_case(conn, case_id)
     if row is None:
         raise CaseNotFound(case_id, [c["id"] for c in records.list_cases(conn)])
     fact_rows = records.case_facts(conn, case_id)
     ids = {row[k] for k in ("lead_id", "supervisor_id", "worker_id", "previous_lead_id") if row[k]}
+    ids.update(extra)
     for f in fact_rows:
         ids.add(f["by_id"])
         ids.update(f["with_ids"])
@@ -44,7 +57,7 @@ def load_case(conn: Connection, case_id: str) -> Case:
     def person(key: str) -> Staff | None:
         return people.get(row[key]) if row[key] else None
 
-    return Case(
+    found = Case(
         id=row["id"], policy=row["policy"], team=row["team"], state=row["state"], version=row["version"],
         opened_at=from_text(row["opened_at"]), state_entered_at=from_text(row["state_entered_at"]),
         allocated_at=from_text(row["allocated_at"]) if row["allocated_at"] else None,
@@ -56,6 +69,7 @@ def load_case(conn: Connection, case_id: str) -> Case:
         markers={k: from_text(v) for k, v in records.case_markers(conn, case_id).items()},
         former_leads=_former_leads(conn, case_id, row["lead_id"]),
     )
+    return found, people
 
 
 def _former_leads(conn: Connection, case_id: str, current: str | None) -> tuple[str, ...]:

@@ -6,7 +6,7 @@ from typing import Any
 
 from store import records
 
-from .calendar import WorkingCalendar
+from .calendar import calendar_for
 from .clock import day_of, from_text
 from .deadlines import DueItem, due_for_case
 from .workspace import Casework
@@ -23,7 +23,6 @@ def due_items(cw: Casework, as_of: date | None = None, *, overdue_only: bool = F
     with cw.store.read() as conn:
         cases, markers = records.open_case_markers(conn, open_states, team)
         roles = {s["id"]: frozenset(s["roles"]) for s in records.all_staff(conn)}
-    calendars: dict[str, WorkingCalendar] = {}
     items: list[DueItem] = []
     for case in cases:
         d = definitions.get(case["policy"])
@@ -31,7 +30,7 @@ def due_items(cw: Casework, as_of: date | None = None, *, overdue_only: bool = F
             continue
         if staff and staff not in (case["lead_id"], case["supervisor_id"], case["worker_id"]):
             continue
-        calendar = calendars.setdefault(d.name, WorkingCalendar(d.closures))
+        calendar = calendar_for(d.closures)
         found = {k: from_text(v) for k, v in markers[case["id"]].items()}
         holders = roles.get(case["lead_id"], frozenset()) | roles.get(case["worker_id"], frozenset())
         items += due_for_case(case["id"], case["team"], case["state"], found, d.deadlines, calendar, as_of, holders)

@@ -13,13 +13,13 @@ from typing import Any, Iterable, Sequence
 from store import audit, records
 
 from .allocation import explain_allocation, proposed_case
-from .calendar import WorkingCalendar
+from .calendar import calendar_for
 from .clock import day_of, to_text
 from .deadlines import due_for_case
 from .errors import (AllocationRefused, BadInput, ConcurrentUpdate, RecordRefused, Refused,
                      TransitionRefused, UnknownName)
-from .hydrate import load_case, load_staff, staff_from_row
-from .people import Case, Staff, holder_roles
+from .hydrate import load_case, load_case_and_actor, load_staff, staff_from_row
+from .people import Case, Fact, Staff, holder_roles
 from .recording import explain_record
 from .roles import ROLES
 from .verdict import Verdict
@@ -119,7 +119,7 @@ def _refuse(cw: Casework, case: Case, verdict: Verdict, at: datetime, now: datet
 
 def _read(cw: Casework, case_id: str, actor: str) -> tuple[Case, Staff]:
     with cw.store.read() as conn:
-        return load_case(conn, case_id), load_staff(conn, actor)
+        return load_case_and_actor(conn, case_id, actor)
 
 
 def add_staff(cw: Casework, staff_id: str, name: str, roles: Sequence[str], *, team: str | None = None,
@@ -204,11 +204,14 @@ def move_case(cw: Casework, case_id: str, event: str, actor: str, *, reason: str
         records.update_case(conn, case_id, case.version, {
             "state": case.state, "version": case.version + 1,
             "state_entered_at": to_text(case.state_entered_at or at), "updated_at": to_text(now)})
-        entered = {f"entered:{case.state}": to_text(at)} if case.state != before.state else {}
-        records.set_markers(conn, case_id, {f"event:{event}": to_text(at), **entered})
+        entered = {f"entered:{case.state}": at} if case.state != before.state else {}
+        happened = {f"event:{event}": at, **entered}
+        records.set_markers(conn, case_id, {k: to_text(v) for k, v in happened.items()})
         _audit(conn, cw, before, "move", actor, at, now, event, case.state,
                {"reason": reason, "rules": list(_rules_of(cw, case.policy, event)), **late})
-    return MoveResult(verdict, show_case(cw, case_id))
+    case.version += 1
+    case.markers = {**case.markers, **{k: max(v, case.markers.get(k, v)) for k, v in happened.items()}}
+    return MoveResult(verdict, _summary(cw, case))
 
 
 def _rules_of(cw: Casework, policy: str, event: str) -> tuple[str, ...]:
@@ -255,7 +258,9 @@ def allocate(cw: Casework, case_id: str, lead: str, actor: str, *, supervisor: s
         records.set_markers(conn, case_id, {"event:allocate": to_text(at)})
         _audit(conn, cw, case, "allocate", actor, at, now, "allocate", case.state,
                {**ids, "previous_lead_id": case.lead.id if case.lead else None, "reason": reason, **late})
-    return MoveResult(verdict, show_case(cw, case_id))
+    after.version, after.allocated_at = case.version + 1, at
+    after.markers = {**case.markers, "event:allocate": max(at, case.markers.get("event:allocate", at))}
+    return MoveResult(verdict, _summary(cw, after))
 
 
 def record_fact(cw: Casework, case_id: str, fact: str, actor: str, *, with_staff: Sequence[str] = (),
@@ -278,7 +283,10 @@ def record_fact(cw: Casework, case_id: str, fact: str, actor: str, *, with_staff
         records.set_markers(conn, case_id, {f"fact:{fact}": to_text(at)})
         _audit(conn, cw, case, "fact", actor, at, now, fact, case.state,
                {"with": list(with_staff), "note": note, **late})
-    return MoveResult(verdict, show_case(cw, case_id))
+    case.version += 1
+    case.facts = sorted([*case.facts, Fact(fact, at, person, others, note, case.state)], key=lambda f: f.at)
+    case.markers = {**case.markers, f"fact:{fact}": max(at, case.markers.get(f"fact:{fact}", at))}
+    return MoveResult(verdict, _summary(cw, case))
 
 
 def _person(staff: Staff | None) -> dict[str, Any] | None:
@@ -289,14 +297,17 @@ def _person(staff: Staff | None) -> dict[str, Any] | None:
 
 
 def show_case(cw: Casework, case_id: str) -> dict[str, Any]:
-    """Where the case stands: state, policy, who holds it, version and recorded facts."""
+    """Where the case stands: state, policy, who holds it, version, recorded facts and what is due."""
     with cw.store.read() as conn:
         case = load_case(conn, case_id)
+    return _summary(cw, case)
+
+
+def _summary(cw: Casework, case: Case) -> dict[str, Any]:
     definition = cw.policies.get(case.policy)
     state = definition.states[case.state]
     due = due_for_case(case.id, case.team, case.state, case.markers, definition.deadlines,
-                       WorkingCalendar(definition.closures), day_of(cw.clock()),
-                       holder_roles(case))
+                       calendar_for(definition.closures), day_of(cw.clock()), holder_roles(case))
     return {
         "id": case.id, "policy": case.policy, "team": case.team, "state": case.state,
         "state_title": state.title, "path": state.path, "open": state.open, "version": case.version,

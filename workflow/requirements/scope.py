@@ -95,7 +95,7 @@ class NotOverdue(Requirement):
     deadline: str
 
     def holds(self, ctx: Context) -> bool:
-        from ..calendar import WorkingCalendar
+        from ..calendar import calendar_for
         from ..deadlines import due_for_case
         from ..people import holder_roles
 
@@ -104,7 +104,7 @@ class NotOverdue(Requirement):
             return True
         case = ctx.case
         items = due_for_case(case.id, case.team, case.state, case.markers, {self.deadline: d.deadlines[self.deadline]},
-                             WorkingCalendar(d.closures), ctx.day, holder_roles(case))
+                             calendar_for(d.closures), ctx.day, holder_roles(case))
         return not any(i.overdue for i in items)
 
     def describe(self) -> str:
