@@ -186,29 +186,37 @@ def available(cw: Casework, case_id: str, actor: str, at: datetime | None = None
 
 def move_case(cw: Casework, case_id: str, event: str, actor: str, *, reason: str | None = None,
               at: datetime | None = None, expected_version: int | None = None) -> MoveResult:
-    """Make a move if the protocol allows it; otherwise audit the attempt and raise TransitionRefused."""
+    """Make a move if the protocol allows it; otherwise audit the attempt and raise TransitionRefused.
+
+    The case is read, judged and written in one unit of work; the version guard on the
+    update still turns a concurrent writer into ConcurrentUpdate.
+    """
     at, now = _when(cw, at)
-    case, person = _read(cw, case_id, actor)
-    _version(case, expected_version)
-    late = _backdating(cw, case.policy, at, now)
-    if case.state_entered_at and at < case.state_entered_at:
-        raise BadInput(f"{to_text(at)} is before case {case_id} entered {case.state!r} "
-                       f"({to_text(case.state_entered_at)}); a move cannot predate the case's current state.")
-    engine = cw.engine(case.policy)
-    verdict = engine.explain(case, event, person, at, reason)
-    if not verdict.allowed:
-        _refuse(cw, case, verdict, at, now, TransitionRefused, {"reason": reason})
-    before = Case(case.id, case.policy, case.team, case.state)
-    engine.fire(case, event, at)
     with cw.store.write() as conn:
-        records.update_case(conn, case_id, case.version, {
-            "state": case.state, "version": case.version + 1,
-            "state_entered_at": to_text(case.state_entered_at or at), "updated_at": to_text(now)})
-        entered = {f"entered:{case.state}": at} if case.state != before.state else {}
-        happened = {f"event:{event}": at, **entered}
-        records.set_markers(conn, case_id, {k: to_text(v) for k, v in happened.items()})
-        _audit(conn, cw, before, "move", actor, at, now, event, case.state,
-               {"reason": reason, "rules": list(_rules_of(cw, case.policy, event)), **late})
+        case, person = load_case_and_actor(conn, case_id, actor)
+        _version(case, expected_version)
+        late = _backdating(cw, case.policy, at, now)
+        if case.state_entered_at and at < case.state_entered_at:
+            raise BadInput(f"{to_text(at)} is before case {case_id} entered {case.state!r} "
+                           f"({to_text(case.state_entered_at)}); a move cannot predate the case's current state.")
+        engine = cw.engine(case.policy)
+        verdict = engine.explain(case, event, person, at, reason)
+        if not verdict.allowed:
+            _audit(conn, cw, case, "refused", actor, at, now, event, verdict.target,
+                   {"verdict": verdict.to_dict(), "reason": reason})
+        else:
+            before = Case(case.id, case.policy, case.team, case.state)
+            engine.fire(case, event, at)
+            records.update_case(conn, case_id, case.version, {
+                "state": case.state, "version": case.version + 1,
+                "state_entered_at": to_text(case.state_entered_at or at), "updated_at": to_text(now)})
+            entered = {f"entered:{case.state}": at} if case.state != before.state else {}
+            happened = {f"event:{event}": at, **entered}
+            records.set_markers(conn, case_id, {k: to_text(v) for k, v in happened.items()})
+            _audit(conn, cw, before, "move", actor, at, now, event, case.state,
+                   {"reason": reason, "rules": list(_rules_of(cw, case.policy, event)), **late})
+    if not verdict.allowed:
+        raise TransitionRefused(verdict)
     case.version += 1
     case.markers = {**case.markers, **{k: max(v, case.markers.get(k, v)) for k, v in happened.items()}}
     return MoveResult(verdict, _summary(cw, case))
