@@ -252,3 +252,17 @@ def test_a_joint_visit_within_6_weeks_of_allocation_is_tracked_and_met(sqlite_cw
     assert item["due"] == (clock.now.date() + timedelta(weeks=6)).isoformat()
     service.record_fact(cw, "C-1", "home_visit", "sw2", with_staff=["tm"])
     assert "joint_visit" not in _items(cw, "C-1", clock.now.date())
+
+
+def test_due_filters_by_team_and_by_the_person_holding_the_case(sqlite_cw, clock):
+    """`due --team` keeps one team's cases; `--staff` keeps cases the person leads, supervises or works."""
+    add_standard_staff(sqlite_cw)
+    case_in_assessment(sqlite_cw, "C-1", lead="sw")
+    case_in_assessment(sqlite_cw, "C-2", lead="sw2")
+    service.open_case(sqlite_cw, "C-3", "national", "Amber Valley", "outsider")
+    as_of = clock.now.date()
+    assert {i.case_id for i in due_items(sqlite_cw, as_of)} == {"C-1", "C-2", "C-3"}
+    assert {i.case_id for i in due_items(sqlite_cw, as_of, team="Amber Valley")} == {"C-3"}
+    assert {i.case_id for i in due_items(sqlite_cw, as_of, staff="sw2")} == {"C-2"}
+    result = CliRunner().invoke(cli, ["--db", str(sqlite_cw.store.url), "due", "--staff", "sw", "--json"])
+    assert result.exit_code == 0 and {i["case"] for i in __import__("json").loads(result.stdout)} == {"C-1"}

@@ -25,9 +25,13 @@ def _kinds(requirements) -> set[str]:
 def _states(d: Definition) -> list[Finding]:
     found: list[Finding] = []
     initial = [n for n, s in d.states.items() if s.initial]
-    if len(initial) != 1:
-        found.append((("states",), f"exactly one state must be 'initial: true', found {len(initial)}",
+    if not initial:
+        found.append((("states",), "no state is 'initial: true'",
                       "mark the state every case starts in (e.g. referral) with 'initial: true'"))
+    for extra in initial[1:] if len(initial) > 1 else ():
+        found.append((("states", extra, "initial"),
+                      f"{extra!r} is a second initial state ({initial[0]!r} is already initial)",
+                      "keep exactly one state with 'initial: true'"))
     for name, ev in d.events.items():
         for i, source in enumerate(ev.sources):
             if source not in d.states:

@@ -47,7 +47,8 @@ class DefinitionProblem:
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
         text = f"{where}: at {self.path or '<top>'}: {self.problem}"
-        return f"{text}. Fix: {self.fix}" if self.fix else text
+        end = "" if text.endswith(("?", ".", "!")) else "."
+        return f"{text}{end} Fix: {self.fix}" if self.fix else text
 
 
 class InvalidDefinition(BadInput):

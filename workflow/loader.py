@@ -140,7 +140,25 @@ def _resolve(file: Path, search: Sequence[Path], seen: tuple[str, ...] = ()) -> 
         merged.setdefault(key, value)
     merged["extends"] = base_name
     merged["lineage"] = [*base.data.get("lineage", [base.data["name"]]), name]
+    _keep_cp_states(base.data, data, src)
     return _Resolved(merged, anchors, [*base.files, src])
+
+
+def _keep_cp_states(base: dict[str, Any], local: dict[str, Any], src: Source) -> None:
+    """WT-5: a local protocol may not take a child protection state off the CP path, or close it."""
+    problems = []
+    for state, spec in (base.get("states") or {}).items():
+        change = ((local.get("states") or {}).get(state) or {})
+        if not isinstance(spec, dict) or spec.get("path") != "cp" or not isinstance(change, dict):
+            continue
+        for key, keep in (("path", "cp"), ("open", True)):
+            if key in change and change[key] != keep:
+                problems.append(src.problem(("states", state, key),
+                                            f"{state!r} is a child protection state of {base['name']!r}; a local "
+                                            f"protocol cannot change its {key!r} (WT-5)",
+                                            f"remove '{key}' from states.{state}"))
+    if problems:
+        raise InvalidDefinition(problems, stage="check")
 
 
 def _find(name: str, dirs: Iterable[Path]) -> Path | None:
@@ -163,6 +181,26 @@ def _fix_for(error: dict[str, Any]) -> str:
     return "correct the value"
 
 
+def _yaml_path(loc: tuple[Any, ...], data: Any) -> tuple[Any, ...]:
+    """Pydantic's error location as a path in the YAML: without validator names, and without the
+    requirement kind tag where 'rules'/'says' were written beside the kind rather than inside it."""
+    path: list[Any] = []
+    node = data
+    for i, part in enumerate(loc):
+        if isinstance(part, str) and part.startswith("function-"):
+            continue
+        nxt = loc[i + 1] if i + 1 < len(loc) else None
+        if (nxt in ("rules", "says") and isinstance(node, dict) and nxt in node
+                and not (isinstance(node.get(part), dict) and nxt in node[part])):
+            continue  # the kind tag: 'rules' sits beside the kind in this item, not inside it
+        path.append(part)
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            node = None
+    return tuple(path)
+
+
 def load_file(file: Path | str, search: Sequence[Path] = ()) -> Definition:
     """Load, resolve, validate and check one definition file, or raise InvalidDefinition."""
     file = Path(file)
@@ -175,10 +213,9 @@ def load_file(file: Path | str, search: Sequence[Path] = ()) -> Definition:
     try:
         definition = Definition.model_validate(data)
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
-            problems.append(resolved.problem(loc, err["msg"], _fix_for(err)))
+        errors = [(_yaml_path(err["loc"], resolved.data), err) for err in exc.errors()]
+        problems = [resolved.problem(loc, err["msg"], _fix_for(err)) for loc, err in errors
+                    if not (err["type"] == "too_short" and any(o[:len(loc)] == loc and o != loc for o, _ in errors))]
         raise InvalidDefinition(problems) from None
     problems = [resolved.problem(path, text, fix) for path, text, fix in check_definition(definition)]
     if problems:

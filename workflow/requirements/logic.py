@@ -44,7 +44,8 @@ class AnyOf(_Combinator):
         return "Either " + ", or ".join(o.text()[0].lower() + o.text()[1:] for o in self.options)
 
     def explain(self, ctx: Context) -> str:
-        return "None of these holds: " + "; or ".join(o.explain(ctx) for o in self.options)
+        reasons = "; or ".join(o.explain(ctx) for o in self.options)
+        return f"Not yet: {self.says} ({reasons})" if self.says else f"None of these holds: {reasons}"
 
     def who_could(self, ctx: Context) -> str:
         return " Or: ".join(filter(None, (o.who_could(ctx) for o in self.options)))
