@@ -11,7 +11,6 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Iterable
 
-import holidays
 from dateutil.relativedelta import relativedelta
 
 __all__ = ["WorkingCalendar", "add_duration", "calendar_for"]
@@ -19,6 +18,8 @@ __all__ = ["WorkingCalendar", "add_duration", "calendar_for"]
 
 @lru_cache(maxsize=None)
 def _bank_holidays(year: int) -> frozenset[date]:
+    import holidays  # imported on first use: most commands never count working days
+
     return frozenset(holidays.country_holidays("GB", subdiv="ENG", years=year))
 
 
