@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .app import State, emit_json, fail, pass_state
+from .app import State, emit_json, pass_state
 from .options import Day, json_option
 from .output import case_text, history_text, table, verdict_text
 

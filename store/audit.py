@@ -11,12 +11,12 @@ import json
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.engine import Connection
 
 from .schema import audit, cases
 
-__all__ = ["GENESIS", "append", "chain_rows", "entries", "verify", "count", "Broken", "canonical", "CHANGES"]
+__all__ = ["GENESIS", "append", "chain_rows", "entries", "verify", "Broken", "canonical", "CHANGES"]
 
 GENESIS = "0" * 64
 _HASHED = ("chain", "seq", "recorded_at", "at", "actor", "action", "case_id", "event",
@@ -113,8 +113,3 @@ def verify(conn: Connection) -> tuple[int, list[Broken]]:
                                  f"the case is at version {version} but its chain records "
                                  f"{changes.get(case_id, 0)} changes (entries were removed)"))
     return checked, broken
-
-
-def count(conn: Connection) -> int:
-    """Number of audit entries."""
-    return conn.execute(select(func.count()).select_from(audit)).scalar_one()

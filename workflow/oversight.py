@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
-
 from store import records
 
 from .calendar import calendar_for
@@ -37,8 +35,3 @@ def due_items(cw: Casework, as_of: date | None = None, *, overdue_only: bool = F
     if overdue_only:
         items = [i for i in items if i.overdue]
     return sorted(items, key=lambda i: (i.working_days_left, i.due, i.case_id, i.name))
-
-
-def due_rows(items: list[DueItem]) -> list[dict[str, Any]]:
-    """JSON form of due items."""
-    return [i.to_dict() for i in items]

@@ -1,7 +1,7 @@
 """Actions on protocol definitions themselves: list, show (resolved), check files."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -22,7 +22,6 @@ class PolicyCheck:
     problems: tuple[DefinitionProblem, ...] = ()
     stage: str | None = None  # None when clean
     summary: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:

@@ -1,7 +1,7 @@
 """Compare two protocols: who may do what, and what must hold first, in one and not the other."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from .definition import Definition, HolderPolicy
@@ -17,7 +17,6 @@ class Difference:
     name: str
     only_in_a: tuple[str, ...] = ()
     only_in_b: tuple[str, ...] = ()
-    details: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {"area": self.area, "name": self.name, "only_in_a": list(self.only_in_a),
