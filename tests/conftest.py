@@ -67,3 +67,26 @@ def sqlite_cw(sqlite_url, clock):
     cw = _open(sqlite_url, clock)
     yield cw
     cw.store.dispose()
+
+
+@pytest.fixture
+def cli_run(tmp_path):
+    """The real CLI (click's runner) on a fresh, initialised SQLite file.
+
+    ``cli_run(*args)`` asserts exit 0; ``cli_run(*args, ok=False)`` returns any result.
+    """
+    from click.testing import CliRunner
+
+    from cli.main import cli
+
+    db = str(tmp_path / "cli.db")
+    runner = CliRunner()
+
+    def invoke(*args: str, ok: bool = True):
+        result = runner.invoke(cli, ["--db", db, *args], catch_exceptions=False)
+        if ok:
+            assert result.exit_code == 0, result.output
+        return result
+
+    invoke("init")
+    return invoke

@@ -4,9 +4,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
-
-from cli.main import cli
 
 STAFF = [
     ["tm", "--name", "Tom", "--role", "team_manager", "--registered", "SW1", "--team", "Paignton"],
@@ -20,18 +17,9 @@ STAFF = [
 
 
 @pytest.fixture
-def cw_cli(tmp_path):
+def cw_cli(cli_run):
     """The CLI on a fresh SQLite file with Torbay's staff and a SW-led CIN case T-1."""
-    db = str(tmp_path / "torbay.db")
-    runner = CliRunner()
-
-    def run(*args: str, ok: bool = True):
-        result = runner.invoke(cli, ["--db", db, *args], catch_exceptions=False)
-        if ok:
-            assert result.exit_code == 0, result.output
-        return result
-
-    run("init")
+    run = cli_run
     for person in STAFF:
         run("staff", "add", *person)
     run("case", "open", "T-1", "--policy", "torbay", "--team", "Paignton", "--as", "tm")

@@ -73,11 +73,15 @@ class ActorClause(BaseModel):
                 return False
         return True
 
-    def describe(self) -> str:
-        """'a registered team manager or service manager of the case's team'."""
+    def describe(self, ctx: Context | None = None) -> str:
+        """'a registered team manager or service manager of the case's team'; with *ctx*, relations
+        name the person who holds them now: "the case's lead practitioner (pe)"."""
         qual = "registered " if self.qualified else ""
         if self.relation:
             text = _RELATIONS[self.relation]
+            holder = _holder(self.relation, ctx) if ctx is not None else None
+            if holder:
+                text += f" ({holder})"
             if self.roles:
                 text += f" if a {qual}{roles_phrase(self.roles)}"
             elif self.qualified:
@@ -91,9 +95,16 @@ class ActorClause(BaseModel):
         return text
 
 
-def clauses_phrase(clauses: tuple[ActorClause, ...]) -> str:
-    """Clauses joined with 'or'."""
-    return "; or ".join(c.describe() for c in clauses) or "nobody"
+def _holder(relation: str, ctx: Context) -> str:
+    case = ctx.case
+    people = {"lead": (case.lead,), "supervisor": (case.supervisor,), "worker": (case.worker,),
+              "allocated": case.allocated()}[relation]
+    return ", ".join(p.id for p in people if p is not None)
+
+
+def clauses_phrase(clauses: tuple[ActorClause, ...], ctx: Context | None = None) -> str:
+    """Clauses joined with 'or'; with *ctx*, naming who holds each relation now."""
+    return "; or ".join(c.describe(ctx) for c in clauses) or "nobody"
 
 
 @register
@@ -114,7 +125,7 @@ class WhoMayAct(Requirement):
         return f"{ctx.actor.label} is not among those who may do this"
 
     def who_could(self, ctx: Context) -> str:
-        return f"Ask {clauses_phrase(self.clauses)}."
+        return f"Ask {clauses_phrase(self.clauses, ctx)}."
 
     def all_rules(self) -> tuple[str, ...]:
         rules = dict.fromkeys(self.rules)

@@ -120,7 +120,7 @@ class FactRecorded(Requirement):
             who = f"a {'registered ' if self.by_qualified else ''}{roles_phrase(self.by_roles)}"
         else:
             spec = ctx.definition.facts.get(self.fact)
-            who = clauses_phrase(spec.who) if spec is not None and spec.who else "someone allocated to the case"
+            who = clauses_phrase(spec.who, ctx) if spec is not None and spec.who else "someone allocated to the case"
         with_ = f" {self._with_text()}" if self._with_text() else ""
         return f"{who[0].upper()}{who[1:]} must record '{self.fact}'{with_} (casework case record {ctx.case.id} {self.fact} ...)."
 
