@@ -18,16 +18,19 @@ __all__ = ["Root", "State", "pass_state", "emit_json", "fail"]
 class State:
     """Per-invocation settings; the workspace is opened on first use."""
 
-    def __init__(self, db: str | None, machines: tuple[str, ...]):
+    def __init__(self, db: str | None, machines: tuple[str, ...], clock=None):
         self.db = db
         self.machines = machines
+        self.clock = clock
         self._cw = None
 
     @property
     def cw(self):
         if self._cw is None:
             from workflow.workspace import open_casework
-            self._cw = open_casework(self.db, self.machines)
+            fixed = self.clock
+            self._cw = open_casework(self.db, self.machines, (lambda: fixed) if fixed else None,
+                                     simulated=fixed is not None)
         return self._cw
 
 

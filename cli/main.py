@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 
 from .app import Root, State, machines_from_env
+from .options import When
 from .case import case
 from .misc import audit, demo, diagram, due, init
 from .policy import policy
@@ -17,14 +18,16 @@ __all__ = ["cli", "main"]
               help="Store: a SQLAlchemy URL or a SQLite file path (default ./casework.db).")
 @click.option("--machines", "machines", metavar="DIR", multiple=True,
               help="Extra directory of protocol definitions (repeatable; also CASEWORK_MACHINES).")
+@click.option("--clock", type=When(), envvar="CASEWORK_CLOCK", metavar="WHEN",
+              help="Act as if it were WHEN (training sandboxes only; see `init --sandbox`).")
 @click.version_option(package_name="casework")
 @click.pass_context
-def cli(ctx: click.Context, db: str | None, machines: tuple[str, ...]) -> None:
+def cli(ctx: click.Context, db: str | None, machines: tuple[str, ...], clock) -> None:
     """casework: children's social care protocols as executable, auditable state machines.
 
     Exit codes: 0 done, 1 refused by policy, 2 bad input or usage, 3 conflict.
     """
-    ctx.obj = State(db, machines or machines_from_env())
+    ctx.obj = State(db, machines or machines_from_env(), clock)
 
 
 for command in (init, demo, diagram, due, audit, staff, case, policy):

@@ -14,13 +14,15 @@ __all__ = ["init", "demo", "diagram", "audit", "due"]
 
 
 @click.command()
+@click.option("--sandbox", is_flag=True, help="Make this new store a training sandbox (allows --clock).")
 @pass_state
-def init(state: State) -> None:
+def init(state: State, sandbox: bool) -> None:
     """Create or upgrade the store."""
     from workflow import service
 
-    revision = service.init_store(state.cw)
-    click.echo(f"Store {state.cw.store} is at schema revision {revision}.")
+    revision = service.init_store(state.cw, sandbox)
+    kind = " (training sandbox)" if service.is_sandbox(state.cw) else ""
+    click.echo(f"Store {state.cw.store}{kind} is at schema revision {revision}.")
 
 
 @click.command()

@@ -13,13 +13,13 @@ from sqlalchemy.engine import Connection
 
 from workflow.errors import AlreadyExists, ConcurrentUpdate
 
-from .schema import allocations, cases, facts, markers, staff
+from .schema import allocations, cases, facts, markers, settings, staff
 
 __all__ = [
     "get_staff", "staff_by_ids", "all_staff", "insert_staff",
     "get_case", "insert_case", "update_case", "list_cases", "case_facts", "insert_fact",
     "insert_allocation", "case_allocations", "set_markers", "case_markers", "open_case_markers",
-    "count_held",
+    "count_held", "get_setting", "set_setting",
 ]
 
 _UPDATE_CASE = (update(cases)
@@ -109,6 +109,17 @@ def count_held(conn: Connection, staff_id: str, states: Sequence[str], excluding
     if excluding is not None:
         query = query.where(cases.c.id != excluding)
     return conn.execute(query).scalar_one()
+
+
+def get_setting(conn: Connection, key: str) -> str | None:
+    """A store-wide setting, or None."""
+    return conn.execute(select(settings.c.value).where(settings.c.key == key)).scalar()
+
+
+def set_setting(conn: Connection, key: str, value: str) -> None:
+    """Set a store-wide setting."""
+    conn.execute(settings.delete().where(settings.c.key == key))
+    conn.execute(insert(settings), {"key": key, "value": value})
 
 
 def case_facts(conn: Connection, case_id: str) -> list[dict[str, Any]]:

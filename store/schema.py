@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import Column, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
 
-__all__ = ["metadata", "staff", "cases", "allocations", "facts", "audit", "markers"]
+__all__ = ["metadata", "staff", "cases", "allocations", "facts", "audit", "markers", "settings"]
 
 metadata = MetaData()
 
@@ -77,6 +77,13 @@ markers = Table(
     Column("case_id", String(64), primary_key=True),
     Column("marker", String(140), primary_key=True),
     Column("at", String(32), nullable=False),
+)
+
+#: store-wide flags, e.g. 'sandbox' = 'true' for a training store that accepts a simulated clock
+settings = Table(
+    "settings", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
 )
 
 audit = Table(

@@ -93,3 +93,72 @@ def test_stockport_student_placement_case(run):
     run("case", "move", "S-1", "escalate_to_strategy", "--as", "pe", "--reason", "Disclosure")
     history = json.loads(run("case", "history", "S-1", "--json").stdout)
     assert [e["action"] for e in history].count("refused") == 4
+
+
+def test_a_simulated_clock_needs_a_training_sandbox(run, tmp_path):
+    """--clock is refused on an ordinary store (nothing written) and accepted on a sandbox."""
+    staff = run("--clock", "2024-11-04T09:00", "staff", "add", "x", "--name", "X", "--role", "team_manager",
+                ok=False)
+    assert staff.exit_code == 2 and "sandbox" in staff.stderr
+    run("staff", "add", "x", "--name", "X", "--role", "team_manager", "--registered", "SW1")
+    opened = run("--clock", "2024-11-04T09:00", "case", "open", "K-0", "--policy", "kent",
+                 "--team", "Thanet", "--as", "x", ok=False)
+    assert opened.exit_code == 2 and "sandbox" in opened.stderr
+    assert json.loads(run("case", "list", "--json").stdout) == []
+    run("case", "open", "K-0", "--policy", "kent", "--team", "Thanet", "--as", "x")
+    late = run("init", "--sandbox", ok=False)
+    assert late.exit_code == 2 and "empty store" in late.stderr
+
+
+def test_kent_trial_replayed_in_a_training_sandbox(tmp_path):
+    """Kent's trial walked through the CLI on its own dates, in a sandbox: SWA leads, then the trial ends."""
+    from click.testing import CliRunner
+
+    from cli.main import cli
+
+    db = str(tmp_path / "kent-training.db")
+    runner = CliRunner()
+
+    def run(when: str, *args: str, ok: bool = True):
+        result = runner.invoke(cli, ["--db", db, "--clock", when, *args], catch_exceptions=False)
+        if ok:
+            assert result.exit_code == 0, result.output
+        return result
+
+    day = "2024-11-04T09:00"
+    assert "training sandbox" in run(day, "init", "--sandbox").stdout
+    for sid, role, reg, training in [("tm", "team_manager", "SW1", None), ("ps", "practice_supervisor", "SW2", None),
+                                     ("sw", "social_worker", "SW3", None),
+                                     ("swa", "social_work_assistant", None, "lead_professional_training"),
+                                     ("swa_new", "social_work_assistant", None, None)]:
+        run(day, "staff", "add", sid, "--name", sid, "--role", role, "--team", "Thanet",
+            *(["--registered", reg] if reg else []), *(["--training", training] if training else []))
+    run(day, "case", "open", "K-1", "--policy", "kent", "--team", "Thanet", "--as", "tm")
+    run(day, "case", "allocate", "K-1", "--lead", "sw", "--as", "tm")
+    run(day, "case", "move", "K-1", "decide_assessment", "--as", "tm")
+    run(day, "case", "record", "K-1", "assessment_completed", "--as", "sw")
+    run(day, "case", "move", "K-1", "start_cin_plan", "--as", "sw")
+    run(day, "case", "record", "K-1", "lead_agreed_with_partners", "--as", "ps")
+    # KEN-6 and KEN-7: untrained, or without a qualified overseer, refused.
+    refused(run(day, "case", "allocate", "K-1", "--lead", "swa_new", "--supervisor", "ps", "--as", "tm", "--json",
+                ok=False), "lead_has_training", "KEN-6", "lead_professional_training", "--training")
+    refused(run(day, "case", "allocate", "K-1", "--lead", "swa", "--as", "tm", "--json", ok=False),
+            "supervised_if_unqualified", "KEN-7", "no named supervisor", "supervisor")
+    run(day, "case", "allocate", "K-1", "--lead", "swa", "--supervisor", "ps", "--as", "tm")
+    # KEN-5: the SWA does not chair the CIN review; KEN-4: joint visits with a qualified practitioner.
+    refused(run(day, "case", "move", "K-1", "hold_cin_review", "--as", "swa", "--json", ok=False),
+            "who", "KEN-5", "swa", "ps")
+    run(day, "case", "record", "K-1", "joint_visit", "--as", "swa", "--with", "sw")
+    run(day, "case", "move", "K-1", "hold_cin_review", "--as", "ps")
+    # KEN-3: monthly supervision is due.
+    due = json.loads(run(day, "due", "--json").stdout)
+    assert any(d["deadline"] == "swa_supervision" and d["rules"] == ["KEN-3"] for d in due)
+    # KEN-2: after the trial, no new SWA allocation, and the case is due for reallocation.
+    after = "2025-04-22T09:00"
+    run(after, "case", "record", "K-1", "lead_agreed_with_partners", "--as", "ps")
+    refused(run(after, "case", "allocate", "K-1", "--lead", "swa", "--supervisor", "ps", "--as", "tm", "--json",
+                ok=False), "within_dates", "KEN-2", "outside the window", "nobody")
+    overdue = json.loads(run(after, "due", "--overdue", "--json").stdout)
+    assert "trial_ended" in [d["deadline"] for d in overdue if d["case"] == "K-1"]
+    run(after, "case", "allocate", "K-1", "--lead", "sw", "--no-supervisor", "--as", "tm", "--reason", "Trial ended")
+    assert "trial_ended" not in [d["deadline"] for d in json.loads(run(after, "due", "--json").stdout)]

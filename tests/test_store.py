@@ -161,5 +161,5 @@ def test_duplicates_are_conflicts_and_write_nothing(ready):
 
 def test_init_is_idempotent_and_reports_the_revision(cw):
     """Running init again changes nothing and reports the newest migration."""
-    assert service.init_store(cw) == "0002"
-    assert cw.store.revision() == "0002"
+    assert service.init_store(cw) == "0003"
+    assert cw.store.revision() == "0003"

@@ -28,7 +28,7 @@ from .workspace import Casework
 __all__ = [
     "add_staff", "list_staff", "open_case", "allocate", "record_fact", "move_case", "explain",
     "available", "show_case", "case_history", "list_cases", "verify_audit", "init_store",
-    "MoveResult", "AuditReport", "KEEP",
+    "MoveResult", "AuditReport", "KEEP", "is_sandbox",
 ]
 
 #: pass as ``supervisor``/``worker`` to keep the current holder when reallocating the lead
@@ -58,12 +58,30 @@ class AuditReport:
         return not self.broken
 
 
-def init_store(cw: Casework) -> str:
-    """Create or upgrade the schema; returns the schema revision."""
-    return cw.store.upgrade()
+def init_store(cw: Casework, sandbox: bool = False) -> str:
+    """Create or upgrade the schema; returns the schema revision.
+
+    *sandbox* marks a new, empty store as a training sandbox, where a simulated clock may be used.
+    """
+    revision = cw.store.upgrade()
+    if sandbox:
+        with cw.store.write() as conn:
+            if records.get_setting(conn, "sandbox") != "true" and records.list_cases(conn):
+                raise BadInput("Only an empty store can become a training sandbox; use a new --db.")
+            records.set_setting(conn, "sandbox", "true")
+    return revision
+
+
+def is_sandbox(cw: Casework) -> bool:
+    """Whether the store is a training sandbox."""
+    with cw.store.read() as conn:
+        return records.get_setting(conn, "sandbox") == "true"
 
 
 def _when(cw: Casework, at: datetime | None) -> tuple[datetime, datetime]:
+    if cw.simulated and not is_sandbox(cw):
+        raise BadInput("A simulated clock (--clock) is only for training sandboxes: "
+                       "create one with 'casework --db NEW.db init --sandbox'.")
     now = cw.clock()
     at = at or now
     if at.tzinfo is None:
@@ -133,7 +151,7 @@ def add_staff(cw: Casework, staff_id: str, name: str, roles: Sequence[str], *, t
             raise UnknownName(role, ROLES, "(roles are the identifiers in DOMAIN.md)")
     if registered_until and not registration:
         raise BadInput("--registered-until needs --registered (the Social Work England number).")
-    now = cw.clock()
+    now, _ = _when(cw, None)
     row = {"id": staff_id, "name": name, "roles": sorted(set(roles)), "team": team, "registration": registration,
            "registered_until": registered_until.isoformat() if registered_until else None,
            "pcf_level": pcf_level, "training": sorted(set(training)), "updated_at": to_text(now)}

@@ -26,6 +26,8 @@ class Casework:
     store: Store
     policies: Policies
     clock: Callable[[], datetime] = utc_now
+    #: the clock is a simulated one (CLI --clock): allowed only on a training sandbox store
+    simulated: bool = False
     _engines: dict[str, Engine] = field(default_factory=dict, repr=False)
 
     def engine(self, policy: str) -> Engine:
@@ -36,6 +38,9 @@ class Casework:
 
 
 def open_casework(db: str | None = None, machines: Sequence[str | Path] = (),
-                  clock: Callable[[], datetime] | None = None) -> Casework:
-    """Open a workspace on *db* (URL or SQLite path; default ``./casework.db`` or CASEWORK_DB)."""
-    return Casework(Store(db), Policies(machines), clock or utc_now)
+                  clock: Callable[[], datetime] | None = None, simulated: bool = False) -> Casework:
+    """Open a workspace on *db* (URL or SQLite path; default ``./casework.db`` or CASEWORK_DB).
+
+    *simulated* marks *clock* as a pretend "now" (training): writes then need a sandbox store.
+    """
+    return Casework(Store(db), Policies(machines), clock or utc_now, simulated)
