@@ -50,15 +50,26 @@ def demo(state: State, team: str, as_json: bool) -> None:
 
 
 @click.command()
-@click.argument("policy_name", metavar="POLICY")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file (default stdout).")
+@click.argument("policy_name", metavar="POLICY", required=False)
+@click.option("--all", "all_policies", is_flag=True, help="Every protocol, as SVG and PNG, into the -o directory.")
+@click.option("-o", "--output", type=click.Path(), help="Write to this file (default stdout); a directory with --all.")
 @click.option("--format", "fmt", type=click.Choice(["svg", "png", "pdf", "dot"]), default=None,
               help="Output format (default: from the file name, else svg).")
 @click.option("--compact", is_flag=True, help="Events only, no requirements.")
 @pass_state
-def diagram(state: State, policy_name: str, output: str | None, fmt: str | None, compact: bool) -> None:
-    """Render POLICY as a diagram with graphviz."""
-    from workflow.diagram import render
+def diagram(state: State, policy_name: str | None, all_policies: bool, output: str | None, fmt: str | None,
+            compact: bool) -> None:
+    """Render POLICY (or --all) as a diagram with graphviz."""
+    from workflow.diagram import render, render_all
+
+    if all_policies:
+        if not output:
+            raise click.UsageError("--all needs -o DIRECTORY.")
+        for path in render_all(state.cw.policies.all(), output):
+            click.echo(f"Wrote {path}", err=True)
+        return
+    if not policy_name:
+        raise click.UsageError("Name a POLICY, or use --all.")
 
     if fmt is None:
         suffix = Path(output).suffix.lstrip(".") if output else ""

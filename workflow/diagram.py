@@ -10,7 +10,7 @@ import textwrap
 from .definition import Definition, EventDef
 from .errors import DiagramError
 
-__all__ = ["diagram_source", "render", "FORMATS"]
+__all__ = ["diagram_source", "render", "render_all", "FORMATS"]
 
 FORMATS = ("svg", "png", "pdf", "dot")
 _FONT = "Helvetica"
@@ -78,3 +78,18 @@ def render(d: Definition, fmt: str = "svg", compact: bool = False) -> bytes:
                            "(or apt-get install graphviz).") from None
     except graphviz.CalledProcessError as exc:
         raise DiagramError(f"Graphviz failed: {exc.stderr.decode(errors='replace').strip()}") from None
+
+
+def render_all(definitions, directory, formats: tuple[str, ...] = ("svg", "png")) -> list:
+    """Write ``<policy>.<format>`` for every definition into *directory*; returns the paths written."""
+    from pathlib import Path
+
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for d in definitions:
+        for fmt in formats:
+            path = out / f"{d.name}.{fmt}"
+            path.write_bytes(render(d, fmt))
+            written.append(path)
+    return written
