@@ -5,6 +5,7 @@ its event, who may make it and what must hold first, with rule IDs.
 """
 from __future__ import annotations
 
+import html
 import textwrap
 
 from .definition import Definition, EventDef
@@ -17,18 +18,41 @@ _FONT = "Helvetica"
 _CLUSTERS = {"cin": ("Child in Need (section 17)", "#eef5ff"), "cp": ("Child protection (registered social workers only)", "#fff0ef")}
 
 
-def _wrap(text: str, width: int = 38) -> str:
-    return "\\l".join(textwrap.wrap(text, width)) + "\\l"
+_LOCAL = "#1a7f37"
 
 
-def _edge_label(name: str, ev: EventDef, compact: bool) -> str:
+def _lines(text: str, width: int = 40) -> str:
+    """Escaped text wrapped into left-aligned lines of an HTML-like label."""
+    return '<BR ALIGN="LEFT"/>'.join(html.escape(line) for line in textwrap.wrap(text, width)) + '<BR ALIGN="LEFT"/>'
+
+
+def _row(text: str, local: bool) -> str:
+    body = _lines(f"\u2605 {text}" if local else text)
+    return f'<FONT COLOR="{_LOCAL}">{body}</FONT>' if local else body
+
+
+def _edge_label(name: str, ev: EventDef, compact: bool, base: str) -> str:
     if compact:
         return name
-    parts = [f"{name}\\l", _wrap("who: " + ev.who_text())]
+    parts = [f'<B>{html.escape(name)}</B><BR ALIGN="LEFT"/>']
+    who_local = any(c.origin and c.origin != base for c in ev.who)
+    parts.append(_row("who: " + ev.who_text(), who_local))
     for req in ev.requires:
         rules = f" [{', '.join(req.all_rules())}]" if req.all_rules() else ""
-        parts.append(_wrap(f"• {req.text()}{rules}"))
-    return "".join(parts)
+        parts.append(_row(f"\u2022 {req.text()}{rules}", bool(req.origin) and req.origin != base))
+    return "<" + "".join(parts) + ">"
+
+
+def _legend(d: Definition) -> str:
+    local = d.lineage[-1] if len(d.lineage) > 1 else None
+    rows = ['<TR><TD ALIGN="LEFT"><FONT COLOR="#30508a">&#8594;</FONT> a Child in Need move</TD></TR>',
+            '<TR><TD ALIGN="LEFT"><FONT COLOR="#b03020">&#8594;</FONT> a move into child protection</TD></TR>',
+            '<TR><TD ALIGN="LEFT">double border: the case is closed</TD></TR>']
+    if local:
+        rows.append(f'<TR><TD ALIGN="LEFT"><FONT COLOR="{_LOCAL}">&#9733; added or tightened by '
+                    f'{html.escape(local)} over {html.escape(d.lineage[0])}</FONT></TD></TR>')
+    return '<<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="2" CELLPADDING="2"><TR><TD><B>Legend</B></TD></TR>' + \
+        "".join(rows) + "</TABLE>>"
 
 
 def diagram_source(d: Definition, compact: bool = False) -> str:
@@ -55,10 +79,13 @@ def diagram_source(d: Definition, compact: bool = False) -> str:
         elif s.path not in _CLUSTERS:
             g.node(s_name, label=f"{s.title or s_name}\n({s_name})")
     g.edge("__start", d.initial)
+    if not compact:
+        g.node("__legend", label=_legend(d), shape="plaintext", fontsize="10")
     for name, ev in d.events.items():
         for source in ev.sources:
             cp = d.states[ev.to].path == "cp"
-            g.edge(source, ev.to, label=_edge_label(name, ev, compact), color="#b03020" if cp else "#30508a")
+            g.edge(source, ev.to, label=_edge_label(name, ev, compact, d.lineage[0]),
+                   color="#b03020" if cp else "#30508a")
     return g.source
 
 
