@@ -56,9 +56,11 @@ def demo(state: State, team: str, as_json: bool) -> None:
 @click.option("--format", "fmt", type=click.Choice(["svg", "png", "pdf", "dot"]), default=None,
               help="Output format (default: from the file name, else svg).")
 @click.option("--compact", is_flag=True, help="Events only, no requirements.")
+@click.option("--case", "case_id", metavar="CASE", help="Show where CASE stands and the path it took.")
+@click.option("--as", "actor", metavar="STAFF", help="With --case: which exits are open to STAFF now.")
 @pass_state
 def diagram(state: State, policy_name: str | None, all_policies: bool, output: str | None, fmt: str | None,
-            compact: bool) -> None:
+            compact: bool, case_id: str | None, actor: str | None) -> None:
     """Render POLICY (or --all) as a diagram with graphviz."""
     from workflow.diagram import render, render_all
 
@@ -74,7 +76,12 @@ def diagram(state: State, policy_name: str | None, all_policies: bool, output: s
     if fmt is None:
         suffix = Path(output).suffix.lstrip(".") if output else ""
         fmt = suffix if suffix in ("svg", "png", "pdf", "dot") else "svg"
-    data = render(state.cw.policies.get(policy_name), fmt, compact)
+    overlay = None
+    if case_id:
+        from workflow import service
+
+        overlay = service.case_overlay(state.cw, case_id, actor)
+    data = render(state.cw.policies.get(policy_name), fmt, compact, overlay)
     if output:
         Path(output).write_bytes(data)
         click.echo(f"Wrote {output}", err=True)

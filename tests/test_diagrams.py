@@ -44,3 +44,20 @@ def test_diagram_all_writes_every_protocol(cli_run, tmp_path):
     cli_run("diagram", "--all", "-o", str(tmp_path / "out"))
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert names == sorted(f"{n}.{f}" for n in Policies().names() for f in ("svg", "png"))
+
+
+def test_a_case_on_its_diagram_shows_where_it_stands_its_path_and_its_exits(cli_run):
+    """--case highlights the state and the moves made; --as marks each exit open or refused, with why."""
+    for args in (["tm", "--name", "T", "--role", "team_manager", "--registered", "SW1", "--team", "E"],
+                 ["sw", "--name", "S", "--role", "social_worker", "--registered", "SW2", "--team", "E"]):
+        cli_run("staff", "add", *args)
+    cli_run("case", "open", "C-1", "--policy", "national", "--team", "E", "--as", "tm")
+    cli_run("case", "allocate", "C-1", "--lead", "sw", "--as", "tm")
+    cli_run("case", "move", "C-1", "decide_assessment", "--as", "tm")
+    dot = cli_run("diagram", "national", "--case", "C-1", "--as", "sw", "--format", "dot").stdout
+    assert "case C-1" in dot and 'assessment [label="Single assessment' in dot
+    assert "#ffe08a" in dot  # the current state
+    assert 'referral -> assessment [label=<' in dot and "penwidth=3.5" in dot  # the move made
+    assert "OPEN to sw now" in dot and "REFUSED for sw" in dot
+    missing = cli_run("diagram", "national", "--case", "C-9", ok=False)
+    assert missing.exit_code == 2 and "C-1" in missing.stderr

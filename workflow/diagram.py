@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import html
 import textwrap
+from dataclasses import dataclass, field
 
 from .definition import Definition, EventDef
 from .errors import DiagramError
+from .verdict import Verdict
 
-__all__ = ["diagram_source", "render", "render_all", "FORMATS"]
+__all__ = ["diagram_source", "render", "render_all", "CaseOverlay", "FORMATS"]
 
 FORMATS = ("svg", "png", "pdf", "dot")
 _FONT = "Helvetica"
@@ -19,6 +21,17 @@ _CLUSTERS = {"cin": ("Child in Need (section 17)", "#eef5ff"), "cp": ("Child pro
 
 
 _LOCAL = "#1a7f37"
+
+
+@dataclass(frozen=True)
+class CaseOverlay:
+    """One case drawn on its protocol: where it stands, the moves it made, and what is open to whom."""
+
+    case_id: str
+    state: str
+    taken: frozenset[tuple[str, str]]  # (event, from_state) of every move the case made
+    verdicts: dict[str, Verdict] = field(default_factory=dict)  # exits of the state, for `actor`
+    actor: str | None = None
 
 
 def _lines(text: str, width: int = 40) -> str:
@@ -55,12 +68,24 @@ def _legend(d: Definition) -> str:
         "".join(rows) + "</TABLE>>"
 
 
-def diagram_source(d: Definition, compact: bool = False) -> str:
-    """DOT source for *d* (deterministic: same definition, same text)."""
+def _exit_note(overlay: CaseOverlay | None, name: str, source: str) -> tuple[str, dict[str, str]]:
+    """For an exit of the case's current state: a note for the label and the edge's style."""
+    if overlay is None or source != overlay.state or name not in overlay.verdicts:
+        return "", {}
+    verdict = overlay.verdicts[name]
+    if verdict.allowed:
+        return f"OPEN to {overlay.actor} now", {"color": _LOCAL, "penwidth": "2.5"}
+    reason = verdict.unmet[0].sentence if verdict.unmet else ""
+    return f"REFUSED for {overlay.actor}: {reason}", {"style": "dashed", "color": "#888888"}
+
+
+def diagram_source(d: Definition, compact: bool = False, overlay: CaseOverlay | None = None) -> str:
+    """DOT source for *d* (deterministic: same definition, same text), optionally with one case on it."""
     import graphviz
 
+    title = f"{d.title or d.name} (v{d.version})" + (f": case {overlay.case_id}" if overlay else "")
     g = graphviz.Digraph(d.name, graph_attr={
-        "label": f"{d.title or d.name} (v{d.version})", "labelloc": "t", "fontsize": "20",
+        "label": title, "labelloc": "t", "fontsize": "20",
         "fontname": _FONT, "rankdir": "TB", "nodesep": "0.6", "ranksep": "0.7", "newrank": "true"},
         node_attr={"fontname": _FONT, "shape": "box", "style": "rounded,filled", "fillcolor": "white"},
         edge_attr={"fontname": _FONT, "fontsize": "9"})
@@ -71,11 +96,11 @@ def diagram_source(d: Definition, compact: bool = False) -> str:
             for s_name, s in d.states.items():
                 if s.path == path and s.open:
                     sub.node(s_name, label=f"{s.title or s_name}\n({s_name})",
-                             penwidth="2" if s.initial else "1")
+                             **{"penwidth": "2" if s.initial else "1", **_here(overlay, s_name)})
     for s_name, s in d.states.items():
         if not s.open:
             g.node(s_name, label=f"{s.title or s_name}\n({s_name})", shape="box", peripheries="2",
-                   fillcolor="#eeeeee")
+                   **{"fillcolor": "#eeeeee", **_here(overlay, s_name)})
         elif s.path not in _CLUSTERS:
             g.node(s_name, label=f"{s.title or s_name}\n({s_name})")
     g.edge("__start", d.initial)
@@ -84,16 +109,27 @@ def diagram_source(d: Definition, compact: bool = False) -> str:
     for name, ev in d.events.items():
         for source in ev.sources:
             cp = d.states[ev.to].path == "cp"
-            g.edge(source, ev.to, label=_edge_label(name, ev, compact, d.lineage[0]),
-                   color="#b03020" if cp else "#30508a")
+            note, style = _exit_note(overlay, name, source)
+            label = _edge_label(name, ev, compact, d.lineage[0])
+            if note:
+                label = (f"{name}\n{note}" if compact else
+                         f'<<FONT COLOR="{style["color"]}">{_lines(note)}</FONT>{label[1:-1]}>')
+            attrs = {"color": "#b03020" if cp else "#30508a", **style}
+            if overlay is not None and (name, source) in overlay.taken:
+                attrs.update(penwidth="3.5", style="bold")
+            g.edge(source, ev.to, label=label, **attrs)
     return g.source
 
 
-def render(d: Definition, fmt: str = "svg", compact: bool = False) -> bytes:
+def _here(overlay: CaseOverlay | None, state: str) -> dict[str, str]:
+    return {"fillcolor": "#ffe08a", "penwidth": "3"} if overlay is not None and overlay.state == state else {}
+
+
+def render(d: Definition, fmt: str = "svg", compact: bool = False, overlay: CaseOverlay | None = None) -> bytes:
     """Rendered bytes in *fmt*; DiagramError when ``dot`` is missing or fails."""
     if fmt not in FORMATS:
         raise DiagramError(f"Unknown diagram format {fmt!r}; use one of: {', '.join(FORMATS)}.")
-    source = diagram_source(d, compact)
+    source = diagram_source(d, compact, overlay)
     if fmt == "dot":
         return source.encode()
     import graphviz

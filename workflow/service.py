@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from store import audit, records
 
@@ -25,10 +25,13 @@ from .roles import ROLES
 from .verdict import Verdict
 from .workspace import Casework
 
+if TYPE_CHECKING:  # pragma: no cover
+    from .diagram import CaseOverlay
+
 __all__ = [
     "add_staff", "list_staff", "open_case", "allocate", "record_fact", "move_case", "explain",
     "available", "show_case", "case_history", "list_cases", "verify_audit", "init_store",
-    "MoveResult", "AuditReport", "KEEP", "is_sandbox",
+    "MoveResult", "AuditReport", "KEEP", "is_sandbox", "case_overlay",
 ]
 
 #: pass as ``supervisor``/``worker`` to keep the current holder when reallocating the lead
@@ -344,6 +347,17 @@ def _summary(cw: Casework, case: Case) -> dict[str, Any]:
                    "note": f.note, "state": f.state} for f in case.facts],
         "due": [i.to_dict() for i in sorted(due, key=lambda i: (i.due, i.name))],
     }
+
+
+def case_overlay(cw: Casework, case_id: str, actor: str | None = None) -> "CaseOverlay":
+    """The case on its protocol's diagram: state, moves made (from the audit log), exits for *actor*."""
+    from .diagram import CaseOverlay
+
+    history = case_history(cw, case_id)
+    state = show_case(cw, case_id)["state"]
+    taken = frozenset((e["event"], e["from_state"]) for e in history if e["action"] == "move")
+    verdicts = {v.event: v for v in available(cw, case_id, actor)} if actor else {}
+    return CaseOverlay(case_id, state, taken, verdicts, actor)
 
 
 def case_history(cw: Casework, case_id: str) -> list[dict[str, Any]]:
