@@ -56,11 +56,12 @@ def demo(state: State, team: str, as_json: bool) -> None:
 @click.option("--format", "fmt", type=click.Choice(["svg", "png", "pdf", "dot"]), default=None,
               help="Output format (default: from the file name, else svg).")
 @click.option("--compact", is_flag=True, help="Events only, no requirements.")
+@click.option("--allocation", is_flag=True, help="Who may hold the case and how it changes hands.")
 @click.option("--case", "case_id", metavar="CASE", help="Show where CASE stands and the path it took.")
 @click.option("--as", "actor", metavar="STAFF", help="With --case: which exits are open to STAFF now.")
 @pass_state
 def diagram(state: State, policy_name: str | None, all_policies: bool, output: str | None, fmt: str | None,
-            compact: bool, case_id: str | None, actor: str | None) -> None:
+            compact: bool, allocation: bool, case_id: str | None, actor: str | None) -> None:
     """Render POLICY (or --all) as a diagram with graphviz."""
     from workflow.diagram import render, render_all
 
@@ -81,7 +82,7 @@ def diagram(state: State, policy_name: str | None, all_policies: bool, output: s
         from workflow import service
 
         overlay = service.case_overlay(state.cw, case_id, actor)
-    data = render(state.cw.policies.get(policy_name), fmt, compact, overlay)
+    data = render(state.cw.policies.get(policy_name), fmt, compact, overlay, allocation)
     if output:
         Path(output).write_bytes(data)
         click.echo(f"Wrote {output}", err=True)

@@ -17,12 +17,14 @@ REFRESH = ".venv/bin/casework diagram --all -o diagrams/"
 
 @pytest.mark.parametrize("name", Policies().names())
 @pytest.mark.parametrize("fmt", ["svg", "png"])
-def test_committed_diagrams_are_current(name, fmt):
-    """Each diagrams/<policy>.<fmt> equals a fresh rendering of the definition the engine runs."""
-    committed = ROOT / "diagrams" / f"{name}.{fmt}"
-    assert committed.exists(), f"diagrams/{name}.{fmt} is missing: run `{REFRESH}`"
-    fresh = render(Policies().get(name), fmt)
-    assert committed.read_bytes() == fresh, f"diagrams/{name}.{fmt} is stale: run `{REFRESH}` and commit it"
+@pytest.mark.parametrize("allocation", [False, True])
+def test_committed_diagrams_are_current(name, fmt, allocation):
+    """Each diagrams/<policy>[-allocation].<fmt> equals a fresh rendering of the definition the engine runs."""
+    file = f"{name}{'-allocation' if allocation else ''}.{fmt}"
+    committed = ROOT / "diagrams" / file
+    assert committed.exists(), f"diagrams/{file} is missing: run `{REFRESH}`"
+    fresh = render(Policies().get(name), fmt, allocation=allocation)
+    assert committed.read_bytes() == fresh, f"diagrams/{file} is stale: run `{REFRESH}` and commit it"
 
 
 def test_rendering_is_deterministic():
@@ -43,7 +45,8 @@ def test_diagram_all_writes_every_protocol(cli_run, tmp_path):
     """`casework diagram --all -o DIR` writes an SVG and a PNG per protocol."""
     cli_run("diagram", "--all", "-o", str(tmp_path / "out"))
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert names == sorted(f"{n}.{f}" for n in Policies().names() for f in ("svg", "png"))
+    assert names == sorted(f"{n}{a}.{f}" for n in Policies().names() for f in ("svg", "png")
+                           for a in ("", "-allocation"))
 
 
 def test_a_case_on_its_diagram_shows_where_it_stands_its_path_and_its_exits(cli_run):
@@ -61,3 +64,11 @@ def test_a_case_on_its_diagram_shows_where_it_stands_its_path_and_its_exits(cli_
     assert "OPEN to sw now" in dot and "REFUSED for sw" in dot
     missing = cli_run("diagram", "national", "--case", "C-9", ok=False)
     assert missing.exit_code == 2 and "C-1" in missing.stderr
+
+
+def test_the_allocation_diagram_shows_the_handover_steps(cli_run):
+    """Torbay's allocation diagram names every step of the CCW hand-over with its rule ID."""
+    dot = cli_run("diagram", "torbay", "--allocation", "--format", "dot").stdout
+    for rule in ("TOR-1", "TOR-2", "TOR-3", "TOR-4", "TOR-5", "TOR-7", "TOR-9"):
+        assert rule in dot
+    assert "community care worker" in dot and "who holds the case" in dot

@@ -9,11 +9,12 @@ import html
 import textwrap
 from dataclasses import dataclass, field
 
-from .definition import Definition, EventDef
+from .definition import Definition, EventDef, HolderPolicy
+from .requirements import clauses_phrase
 from .errors import DiagramError
 from .verdict import Verdict
 
-__all__ = ["diagram_source", "render", "render_all", "CaseOverlay", "FORMATS"]
+__all__ = ["diagram_source", "allocation_source", "render", "render_all", "CaseOverlay", "FORMATS"]
 
 FORMATS = ("svg", "png", "pdf", "dot")
 _FONT = "Helvetica"
@@ -125,11 +126,12 @@ def _here(overlay: CaseOverlay | None, state: str) -> dict[str, str]:
     return {"fillcolor": "#ffe08a", "penwidth": "3"} if overlay is not None and overlay.state == state else {}
 
 
-def render(d: Definition, fmt: str = "svg", compact: bool = False, overlay: CaseOverlay | None = None) -> bytes:
-    """Rendered bytes in *fmt*; DiagramError when ``dot`` is missing or fails."""
+def render(d: Definition, fmt: str = "svg", compact: bool = False, overlay: CaseOverlay | None = None,
+           allocation: bool = False) -> bytes:
+    """Rendered bytes in *fmt* (the case path, or with *allocation* the hand-over rules)."""
     if fmt not in FORMATS:
         raise DiagramError(f"Unknown diagram format {fmt!r}; use one of: {', '.join(FORMATS)}.")
-    source = diagram_source(d, compact, overlay)
+    source = allocation_source(d) if allocation else diagram_source(d, compact, overlay)
     if fmt == "dot":
         return source.encode()
     import graphviz
@@ -152,7 +154,50 @@ def render_all(definitions, directory, formats: tuple[str, ...] = ("svg", "png")
     written = []
     for d in definitions:
         for fmt in formats:
-            path = out / f"{d.name}.{fmt}"
-            path.write_bytes(render(d, fmt))
-            written.append(path)
+            for suffix, allocation in (("", False), ("-allocation", True)):
+                path = out / f"{d.name}{suffix}.{fmt}"
+                path.write_bytes(render(d, fmt, allocation=allocation))
+                written.append(path)
     return written
+
+
+def _holder_node(policy: HolderPolicy, slot: str) -> str:
+    roles = ", ".join(r.replace("_", " ") for r in policy.roles)
+    where = " or ".join({"cin": "Child in Need", "cp": "child protection"}[p] for p in policy.paths)
+    return f"{slot}: {roles}\n({where})"
+
+
+def allocation_source(d: Definition) -> str:
+    """DOT source of who may hold a case and how it changes hands (the allocation rules)."""
+    import graphviz
+
+    g = graphviz.Digraph(f"{d.name}_allocation", graph_attr={
+        "label": f"{d.title or d.name}: who holds the case, and how it changes hands", "labelloc": "t",
+        "fontsize": "18", "fontname": _FONT, "rankdir": "LR", "nodesep": "0.8", "ranksep": "1.6"},
+        node_attr={"fontname": _FONT, "shape": "box", "style": "rounded,filled", "fillcolor": "white"},
+        edge_attr={"fontname": _FONT, "fontsize": "9"})
+    alloc = d.allocation
+    holders = [(f"lead{i}", p, "lead") for i, p in enumerate(alloc.leads)]
+    holders += [(f"worker{i}", p, "worker beside the lead") for i, p in enumerate(alloc.workers)]
+    g.node("__referral", label="new case", shape="circle", style="filled", fillcolor="black", fontcolor="white",
+           width="0.6")
+    for key, policy, slot in holders:
+        g.node(key, label=_holder_node(policy, slot),
+               fillcolor="#fff0ef" if "cp" in policy.paths else "#eef5ff")
+    who = _row("allocated by: " + clauses_phrase(alloc.who), False)
+    supervisors = _row("supervisor named from: " + clauses_phrase(alloc.supervisors), False) \
+        if alloc.supervisors else ""
+    for key, policy, _slot in holders:
+        rows = [f'<B>to {html.escape(policy.roles[0].replace("_", " "))}</B><BR ALIGN="LEFT"/>', who]
+        for req in policy.requires:
+            rules = f" [{', '.join(req.all_rules())}]" if req.all_rules() else ""
+            rows.append(_row(f"\u2022 {req.text()}{rules}", bool(req.origin) and req.origin != d.lineage[0]))
+        label = "<" + "".join(rows) + ">"
+        others = [k for k, _p, s in holders if k != key and s == "lead"]
+        if key.startswith("lead"):
+            g.edge("__referral", key, label="allocate" if others else label, color="#30508a")
+        for number, source in enumerate(others):
+            g.edge(source, key, label=label if number == 0 else "", color="#30508a")
+    if supervisors:
+        g.node("__supervision", label="<" + supervisors + ">", shape="note", fillcolor="#fffbe6")
+    return g.source
