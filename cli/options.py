@@ -8,34 +8,31 @@ import click
 __all__ = ["When", "Day", "as_option", "json_option"]
 
 
-class When(click.ParamType):
+class _Parsed(click.ParamType):
+    """An option value read by one of casework's parsers; its BadInput becomes a usage error."""
+
+    def __init__(self, name: str, parser: str):
+        self.name = name
+        self._parser = parser
+
+    def convert(self, value: Any, param, ctx) -> Any:
+        from workflow import clock
+        from workflow.errors import BadInput
+
+        try:
+            return getattr(clock, self._parser)(value)
+        except BadInput as exc:
+            self.fail(str(exc), param, ctx)
+
+
+def When() -> _Parsed:
     """'2024-10-04' or '2024-10-04T09:30' (England time unless an offset is given)."""
-
-    name = "WHEN"
-
-    def convert(self, value: Any, param, ctx) -> Any:
-        from workflow.clock import parse_when
-        from workflow.errors import BadInput
-
-        try:
-            return parse_when(value)
-        except BadInput as exc:
-            self.fail(str(exc), param, ctx)
+    return _Parsed("WHEN", "parse_when")
 
 
-class Day(click.ParamType):
+def Day() -> _Parsed:
     """A calendar date, YYYY-MM-DD."""
-
-    name = "DATE"
-
-    def convert(self, value: Any, param, ctx) -> Any:
-        from workflow.clock import parse_day
-        from workflow.errors import BadInput
-
-        try:
-            return parse_day(value)
-        except BadInput as exc:
-            self.fail(str(exc), param, ctx)
+    return _Parsed("DATE", "parse_day")
 
 
 as_option = click.option("--as", "actor", required=True, metavar="STAFF", help="Who is acting (staff id).")
