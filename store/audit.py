@@ -86,6 +86,7 @@ def verify(conn: Connection) -> tuple[int, list[Broken]]:
     checked, broken = 0, []
     chain, prev, expected_seq, bad = None, GENESIS, 1, False
     changes: dict[str, int] = {}
+    last_seq: dict[str, int] = {}
     for row in _rows(conn):
         row = row._mapping
         if row["chain"] != chain:
@@ -104,12 +105,13 @@ def verify(conn: Connection) -> tuple[int, list[Broken]]:
             broken.append(Broken(chain, row["seq"], row["id"], reason))
             bad = True
         prev, expected_seq = row["hash"], row["seq"] + 1
+        last_seq[chain] = row["seq"]
         if row["action"] in CHANGES and row["case_id"] is not None:
             changes[row["case_id"]] = changes.get(row["case_id"], 0) + 1
     for case_id, version in conn.execute(select(cases.c.id, cases.c.version)):
         chain = f"case:{case_id}"
         if changes.get(case_id, 0) != version and not any(b.chain == chain for b in broken):
-            broken.append(Broken(chain, changes.get(case_id, 0) + 1, None,
+            broken.append(Broken(chain, last_seq.get(chain, 0) + 1, None,
                                  f"the case is at version {version} but its chain records "
                                  f"{changes.get(case_id, 0)} changes (entries were removed)"))
     return checked, broken

@@ -65,12 +65,12 @@ def test_only_in_the_trial_districts(kent):
 def test_only_during_the_six_months_from_4_october_2024(kent, clock, day, allowed):
     """The trial window is 4 October 2024 to 3 April 2025 inclusive."""  # KEN-2
     clock.now = datetime(day.year, day.month, day.day, 12, tzinfo=timezone.utc)
-    service.record_fact(kent, "K-1", "lead_agreed_with_partners", "ps")
+    _cin_case(kent, "K-9", TRIAL_TEAM)
     if allowed:
-        assert service.allocate(kent, "K-1", "swa", "tm", supervisor="ps").case["lead"]["id"] == "swa"
+        assert service.allocate(kent, "K-9", "swa", "tm", supervisor="ps").case["lead"]["id"] == "swa"
     else:
         with pytest.raises(AllocationRefused) as refused:
-            service.allocate(kent, "K-1", "swa", "tm", supervisor="ps")
+            service.allocate(kent, "K-9", "swa", "tm", supervisor="ps")
         assert unmet_of(refused, "within_dates", "KEN-2")
 
 

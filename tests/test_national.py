@@ -143,8 +143,9 @@ def test_registration_is_checked_on_the_day_of_the_move(cw, clock):
     with pytest.raises(TransitionRefused) as refused:
         service.move_case(cw, "C-1", "start_s47", "tm", at=datetime(2025, 1, 1, 9, tzinfo=timezone.utc))
     assert "lapsed on 2024-12-31" in unmet_of(refused, "lead_is_registered_social_worker", "WT-5").sentence
-    moved = service.move_case(cw, "C-1", "start_s47", "tm", at=datetime(2024, 12, 31, 15, tzinfo=timezone.utc))
-    assert moved.case["state"] == "s47_enquiry"
+    with pytest.raises(TransitionRefused) as late:  # allowed on its day, but not today: refused
+        service.move_case(cw, "C-1", "start_s47", "tm", at=datetime(2024, 12, 31, 15, tzinfo=timezone.utc))
+    assert any(u.sentence.startswith("Today:") for u in late.value.verdict.unmet)
 
 
 @pytest.mark.parametrize("body,where", [

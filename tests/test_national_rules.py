@@ -165,9 +165,12 @@ def test_moves_stop_once_the_supervisor_registration_lapses(work, clock):
         service.move_case(work, "C-1", "hold_cin_review", "ccw", at=_utc(2025, 1, 2, 10))
     unmet = unmet_of(refused, "supervised_if_unqualified", "WT-3")
     assert "lapsed on 2024-12-31" in unmet.sentence and "supervisor" in unmet.who_could
-    done = service.move_case(work, "C-1", "hold_cin_review", "ccw", at=_utc(2024, 12, 31, 15))
-    assert done.verdict.allowed
-    # on the clock's own date (2025) the same review is refused
+    # dated on the supervisor's last registered day the review is allowed in itself, but a back-dated
+    # action must also be allowed today, so recording it late is refused too
+    assert service.explain(work, "C-1", "hold_cin_review", "ccw", at=_utc(2024, 12, 31, 15)).allowed
+    with pytest.raises(TransitionRefused) as late:
+        service.move_case(work, "C-1", "hold_cin_review", "ccw", at=_utc(2024, 12, 31, 15))
+    assert any(u.sentence.startswith("Today:") for u in late.value.verdict.unmet)
     assert not service.explain(work, "C-1", "hold_cin_review", "ccw").allowed
 
 
@@ -294,8 +297,13 @@ def test_lead_registration_is_checked_on_the_date_of_the_move(work, clock):
     unmet = unmet_of(refused, "lead_is_registered_social_worker", "WT-5")
     assert "lapsed on 2024-12-31" in unmet.sentence and "2025-01-02" in unmet.sentence
     assert service.show_case(work, "C-1")["state"] == "strategy_discussion"
-    moved = service.move_case(work, "C-1", "start_s47", "tm", at=_utc(2024, 12, 31, 15))
-    assert moved.case["state"] == "s47_enquiry"
+    # back-dated to the last registered day it is refused all the same: the case would be on the
+    # child protection path today with a lead who is not registered today
+    with pytest.raises(TransitionRefused) as late:
+        service.move_case(work, "C-1", "start_s47", "tm", at=_utc(2024, 12, 31, 15))
+    assert any(u.sentence.startswith("Today:") and "WT-5" in u.rules for u in late.value.verdict.unmet)
+    clock.now = _utc(2024, 12, 31, 16)
+    assert service.move_case(work, "C-1", "start_s47", "tm").case["state"] == "s47_enquiry"
 
 
 def _local(tmp_path, name: str, body: str):

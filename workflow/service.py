@@ -105,6 +105,23 @@ def _backdating(cw: Casework, policy: str, at: datetime, now: datetime) -> dict[
     return {"backdated": True}
 
 
+def _both_days(judge, at: datetime, now: datetime) -> Verdict:
+    """A back-dated action must be allowed on its day *and* today: back-dating cannot create a
+    situation the protocol forbids now (e.g. a lapsed registration on the CP path, WT-5)."""
+    then = judge(at)
+    if at >= now - _SKEW:
+        return then
+    today = judge(now)
+    seen = {u.sentence for u in then.unmet}
+    extra = tuple(replace(u, sentence=f"Today: {u.sentence}") for u in today.unmet if u.sentence not in seen)
+    return replace(then, allowed=then.allowed and today.allowed, unmet=then.unmet + extra)
+
+
+def _not_before_opening(case: Case, at: datetime) -> None:
+    if case.opened_at and at < case.opened_at:
+        raise BadInput(f"{to_text(at)} is before case {case.id} was opened ({to_text(case.opened_at)}).")
+
+
 def _version(case: Case, expected: int | None) -> None:
     if expected is not None and case.version != expected:
         raise ConcurrentUpdate(f"Case {case.id} is at version {case.version}, not {expected}; "
@@ -221,7 +238,7 @@ def move_case(cw: Casework, case_id: str, event: str, actor: str, *, reason: str
             raise BadInput(f"{to_text(at)} is before case {case_id} entered {case.state!r} "
                            f"({to_text(case.state_entered_at)}); a move cannot predate the case's current state.")
         engine = cw.engine(case.policy)
-        verdict = engine.explain(case, event, person, at, reason)
+        verdict = _both_days(lambda day: engine.explain(case, event, person, day, reason), at, now)
         if not verdict.allowed:
             _audit(conn, cw, case, "refused", actor, at, now, event, verdict.target,
                    {"verdict": verdict.to_dict(), "reason": reason})
@@ -270,7 +287,9 @@ def allocate(cw: Casework, case_id: str, lead: str, actor: str, *, supervisor: s
         new_lead = replace(new_lead, caseload=records.count_held(conn, new_lead.id, open_states, case_id))
         if new_worker is not None:
             new_worker = replace(new_worker, caseload=records.count_held(conn, new_worker.id, open_states, case_id))
-    verdict = explain_allocation(definition, case, person, at, new_lead, new_sup, new_worker, reason)
+    _not_before_opening(case, at)
+    verdict = _both_days(lambda day: explain_allocation(definition, case, person, day, new_lead, new_sup,
+                                                        new_worker, reason), at, now)
     if not verdict.allowed:
         _refuse(cw, case, verdict, at, now, AllocationRefused, {
             "lead": lead, "supervisor": new_sup.id if new_sup else None,
@@ -302,7 +321,9 @@ def record_fact(cw: Casework, case_id: str, fact: str, actor: str, *, with_staff
         others = tuple(load_staff(conn, other) for other in with_staff)
     _version(case, expected_version)
     late = _backdating(cw, case.policy, at, now)
-    verdict = explain_record(cw.policies.get(case.policy), case, fact, person, at, note, others)
+    _not_before_opening(case, at)
+    verdict = _both_days(lambda day: explain_record(cw.policies.get(case.policy), case, fact, person, day, note,
+                                                    others), at, now)
     if not verdict.allowed:
         _refuse(cw, case, verdict, at, now, RecordRefused, {"with": list(with_staff), "note": note})
     with cw.store.write() as conn:
