@@ -6,6 +6,7 @@ import click
 from .app import Root, State, machines_from_env
 from .options import When
 from .case import case
+from .handbook import handbook
 from .misc import audit, demo, diagram, due, init
 from .policy import policy
 from .staff import staff
@@ -30,7 +31,7 @@ def cli(ctx: click.Context, db: str | None, machines: tuple[str, ...], clock) ->
     ctx.obj = State(db, machines or machines_from_env(), clock)
 
 
-for command in (init, demo, diagram, due, audit, staff, case, policy):
+for command in (init, demo, diagram, handbook, due, audit, staff, case, policy):
     cli.add_command(command)
 
 

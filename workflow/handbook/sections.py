@@ -1,0 +1,217 @@
+"""The handbook's sections, gathered from a loaded definition in plain English.
+
+One builder per page: states, events, facts, allocation and deadlines. Each condition
+keeps its rule IDs and says whether the local protocol added it (its ``origin``).
+"""
+from __future__ import annotations
+
+from ..deadlines import DeadlineDef, Marker
+from ..definition import Definition, HolderPolicy
+from ..requirements import ActorClause, Requirement
+from ..roles import roles_phrase
+from .model import Clause, Group, Link, Page, Section
+
+__all__ = ["section_pages", "anchor", "link"]
+
+_PATHS = {"cin": "Child in Need (section 17)", "cp": "Child protection (registered social workers only)",
+          "none": "Outside both paths"}
+_FILES = {"state": "states.html", "event": "events.html", "fact": "facts.html", "deadline": "deadlines.html",
+          "lead": "allocation.html", "worker": "allocation.html", "allocation": "allocation.html"}
+
+
+def anchor(kind: str, name: str) -> str:
+    """The id of a section: ``event-close``, ``rule-WT-5``."""
+    return f"{kind}-{name}"
+
+
+def link(kind: str, name: str, text: str | None = None) -> Link:
+    """A link to the section of *kind* called *name* (its file and fragment)."""
+    return Link(text or name, f"{_FILES[kind]}#{anchor(kind, name)}")
+
+
+class _Reader:
+    """Reads one definition for the handbook: what is local, and where each name is explained."""
+
+    def __init__(self, d: Definition):
+        self.d = d
+        self.base = d.lineage[0]
+
+    def is_local(self, origin: str) -> bool:
+        return bool(origin) and origin != self.base
+
+    def clause_for_actor(self, c: ActorClause) -> Clause:
+        return Clause(c.describe(), c.rules, self.is_local(c.origin))
+
+    def clause_for(self, r: Requirement) -> Clause:
+        detail = r.describe() if r.says and r.describe() != r.says else ""
+        see: list[Link] = []
+        refs = r.references()
+        for fact in refs.get("facts", ()):
+            if fact in self.d.facts:
+                see.append(link("fact", fact, self.d.facts[fact].title or fact))
+        for deadline in refs.get("deadlines", ()):
+            if deadline in self.d.deadlines:
+                see.append(link("deadline", deadline, self.d.deadlines[deadline].title))
+        for state in refs.get("states", ()):
+            see.append(link("state", state, self.d.states[state].title or state))
+        return Clause(r.text(), r.all_rules(), self.is_local(r.origin), detail, tuple(see))
+
+    def marker_link(self, m: Marker) -> Link | None:
+        if m.entered:
+            return link("state", m.entered, f"entering {self.d.states[m.entered].title or m.entered}")
+        if m.event == "allocate":
+            return Link("allocation of the case", f"allocation.html#{anchor('allocation', 'allocate')}")
+        if m.event:
+            return link("event", m.event, f"the move '{self.d.events[m.event].title or m.event}'")
+        if m.fact:
+            return link("fact", m.fact, f"recording '{m.fact}'")
+        return None
+
+    def deadlines_where(self, test) -> tuple[Link, ...]:
+        return tuple(link("deadline", n, dl.title) for n, dl in self.d.deadlines.items() if test(dl))
+
+    def deadline_links(self, label_start: str, label_meet: str, marker) -> tuple[tuple[str, tuple[Link, ...]], ...]:
+        starts = self.deadlines_where(lambda dl: marker(dl.start))
+        meets = self.deadlines_where(lambda dl: any(marker(m) for m in dl.met_by))
+        return tuple((label, links) for label, links in ((label_start, starts), (label_meet, meets)) if links)
+
+
+def _state_sections(r: _Reader) -> tuple[Section, ...]:
+    d = r.d
+    sections = []
+    for name, s in d.states.items():
+        notes = [_PATHS[s.path] if s.open else "The case is no longer open here"]
+        if s.initial:
+            notes.append("Every case starts here")
+        into = tuple(link("event", e, ev.title or e) for e, ev in d.events.items() if ev.to == name)
+        out = tuple(link("event", e, ev.title or e) for e, ev in d.events_from(name))
+        running = r.deadlines_where(lambda dl, name=name: name in dl.while_in)
+        starting = r.deadlines_where(lambda dl, name=name: dl.start.entered == name)
+        links = (("Reached by", into), ("Left by", out), ("Deadlines that run while the case is here", running),
+                 ("Entering it starts", starting))
+        sections.append(Section(anchor("state", name), name, s.title or name, s.description, r.is_local(s.origin),
+                                tuple(notes), links=tuple((label, ls) for label, ls in links if ls),
+                                rules=s.rules))
+    return tuple(sections)
+
+
+def _event_sections(r: _Reader) -> tuple[Section, ...]:
+    d = r.d
+    sections = []
+    for name, ev in d.events.items():
+        moves = tuple(link("state", s, d.states[s].title or s) for s in ev.sources)
+        to = d.states[ev.to]
+        notes = [f"Into child protection: {_PATHS['cp']}"] if to.path == "cp" else []
+        links = (("From", moves), ("To", (link("state", ev.to, to.title or ev.to),)),
+                 *r.deadline_links("Starts the clock for", "Meets", lambda m, name=name: m.event == name),
+                 *r.deadline_links("Entering its target state starts", "Entering its target state meets",
+                                   lambda m, to=ev.to: m.entered == to))
+        sections.append(Section(anchor("event", name), name, ev.title or name, ev.description,
+                                r.is_local(ev.origin), tuple(notes),
+                                who=tuple(r.clause_for_actor(c) for c in ev.who),
+                                requires=tuple(r.clause_for(q) for q in ev.requires),
+                                links=links, rules=ev.rules))
+    return tuple(sections)
+
+
+def _fact_sections(r: _Reader) -> tuple[Section, ...]:
+    d = r.d
+    needed_by: dict[str, list[Link]] = {}
+    for name, ev in d.events.items():
+        for req in ev.requires:
+            for fact in req.references().get("facts", ()):
+                needed_by.setdefault(fact, []).append(link("event", name, ev.title or name))
+    for kind, policies in (("lead", d.allocation.leads), ("worker", d.allocation.workers)):
+        for i, policy in enumerate(policies):
+            for req in policy.requires:
+                for fact in req.references().get("facts", ()):
+                    needed_by.setdefault(fact, []).append(link(kind, str(i), _holder_title(policy, kind)))
+    sections = []
+    for name, f in d.facts.items():
+        notes = []
+        if f.note_required:
+            notes.append("A note must be given with it: the rationale, recorded on the file")
+        if f.choices:
+            notes.append("The note is one of: " + ", ".join(f.choices))
+        if f.with_qualified:
+            notes.append("Someone recorded as taking part must be social-work-qualified")
+        links = (("Needed before", tuple(dict.fromkeys(needed_by.get(name, ())))),
+                 *r.deadline_links("Starts the clock for", "Meets", lambda m, name=name: m.fact == name))
+        sections.append(Section(anchor("fact", name), name, f.title or name, f.description, r.is_local(f.origin),
+                                tuple(notes), who_label="Who may record it",
+                                who=tuple(r.clause_for_actor(c) for c in f.who),
+                                links=tuple((label, ls) for label, ls in links if ls), rules=f.rules))
+    return tuple(sections)
+
+
+def _holder_title(policy: HolderPolicy, kind: str) -> str:
+    slot = "Lead practitioner" if kind == "lead" else "Worker beside the lead"
+    return f"{slot}: {roles_phrase(policy.roles)}"
+
+
+def _holder_section(r: _Reader, policy: HolderPolicy, kind: str, i: int) -> Section:
+    paths = " and ".join(_PATHS[p] for p in policy.paths)
+    return Section(anchor(kind, str(i)), f"{kind} {i + 1}", _holder_title(policy, kind), policy.says,
+                   r.is_local(policy.origin), (f"On: {paths}",),
+                   requires=tuple(r.clause_for(q) for q in policy.requires), rules=policy.rules)
+
+
+def _allocation_groups(r: _Reader) -> tuple[Group, ...]:
+    a = r.d.allocation
+    allocate = Section(anchor("allocation", "allocate"), "allocate", "Allocating a case",
+                       "Naming or changing the lead practitioner, the supervisor and the worker.",
+                       who_label="Who may allocate", who=tuple(r.clause_for_actor(c) for c in a.who),
+                       requires=tuple(r.clause_for(q) for q in a.requires),
+                       links=r.deadline_links("Starts the clock for", "Meets", lambda m: m.event == "allocate"),
+                       rules=a.rules)
+    supervisors = Section(anchor("allocation", "supervisors"), "supervisors", "Supervisors",
+                          "Who may be named as the case's supervisor.", who_label="Who may supervise",
+                          who=tuple(r.clause_for_actor(c) for c in a.supervisors))
+    groups = [Group("Allocating a case", (allocate,)),
+              Group("Who may lead", tuple(_holder_section(r, p, "lead", i) for i, p in enumerate(a.leads)),
+                    "A lead practitioner holds the case; each policy says who, on which path, and what must "
+                    "hold before the case passes to them."),
+              Group("Who may supervise", (supervisors,))]
+    if a.workers:
+        groups.append(Group("Workers beside the lead",
+                            tuple(_holder_section(r, p, "worker", i) for i, p in enumerate(a.workers)),
+                            "A worker does the work of the case while the lead keeps it."))
+    return tuple(groups)
+
+
+def _deadline_section(r: _Reader, name: str, dl: DeadlineDef) -> Section:
+    d = r.d
+    notes = [f"Due within {dl.within.text()}"]
+    if dl.repeat:
+        notes.append(f"Then again at least every {dl.repeat.text()}")
+    if dl.start.day is not None:
+        notes.append(f"Counted from {dl.start.day.isoformat()}")
+    if dl.held_by:
+        notes.append(f"Only while the case is held by a {roles_phrase(dl.held_by)}")
+    if dl.within.unit == "working_days":
+        notes.append("Working days exclude weekends, England bank holidays and local closure days")
+    starts = tuple(x for x in (r.marker_link(dl.start),) if x)
+    meets = tuple(x for x in (r.marker_link(m) for m in dl.met_by) if x)
+    links = (("Runs while the case is in", tuple(link("state", s, d.states[s].title or s) for s in dl.while_in)),
+             ("The clock starts on", starts), ("Met by", meets))
+    return Section(anchor("deadline", name), name, dl.title, dl.text(), r.is_local(dl.origin), tuple(notes),
+                   who_label="Who must act",
+                   who=tuple(r.clause_for_actor(c) for c in dl.who) or (Clause("the lead practitioner"),),
+                   links=tuple((label, ls) for label, ls in links if ls), rules=dl.rules)
+
+
+def section_pages(d: Definition) -> tuple[Page, ...]:
+    """The section pages of *d*'s handbook, in reading order."""
+    r = _Reader(d)
+    return (
+        Page("states.html", "States", "Each stage a case can be in, how it gets there and how it leaves.",
+             (Group("States", _state_sections(r)),)),
+        Page("events.html", "Events", "Each move of a case: who may make it and what must happen first.",
+             (Group("Events", _event_sections(r)),)),
+        Page("facts.html", "Facts", "What can be recorded on a case, and who may record it.",
+             (Group("Facts", _fact_sections(r)),)),
+        Page("allocation.html", "Allocation", "Who may allocate a case, who may hold it and under what conditions.",
+             _allocation_groups(r)),
+        Page("deadlines.html", "Deadlines", "Timescales and cadences the engine counts for every open case.",
+             (Group("Deadlines", tuple(_deadline_section(r, n, dl) for n, dl in d.deadlines.items())),)),
+    )
