@@ -5,6 +5,8 @@ keeps its rule IDs and says whether the local protocol added it (its ``origin``)
 """
 from __future__ import annotations
 
+from typing import Callable
+
 from ..deadlines import DeadlineDef, Marker
 from ..definition import Definition, HolderPolicy
 from ..requirements import ActorClause, Requirement
@@ -37,26 +39,24 @@ class _Reader:
         self.base = d.lineage[0]
 
     def is_local(self, origin: str) -> bool:
+        """Written by the local protocol rather than inherited from the baseline."""
         return bool(origin) and origin != self.base
 
     def clause_for_actor(self, c: ActorClause) -> Clause:
+        """'a registered team manager of the case's team', with its rules."""
         return Clause(c.describe(), c.rules, self.is_local(c.origin))
 
     def clause_for(self, r: Requirement) -> Clause:
+        """The requirement's sentence, how it is checked if worded otherwise, and links to what it names."""
         detail = r.describe() if r.says and r.describe() != r.says else ""
-        see: list[Link] = []
-        refs = r.references()
-        for fact in refs.get("facts", ()):
-            if fact in self.d.facts:
-                see.append(link("fact", fact, self.d.facts[fact].title or fact))
-        for deadline in refs.get("deadlines", ()):
-            if deadline in self.d.deadlines:
-                see.append(link("deadline", deadline, self.d.deadlines[deadline].title))
-        for state in refs.get("states", ()):
-            see.append(link("state", state, self.d.states[state].title or state))
+        refs = r.references()  # checked at load time: every name exists
+        see = [link("fact", f, self.d.facts[f].title or f) for f in refs.get("facts", ())]
+        see += [link("deadline", n, self.d.deadlines[n].title) for n in refs.get("deadlines", ())]
+        see += [link("state", s, self.d.states[s].title or s) for s in refs.get("states", ())]
         return Clause(r.text(), r.all_rules(), self.is_local(r.origin), detail, tuple(see))
 
     def marker_link(self, m: Marker) -> Link | None:
+        """Where the thing that starts or meets a deadline is explained (None for a fixed date)."""
         if m.entered:
             return link("state", m.entered, f"entering {self.d.states[m.entered].title or m.entered}")
         if m.event == "allocate":
@@ -67,10 +67,12 @@ class _Reader:
             return link("fact", m.fact, f"recording '{m.fact}'")
         return None
 
-    def deadlines_where(self, test) -> tuple[Link, ...]:
+    def deadlines_where(self, test: Callable[[DeadlineDef], bool]) -> tuple[Link, ...]:
         return tuple(link("deadline", n, dl.title) for n, dl in self.d.deadlines.items() if test(dl))
 
-    def deadline_links(self, label_start: str, label_meet: str, marker) -> tuple[tuple[str, tuple[Link, ...]], ...]:
+    def deadline_links(self, label_start: str, label_meet: str,
+                       marker: Callable[[Marker], bool]) -> tuple[tuple[str, tuple[Link, ...]], ...]:
+        """The deadlines whose clock *marker* starts, and those it meets, as labelled link lists."""
         starts = self.deadlines_where(lambda dl: marker(dl.start))
         meets = self.deadlines_where(lambda dl: any(marker(m) for m in dl.met_by))
         return tuple((label, links) for label, links in ((label_start, starts), (label_meet, meets)) if links)
