@@ -57,6 +57,9 @@ def show(state: State, name: str, as_json: bool) -> None:
         for r in e.requires:
             rules = f" ({', '.join(r.all_rules())})" if r.all_rules() else ""
             click.echo(f"      requires: {r.text()}{rules}")
+    click.echo("  rulebook:")
+    for rule, entry in d.rulebook.items():
+        click.echo(f"    {rule:<8} {entry.says}")
 
 
 @policy.command()
@@ -70,16 +73,22 @@ def check(state: State, files: tuple[str, ...], as_json: bool) -> None:
     results = check_policy(state.cw, files)
     if as_json:
         emit_json([{"file": r.file, "name": r.name, "ok": r.stage is None, "stage": r.stage,
-                    "problems": [{"file": p.file, "line": p.line, "path": p.path, "problem": p.problem,
-                                  "fix": p.fix} for p in r.problems]} for r in results])
+                    "problems": [_problem_json(p) for p in r.problems],
+                    "notes": [_problem_json(p) for p in r.notes]} for r in results])
     else:
         for r in results:
             if r.stage is None:
                 click.echo(f"ok  {r.file}: {r.summary}")
+                for p in r.notes:
+                    click.echo(f"  note: {p}")
             else:
                 for p in r.problems:
                     click.echo(str(p), err=True)
     sys.exit(max(r.exit_code for r in results))
+
+
+def _problem_json(p) -> dict:
+    return {"file": p.file, "line": p.line, "path": p.path, "problem": p.problem, "fix": p.fix}
 
 
 @policy.command()

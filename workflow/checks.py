@@ -5,14 +5,17 @@ path back into the file and line that wrote it.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable, Iterable
 
 from .definition import Definition, HolderPolicy
+from .requirements import ActorClause, Requirement
+from .requirements.logic import AnyOf, NoneOf
 from .roles import SOCIAL_WORK_ROLES
 
-__all__ = ["check_definition", "Finding"]
+__all__ = ["check_definition", "citations", "uncited_rules", "Finding"]
 
-Finding = tuple[tuple[Any, ...], str, str]
+Key = tuple[Any, ...]
+Finding = tuple[Key, str, str]
 
 _CP_CHECK = "lead_is_registered_social_worker"
 _SUPERVISION = "supervised_if_unqualified"
@@ -135,9 +138,73 @@ def _safeguards(d: Definition) -> list[Finding]:
     return found
 
 
-def check_definition(d: Definition) -> list[Finding]:
-    """Every finding for a validated definition; an empty list means it may be used."""
+def _requirement_citations(path: Key, req: Requirement) -> list[tuple[Key, str]]:
+    found = [(path + ("rules",), rule) for rule in req.rules]
+    if isinstance(req, (AnyOf, NoneOf)):
+        for k, option in enumerate(req.options):
+            found += _requirement_citations(path + (req.kind, k), option)
+    return found
+
+
+def _item_citations(path: Key, rules: tuple[str, ...], who: Iterable[ActorClause] = (),
+                    requires: Iterable[Requirement] = ()) -> list[tuple[Key, str]]:
+    """The rules of one item, of its who clauses and of its requirements (nested ones included)."""
+    found = [(path + ("rules", i), rule) for i, rule in enumerate(rules)]
+    for k, clause in enumerate(who):
+        found += [(path + ("who", k, "rules", i), rule) for i, rule in enumerate(clause.rules)]
+    for k, req in enumerate(requires):
+        found += _requirement_citations(path + ("requires", k), req)
+    return found
+
+
+def citations(d: Definition) -> list[tuple[Key, str]]:
+    """Every rule ID the definition cites, with the path of the citation, in definition order."""
+    found: list[tuple[Key, str]] = []
+    for name, state in d.states.items():
+        found += _item_citations(("states", name), state.rules)
+    for name, ev in d.events.items():
+        found += _item_citations(("events", name), ev.rules, ev.who, ev.requires)
+    for name, fact in d.facts.items():
+        found += _item_citations(("facts", name), fact.rules, fact.who)
+    alloc = d.allocation
+    found += _item_citations(("allocation",), alloc.rules, alloc.who, alloc.requires)
+    for k, clause in enumerate(alloc.supervisors):
+        found += _item_citations(("allocation", "supervisors", k), clause.rules)
+    for key, policies in (("leads", alloc.leads), ("workers", alloc.workers)):
+        for j, policy in enumerate(policies):
+            found += _item_citations(("allocation", key, j), policy.rules, requires=policy.requires)
+    for name, dl in d.deadlines.items():
+        found += _item_citations(("deadlines", name), dl.rules, dl.who)
+    return found
+
+
+def _rulebook(d: Definition, file_of: Callable[[Key], str] | None) -> list[Finding]:
+    """Every cited rule is declared, so a reader can look up what it says and where it comes from."""
+    undeclared: dict[str, list[Key]] = {}
+    for path, rule in citations(d):
+        if rule not in d.rulebook:
+            undeclared.setdefault(rule, []).append(path)
+    found: list[Finding] = []
+    for rule, paths in undeclared.items():
+        more = f" (and in {len(paths) - 1} more place{'s' if len(paths) > 2 else ''})" if len(paths) > 1 else ""
+        where = file_of(paths[0]) if file_of else "the definition"
+        found.append((paths[0], f"rule {rule!r} is cited here{more} but the rulebook does not declare it",
+                      f"declare it under 'rulebook:' in {where} with says, quote and source"))
+    return found
+
+
+def uncited_rules(d: Definition) -> list[str]:
+    """Rulebook entries that nothing in the definition cites (worth a note, not a refusal)."""
+    cited = {rule for _, rule in citations(d)}
+    return [rule for rule in d.rulebook if rule not in cited]
+
+
+def check_definition(d: Definition, file_of: Callable[[Key], str] | None = None) -> list[Finding]:
+    """Every finding for a validated definition; an empty list means it may be used.
+
+    *file_of* names the file that wrote a path, so that a fix can say which file to change.
+    """
     found = _states(d)
     if found:
         return found
-    return _references(d) + _deadlines(d) + _safeguards(d)
+    return _references(d) + _deadlines(d) + _safeguards(d) + _rulebook(d, file_of)

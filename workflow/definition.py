@@ -5,17 +5,27 @@ The engine, the diagrams and the handbook all read this form; none of them repar
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from .deadlines import DeadlineDef
 from .requirements import ActorClause, Requirement, RequirementItem, Role, clauses_phrase
 from .requirements.base import check_rule_ids
 
-__all__ = ["StateDef", "EventDef", "FactDef", "HolderPolicy", "AllocationDef", "Definition", "Path"]
+__all__ = ["StateDef", "EventDef", "FactDef", "HolderPolicy", "AllocationDef", "RuleDef", "Definition", "Path"]
 
 Path = Literal["cin", "cp", "none"]
+
+
+def _rule_id(value: str) -> str:
+    return check_rule_ids((value,))[0]
+
+
+#: a rule ID as a rulebook key, e.g. 'WT-5'
+_RuleId = Annotated[str, AfterValidator(_rule_id)]
+#: text a reader needs: never empty, surrounding whitespace (e.g. from a folded YAML block) dropped
+_Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 
 class _Frozen(BaseModel):
@@ -103,6 +113,18 @@ class AllocationDef(_Frozen):
     rules: tuple[str, ...] = ()
 
 
+class RuleDef(_Frozen):
+    """A rule the definition cites: what it means, and the words of the source document that say so."""
+
+    #: the rule in plain English, one or two sentences
+    says: _Text
+    #: a short passage copied verbatim from the source document ("…" marks an elision)
+    quote: _Text
+    #: the document quoted: title, author or publisher, and date
+    source: _Text
+    origin: str = ""
+
+
 class Definition(_Frozen):
     """A whole protocol: states, events, facts and allocation rules, with provenance."""
 
@@ -117,6 +139,8 @@ class Definition(_Frozen):
     facts: dict[str, FactDef] = {}
     allocation: AllocationDef
     deadlines: dict[str, DeadlineDef] = {}
+    #: every rule ID cited anywhere in the definition, declared once (a local protocol adds its own)
+    rulebook: dict[_RuleId, RuleDef] = {}
     #: how many calendar days in the past a move or fact may be dated (`--at`); audited as back-dated
     backdate_days: int = Field(30, ge=0)
     #: local closure days that do not count as working days (e.g. a Christmas shutdown)

@@ -1,9 +1,10 @@
 """Load definitions: read YAML, resolve ``extends``, validate, check; all before any case moves.
 
-A local protocol starts from its base and may add states, events, facts and
+A local protocol starts from its base and may add states, events, facts, rules and
 requirements, replace who may act, and replace allocation policies. It can never drop
-a base requirement, so a national safeguard cannot be loosened by omission; the
-checks in :mod:`workflow.checks` refuse the ways it could be loosened by addition.
+a base requirement, so a national safeguard cannot be loosened by omission, nor
+reword a rule its base declares; the checks in :mod:`workflow.checks` refuse the ways
+it could be loosened by addition.
 """
 from __future__ import annotations
 
@@ -23,14 +24,16 @@ from .sources import Key, Source, read_source
 __all__ = ["Policies", "load_file", "shipped_directory"]
 
 #: levels merged key by key; every other value a local protocol gives replaces the base's
-_MERGED = {("states",), ("events",), ("facts",), ("allocation",), ("deadlines",),
-           ("states", "*"), ("events", "*"), ("facts", "*"), ("deadlines", "*")}
+_MERGED = {("states",), ("events",), ("facts",), ("allocation",), ("deadlines",), ("rulebook",),
+           ("states", "*"), ("events", "*"), ("facts", "*"), ("deadlines", "*"), ("rulebook", "*")}
 #: lists a local protocol appends to: base requirements always stay
 _APPENDED = {("events", "*", "requires"), ("allocation", "requires")}
 #: lists whose items are stamped with the definition that wrote them
 _STAMPED = {"requires", "who", "leads", "workers", "supervisors"}
 #: mappings whose entries are stamped likewise
-_ENTRIES = {"states", "events", "facts", "deadlines"}
+_ENTRIES = {"states", "events", "facts", "deadlines", "rulebook"}
+#: sections merged entry by entry through ``extends``
+_SECTIONS = ("states", "events", "facts", "allocation", "deadlines", "rulebook")
 
 
 def shipped_directory() -> Path:
@@ -41,7 +44,7 @@ def shipped_directory() -> Path:
 
 def _pattern(path: Key) -> Key:
     """('events', 'close', 'requires') → ('events', '*', 'requires')."""
-    if len(path) > 1 and path[0] in ("states", "events", "facts", "deadlines"):
+    if len(path) > 1 and path[0] in _ENTRIES:
         return (path[0], "*", *path[2:])
     return tuple(path)
 
@@ -54,12 +57,20 @@ class _Resolved:
         self.anchors = anchors
         self.files = files
 
-    def problem(self, path: Key, problem: str, fix: str = "") -> DefinitionProblem:
+    def _locate(self, path: Key) -> tuple[Source, Key]:
         for end in range(len(path), -1, -1):
             if path[:end] in self.anchors:
                 src, fpath = self.anchors[path[:end]]
-                return src.problem(fpath + tuple(path[end:]), problem, fix)
-        return self.files[-1].problem(tuple(path), problem, fix)
+                return src, fpath + tuple(path[end:])
+        return self.files[-1], tuple(path)
+
+    def problem(self, path: Key, problem: str, fix: str = "") -> DefinitionProblem:
+        src, fpath = self._locate(path)
+        return src.problem(fpath, problem, fix)
+
+    def file_of(self, path: Key) -> str:
+        """The name of the file that wrote *path* (e.g. 'kent.yaml')."""
+        return Path(self._locate(path)[0].file).name
 
 
 def _stamp(data: Any, origin: str, key: str | None = None) -> Any:
@@ -129,7 +140,7 @@ def _resolve(file: Path, search: Sequence[Path], seen: tuple[str, ...] = ()) -> 
     base = _resolve(base_file, search, seen + (str(file.resolve()),))
     anchors = dict(base.anchors)
     merged: dict[str, Any] = {}
-    for key in ("states", "events", "facts", "allocation", "deadlines"):
+    for key in _SECTIONS:
         if key in base.data or key in data:
             merged[key] = _merge(base.data.get(key, {}), data.get(key, {}), (key,), src, anchors, (key,))
     for key, value in data.items():
@@ -141,6 +152,7 @@ def _resolve(file: Path, search: Sequence[Path], seen: tuple[str, ...] = ()) -> 
     merged["extends"] = base_name
     merged["lineage"] = [*base.data.get("lineage", [base.data["name"]]), name]
     _keep_cp_states(base.data, data, src)
+    _keep_rule_text(base.data, data, src)
     return _Resolved(merged, anchors, [*base.files, src])
 
 
@@ -161,6 +173,34 @@ def _keep_cp_states(base: dict[str, Any], local: dict[str, Any], src: Source) ->
         raise InvalidDefinition(problems, stage="check")
 
 
+def _keep_rule_text(base: dict[str, Any], local: dict[str, Any], src: Source) -> None:
+    """A local protocol cites its base's rules as declared: it may repeat an entry, never reword it."""
+    declared, given = base.get("rulebook"), local.get("rulebook")
+    if not isinstance(declared, dict) or not isinstance(given, dict):
+        return
+    problems = []
+    for rule, entry in given.items():
+        kept = declared.get(rule)
+        if not isinstance(entry, dict) or not isinstance(kept, dict):
+            continue
+        owner = kept.get("origin", base["name"])
+        for key, text in entry.items():
+            if key != "origin" and _words(text) != _words(kept.get(key)):
+                problems.append(src.problem(("rulebook", rule, key),
+                                            f"rule {rule!r} is declared by {owner!r}; a local protocol cannot "
+                                            f"change its {key!r}",
+                                            f"remove rulebook.{rule} from {Path(src.file).name} (it is inherited "
+                                            f"as {owner!r} declares it), or declare your own reading under a "
+                                            f"new rule ID"))
+    if problems:
+        raise InvalidDefinition(problems, stage="check")
+
+
+def _words(text: Any) -> Any:
+    """Text compared word by word, so a copy folded onto other lines is still the same text."""
+    return " ".join(text.split()) if isinstance(text, str) else text
+
+
 def _find(name: str, dirs: Iterable[Path]) -> Path | None:
     for d in dirs:
         candidate = d / f"{name}.yaml"
@@ -172,6 +212,8 @@ def _find(name: str, dirs: Iterable[Path]) -> Path | None:
 def _fix_for(error: dict[str, Any]) -> str:
     kind = error["type"]
     field = error["loc"][-1] if error["loc"] else ""
+    if field == "[key]":
+        return f"rename '{error['loc'][-2]}'"
     if kind == "missing":
         return f"add '{field}'"
     if kind == "extra_forbidden":
@@ -182,13 +224,13 @@ def _fix_for(error: dict[str, Any]) -> str:
 
 
 def _yaml_path(loc: tuple[Any, ...], data: Any) -> tuple[Any, ...]:
-    """Pydantic's error location as a path in the YAML: without validator names, and without the
-    requirement kind tag where 'rules'/'says' were written beside the kind rather than inside it."""
+    """Pydantic's error location as a path in the YAML: without validator names or key markers, and
+    without the requirement kind tag where 'rules'/'says' were written beside the kind rather than inside it."""
     path: list[Any] = []
     node = data
     for i, part in enumerate(loc):
-        if isinstance(part, str) and part.startswith("function-"):
-            continue
+        if isinstance(part, str) and (part.startswith("function-") or part == "[key]"):
+            continue  # a validator's name, or the marker of a mapping's key (the key itself is in the path)
         nxt = loc[i + 1] if i + 1 < len(loc) else None
         if (nxt in ("rules", "says") and isinstance(node, dict) and nxt in node
                 and not (isinstance(node.get(part), dict) and nxt in node[part])):
@@ -217,7 +259,8 @@ def load_file(file: Path | str, search: Sequence[Path] = ()) -> Definition:
         problems = [resolved.problem(loc, err["msg"], _fix_for(err)) for loc, err in errors
                     if not (err["type"] == "too_short" and any(o[:len(loc)] == loc and o != loc for o, _ in errors))]
         raise InvalidDefinition(problems) from None
-    problems = [resolved.problem(path, text, fix) for path, text, fix in check_definition(definition)]
+    problems = [resolved.problem(path, text, fix)
+                for path, text, fix in check_definition(definition, resolved.file_of)]
     if problems:
         raise InvalidDefinition(problems, stage="check")
     return definition

@@ -5,9 +5,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
+from .checks import uncited_rules
 from .definition import Definition
 from .errors import DefinitionProblem, InvalidDefinition
 from .loader import load_file
+from .sources import Source, read_source
 from .workspace import Casework
 
 __all__ = ["PolicyCheck", "check_policy", "list_policies", "show_policy", "definition_json"]
@@ -15,13 +17,15 @@ __all__ = ["PolicyCheck", "check_policy", "list_policies", "show_policy", "defin
 
 @dataclass(frozen=True)
 class PolicyCheck:
-    """The outcome of checking one file: clean, findings, or unreadable."""
+    """The outcome of checking one file: clean, findings, or unreadable; a clean file may carry notes."""
 
     file: str
     name: str | None = None
     problems: tuple[DefinitionProblem, ...] = ()
     stage: str | None = None  # None when clean
     summary: str = ""
+    #: worth a look but not wrong (e.g. a rulebook entry nothing cites); never changes the exit code
+    notes: tuple[DefinitionProblem, ...] = ()
 
     @property
     def exit_code(self) -> int:
@@ -41,9 +45,27 @@ def check_policy(cw: Casework, files: Sequence[str | Path]) -> list[PolicyCheck]
             results.append(PolicyCheck(str(file), None, exc.problems, exc.stage))
             continue
         results.append(PolicyCheck(str(file), d.name, summary=(
-            f"{d.name} v{d.version}: {len(d.states)} states, {len(d.events)} events, {len(d.facts)} facts"
-            + (f", extends {d.extends}" if d.extends else ""))))
+            f"{d.name} v{d.version}: {len(d.states)} states, {len(d.events)} events, {len(d.facts)} facts, "
+            f"{len(d.rulebook)} rules" + (f", extends {d.extends}" if d.extends else "")),
+            notes=_uncited_notes(d)))
     return results
+
+
+def _uncited_notes(d: Definition) -> tuple[DefinitionProblem, ...]:
+    """A note, at its rulebook entry, for each declared rule that nothing in *d* cites."""
+    sources: dict[str, Source] = {}
+    notes = []
+    for rule in uncited_rules(d):
+        origin = d.rulebook[rule].origin
+        file = d.files[d.lineage.index(origin)] if origin in d.lineage else d.files[-1]
+        if file not in sources:
+            sources[file] = read_source(Path(file))
+        notes.append(sources[file].problem(
+            ("rulebook", rule), f"rule {rule!r} is declared but nothing in {d.name!r} cites it, so no move, "
+                                f"fact or deadline shows it",
+            f"cite it ('rules: [{rule}]') where the protocol enforces it; a rule kept by leaving the base "
+            f"unchanged may stay uncited"))
+    return tuple(notes)
 
 
 def list_policies(cw: Casework) -> list[Definition]:
