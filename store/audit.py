@@ -48,15 +48,23 @@ def chain_rows(chain: str, entries_fields: list[dict[str, Any]], seq: int = 0,
     return rows
 
 
+_INSERT = insert(audit)
 _HEAD = (select(audit.c.seq, audit.c.hash).where(audit.c.chain == bindparam("b_chain"))
          .order_by(audit.c.seq.desc()).limit(1))
 
 
-def append(conn: Connection, chain: str, **fields: Any) -> dict[str, Any]:
-    """Add one entry at the head of *chain* inside the caller's transaction."""
-    head = conn.execute(_HEAD, {"b_chain": chain}).first()
-    row = chain_rows(chain, [fields], head.seq if head else 0, head.hash if head else GENESIS)[0]
-    conn.execute(insert(audit), row)
+def append(conn: Connection, chain: str, head: tuple[int | None, str | None] | None = None,
+           **fields: Any) -> dict[str, Any]:
+    """Add one entry at the head of *chain* inside the caller's transaction.
+
+    *head* is the chain's (seq, hash) when the caller read it in this transaction already
+    (``(None, None)`` for an empty chain); a stale head fails on the chain's unique key.
+    """
+    if head is None:
+        found = conn.execute(_HEAD, {"b_chain": chain}).first()
+        head = (found.seq, found.hash) if found else (None, None)
+    row = chain_rows(chain, [fields], head[0] or 0, head[1] or GENESIS)[0]
+    conn.execute(_INSERT, row)
     return row
 
 

@@ -13,11 +13,11 @@ from sqlalchemy.engine import Connection
 
 from workflow.errors import AlreadyExists, ConcurrentUpdate
 
-from .schema import allocations, cases, facts, markers, settings, staff
+from .schema import allocations, audit, cases, facts, markers, settings, staff
 
 __all__ = [
     "get_staff", "staff_by_ids", "all_staff", "insert_staff",
-    "get_case", "insert_case", "update_case", "list_cases", "case_facts", "insert_fact",
+    "get_case", "get_case_and_heads", "insert_case", "update_case", "list_cases", "case_facts", "insert_fact",
     "insert_allocation", "case_allocations", "set_markers", "case_markers", "open_case_markers",
     "count_held", "get_setting", "set_setting",
 ]
@@ -27,6 +27,20 @@ _UPDATE_CASE = (update(cases)
 _GET_STAFF = select(staff).where(staff.c.id == bindparam("b_id"))
 _STAFF_IN = select(staff).where(staff.c.id.in_(bindparam("b_ids", expanding=True)))
 _GET_CASE = select(cases).where(cases.c.id == bindparam("b_id"))
+
+
+def _head(column: Any, chain: Any) -> Any:
+    return select(column).where(audit.c.chain == chain).order_by(audit.c.seq.desc()).limit(1).scalar_subquery()
+
+
+#: the case row plus the heads of its audit chain and of the staff chain, in one statement:
+#: the writer appends without reading the head again, and the staff head versions cached staff rows
+_GET_CASE_AND_HEADS = select(
+    cases, _head(audit.c.seq, bindparam("b_chain")).label("head_seq"),
+    _head(audit.c.hash, bindparam("b_chain")).label("head_hash"),
+    _head(audit.c.seq, "staff").label("staff_seq"),
+).where(cases.c.id == bindparam("b_id"))
+_UPDATES: dict[frozenset[str], Any] = {}
 _CASE_FACTS = select(facts).where(facts.c.case_id == bindparam("b_id")).order_by(facts.c.at, facts.c.id)
 _CASE_ALLOCATIONS = select(allocations).where(allocations.c.case_id == bindparam("b_id")).order_by(allocations.c.id)
 
@@ -72,6 +86,12 @@ def get_case(conn: Connection, case_id: str) -> dict[str, Any] | None:
     return dict(row._mapping) if row else None
 
 
+def get_case_and_heads(conn: Connection, case_id: str) -> dict[str, Any] | None:
+    """The case row with ``head_seq``/``head_hash`` (its audit chain) and ``staff_seq`` (staff chain)."""
+    row = conn.execute(_GET_CASE_AND_HEADS, {"b_id": case_id, "b_chain": f"case:{case_id}"}).first()
+    return dict(row._mapping) if row else None
+
+
 def insert_case(conn: Connection, row: dict[str, Any]) -> None:
     """Add a case; AlreadyExists if the id is taken."""
     if get_case(conn, row["id"]) is not None:
@@ -81,8 +101,11 @@ def insert_case(conn: Connection, row: dict[str, Any]) -> None:
 
 def update_case(conn: Connection, case_id: str, expected_version: int, values: dict[str, Any]) -> None:
     """Change a case only if it is still at *expected_version* (optimistic concurrency)."""
-    result = conn.execute(_UPDATE_CASE.values(**values),
-                          {"b_id": case_id, "b_expected": expected_version})
+    columns = frozenset(values)
+    if columns not in _UPDATES:  # one prebuilt statement per set of columns, compiled once
+        _UPDATES[columns] = _UPDATE_CASE.values({c: bindparam(f"v_{c}") for c in columns})
+    result = conn.execute(_UPDATES[columns], {"b_id": case_id, "b_expected": expected_version,
+                                              **{f"v_{c}": v for c, v in values.items()}})
     if result.rowcount != 1:
         raise ConcurrentUpdate(
             f"Case {case_id} changed since it was read (expected version {expected_version}); "
@@ -164,7 +187,8 @@ def set_markers(conn: Connection, case_id: str, updates: dict[str, str]) -> None
     dialect = conn.dialect.name
     if dialect not in _UPSERTS:
         _UPSERTS[dialect] = _marker_upsert(dialect)
-    conn.execute(_UPSERTS[dialect], [{"case_id": case_id, "marker": k, "at": v} for k, v in updates.items()])
+    rows = [{"case_id": case_id, "marker": k, "at": v} for k, v in updates.items()]
+    conn.execute(_UPSERTS[dialect], rows[0] if len(rows) == 1 else rows)
 
 
 def case_markers(conn: Connection, case_id: str) -> dict[str, str]:

@@ -16,13 +16,14 @@ from sqlalchemy import delete, select, update
 import store
 from store import audit as audit_log
 from store import records
-from store.schema import audit, cases, metadata
+from store.schema import audit, cases, metadata, staff
 from workflow import service
+from workflow.clock import to_text
 from workflow.errors import (AllocationRefused, AlreadyExists, CaseNotFound, CaseworkError, ConcurrentUpdate,
                              InvalidDefinition, RecordRefused, StaffNotFound, TransitionRefused, UnknownPolicy)
 from workflow.workspace import open_casework
 
-from .helpers import TEAM, add_standard_staff, case_in_cin_plan, hand_to_ccw
+from .helpers import TEAM, add_standard_staff, case_in_assessment, case_in_cin_plan, hand_to_ccw
 
 Snapshot = dict[str, list[tuple[Any, ...]]]
 
@@ -275,6 +276,76 @@ def test_writers_on_different_cases_do_not_conflict(ready):
         ])
         assert all(isinstance(o, service.MoveResult) for o in outcomes), outcomes
     assert service.show_case(ready, "C-1")["version"] == service.show_case(ready, "C-2")["version"] == 9
+    assert service.verify_audit(ready).ok
+
+
+# --- a long-running workspace reuses what it read, never past the case's version -------------------
+
+
+@pytest.fixture
+def elsewhere(ready, store_url, clock):
+    """A second workspace on the same store: another process or service writing the same cases."""
+    other = open_casework(store_url, clock=clock)
+    yield other
+    other.store.dispose()
+
+
+def test_a_workspace_judges_on_another_writers_reallocation(ready, elsewhere):
+    """Workspace A has C-1 in memory from its own move; B hands C-1 to a CCW; A's escalation is then refused."""  # WT-5
+    service.move_case(ready, "C-1", "hold_cin_review", "sw")
+    assert ready.snapshots.case("C-1", service.show_case(ready, "C-1")["version"]) is not None
+    hand_to_ccw(elsewhere, "C-1")
+    with pytest.raises(TransitionRefused) as refused:
+        service.move_case(ready, "C-1", "escalate_to_strategy", "ccw", reason="Bruising seen at school")
+    assert "WT-5" in refused.value.verdict.rules
+    assert service.show_case(ready, "C-1")["lead"]["id"] == "ccw"
+
+
+def test_a_workspace_judges_on_a_fact_another_writer_recorded(ready, elsewhere):
+    """A refuses 'start_cin_plan' for want of the completed assessment, B records it, A's retry goes through."""
+    case_in_assessment(ready, "C-2")
+    with pytest.raises(TransitionRefused) as refused:
+        service.move_case(ready, "C-2", "start_cin_plan", "sw")
+    assert [u.kind for u in refused.value.verdict.unmet] == ["fact_recorded"]
+    service.record_fact(elsewhere, "C-2", "assessment_completed", "sw")
+    assert service.move_case(ready, "C-2", "start_cin_plan", "sw").case["state"] == "cin_plan"
+
+
+def test_a_workspace_sees_staff_added_by_another_writer(ready, elsewhere):
+    """Staff are read as of the staff chain's head: a person B adds can act through A at once."""
+    service.move_case(ready, "C-1", "hold_cin_review", "sw")
+    service.add_staff(elsewhere, "sw3", "SW3", ["social_worker"], team=TEAM, registration="SW900099")
+    service.allocate(ready, "C-1", "sw3", "tm")
+    assert service.move_case(ready, "C-1", "hold_cin_review", "sw3").case["lead"]["id"] == "sw3"
+
+
+def test_a_workspace_rereads_staff_once_the_staff_chain_moves_on(ready, elsewhere):
+    """Remembered staff are keyed to the staff chain's head: a lapsed registration written (and audited)
+    elsewhere is seen at once, and the CP escalation is refused."""  # WT-5
+    service.move_case(ready, "C-1", "hold_cin_review", "sw")
+    with elsewhere.store.write() as conn:
+        conn.execute(update(staff).where(staff.c.id == "sw").values(registered_until="2024-01-31"))
+        audit_log.append(conn, "staff", recorded_at="2025-01-01T00:00:00.000000+00:00",
+                         at="2025-01-01T00:00:00.000000+00:00", actor="admin", action="staff", event="update",
+                         payload={"id": "sw", "registered_until": "2024-01-31"})
+    with pytest.raises(TransitionRefused) as refused:
+        service.move_case(ready, "C-1", "escalate_to_strategy", "sw", reason="Bruising seen at school")
+    assert "WT-5" in refused.value.verdict.rules
+
+
+def test_moves_through_one_workspace_keep_the_chain_and_markers_right(ready):
+    """Many moves reusing remembered records still write a verifying chain and the latest markers."""
+    for _ in range(5):
+        last = ready.clock.advance(hours=1)
+        service.move_case(ready, "C-1", "hold_cin_review", "sw")
+    with ready.store.read() as conn:
+        stored = records.case_markers(conn, "C-1")
+    assert stored["event:hold_cin_review"] == to_text(last)
+    fresh = open_casework(ready.store.url, clock=ready.clock)
+    try:
+        assert service.show_case(fresh, "C-1") == service.show_case(ready, "C-1")
+    finally:
+        fresh.store.dispose()
     assert service.verify_audit(ready).ok
 
 

@@ -48,7 +48,7 @@ def day_of(moment: datetime) -> date:
 
 def to_text(moment: datetime) -> str:
     """Store form: fixed-width ISO 8601 in UTC, so text order is time order."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
 
 
 def from_text(text: str) -> datetime:

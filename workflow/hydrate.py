@@ -2,15 +2,19 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, Iterable
 
 from store import Connection, records
 
 from .clock import from_text
 from .errors import CaseNotFound, StaffNotFound
 from .people import Case, Fact, Staff
+from .snapshots import CaseRecords, Snapshots
 
-__all__ = ["staff_from_row", "load_staff", "load_case", "load_case_and_actor"]
+__all__ = ["Head", "staff_from_row", "load_staff", "load_case", "load_case_and_actor", "load_case_for_write"]
+
+#: the (seq, hash) of a case's latest audit entry, (None, None) before its first
+Head = tuple[int | None, str | None]
 
 
 def staff_from_row(row: dict[str, Any]) -> Staff:
@@ -29,30 +33,44 @@ def load_staff(conn: Connection, staff_id: str) -> Staff:
     return staff_from_row(row)
 
 
-def load_case(conn: Connection, case_id: str) -> Case:
+def load_case(conn: Connection, case_id: str, snapshots: Snapshots | None = None) -> Case:
     """A case with its allocation and facts, every person resolved."""
-    return _load(conn, case_id, ())[0]
+    return load_case_for_write(conn, case_id, (), snapshots)[0]
 
 
-def load_case_and_actor(conn: Connection, case_id: str, actor: str) -> tuple[Case, Staff]:
-    """The case and the person acting on it, their staff rows read in one query."""
-    case, people = _load(conn, case_id, (actor,))
+def load_case_and_actor(conn: Connection, case_id: str, actor: str,
+                        snapshots: Snapshots | None = None) -> tuple[Case, Staff, Head]:
+    """The case, the person acting on it and the head of the case's audit chain."""
+    case, people, head = load_case_for_write(conn, case_id, (actor,), snapshots)
     if actor not in people:
         raise StaffNotFound(actor, [s["id"] for s in records.all_staff(conn)])
-    return case, people[actor]
+    return case, people[actor], head
 
 
-def _load(conn: Connection, case_id: str, extra: tuple[str, ...]) -> tuple[Case, dict[str, Staff]]:
-    row = records.get_case(conn, case_id)
+def load_case_for_write(conn: Connection, case_id: str, extra: Iterable[str] = (),
+                        snapshots: Snapshots | None = None) -> tuple[Case, dict[str, Staff], Head]:
+    """The case, the staff named in it and in *extra*, and its audit chain head (seq, hash).
+
+    With *snapshots*, records kept at the case's current version and staff kept at the
+    staff chain's current head are reused instead of read again.
+    """
+    row = records.get_case_and_heads(conn, case_id)
     if row is None:
         raise CaseNotFound(case_id, [c["id"] for c in records.list_cases(conn)])
-    fact_rows = records.case_facts(conn, case_id)
+    kept = snapshots.case(case_id, row["version"]) if snapshots else None
+    if kept is None:
+        kept = CaseRecords(
+            row["version"], tuple(records.case_facts(conn, case_id)),
+            {k: from_text(v) for k, v in records.case_markers(conn, case_id).items()},
+            _former_leads(conn, case_id, row["lead_id"]))
+        if snapshots:
+            snapshots.keep(case_id, kept)
     ids = {row[k] for k in ("lead_id", "supervisor_id", "worker_id", "previous_lead_id") if row[k]}
     ids.update(extra)
-    for f in fact_rows:
+    for f in kept.fact_rows:
         ids.add(f["by_id"])
         ids.update(f["with_ids"])
-    people = {sid: staff_from_row(r) for sid, r in records.staff_by_ids(conn, ids).items()}
+    people = _people(conn, ids, row["staff_seq"], snapshots)
 
     def person(key: str) -> Staff | None:
         return people.get(row[key]) if row[key] else None
@@ -65,11 +83,20 @@ def _load(conn: Connection, case_id: str, extra: tuple[str, ...]) -> tuple[Case,
         previous_lead=person("previous_lead_id"),
         facts=[Fact(f["name"], from_text(f["at"]), people[f["by_id"]],
                     tuple(people[w] for w in f["with_ids"] if w in people), f["note"], f["state"])
-               for f in fact_rows if f["by_id"] in people],
-        markers={k: from_text(v) for k, v in records.case_markers(conn, case_id).items()},
-        former_leads=_former_leads(conn, case_id, row["lead_id"]),
+               for f in kept.fact_rows if f["by_id"] in people],
+        markers=dict(kept.markers),
+        former_leads=kept.former_leads,
     )
-    return found, people
+    return found, people, (row["head_seq"], row["head_hash"])
+
+
+def _people(conn: Connection, ids: set[str], staff_seq: int | None,
+            snapshots: Snapshots | None) -> dict[str, Staff]:
+    known, missing = snapshots.staff(staff_seq, ids) if snapshots else ({}, ids)
+    read = {sid: staff_from_row(r) for sid, r in records.staff_by_ids(conn, missing).items()}
+    if snapshots:
+        snapshots.keep_staff(staff_seq, read)
+    return {**known, **read}
 
 
 def _former_leads(conn: Connection, case_id: str, current: str | None) -> tuple[str, ...]:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from functools import cached_property, partial
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 from store import audit, records
 
@@ -18,7 +19,7 @@ from .clock import day_of, to_text
 from .deadlines import due_for_case
 from .errors import (AllocationRefused, BadInput, ConcurrentUpdate, RecordRefused, Refused,
                      TransitionRefused, UnknownName)
-from .hydrate import load_case, load_case_and_actor, load_staff, staff_from_row
+from .hydrate import Head, load_case, load_case_and_actor, load_staff, staff_from_row
 from .people import Case, Fact, Staff, holder_roles
 from .recording import explain_record
 from .roles import ROLES
@@ -41,12 +42,22 @@ KEEP: Any = type("Keep", (), {"__repr__": lambda self: "KEEP"})()
 _SKEW = timedelta(minutes=5)
 
 
-@dataclass(frozen=True)
 class MoveResult:
-    """What a successful action did: its verdict and the case afterwards."""
+    """What a successful action did: its verdict and the case afterwards.
 
-    verdict: Verdict
-    case: dict[str, Any]
+    ``case`` (the summary with what is due) is built on first use, as of the action's
+    day: a service that makes many moves and needs only the verdict skips the deadline
+    arithmetic.
+    """
+
+    def __init__(self, verdict: Verdict, summarise: Callable[[], dict[str, Any]]):
+        self.verdict = verdict
+        self._summarise = summarise
+
+    @cached_property
+    def case(self) -> dict[str, Any]:
+        """The case after the action, as :func:`show_case` gives it."""
+        return self._summarise()
 
 
 @dataclass(frozen=True)
@@ -134,8 +145,9 @@ def _policy_version(cw: Casework, policy: str) -> str:
 
 
 def _audit(conn, cw: Casework, case: Case, action: str, actor: str, at: datetime, now: datetime,
-           event: str | None = None, to_state: str | None = None, payload: dict[str, Any] | None = None) -> None:
-    audit.append(conn, f"case:{case.id}", recorded_at=to_text(now), at=to_text(at), actor=actor,
+           event: str | None = None, to_state: str | None = None, payload: dict[str, Any] | None = None,
+           head: Head | None = None) -> None:
+    audit.append(conn, f"case:{case.id}", head, recorded_at=to_text(now), at=to_text(at), actor=actor,
                  action=action, case_id=case.id, event=event, from_state=case.state, to_state=to_state,
                  policy=case.policy, policy_version=_policy_version(cw, case.policy), payload=payload or {})
 
@@ -157,7 +169,7 @@ def _refuse(cw: Casework, case: Case, verdict: Verdict, at: datetime, now: datet
 
 def _read(cw: Casework, case_id: str, actor: str) -> tuple[Case, Staff]:
     with cw.store.read() as conn:
-        return load_case_and_actor(conn, case_id, actor)
+        return load_case_and_actor(conn, case_id, actor, cw.snapshots)[:2]
 
 
 def add_staff(cw: Casework, staff_id: str, name: str, roles: Sequence[str], *, team: str | None = None,
@@ -231,7 +243,7 @@ def move_case(cw: Casework, case_id: str, event: str, actor: str, *, reason: str
     """
     at, now = _when(cw, at)
     with cw.store.write() as conn:
-        case, person = load_case_and_actor(conn, case_id, actor)
+        case, person, head = load_case_and_actor(conn, case_id, actor, cw.snapshots)
         _version(case, expected_version)
         late = _backdating(cw, case.policy, at, now)
         if case.state_entered_at and at < case.state_entered_at:
@@ -241,7 +253,7 @@ def move_case(cw: Casework, case_id: str, event: str, actor: str, *, reason: str
         verdict = _both_days(lambda day: engine.explain(case, event, person, day, reason), at, now)
         if not verdict.allowed:
             _audit(conn, cw, case, "refused", actor, at, now, event, verdict.target,
-                   {"verdict": verdict.to_dict(), "reason": reason})
+                   {"verdict": verdict.to_dict(), "reason": reason}, head)
         else:
             before = Case(case.id, case.policy, case.team, case.state)
             engine.fire(case, event, at)
@@ -252,12 +264,13 @@ def move_case(cw: Casework, case_id: str, event: str, actor: str, *, reason: str
             happened = {f"event:{event}": at, **entered}
             records.set_markers(conn, case_id, {k: to_text(v) for k, v in happened.items()})
             _audit(conn, cw, before, "move", actor, at, now, event, case.state,
-                   {"reason": reason, "rules": list(_rules_of(cw, case.policy, event)), **late})
+                   {"reason": reason, "rules": list(_rules_of(cw, case.policy, event)), **late}, head)
     if not verdict.allowed:
         raise TransitionRefused(verdict)
     case.version += 1
     case.markers = {**case.markers, **{k: max(v, case.markers.get(k, v)) for k, v in happened.items()}}
-    return MoveResult(verdict, _summary(cw, case))
+    cw.snapshots.advance(case_id, case.version - 1, case.version, case.markers)
+    return MoveResult(verdict, partial(_summary, cw, case, day_of(now)))
 
 
 def _rules_of(cw: Casework, policy: str, event: str) -> tuple[str, ...]:
@@ -308,7 +321,7 @@ def allocate(cw: Casework, case_id: str, lead: str, actor: str, *, supervisor: s
                {**ids, "previous_lead_id": case.lead.id if case.lead else None, "reason": reason, **late})
     after.version, after.allocated_at = case.version + 1, at
     after.markers = {**case.markers, "event:allocate": max(at, case.markers.get("event:allocate", at))}
-    return MoveResult(verdict, _summary(cw, after))
+    return MoveResult(verdict, partial(_summary, cw, after, day_of(now)))
 
 
 def record_fact(cw: Casework, case_id: str, fact: str, actor: str, *, with_staff: Sequence[str] = (),
@@ -336,7 +349,7 @@ def record_fact(cw: Casework, case_id: str, fact: str, actor: str, *, with_staff
     case.version += 1
     case.facts = sorted([*case.facts, Fact(fact, at, person, others, note, case.state)], key=lambda f: f.at)
     case.markers = {**case.markers, f"fact:{fact}": max(at, case.markers.get(f"fact:{fact}", at))}
-    return MoveResult(verdict, _summary(cw, case))
+    return MoveResult(verdict, partial(_summary, cw, case, day_of(now)))
 
 
 def _person(staff: Staff | None) -> dict[str, Any] | None:
@@ -353,11 +366,11 @@ def show_case(cw: Casework, case_id: str) -> dict[str, Any]:
     return _summary(cw, case)
 
 
-def _summary(cw: Casework, case: Case) -> dict[str, Any]:
+def _summary(cw: Casework, case: Case, today: date | None = None) -> dict[str, Any]:
     definition = cw.policies.get(case.policy)
     state = definition.states[case.state]
     due = due_for_case(case.id, case.team, case.state, case.markers, definition.deadlines,
-                       calendar_for(definition.closures), day_of(cw.clock()), holder_roles(case))
+                       calendar_for(definition.closures), today or day_of(cw.clock()), holder_roles(case))
     return {
         "id": case.id, "policy": case.policy, "team": case.team, "state": case.state,
         "state_title": state.title, "path": state.path, "open": state.open, "version": case.version,

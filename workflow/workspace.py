@@ -15,6 +15,7 @@ from store import Store
 from .clock import utc_now
 from .engine import Engine
 from .loader import Policies
+from .snapshots import Snapshots
 
 __all__ = ["Casework", "open_casework"]
 
@@ -28,6 +29,8 @@ class Casework:
     clock: Callable[[], datetime] = utc_now
     #: the clock is a simulated one (CLI --clock): allowed only on a training sandbox store
     simulated: bool = False
+    #: what this process read before, reused while the case's version is unchanged
+    snapshots: Snapshots = field(default_factory=Snapshots, repr=False)
     _engines: dict[str, Engine] = field(default_factory=dict, repr=False)
 
     def engine(self, policy: str) -> Engine:

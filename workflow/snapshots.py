@@ -1,0 +1,74 @@
+"""What a long-running process may remember between actions on the same cases.
+
+Judging a move needs more than the case row: its facts, markers, former leads and the
+people involved. Every change to those bumps the case's version (facts, markers and
+allocations) or adds an entry to the staff audit chain (people), and both are read with
+the case row in one statement. So an embedding service that moves the same cases again
+and again can reuse what it read last time, keyed by those numbers, and still never judge
+on stale data: a different version or staff head is simply a miss. A CLI process starts
+empty and reads everything.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from threading import Lock
+from typing import Any, Iterable, Mapping
+
+from cachetools import LRUCache
+
+from .people import Staff
+
+__all__ = ["CaseRecords", "Snapshots"]
+
+
+@dataclass(frozen=True)
+class CaseRecords:
+    """A case's facts (as rows), markers and former leads at one version."""
+
+    version: int
+    fact_rows: tuple[Mapping[str, Any], ...]
+    markers: Mapping[str, datetime]
+    former_leads: tuple[str, ...]
+
+
+class Snapshots:
+    """Version-keyed case records and staff, shared by the threads of one workspace."""
+
+    def __init__(self, cases: int = 10_000):
+        self._cases: LRUCache[str, CaseRecords] = LRUCache(maxsize=cases)
+        self._staff: dict[str, Staff] = {}
+        self._staff_seq: int | None = None
+        self._lock = Lock()
+
+    def case(self, case_id: str, version: int) -> CaseRecords | None:
+        """The records of *case_id* if they were kept at exactly *version*."""
+        with self._lock:
+            found = self._cases.get(case_id)
+        return found if found is not None and found.version == version else None
+
+    def keep(self, case_id: str, records: CaseRecords) -> None:
+        """Remember a case's records: only what was committed at ``records.version``."""
+        with self._lock:
+            self._cases[case_id] = records
+
+    def advance(self, case_id: str, version: int, new_version: int, markers: Mapping[str, datetime]) -> None:
+        """After committing a move from *version* to *new_version*: same facts, these markers."""
+        with self._lock:
+            found = self._cases.get(case_id)
+            if found is not None and found.version == version:
+                self._cases[case_id] = CaseRecords(new_version, found.fact_rows, dict(markers), found.former_leads)
+
+    def staff(self, staff_seq: int | None, ids: Iterable[str]) -> tuple[dict[str, Staff], set[str]]:
+        """Known staff among *ids* as of staff chain head *staff_seq*, and the ids still to read."""
+        with self._lock:
+            if staff_seq != self._staff_seq:
+                self._staff, self._staff_seq = {}, staff_seq
+            known = {i: self._staff[i] for i in ids if i in self._staff}
+        return known, set(ids) - set(known)
+
+    def keep_staff(self, staff_seq: int | None, people: Mapping[str, Staff]) -> None:
+        """Remember staff read while the staff chain's head was *staff_seq*."""
+        with self._lock:
+            if staff_seq == self._staff_seq:
+                self._staff.update(people)
