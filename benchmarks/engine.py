@@ -16,6 +16,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from typing import Any
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -138,16 +139,17 @@ def _prepared_store(url: str, n: int):
     return cw, now
 
 
-def casework_durable(url: str, moves: int, n: int = 20) -> float:
+def casework_durable(url: str, n: int = 20):
+    """casework moves on a prepared store: returns run(k), which makes the next k moves."""
     cw, now = _prepared_store(url, n)
+    made = [0]
 
     def run(k: int) -> None:
-        for i in range(k):
+        for i in range(made[0], made[0] + k):
             now[0] += timedelta(seconds=1)
             service.move_case(cw, f"C-{i % n}", EVENT, "sw")
-    result = rate(run, moves)
-    cw.store.dispose()
-    return result
+        made[0] += k
+    return run, cw.store.dispose
 
 
 def _audit_row(prev: str, seq: int, cid: str, at: str) -> tuple:
@@ -166,84 +168,104 @@ _RAW_SCHEMA = [
     "action TEXT, case_id TEXT, event TEXT, from_state TEXT, to_state TEXT, policy TEXT, policy_version TEXT, "
     "payload TEXT, prev_hash TEXT, hash TEXT, UNIQUE (chain, seq))",
 ]
+#: what a move reads first: the case row with the heads of its audit chain and of the staff chain
+_RAW_READ = ("SELECT *, (SELECT seq FROM audit WHERE chain = ?1 ORDER BY seq DESC LIMIT 1), "
+             "(SELECT hash FROM audit WHERE chain = ?1 ORDER BY seq DESC LIMIT 1), "
+             "(SELECT seq FROM audit WHERE chain = 'staff' ORDER BY seq DESC LIMIT 1) FROM cases WHERE id = ?2")
 
 
-_RAW_READS = [
-    "SELECT * FROM cases WHERE id = ?", "SELECT * FROM markers WHERE case_id = ?",
-    "SELECT * FROM audit WHERE case_id = ? AND action = 'fact'", "SELECT * FROM markers WHERE case_id = ? LIMIT 1",
-    "SELECT * FROM cases WHERE id = ? LIMIT 1",
-]
+_RAW_WRITES = (
+    "UPDATE cases SET state='cin_plan', version=?, updated_at=? WHERE id=? AND version=?",
+    "INSERT INTO markers VALUES (?, 'event:hold_cin_review', ?) ON CONFLICT (case_id, marker) "
+    "DO UPDATE SET at = excluded.at",
+    "INSERT INTO audit (chain, seq, recorded_at, at, actor, action, case_id, event, from_state, to_state, policy, "
+    "policy_version, payload, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+)
 
 
-def raw_sqlite(path: str, moves: int, n: int = 20, reads: bool = False) -> float:
-    """Raw sqlite3 writing the same rows; with *reads*, first the five reads a guarded move makes."""
+def _raw_writes(cid: str, at: str, version: int, row: tuple) -> list[tuple[str, tuple]]:
+    """The three writes of one move with their parameters (``?`` placeholders)."""
+    return list(zip(_RAW_WRITES, [(version + 1, at, cid, version), (cid, at), row]))
+
+
+def _raw_moves(n: int, write_move) -> Any:
+    """run(k) for a raw baseline: keeps each case's version and chain head; write_move writes one move."""
+    heads = {f"C-{i}": ("0" * 64, 0) for i in range(n)}
+    versions = {f"C-{i}": 1 for i in range(n)}
+    made = [0]
+
+    def run(k: int) -> None:
+        for i in range(made[0], made[0] + k):
+            cid = f"C-{i % n}"
+            at = (AT + timedelta(seconds=i)).isoformat()
+            prev, seq = heads[cid]
+            row = _audit_row(prev, seq + 1, cid, at)
+            write_move(cid, _raw_writes(cid, at, versions[cid], row))
+            heads[cid] = (row[-1], seq + 1)
+            versions[cid] += 1
+        made[0] += k
+    return run
+
+
+def raw_sqlite(path: str, n: int = 20, reads: bool = False):
+    """Raw sqlite3 writing the same rows (with *reads*, first reading what a move reads): run(k), close."""
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
     for ddl in _RAW_SCHEMA:
         conn.execute(ddl)
     conn.executemany("INSERT INTO cases VALUES (?, 'cin_plan', 1, '')", [(f"C-{i}",) for i in range(n)])
-    heads = {f"C-{i}": ("0" * 64, 0) for i in range(n)}
-    versions = {f"C-{i}": 1 for i in range(n)}
 
-    def run(k: int) -> None:
-        for i in range(k):
-            cid = f"C-{i % n}"
-            at = (AT + timedelta(seconds=i)).isoformat()
-            prev, seq = heads[cid]
-            row = _audit_row(prev, seq + 1, cid, at)
-            if reads:
-                conn.execute("BEGIN")
-                for query in _RAW_READS:
-                    conn.execute(query, (cid,)).fetchall()
-                conn.execute("COMMIT")
-            conn.execute("BEGIN IMMEDIATE")
-            cur = conn.execute("UPDATE cases SET state='cin_plan', version=?, updated_at=? WHERE id=? AND version=?",
-                               (versions[cid] + 1, at, cid, versions[cid]))
-            assert cur.rowcount == 1
-            conn.execute("INSERT INTO markers VALUES (?, 'event:hold_cin_review', ?) ON CONFLICT (case_id, marker) "
-                         "DO UPDATE SET at = excluded.at", (cid, at))
-            conn.execute("INSERT INTO audit (chain, seq, recorded_at, at, actor, action, case_id, event, from_state, "
-                         "to_state, policy, policy_version, payload, prev_hash, hash) "
-                         "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", row)
-            conn.execute("COMMIT")
-            heads[cid] = (row[-1], seq + 1)
-            versions[cid] += 1
-    result = rate(run, moves)
-    conn.close()
-    return result
+    def write_move(cid: str, writes: list[tuple[str, tuple]]) -> None:
+        conn.execute("BEGIN IMMEDIATE")
+        if reads:
+            conn.execute(_RAW_READ, (f"case:{cid}", cid)).fetchone()
+        for sql, params in writes:
+            assert conn.execute(sql, params).rowcount == 1
+        conn.execute("COMMIT")
+    return _raw_moves(n, write_move), conn.close
 
 
-def raw_postgres(url: str, moves: int, n: int = 20) -> float:
+def raw_postgres(url: str, n: int = 20):
+    """Raw psycopg writing the same rows: run(k), close."""
     import psycopg
 
-    conninfo = url.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        for ddl in _RAW_SCHEMA:
-            conn.execute(ddl.replace("INTEGER PRIMARY KEY,", "SERIAL PRIMARY KEY,"))
-        for i in range(n):
-            conn.execute("INSERT INTO cases VALUES (%s, 'cin_plan', 1, '')", (f"C-{i}",))
-        heads = {f"C-{i}": ("0" * 64, 0) for i in range(n)}
-        versions = {f"C-{i}": 1 for i in range(n)}
+    conn = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True)
+    for ddl in _RAW_SCHEMA:
+        conn.execute(ddl.replace("INTEGER PRIMARY KEY,", "SERIAL PRIMARY KEY,"))
+    for i in range(n):
+        conn.execute("INSERT INTO cases VALUES (%s, 'cin_plan', 1, '')", (f"C-{i}",))
 
-        def run(k: int) -> None:
-            for i in range(k):
-                cid = f"C-{i % n}"
-                at = (AT + timedelta(seconds=i)).isoformat()
-                prev, seq = heads[cid]
-                row = _audit_row(prev, seq + 1, cid, at)
-                with conn.transaction():
-                    cur = conn.execute("UPDATE cases SET version=%s, updated_at=%s WHERE id=%s AND version=%s",
-                                       (versions[cid] + 1, at, cid, versions[cid]))
-                    assert cur.rowcount == 1
-                    conn.execute("INSERT INTO markers VALUES (%s, 'event:hold_cin_review', %s) ON CONFLICT "
-                                 "(case_id, marker) DO UPDATE SET at = excluded.at", (cid, at))
-                    conn.execute("INSERT INTO audit (chain, seq, recorded_at, at, actor, action, case_id, event, "
-                                 "from_state, to_state, policy, policy_version, payload, prev_hash, hash) VALUES "
-                                 "(%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)", row)
-                heads[cid] = (row[-1], seq + 1)
-                versions[cid] += 1
-        return rate(run, moves)
+    def write_move(cid: str, writes: list[tuple[str, tuple]]) -> None:
+        with conn.transaction():
+            for sql, params in writes:
+                assert conn.execute(sql.replace("?", "%s"), params).rowcount == 1
+    return _raw_moves(n, write_move), conn.close
+
+
+def interleaved(runners: dict[str, Any], moves: int, rounds: int) -> tuple[dict[str, float], dict[str, float]]:
+    """Moves/s of each runner, measured in alternating batches so that disk and machine drift hit all alike.
+
+    Returns the overall rate of each, and the median over rounds of each one's rate
+    divided by the first runner's (the reference).
+    """
+    batch = max(1, moves // rounds)
+    spent = {name: 0.0 for name in runners}
+    per_round: dict[str, list[float]] = {name: [] for name in runners}
+    for name, run in runners.items():
+        run(min(batch, 50))  # warm up: statement caches, snapshots, the file's first pages
+    for _ in range(rounds):
+        for name, run in runners.items():
+            start = time.perf_counter()
+            run(batch)
+            took = time.perf_counter() - start
+            spent[name] += took
+            per_round[name].append(batch / took)
+    reference = next(iter(runners))
+    rates = {name: batch * rounds / spent[name] for name in runners}
+    ratios = {name: statistics.median(r / ref for r, ref in zip(per_round[name], per_round[reference]))
+              for name in runners}
+    return rates, ratios
 
 
 # --- processes -------------------------------------------------------------------------
@@ -265,7 +287,8 @@ def main() -> None:
     moves = 20_000 if args.quick else 200_000
     big = 10_000 if args.quick else 100_000
     psm_moves = 5_000 if args.quick else 30_000
-    durable = 300 if args.quick else 2_000
+    durable = 600 if args.quick else 6_000
+    rounds = 6 if args.quick else 12
     print(f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}\n")
 
     print("| in memory, guarded moves/s | 10 cases | %s cases |" % f"{big:,}")
@@ -281,15 +304,20 @@ def main() -> None:
     print(f"| ratio casework / bare transitions | {eng[0] / bare[0]:.2f} | {eng[1] / bare[1]:.2f} |")
     print(f"| casework, {big:,} cases / 10 cases | {eng[1] / eng[0]:.2f} | |\n")
 
-    print("| durable moves/s (one transaction per move) | casework | raw driver | ratio |")
+    print("| durable moves/s, one transaction per move | casework | raw driver | ratio (median of rounds) |")
     print("| --- | ---: | ---: | ---: |")
     with tempfile.TemporaryDirectory() as tmp:
-        ours = casework_durable(f"sqlite:///{tmp}/cw.db", durable)
-        raw = raw_sqlite(f"{tmp}/raw.db", durable)
-        raw_reads = raw_sqlite(f"{tmp}/raw-reads.db", durable, reads=True)
-        print(f"| SQLite (WAL, synchronous=FULL), raw writes only | {ours:,.0f} | {raw:,.0f} | {ours / raw:.2f} |")
-        print(f"| SQLite, raw also making the move's five reads | {ours:,.0f} | {raw_reads:,.0f} | "
-              f"{ours / raw_reads:.2f} |")
+        runs = {"raw": raw_sqlite(f"{tmp}/raw.db"), "raw+read": raw_sqlite(f"{tmp}/raw-read.db", reads=True),
+                "casework": casework_durable(f"sqlite:///{tmp}/cw.db")}
+        rates, ratios = interleaved({k: run for k, (run, _) in runs.items()}, durable, rounds)
+        for _, close in runs.values():
+            close()
+    cw_rate, cw_vs_raw = rates["casework"], ratios["casework"]
+    cw_vs_read = cw_vs_raw / ratios["raw+read"]
+    print(f"| SQLite (WAL, `synchronous=FULL`), raw sqlite3 writing the same rows | {cw_rate:,.0f} | "
+          f"{rates['raw']:,.0f} | {cw_vs_raw:.2f} |")
+    print(f"| SQLite, raw sqlite3 also reading the case and chain heads first | {cw_rate:,.0f} | "
+          f"{rates['raw+read']:,.0f} | {cw_vs_read:.2f} |")
     server = None
     url = args.postgres
     if url is None:
@@ -299,9 +327,13 @@ def main() -> None:
         server.admin("CREATE DATABASE bench_cw")
         server.admin("CREATE DATABASE bench_raw")
     try:
-        ours = casework_durable(url or server.url("bench_cw"), durable)
-        raw = raw_postgres(url or server.url("bench_raw"), durable)
-        print(f"| PostgreSQL 15 (default durability) | {ours:,.0f} | {raw:,.0f} | {ours / raw:.2f} |\n")
+        runs = {"raw": raw_postgres(url or server.url("bench_raw")),
+                "casework": casework_durable(url or server.url("bench_cw"))}
+        rates, ratios = interleaved({k: run for k, (run, _) in runs.items()}, durable, rounds)
+        for _, close in runs.values():
+            close()
+        print(f"| PostgreSQL 15 (default durability), raw psycopg writing the same rows | "
+              f"{rates['casework']:,.0f} | {rates['raw']:,.0f} | {ratios['casework']:.2f} |\n")
     finally:
         if server is not None:
             server.stop()
@@ -310,13 +342,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         cw, _ = _prepared_store(f"sqlite:///{tmp}/cli.db", 1)
         cw.store.dispose()
-        help_s = process_median([exe, "--help"])
-        move_s = process_median([exe, "--db", f"{tmp}/cli.db", "case", "move", "C-0", EVENT, "--as", "sw"])
-    load_s = process_median([sys.executable, "-c", "from workflow.loader import Policies; Policies().all()"])
+        help_s = process_median([exe, "--help"], runs=9)
+        move_s = process_median([exe, "--db", f"{tmp}/cli.db", "case", "move", "C-0", EVENT, "--as", "sw"], runs=9)
+    load_s = process_median([sys.executable, "-c", "from workflow.loader import Policies; Policies().all()"], runs=9)
     start = time.perf_counter()
     Policies().all()
     in_process = time.perf_counter() - start
-    print("| whole process or step | median |")
+    print("| whole process or step | median of 9 |")
     print("| --- | ---: |")
     print(f"| `casework --help` | {help_s * 1000:.0f} ms |")
     print(f"| one `casework case move` (SQLite) | {move_s * 1000:.0f} ms |")

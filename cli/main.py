@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from .app import Root, State, machines_from_env
+from .app import Root, State, machines_from_env, pause_collector
 from .options import When
 from .case import case
 from .handbook import handbook
@@ -37,4 +37,5 @@ for command in (init, demo, diagram, handbook, due, audit, staff, case, policy):
 
 def main() -> None:
     """Console-script entry point."""
+    pause_collector()
     cli(prog_name="casework")

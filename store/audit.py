@@ -14,6 +14,7 @@ from typing import Any, Iterator
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.engine import Connection
 
+from .prepared import Prepared
 from .schema import audit, cases
 
 __all__ = ["GENESIS", "append", "chain_rows", "entries", "verify", "Broken", "canonical", "CHANGES"]
@@ -48,7 +49,7 @@ def chain_rows(chain: str, entries_fields: list[dict[str, Any]], seq: int = 0,
     return rows
 
 
-_INSERT = insert(audit)
+_INSERT = Prepared(insert(audit).values({c: bindparam(c) for c in (*_HASHED, "prev_hash", "hash")}))
 _HEAD = (select(audit.c.seq, audit.c.hash).where(audit.c.chain == bindparam("b_chain"))
          .order_by(audit.c.seq.desc()).limit(1))
 
@@ -64,7 +65,7 @@ def append(conn: Connection, chain: str, head: tuple[int | None, str | None] | N
         found = conn.execute(_HEAD, {"b_chain": chain}).first()
         head = (found.seq, found.hash) if found else (None, None)
     row = chain_rows(chain, [fields], head[0] or 0, head[1] or GENESIS)[0]
-    conn.execute(_INSERT, row)
+    _INSERT.execute(conn, row)
     return row
 
 

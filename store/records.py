@@ -5,6 +5,7 @@ protocols or verdicts. Statements are built once at import and reused for every 
 """
 from __future__ import annotations
 
+import importlib
 import json
 from typing import Any, Iterable, Sequence
 
@@ -13,6 +14,7 @@ from sqlalchemy.engine import Connection
 
 from workflow.errors import AlreadyExists, ConcurrentUpdate
 
+from .prepared import Prepared
 from .schema import allocations, audit, cases, facts, markers, settings, staff
 
 __all__ = [
@@ -35,12 +37,12 @@ def _head(column: Any, chain: Any) -> Any:
 
 #: the case row plus the heads of its audit chain and of the staff chain, in one statement:
 #: the writer appends without reading the head again, and the staff head versions cached staff rows
-_GET_CASE_AND_HEADS = select(
+_GET_CASE_AND_HEADS = Prepared(select(
     cases, _head(audit.c.seq, bindparam("b_chain")).label("head_seq"),
     _head(audit.c.hash, bindparam("b_chain")).label("head_hash"),
     _head(audit.c.seq, "staff").label("staff_seq"),
-).where(cases.c.id == bindparam("b_id"))
-_UPDATES: dict[frozenset[str], Any] = {}
+).where(cases.c.id == bindparam("b_id")))
+_UPDATES: dict[frozenset[str], Prepared] = {}
 _CASE_FACTS = select(facts).where(facts.c.case_id == bindparam("b_id")).order_by(facts.c.at, facts.c.id)
 _CASE_ALLOCATIONS = select(allocations).where(allocations.c.case_id == bindparam("b_id")).order_by(allocations.c.id)
 
@@ -88,8 +90,7 @@ def get_case(conn: Connection, case_id: str) -> dict[str, Any] | None:
 
 def get_case_and_heads(conn: Connection, case_id: str) -> dict[str, Any] | None:
     """The case row with ``head_seq``/``head_hash`` (its audit chain) and ``staff_seq`` (staff chain)."""
-    row = conn.execute(_GET_CASE_AND_HEADS, {"b_id": case_id, "b_chain": f"case:{case_id}"}).first()
-    return dict(row._mapping) if row else None
+    return _GET_CASE_AND_HEADS.first(conn, {"b_id": case_id, "b_chain": f"case:{case_id}"})
 
 
 def insert_case(conn: Connection, row: dict[str, Any]) -> None:
@@ -103,10 +104,10 @@ def update_case(conn: Connection, case_id: str, expected_version: int, values: d
     """Change a case only if it is still at *expected_version* (optimistic concurrency)."""
     columns = frozenset(values)
     if columns not in _UPDATES:  # one prebuilt statement per set of columns, compiled once
-        _UPDATES[columns] = _UPDATE_CASE.values({c: bindparam(f"v_{c}") for c in columns})
-    result = conn.execute(_UPDATES[columns], {"b_id": case_id, "b_expected": expected_version,
-                                              **{f"v_{c}": v for c, v in values.items()}})
-    if result.rowcount != 1:
+        _UPDATES[columns] = Prepared(_UPDATE_CASE.values({c: bindparam(f"v_{c}") for c in columns}))
+    changed = _UPDATES[columns].execute(conn, {"b_id": case_id, "b_expected": expected_version,
+                                               **{f"v_{c}": v for c, v in values.items()}})
+    if changed != 1:
         raise ConcurrentUpdate(
             f"Case {case_id} changed since it was read (expected version {expected_version}); "
             "nothing was written. Reload it and try again.")
@@ -168,16 +169,17 @@ def case_allocations(conn: Connection, case_id: str) -> list[dict[str, Any]]:
 
 
 _CASE_MARKERS = select(markers.c.marker, markers.c.at).where(markers.c.case_id == bindparam("b_id"))
-def _marker_upsert(dialect: str) -> Any:
+def _marker_upsert(dialect: str) -> Prepared:
     """INSERT ... ON CONFLICT that keeps the later time: one statement per marker write."""
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    stmt = (postgresql if dialect == "postgresql" else sqlite).insert(markers)
+    # only the store's own dialect: importing the PostgreSQL one costs a SQLite CLI call ~30 ms
+    stmt = importlib.import_module(f"sqlalchemy.dialects.{dialect}").insert(markers).values(
+        case_id=bindparam("case_id"), marker=bindparam("marker"), at=bindparam("at"))
     later = case((stmt.excluded.at > markers.c.at, stmt.excluded.at), else_=markers.c.at)
-    return stmt.on_conflict_do_update(index_elements=[markers.c.case_id, markers.c.marker], set_={"at": later})
+    return Prepared(stmt.on_conflict_do_update(index_elements=[markers.c.case_id, markers.c.marker],
+                                               set_={"at": later}))
 
 
-_UPSERTS: dict[str, Any] = {}
+_UPSERTS: dict[str, Prepared] = {}
 
 
 def set_markers(conn: Connection, case_id: str, updates: dict[str, str]) -> None:
@@ -187,8 +189,8 @@ def set_markers(conn: Connection, case_id: str, updates: dict[str, str]) -> None
     dialect = conn.dialect.name
     if dialect not in _UPSERTS:
         _UPSERTS[dialect] = _marker_upsert(dialect)
-    rows = [{"case_id": case_id, "marker": k, "at": v} for k, v in updates.items()]
-    conn.execute(_UPSERTS[dialect], rows[0] if len(rows) == 1 else rows)
+    for marker, at in updates.items():
+        _UPSERTS[dialect].execute(conn, {"case_id": case_id, "marker": marker, "at": at})
 
 
 def case_markers(conn: Connection, case_id: str) -> dict[str, str]:

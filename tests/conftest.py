@@ -1,6 +1,8 @@
 """Shared fixtures: a real SQLite file, a real PostgreSQL server, a fixed clock, standard staff."""
 from __future__ import annotations
 
+import os
+import tempfile
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -8,6 +10,10 @@ import pytest
 from workflow.workspace import Casework, open_casework
 
 pytest_plugins = ["tests.pg_server"]
+
+# the per-user cache (England's bank holidays) goes to a directory of this run, also for
+# the CLI run in subprocesses, so tests neither read nor fill the developer's own cache
+os.environ["CASEWORK_CACHE_DIR"] = tempfile.mkdtemp(prefix="casework-test-cache-")
 
 #: a Monday; tests move the clock instead of sleeping
 START = datetime(2025, 3, 3, 9, 0, tzinfo=timezone.utc)

@@ -1,6 +1,7 @@
 """The real command line, through click's runner and as a subprocess, on a real SQLite file."""
 from __future__ import annotations
 
+import gc
 import html
 import json
 import os
@@ -238,3 +239,16 @@ def test_policy_diff_shows_each_side(run):
     assert any("TOR-4" in line for line in by_name[("allocation", "allocation")]["only_in_b"])
     code, out, _ = run("policy", "diff", "torbay", "torbay")
     assert code == 0 and "the same" in out
+
+
+def test_the_console_script_pauses_the_collector_only_until_the_store_is_open(tmp_path):
+    """`casework` skips garbage collection while importing its libraries, then collects as usual."""
+    code = ("import gc, sys\nfrom cli.main import main\n"
+            f"sys.argv = ['casework', '--db', {str(tmp_path / 'c.db')!r}, 'init']\n"
+            "try:\n    main()\nexcept SystemExit as exc:\n    code = exc.code\n"
+            "print(code, gc.isenabled(), gc.get_freeze_count() > 0)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split()[-3:] == ["0", "True", "True"]
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--db", str(tmp_path / "d.db"), "init"]).exit_code == 0
+    assert gc.isenabled()

@@ -1,4 +1,4 @@
-"""Working days in England: weekends, England bank holidays (``holidays``) and local closures.
+"""Working days in England: weekends, England bank holidays (:mod:`workflow.bank_holidays`) and local closures.
 
 Months are calendar months with the day clamped to the month's end
 (``dateutil.relativedelta``): three months after 31 January is 30 April (29 in a leap
@@ -13,14 +13,14 @@ from typing import Iterable
 
 from dateutil.relativedelta import relativedelta
 
+from .bank_holidays import england_bank_holidays
+
 __all__ = ["WorkingCalendar", "add_duration", "calendar_for"]
 
 
 @lru_cache(maxsize=None)
 def _bank_holidays(year: int) -> frozenset[date]:
-    import holidays  # imported on first use: most commands never count working days
-
-    return frozenset(holidays.country_holidays("GB", subdiv="ENG", years=year))
+    return england_bank_holidays(year)
 
 
 class WorkingCalendar:
