@@ -84,6 +84,20 @@ def test_a_local_protocol_adds_to_the_base_and_keeps_its_requirements(tmp_path):
     assert d.name == "local" and d.lineage == ("national", "local") and d.extends == "national"
 
 
+def test_what_a_local_protocol_restates_unchanged_stays_the_base_s():
+    """Kent replaces the lead policies to add its own conditions: the national ones it repeats keep their origin.
+
+    Diagrams and handbooks star what a local protocol added or tightened (issue 7), so a
+    restated national safeguard must not pass for a Kent addition.
+    """
+    social_worker, assistant = Policies().get("kent").allocation.leads
+    assert [(r.kind, r.origin) for r in social_worker.requires] == [("lead_is_registered_social_worker", "national")]
+    assert social_worker.origin == "kent"  # its roles changed (practice educators may lead)
+    origins = {r.kind: r.origin for r in assistant.requires}
+    assert origins == {"supervised_if_unqualified": "kent", "in_teams": "kent", "within_dates": "kent",
+                       "lead_has_training": "kent", "fact_recorded": "national"}
+
+
 def test_an_unknown_policy_suggests_the_closest(tmp_path):
     """Asking for a misspelt policy names the one meant."""
     with pytest.raises(UnknownPolicy) as unknown:

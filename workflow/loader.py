@@ -112,6 +112,40 @@ def _merge(base: Any, local: Any, path: Key, src: Source, anchors: dict[Key, tup
     for stale in [k for k in anchors if k[:len(path)] == path and len(k) > len(path)]:
         del anchors[stale]
     anchors[path] = (src, fpath)
+    return _keep_base_origins(base, local)
+
+
+def _without_origins(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {k: _without_origins(v) for k, v in data.items() if k != "origin"}
+    if isinstance(data, list):
+        return [_without_origins(v) for v in data]
+    return data
+
+
+def _keep_base_origins(base: Any, local: Any) -> Any:
+    """A replaced list keeps the base's origin on every item it restates unchanged.
+
+    A local protocol that replaces, say, the list of lead policies to tighten one of them
+    repeats the others (and the base's requirements inside the tightened one) word for
+    word; those are still the base's, and diagrams and handbooks must not mark them as
+    local additions. Items are matched whole, anywhere in the list; an item that changed
+    is matched by position to look inside it.
+    """
+    if isinstance(base, list) and isinstance(local, list):
+        plain = [_without_origins(b) for b in base]
+        kept = []
+        for i, item in enumerate(local):
+            same = plain.index(_without_origins(item)) if _without_origins(item) in plain else None
+            if same is not None:
+                kept.append(base[same])
+            elif i < len(base):
+                kept.append(_keep_base_origins(base[i], item))
+            else:
+                kept.append(item)
+        return kept
+    if isinstance(base, dict) and isinstance(local, dict):
+        return {k: (_keep_base_origins(base[k], v) if k in base and k != "origin" else v) for k, v in local.items()}
     return local
 
 
