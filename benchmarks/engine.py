@@ -348,6 +348,7 @@ def main() -> None:
         cw.store.dispose()
         help_s = process_median([exe, "--help"], runs=9)
         move_s = process_median([exe, "--db", f"{tmp}/cli.db", "case", "move", "C-0", EVENT, "--as", "sw"], runs=9)
+        floor_s = process_median([sys.executable, "-c", "import sqlalchemy, pydantic"], runs=9)
     load_s = process_median([sys.executable, "-c", "from workflow.loader import Policies; Policies().all()"], runs=9)
     start = time.perf_counter()
     Policies().all()
@@ -356,6 +357,7 @@ def main() -> None:
     print("| --- | ---: |")
     print(f"| `casework --help` | {help_s * 1000:.0f} ms |")
     print(f"| one `casework case move` (SQLite) | {move_s * 1000:.0f} ms |")
+    print(f"| for reference: `python -c 'import sqlalchemy, pydantic'` | {floor_s * 1000:.0f} ms |")
     print(f"| load and validate all {len(Policies().names())} definitions (fresh process) | {load_s * 1000:.0f} ms |")
     print(f"| load and validate all definitions (in process, after import) | {in_process * 1000:.0f} ms |")
 
