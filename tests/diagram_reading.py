@@ -14,7 +14,7 @@ import subprocess
 from dataclasses import dataclass
 
 _CELL = re.compile(r'<TD ALIGN="LEFT" BALIGN="LEFT">(.*?)</TD>')
-_KEY_ENTRY = re.compile(r"(\u2605?)([A-Z]|\d+)\u2002(.*)")
+_KEY_ENTRY = re.compile(r"(\u2605?)([A-Z]|\d+|T\d+)\u2002(.*)")
 
 
 def plain(markup: str) -> str:
@@ -68,6 +68,13 @@ def moves(dot: str, states) -> list[Move]:
         for i, j in zip(starts, starts[1:] + [len(lines)]):
             found.append(_move(state, state, lines[i:j]))
     return found
+
+
+def timescales(dot: str, state: str) -> list[str]:
+    """The key references (T1, …) a stage's box names as running while a case is in it."""
+    line = next((plain(cell) for cell in re.findall(r"<TD[^>]*>(.*?)</TD>", node_label(dot, state))
+                 if plain(cell).startswith("timescales ")), "")
+    return [ref.strip().lstrip("\u2605") for ref in line.removeprefix("timescales ").split(",") if ref.strip()]
 
 
 def key_entries(dot: str) -> dict[str, tuple[str, bool]]:

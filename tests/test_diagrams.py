@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .diagram_reading import key_entries, layout_problems, moves, node_label, plain, squash
+from .diagram_reading import key_entries, layout_problems, moves, node_label, plain, squash, timescales
 from workflow.diagram import allocation_source, diagram_source, render
 from workflow.loader import Policies
 
@@ -121,7 +121,28 @@ def test_every_key_reference_resolves_and_every_key_row_is_used(name):
         assert move.who in key, (move.event, move.who)
         assert all(n in key for n in move.needs), (move.event, move.needs)
         used |= {move.who, *move.needs}
+    for state in d.states:
+        assert all(t in key for t in timescales(dot, state)), state
+        used |= set(timescales(dot, state))
     assert used == set(key)
+
+
+@pytest.mark.parametrize("name", Policies().names())
+def test_every_timescale_is_in_the_key_with_its_rules_and_named_by_the_stages_it_runs_in(name):
+    """The detailed view shows deadlines and cadences (WT-6): each is a key row T<n> with its sentence
+    and rule IDs, named in the box of every stage it runs in and of no other; local ones starred."""
+    d = Policies().get(name)
+    dot = diagram_source(d)
+    key = key_entries(dot)
+    rows = {squash(text): (ref, starred) for ref, (text, starred) in key.items() if ref.startswith("T")}
+    assert len(rows) == len(d.deadlines)
+    for deadline in d.deadlines.values():
+        sentence = squash(deadline.text() + (f" ({', '.join(deadline.rules)})" if deadline.rules else ""))
+        assert sentence in rows, deadline.title
+        ref, starred = rows[sentence]
+        assert starred == (deadline.origin not in ("", d.lineage[0])), deadline.title
+        assert {s for s in d.states if ref in timescales(dot, s)} == set(deadline.while_in), deadline.title
+    assert not any("timescales" in plain(node_label(diagram_source(d, compact=True), s)) for s in d.states)
 
 
 def test_local_additions_are_starred_green_and_explained():

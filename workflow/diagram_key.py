@@ -3,12 +3,16 @@
 Who may make a move and what must hold first are long sentences that repeat from edge
 to edge. The detailed diagram writes each one once in the key (who: A, B, …; what must
 hold: 1, 2, … with rule IDs), and each edge names its event and refers to the key. The
-key also says what the lines, boxes and colours mean; the compact diagram keeps only that.
+timescales (deadlines and cadences) are key rows T1, T2, … that each stage's box names
+while they run. The key also says what the lines, boxes and colours mean; the compact
+diagram keeps only that.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Mapping
 
+from .deadlines import DeadlineDef
 from .definition import Definition, EventDef
 from .diagram_style import (BLANK, CIN, CP, OPEN, REFUSED, SIZE, entry, escape, is_local, local_line, marked,
                             rules_text, wrap)
@@ -29,10 +33,18 @@ class _Entry:
 class Key:
     """Letters for each distinct 'who' and numbers for each requirement of one diagram, in order of first use."""
 
-    def __init__(self, base: str):
+    def __init__(self, base: str, deadlines: Mapping[str, DeadlineDef] | None = None):
         self._base = base
         self._who: dict[tuple[str, bool], str] = {}
         self._needs: dict[tuple[str, bool], str] = {}
+        #: T1, T2, … for the definition's deadlines, in definition order, with the states they run in
+        self._timescales = [(f"T{i}", dl.text() + rules_text(dl.rules), is_local(dl.origin, base), dl.while_in)
+                            for i, dl in enumerate((deadlines or {}).values(), 1)]
+
+    def timescales(self, state: str) -> str:
+        """'timescales T1, ★T6' (HTML) for the deadlines that run while a case is in *state*, or ''."""
+        refs = [marked(ref, local) for ref, _text, local, states in self._timescales if state in states]
+        return "timescales " + ", ".join(refs) if refs else ""
 
     def refs(self, ev: EventDef) -> tuple[str, list[str]]:
         """The references of one move: who (``A``) and what must hold (``1``, ``3``), local ones starred."""
@@ -64,6 +76,9 @@ class Key:
         if needs:
             first, *rest = [_entry(e) for e in needs]
             items += [[_heading("What must hold first (rule IDs)")] + first] + rest
+        if self._timescales:
+            first, *rest = [_entry(_Entry(ref, text, local)) for ref, text, local, _states in self._timescales]
+            items += [[_heading("Timescales, while the case is in a stage that names them")] + first] + rest
         return items
 
 

@@ -3,7 +3,8 @@
 Child in Need and child protection stages sit in separate clusters; closed states share
 the bottom rank. An arrow names its event (and the event's own rule IDs); the detailed
 view adds who may make it and what must hold first as references to the key under the
-drawing, which carries the sentences and their rule IDs. A review, a move that keeps the
+drawing, which carries the sentences and their rule IDs, and each stage names the
+timescales that run while a case is in it (key rows T1, T2, …). A review, a move that keeps the
 case in its stage, is a row of the stage's box rather than a loop, so that it cannot
 tangle with the arrows.
 """
@@ -55,10 +56,13 @@ def _moves(d: Definition, key: Key | None, overlay: CaseOverlay | None):
     return arrows, reviews
 
 
-def _state_label(name: str, title: str, local: bool, reviews: list[str]) -> str:
-    """The stage's title and name, then its reviews under a rule."""
-    head = rows([f'<FONT POINT-SIZE="{SIZE["state"]}">{marked(escape(title or name), local)}</FONT>',
-                 f'<FONT POINT-SIZE="{SIZE["name"]}" COLOR="{MUTED}">{escape(name)}</FONT>'], "CENTER")
+def _state_label(name: str, title: str, local: bool, reviews: list[str], timescales: str = "") -> str:
+    """The stage's title and name, the timescales running in it, then its reviews under a rule."""
+    lines = [f'<FONT POINT-SIZE="{SIZE["state"]}">{marked(escape(title or name), local)}</FONT>',
+             f'<FONT POINT-SIZE="{SIZE["name"]}" COLOR="{MUTED}">{escape(name)}</FONT>']
+    if timescales:
+        lines.append(f'<FONT POINT-SIZE="{SIZE["name"]}">{timescales}</FONT>')
+    head = rows(lines, "CENTER")
     if not reviews:
         return f"<{head}>"
     return (f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2"><TR><TD>{head}</TD></TR><HR/>'
@@ -74,7 +78,7 @@ def diagram_source(d: Definition, compact: bool = False, overlay: CaseOverlay | 
     import graphviz
 
     base = d.lineage[0]
-    key = None if compact else Key(base)
+    key = None if compact else Key(base, d.deadlines)
     arrows, reviews = _moves(d, key, overlay)  # numbers the key in the order the arrows are drawn
     title = f"{d.title or d.name} (v{d.version})" + (f": case {overlay.case_id}" if overlay else "")
     g = graphviz.Digraph(d.name, graph_attr={
@@ -86,7 +90,8 @@ def diagram_source(d: Definition, compact: bool = False, overlay: CaseOverlay | 
 
     def stage(graph, name: str, **attrs: str) -> None:
         s = d.states[name]
-        label = _state_label(name, s.title, is_local(s.origin, base), reviews[name])
+        label = _state_label(name, s.title, is_local(s.origin, base), reviews[name],
+                             key.timescales(name) if key else "")
         graph.node(name, label=label, **{**attrs, **here(overlay, name)})
 
     start_path = d.states[d.initial].path
