@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from .app import State, emit_json, pass_state
 from .options import json_option
 from .output import table
+
+if TYPE_CHECKING:
+    from workflow.errors import DefinitionProblem
 
 __all__ = ["policy"]
 
@@ -87,7 +91,7 @@ def check(state: State, files: tuple[str, ...], as_json: bool) -> None:
     sys.exit(max(r.exit_code for r in results))
 
 
-def _problem_json(p) -> dict:
+def _problem_json(p: DefinitionProblem) -> dict[str, Any]:
     return {"file": p.file, "line": p.line, "path": p.path, "problem": p.problem, "fix": p.fix}
 
 

@@ -17,7 +17,10 @@ from sqlalchemy.engine import Connection
 from .prepared import Prepared
 from .schema import audit, cases
 
-__all__ = ["GENESIS", "append", "chain_rows", "entries", "verify", "Broken", "canonical", "CHANGES"]
+__all__ = ["GENESIS", "Head", "append", "chain_rows", "entries", "verify", "Broken", "canonical", "CHANGES"]
+
+#: the (seq, hash) of a chain's latest entry, (None, None) before its first
+Head = tuple[int | None, str | None]
 
 GENESIS = "0" * 64
 _HASHED = ("chain", "seq", "recorded_at", "at", "actor", "action", "case_id", "event",
@@ -54,8 +57,7 @@ _HEAD = (select(audit.c.seq, audit.c.hash).where(audit.c.chain == bindparam("b_c
          .order_by(audit.c.seq.desc()).limit(1))
 
 
-def append(conn: Connection, chain: str, head: tuple[int | None, str | None] | None = None,
-           **fields: Any) -> dict[str, Any]:
+def append(conn: Connection, chain: str, head: Head | None = None, **fields: Any) -> dict[str, Any]:
     """Add one entry at the head of *chain* inside the caller's transaction.
 
     *head* is the chain's (seq, hash) when the caller read it in this transaction already

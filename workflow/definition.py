@@ -13,7 +13,8 @@ from .deadlines import DeadlineDef
 from .requirements import ActorClause, Requirement, RequirementItem, Role, clauses_phrase
 from .requirements.base import check_rule_ids
 
-__all__ = ["StateDef", "EventDef", "FactDef", "HolderPolicy", "AllocationDef", "RuleDef", "Definition", "Path"]
+__all__ = ["StateDef", "EventDef", "FactDef", "HolderPolicy", "AllocationDef", "RuleDef", "Definition", "Path",
+           "is_local"]
 
 Path = Literal["cin", "cp", "none"]
 
@@ -26,6 +27,11 @@ def _rule_id(value: str) -> str:
 _RuleId = Annotated[str, AfterValidator(_rule_id)]
 #: text a reader needs: never empty, surrounding whitespace (e.g. from a folded YAML block) dropped
 _Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+def is_local(origin: str, base: str) -> bool:
+    """Whether an item stamped *origin* was added or tightened by a local protocol, not its *base*."""
+    return bool(origin) and origin != base
 
 
 class _Frozen(BaseModel):

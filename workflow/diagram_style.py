@@ -12,6 +12,8 @@ import html
 import textwrap
 from typing import Iterable
 
+from .definition import is_local
+
 __all__ = ["FONT", "CIN", "CP", "LOCAL", "CLOSED", "CIN_FILL", "CP_FILL", "OPEN", "REFUSED", "HERE", "MUTED",
            "SIZE", "BLANK", "escape", "wrap", "rules_text", "is_local", "marked", "entry",
            "local_line", "rows"]
@@ -42,11 +44,6 @@ def rules_text(rules: Iterable[str]) -> str:
     """' (WT-3, DER-1)', or nothing when there are no rule IDs."""
     rules = tuple(dict.fromkeys(rules))
     return f" ({', '.join(rules)})" if rules else ""
-
-
-def is_local(origin: str, base: str) -> bool:
-    """Whether the local protocol (not the *base* it extends) added or tightened this."""
-    return bool(origin) and origin != base
 
 
 def marked(body: str, local: bool) -> str:

@@ -5,16 +5,14 @@ from datetime import date
 from typing import Any, Iterable
 
 from store import Connection, records
+from store.audit import Head
 
 from .clock import from_text
 from .errors import CaseNotFound, StaffNotFound
 from .people import Case, Fact, Staff
 from .snapshots import CaseRecords, Snapshots
 
-__all__ = ["Head", "staff_from_row", "load_staff", "load_case", "load_case_and_actor", "load_case_for_write"]
-
-#: the (seq, hash) of a case's latest audit entry, (None, None) before its first
-Head = tuple[int | None, str | None]
+__all__ = ["staff_from_row", "load_staff", "load_case", "load_case_and_actor", "load_case_for_write"]
 
 
 def staff_from_row(row: dict[str, Any]) -> Staff:

@@ -136,9 +136,9 @@ def _keep_base_origins(base: Any, local: Any) -> Any:
         plain = [_without_origins(b) for b in base]
         kept = []
         for i, item in enumerate(local):
-            same = plain.index(_without_origins(item)) if _without_origins(item) in plain else None
-            if same is not None:
-                kept.append(base[same])
+            bare = _without_origins(item)
+            if bare in plain:
+                kept.append(base[plain.index(bare)])
             elif i < len(base):
                 kept.append(_keep_base_origins(base[i], item))
             else:

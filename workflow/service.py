@@ -19,7 +19,7 @@ from .clock import day_of, to_text
 from .deadlines import due_for_case
 from .errors import (AllocationRefused, BadInput, ConcurrentUpdate, RecordRefused, Refused,
                      TransitionRefused, UnknownName)
-from .hydrate import Head, load_case, load_case_and_actor, load_staff, staff_from_row
+from .hydrate import load_case, load_case_and_actor, load_staff, staff_from_row
 from .people import Case, Fact, Staff, holder_roles
 from .recording import explain_record
 from .roles import ROLES
@@ -146,7 +146,7 @@ def _policy_version(cw: Casework, policy: str) -> str:
 
 def _audit(conn, cw: Casework, case: Case, action: str, actor: str, at: datetime, now: datetime,
            event: str | None = None, to_state: str | None = None, payload: dict[str, Any] | None = None,
-           head: Head | None = None) -> None:
+           head: audit.Head | None = None) -> None:
     audit.append(conn, f"case:{case.id}", head, recorded_at=to_text(now), at=to_text(at), actor=actor,
                  action=action, case_id=case.id, event=event, from_state=case.state, to_state=to_state,
                  policy=case.policy, policy_version=_policy_version(cw, case.policy), payload=payload or {})

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from ..definition import Definition
+from ..definition import Definition, is_local
 from ..policy_diff import diff_policies
 from .model import Change, Link, Page, RuleEntry
 from .sections import link
@@ -42,13 +42,11 @@ def _order(rule_ids: list[str]) -> list[str]:
 def rule_entries(d: Definition, pages: tuple[Page, ...]) -> tuple[RuleEntry, ...]:
     """One entry per rule ID cited by *d* or declared in its rulebook."""
     places = _places(pages)
-    rulebook = getattr(d, "rulebook", {})
     entries = []
-    for rule in _order([*places, *(r for r in rulebook if r not in places)]):
-        text = rulebook.get(rule)
-        local = bool(text and text.origin and text.origin != d.lineage[0])
-        entries.append(RuleEntry(rule, text.says if text else "", text.quote if text else "",
-                                 text.source if text else "", local, tuple(places.get(rule, ()))))
+    for rule in _order([*places, *(r for r in d.rulebook if r not in places)]):
+        entry = d.rulebook[rule]  # every cited rule is declared: the loader refuses a definition otherwise
+        entries.append(RuleEntry(rule, entry.says, entry.quote, entry.source, is_local(entry.origin, d.lineage[0]),
+                                 tuple(places.get(rule, ()))))
     return tuple(entries)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Callable
 
 from ..deadlines import DeadlineDef, Marker
-from ..definition import Definition, HolderPolicy
+from ..definition import Definition, HolderPolicy, is_local
 from ..requirements import ActorClause, Requirement
 from ..roles import roles_phrase
 from .model import Clause, Group, Link, Page, Section
@@ -40,7 +40,7 @@ class _Reader:
 
     def is_local(self, origin: str) -> bool:
         """Written by the local protocol rather than inherited from the baseline."""
-        return bool(origin) and origin != self.base
+        return is_local(origin, self.base)
 
     def clause_for_actor(self, c: ActorClause) -> Clause:
         """'a registered team manager of the case's team', with its rules."""
