@@ -137,19 +137,20 @@ def test_invalid_yaml_is_refused_at_its_line(tmp_path):
 
 
 def test_an_extends_cycle_is_refused(tmp_path):
-    """Two local protocols extending each other are refused, naming the file and its 'extends'."""
+    """Two local protocols extending each other are refused at the 'extends' that closes the loop, naming the chain."""
     first = _write(tmp_path, "first", "", "name: {name}\nextends: second\nversion: 1\n")
-    _write(tmp_path, "second", "", "name: {name}\nextends: first\nversion: 1\n")
+    second = _write(tmp_path, "second", "", "name: {name}\nextends: first\nversion: 1\n")
     error = _refused(first)
     text = str(error)
-    assert f"{first}:2: at extends" in text and "loops back" in text and "Fix: remove the cycle" in text
+    assert f"{second}:2: at extends" in text and "loops back" in text and "Fix: remove the cycle" in text
+    assert "first → second → first" in text
 
 
 def test_a_definition_extending_itself_is_refused(tmp_path):
     """A protocol whose 'extends' names itself is a cycle too."""
     path = _write(tmp_path, "narcissus", "", "name: {name}\nextends: narcissus\nversion: 1\n")
     text = str(_refused(path))
-    assert f"{path}:2: at extends" in text and "loops back to narcissus.yaml" in text
+    assert f"{path}:2: at extends" in text and "loops back to 'narcissus'" in text
 
 
 def test_an_unknown_role_is_reported_once(tmp_path):
@@ -199,12 +200,12 @@ def test_an_empty_local_requires_cannot_drop_national_ones(tmp_path):
 
 
 def test_a_local_who_replaces_the_national_one(tmp_path):
-    """A local 'who:' replaces the event's national who, stamped with the local origin; other events keep theirs."""
+    """A narrower local 'who:' replaces the event's national who, stamped local; other events keep theirs."""
     national = Policies().get("national")
-    path = _write(tmp_path, "strict", "events:\n  close:\n    who: [{roles: [head_of_service], qualified: true}]\n")
+    path = _write(tmp_path, "strict", "events:\n  close:\n    who: [{roles: [team_manager], qualified: true, team: case}]\n")
     definition = load_file(path)
     [clause] = definition.events["close"].who
-    assert (clause.roles, clause.qualified, clause.origin) == (("head_of_service",), True, "strict")
+    assert (clause.roles, clause.qualified, clause.origin) == (("team_manager",), True, "strict")
     assert definition.events["close"].requires == national.events["close"].requires
     assert definition.events["reopen"].who == national.events["reopen"].who
 

@@ -73,14 +73,14 @@ def test_extends_must_name_an_existing_base_and_not_loop(tmp_path):
 
 
 def test_a_local_protocol_adds_to_the_base_and_keeps_its_requirements(tmp_path):
-    """Requirements are appended (the national ones stay), who may be replaced, and origins are kept."""
+    """Requirements are appended (the national ones stay), who may be narrowed, and origins are kept."""
     national = Policies().get("national")
-    d = load_file(_write(tmp_path, HEADER + "events:\n  close:\n    who: [{roles: [service_manager], qualified: true}]\n"
+    d = load_file(_write(tmp_path, HEADER + "events:\n  close:\n    who: [{roles: [team_leader], qualified: true, team: case}]\n"
                                             "    requires:\n      - fact_recorded: home_visit\n"))
     base, local = national.events["close"], d.events["close"]
     assert local.requires[:len(base.requires)] == base.requires
     assert local.requires[-1].origin == "local" and local.requires[0].origin == "national"
-    assert [c.roles for c in local.who] == [("service_manager",)]
+    assert [c.roles for c in local.who] == [("team_leader",)]
     assert d.name == "local" and d.lineage == ("national", "local") and d.extends == "national"
 
 

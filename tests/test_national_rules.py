@@ -315,9 +315,9 @@ def _local(tmp_path, name: str, body: str):
 _CP_EVENT = """\
 events:
   fast_track:
-    title: Fast track to an enquiry
+    title: Fast track to a strategy discussion
     from: cin_plan
-    to: s47_enquiry
+    to: strategy_discussion
     who: [{roles: [team_manager], qualified: true}]
     requires:
       - reason_given

@@ -63,9 +63,9 @@ def test_weekly_supervision_by_the_ps_pe_is_due(sto, clock):
     item = next(i for i in due_items(sto, clock.now.date()) if i.name == "student_supervision")
     assert item.due == date(2025, 3, 10) and item.rules == ("STO-3",)
     with pytest.raises(RecordRefused):
-        service.record_fact(sto, "S-1", "supervision", "sw")
+        service.record_fact(sto, "S-1", "student_supervision", "sw")
     clock.advance(days=5)
-    service.record_fact(sto, "S-1", "supervision", "pe")
+    service.record_fact(sto, "S-1", "student_supervision", "pe")
     item = next(i for i in due_items(sto, clock.now.date()) if i.name == "student_supervision")
     assert item.due == date(2025, 3, 15)
 

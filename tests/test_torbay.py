@@ -46,6 +46,7 @@ PROCESS = [
     ("family_informed", "sw", []),                                                                 # TOR-3
     ("handover_agreed", "sw", ["--with", "ccw"]),                                                  # TOR-4
     ("case_summary_updated", "tm", []),                                                            # TOR-5
+    ("lead_agreed_with_partners", "tm", []),                                           # WT-4, kept from national
 ]
 
 

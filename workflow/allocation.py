@@ -11,7 +11,7 @@ from datetime import datetime
 from .clock import day_of
 from .definition import Definition, HolderPolicy
 from .people import Case, Staff
-from .requirements import Context, clauses_phrase
+from .requirements import ActorClause, Context, clauses_phrase
 from .requirements.actor import WhoMayAct
 from .roles import roles_phrase
 from .verdict import Unmet, Verdict
@@ -61,6 +61,22 @@ def _holder(policies: tuple[HolderPolicy, ...], person: Staff, slot: str, path: 
     return best or []
 
 
+def _id(person: Staff | None) -> str | None:
+    return person.id if person is not None else None
+
+
+def _who_may(case: Case, lead: Staff, supervisor: Staff | None, worker: Staff | None,
+             who: tuple[ActorClause, ...], workers_who: tuple[ActorClause, ...]) -> list[tuple[ActorClause, ...]]:
+    """The clauses the person acting must fit: ``who`` to change the lead or supervisor (or to confirm
+    them), ``workers_who`` (default ``who``) to change the co-allocated worker."""
+    holders_change = _id(case.lead) != lead.id or _id(case.supervisor) != _id(supervisor)
+    worker_changes = _id(case.worker) != _id(worker)
+    needed = [who] if holders_change or not worker_changes else []
+    if worker_changes and (workers_who or who) not in needed:
+        needed.append(workers_who or who)
+    return needed
+
+
 def explain_allocation(definition: Definition, case: Case, actor: Staff, at: datetime, lead: Staff,
                        supervisor: Staff | None = None, worker: Staff | None = None,
                        reason: str | None = None) -> Verdict:
@@ -71,9 +87,10 @@ def explain_allocation(definition: Definition, case: Case, actor: Staff, at: dat
     proposed = proposed_case(case, lead, supervisor, worker)
     ctx = Context(proposed, actor, at, day, definition, reason)
     unmet: list[Unmet] = []
-    who = WhoMayAct(clauses=alloc.who, rules=alloc.rules).unmet(now)
-    if who is not None:
-        unmet.append(who)
+    for clauses in _who_may(case, lead, supervisor, worker, alloc.who, alloc.workers_who):
+        who = WhoMayAct(clauses=clauses, rules=alloc.rules).unmet(now)
+        if who is not None:
+            unmet.append(who)
     state = definition.states[case.state]
     if not state.open:
         unmet.append(Unmet("state", f"case {case.id} is {case.state!r}, not open", (),

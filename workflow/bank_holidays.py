@@ -16,6 +16,8 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
+from .user_cache import cache_directory
+
 __all__ = ["england_bank_holidays", "cache_file"]
 
 #: years either side of the one asked for that a cache miss fills in at once
@@ -25,14 +27,8 @@ _FILE = "england-bank-holidays.json"
 
 def cache_file() -> Path | None:
     """Where the cache lives, or None when no cache directory can be named."""
-    configured = os.environ.get("CASEWORK_CACHE_DIR")
-    if configured:
-        return Path(configured) / _FILE
-    try:
-        import platformdirs
-    except ImportError:  # pragma: no cover - a declared dependency
-        return None
-    return Path(platformdirs.user_cache_dir("casework", appauthor=False)) / _FILE
+    directory = cache_directory()
+    return directory / _FILE if directory is not None else None
 
 
 def _library_key() -> str:

@@ -10,7 +10,6 @@ from typing import Any, Callable, Iterable
 from .definition import Definition, HolderPolicy
 from .requirements import ActorClause, Requirement
 from .requirements.logic import AnyOf, NoneOf
-from .roles import SOCIAL_WORK_ROLES
 
 __all__ = ["check_definition", "citations", "uncited_rules", "Finding"]
 
@@ -124,12 +123,13 @@ def _safeguards(d: Definition) -> list[Finding]:
                           "lead practitioners on the child protection path must be registered "
                           "social workers (WT-5), but this policy does not require it",
                           f"add '- {_CP_CHECK}' to its requires or remove 'cp' from its paths"))
-        unqualified = [r for r in policy.roles if r not in SOCIAL_WORK_ROLES]
-        if unqualified and _SUPERVISION not in kinds:
+        if not kinds & {_CP_CHECK, _SUPERVISION}:
+            # WT-3 turns on registration on the day, not on a role's name: a 'social_worker' whose
+            # registration lapsed, or who never had one, needs a qualified supervisor like anyone else
             found.append((("allocation", "leads", j, "requires"),
-                          f"{', '.join(unqualified)} can never be social-work-qualified, so such a lead "
-                          f"needs a named qualified supervisor (WT-3)",
-                          f"add '- {_SUPERVISION}: {{rules: [WT-3]}}' to its requires"))
+                          "a lead practitioner who is not social-work-qualified on the day needs a named qualified "
+                          "supervisor (WT-3), but this policy requires neither that nor a registered social worker",
+                          f"add '- {_SUPERVISION}: {{rules: [WT-3]}}' (or '- {_CP_CHECK}') to its requires"))
     for j, policy in enumerate(d.allocation.workers):
         if "cp" in policy.paths:
             found.append((("allocation", "workers", j, "paths"),

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import Literal, Mapping
+from typing import Callable, Literal, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .calendar import WorkingCalendar, add_duration
 from .clock import LONDON, day_of
 from .requirements import ActorClause, Role, clauses_phrase
-from .requirements.base import check_rule_ids
+from .requirements.base import Day, check_rule_ids
 
 __all__ = ["Duration", "Marker", "DeadlineDef", "DueItem", "due_for_case", "marker_key"]
 
@@ -23,13 +23,17 @@ Unit = Literal["working_days", "days", "weeks", "months"]
 
 
 class Duration(BaseModel):
-    """'within: {working_days: 45}' — exactly one unit, a positive amount."""
+    """'within: {working_days: 45}' — exactly one unit, a positive amount of at most five years.
+
+    The bound keeps every due date computable (a year 9999 overflow would otherwise
+    surface only when a case reached the deadline).
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
-    working_days: int | None = Field(None, gt=0)
-    days: int | None = Field(None, gt=0)
-    weeks: int | None = Field(None, gt=0)
-    months: int | None = Field(None, gt=0)
+    working_days: int | None = Field(None, gt=0, le=1300)
+    days: int | None = Field(None, gt=0, le=1830)
+    weeks: int | None = Field(None, gt=0, le=260)
+    months: int | None = Field(None, gt=0, le=60)
 
     @model_validator(mode="after")
     def _one_unit(self) -> "Duration":
@@ -58,7 +62,7 @@ class Marker(BaseModel):
     event: str | None = None
     fact: str | None = None
     #: a fixed day (YAML key ``date``), e.g. a trial's end: "reallocate within 10 working days of it"
-    day: date | None = Field(None, alias="date")
+    day: Day | None = Field(None, alias="date")
 
     @model_validator(mode="after")
     def _one(self) -> "Marker":
@@ -141,11 +145,15 @@ class DueItem:
 
 
 def due_for_case(case_id: str, team: str, state: str, markers: Mapping[str, datetime],
-                 deadlines: Mapping[str, DeadlineDef], calendar: WorkingCalendar, as_of: date,
-                 holder_roles: frozenset[str] = frozenset()) -> list[DueItem]:
-    """Every open item of one case, from its markers (and its lead's and worker's roles) alone."""
+                 deadlines: Mapping[str, DeadlineDef], calendar_of: Callable[[DeadlineDef], WorkingCalendar],
+                 as_of: date, holder_roles: frozenset[str] = frozenset()) -> list[DueItem]:
+    """Every open item of one case, from its markers (and its lead's and worker's roles) alone.
+
+    *calendar_of* gives the working-day calendar each deadline counts in (see Definition.calendar_of).
+    """
     items = []
     for name, dl in deadlines.items():
+        calendar = calendar_of(dl)
         if state not in dl.while_in or (dl.held_by and not holder_roles & set(dl.held_by)):
             continue
         started = dl.start.when(markers)

@@ -9,9 +9,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from .calendar import WorkingCalendar, calendar_for
+from .catalogue import NATIONAL
 from .deadlines import DeadlineDef
 from .requirements import ActorClause, Requirement, RequirementItem, Role, clauses_phrase
-from .requirements.base import check_rule_ids
+from .requirements.base import Day, check_rule_ids
 
 __all__ = ["StateDef", "EventDef", "FactDef", "HolderPolicy", "AllocationDef", "RuleDef", "Definition", "Path",
            "is_local"]
@@ -26,7 +28,9 @@ def _rule_id(value: str) -> str:
 #: a rule ID as a rulebook key, e.g. 'WT-5'
 _RuleId = Annotated[str, AfterValidator(_rule_id)]
 #: text a reader needs: never empty, surrounding whitespace (e.g. from a folded YAML block) dropped
-_Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+_Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+#: a state, event, fact or deadline name: an identifier people type on the command line
+_Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 
 
 def is_local(origin: str, base: str) -> bool:
@@ -111,10 +115,14 @@ class HolderPolicy(_Frozen):
 class AllocationDef(_Frozen):
     """How a case gets and changes its lead practitioner, supervisor and worker."""
 
+    #: who may allocate or change the lead practitioner or the supervisor
     who: tuple[ActorClause, ...] = Field(min_length=1)
     leads: tuple[HolderPolicy, ...] = Field(min_length=1)
     supervisors: tuple[ActorClause, ...] = ()
     workers: tuple[HolderPolicy, ...] = ()
+    #: who may change only the co-allocated worker (default: ``who``); a worker is a local addition,
+    #: so this is the protocol's own choice (e.g. a student's practice educator, STO-2)
+    workers_who: tuple[ActorClause, ...] = ()
     requires: tuple[RequirementItem, ...] = ()
     rules: tuple[str, ...] = ()
 
@@ -134,23 +142,25 @@ class RuleDef(_Frozen):
 class Definition(_Frozen):
     """A whole protocol: states, events, facts and allocation rules, with provenance."""
 
-    name: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
-    version: str
+    name: str = Field(pattern=r"^[a-z][a-z0-9_-]{0,63}$")
+    version: str = Field(max_length=64)
     title: str = ""
     source: str = ""
     description: str = ""
     extends: str | None = None
-    states: dict[str, StateDef] = Field(min_length=1)
-    events: dict[str, EventDef] = Field(min_length=1)
-    facts: dict[str, FactDef] = {}
+    states: dict[_Name, StateDef] = Field(min_length=1)
+    events: dict[_Name, EventDef] = Field(min_length=1)
+    facts: dict[_Name, FactDef] = {}
     allocation: AllocationDef
-    deadlines: dict[str, DeadlineDef] = {}
+    deadlines: dict[_Name, DeadlineDef] = {}
     #: every rule ID cited anywhere in the definition, declared once (a local protocol adds its own)
     rulebook: dict[_RuleId, RuleDef] = {}
-    #: how many calendar days in the past a move or fact may be dated (`--at`); audited as back-dated
-    backdate_days: int = Field(30, ge=0)
-    #: local closure days that do not count as working days (e.g. a Christmas shutdown)
-    closures: tuple[date, ...] = ()
+    #: how many calendar days in the past a move or fact may be dated (`--at`); audited as back-dated.
+    #: A local protocol may shorten its base's window, never lengthen it.
+    backdate_days: int = Field(30, ge=0, le=366)
+    #: local closure days that are not working days (e.g. a Christmas shutdown); they count for the
+    #: protocol's own deadlines only, never for national ones (WT-6 counts weekends and bank holidays)
+    closures: tuple[Day, ...] = Field((), max_length=1000)
     #: sha256 of the resolved definition: audit entries name exactly what was enforced
     digest: str = ""
     #: files read to build it, base first
@@ -162,6 +172,12 @@ class Definition(_Frozen):
     @classmethod
     def _version_text(cls, value: Any) -> str:
         return str(value)
+
+    def calendar_of(self, deadline: DeadlineDef) -> WorkingCalendar:
+        """The working days *deadline* counts: a national deadline skips weekends and England bank
+        holidays only (WT-6), so a local closure list can never lengthen it; the protocol's own
+        deadlines also skip its closures."""
+        return calendar_for(() if deadline.origin == NATIONAL else self.closures)
 
     @property
     def initial(self) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 from datetime import date
 from store import records
 
-from .calendar import calendar_for
 from .clock import day_of, from_text
 from .deadlines import DueItem, due_for_case
 from .workspace import Casework
@@ -28,10 +27,9 @@ def due_items(cw: Casework, as_of: date | None = None, *, overdue_only: bool = F
             continue
         if staff and staff not in (case["lead_id"], case["supervisor_id"], case["worker_id"]):
             continue
-        calendar = calendar_for(d.closures)
         found = {k: from_text(v) for k, v in markers[case["id"]].items()}
         holders = roles.get(case["lead_id"], frozenset()) | roles.get(case["worker_id"], frozenset())
-        items += due_for_case(case["id"], case["team"], case["state"], found, d.deadlines, calendar, as_of, holders)
+        items += due_for_case(case["id"], case["team"], case["state"], found, d.deadlines, d.calendar_of, as_of, holders)
     if overdue_only:
         items = [i for i in items if i.overdue]
     return sorted(items, key=lambda i: (i.working_days_left, i.due, i.case_id, i.name))

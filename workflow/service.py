@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 from store import audit, records
 
 from .allocation import explain_allocation, proposed_case
-from .calendar import calendar_for
 from .clock import day_of, to_text
 from .deadlines import due_for_case
 from .errors import (AllocationRefused, BadInput, ConcurrentUpdate, RecordRefused, Refused,
@@ -370,7 +369,7 @@ def _summary(cw: Casework, case: Case, today: date | None = None) -> dict[str, A
     definition = cw.policies.get(case.policy)
     state = definition.states[case.state]
     due = due_for_case(case.id, case.team, case.state, case.markers, definition.deadlines,
-                       calendar_for(definition.closures), today or day_of(cw.clock()), holder_roles(case))
+                       definition.calendar_of, today or day_of(cw.clock()), holder_roles(case))
     return {
         "id": case.id, "policy": case.policy, "team": case.team, "state": case.state,
         "state_title": state.title, "path": state.path, "open": state.open, "version": case.version,

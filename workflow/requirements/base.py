@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..people import Case, Staff
 from ..verdict import Unmet
@@ -20,7 +20,16 @@ from ..verdict import Unmet
 if TYPE_CHECKING:  # pragma: no cover
     from ..definition import Definition
 
-__all__ = ["Context", "Requirement", "REGISTRY", "register", "RULE_ID", "check_rule_ids"]
+__all__ = ["Context", "Requirement", "REGISTRY", "register", "RULE_ID", "check_rule_ids", "Day", "PcfLevel",
+           "FIRST_DAY", "LAST_DAY"]
+
+#: the dates a definition may name: wide enough for any protocol, narrow enough that the
+#: engine's date arithmetic (a day either side, a deadline after) can never overflow
+FIRST_DAY, LAST_DAY = date(1990, 1, 1), date(2100, 12, 31)
+#: a date in a definition (a trial's start, a closure day), checked against those bounds
+Day = Annotated[date, Field(ge=FIRST_DAY, le=LAST_DAY)]
+#: a level of the Professional Capabilities Framework (students are at 1 to 4)
+PcfLevel = Annotated[int, Field(ge=1, le=9)]
 
 RULE_ID = re.compile(r"^[A-Z][A-Z0-9]*-\d+$")
 

@@ -5,12 +5,14 @@ At allocation time these are evaluated against the *proposed* case, so the same 
 """
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
 
 from ..people import Staff
 from ..roles import roles_phrase
 from .actor import Role, clauses_phrase
-from .base import Context, Requirement, register
+from .base import Context, PcfLevel, Requirement, register
 
 __all__ = [
     "LeadAllocated", "LeadIsRegisteredSocialWorker", "SupervisedIfUnqualified",
@@ -151,9 +153,15 @@ class LeadPcfLevel(Requirement):
 
     kind: Literal["lead_pcf_level"] = "lead_pcf_level"
     primary = "minimum"
-    minimum: int = 1
-    maximum: int = 9
-    of: str = "lead"
+    minimum: PcfLevel = 1
+    maximum: PcfLevel = 9
+    of: Literal["lead", "worker"] = "lead"
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "LeadPcfLevel":
+        if self.maximum < self.minimum:
+            raise ValueError(f"'maximum' {self.maximum} is below 'minimum' {self.minimum}")
+        return self
 
     def _person(self, ctx: Context) -> Staff | None:
         return ctx.case.worker if self.of == "worker" else ctx.case.lead
@@ -284,7 +292,7 @@ class CaseloadWithin(Requirement):
     kind: Literal["caseload_within"] = "caseload_within"
     primary = "caps"
     #: PCF level → the most open cases someone at that level may hold (as lead or worker)
-    caps: dict[int, int]
+    caps: dict[PcfLevel, Annotated[int, Field(ge=0, le=1000)]] = Field(min_length=1)
     of: Literal["lead", "worker"] = "lead"
 
     def _person(self, ctx: Context) -> Staff | None:

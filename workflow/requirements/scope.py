@@ -3,11 +3,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from datetime import date
-
 from pydantic import model_validator
 
-from .base import Context, Requirement, register
+from .base import Context, Day, Requirement, register
 
 __all__ = ["InTeams", "WithinDates", "ReasonGiven"]
 
@@ -41,8 +39,8 @@ class WithinDates(Requirement):
     """The action's date falls in a window (both ends inclusive; either may be open)."""
 
     kind: Literal["within_dates"] = "within_dates"
-    start: date | None = None
-    end: date | None = None
+    start: Day | None = None
+    end: Day | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> "WithinDates":
@@ -95,7 +93,6 @@ class NotOverdue(Requirement):
     deadline: str
 
     def holds(self, ctx: Context) -> bool:
-        from ..calendar import calendar_for
         from ..deadlines import due_for_case
         from ..people import holder_roles
 
@@ -104,7 +101,7 @@ class NotOverdue(Requirement):
             return True
         case = ctx.case
         items = due_for_case(case.id, case.team, case.state, case.markers, {self.deadline: d.deadlines[self.deadline]},
-                             calendar_for(d.closures), ctx.day, holder_roles(case))
+                             d.calendar_of, ctx.day, holder_roles(case))
         return not any(i.overdue for i in items)
 
     def describe(self) -> str:
