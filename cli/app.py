@@ -75,10 +75,10 @@ def fail(message: str, code: int) -> None:
 
 
 class Root(click.Group):
-    """Maps casework's exceptions to exit codes: 1 refused, 2 bad input, 3 conflict."""
+    """Maps casework's exceptions to exit codes: 1 refused, 2 bad input, 3 conflict, 70 a bug of casework's."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        from workflow.errors import CaseworkError, Refused
+        from workflow.errors import EXIT_INTERNAL, CaseworkError, Refused
 
         try:
             return super().invoke(ctx)
@@ -88,6 +88,15 @@ class Root(click.Group):
             fail(str(exc), exc.exit_code)
         except CaseworkError as exc:
             fail(f"Error: {exc}", exc.exit_code)
+        except (click.exceptions.ClickException, click.exceptions.Abort, click.exceptions.Exit):
+            raise
+        except Exception as exc:  # noqa: BLE001 - anything else is a bug; it must not pass for a refusal
+            if os.environ.get("CASEWORK_DEBUG"):
+                raise
+            fail(f"casework failed unexpectedly ({type(exc).__name__}: {exc}). This is a bug in casework: please "
+                 f"report it with the command you ran (CASEWORK_DEBUG=1 shows the traceback). Every change to a "
+                 f"case is committed whole or not at all; 'casework case show CASE' shows where it stands.",
+                 EXIT_INTERNAL)
 
 
 def machines_from_env() -> tuple[str, ...]:

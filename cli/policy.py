@@ -12,6 +12,7 @@ from .output import table
 
 if TYPE_CHECKING:
     from workflow.errors import DefinitionProblem
+    from workflow.refinement import Proof
 
 __all__ = ["policy"]
 
@@ -71,14 +72,19 @@ def show(state: State, name: str, as_json: bool) -> None:
 @json_option
 @pass_state
 def check(state: State, files: tuple[str, ...], as_json: bool) -> None:
-    """Validate definition FILES: exit 0 clean, 1 findings, 2 unreadable or malformed."""
+    """Check definition FILES against the national floor: exit 0 when every one refines national, else 2.
+
+    A clean file prints its refinement proof (national actions compared, situations explored);
+    a file that could let someone do what national refuses prints where, and a counterexample.
+    """
     from workflow.policies import check_policy
 
     results = check_policy(state.cw, files)
     if as_json:
         emit_json([{"file": r.file, "name": r.name, "ok": r.stage is None, "stage": r.stage,
                     "problems": [_problem_json(p) for p in r.problems],
-                    "notes": [_problem_json(p) for p in r.notes]} for r in results])
+                    "notes": [_problem_json(p) for p in r.notes],
+                    "proof": _proof_json(r.proof)} for r in results])
     else:
         for r in results:
             if r.stage is None:
@@ -93,6 +99,13 @@ def check(state: State, files: tuple[str, ...], as_json: bool) -> None:
 
 def _problem_json(p: DefinitionProblem) -> dict[str, Any]:
     return {"file": p.file, "line": p.line, "path": p.path, "problem": p.problem, "fix": p.fix}
+
+
+def _proof_json(proof: Proof | None) -> dict[str, Any] | None:
+    if proof is None:
+        return None
+    return {"refines": "national", "baseline": proof.baseline, "actions": proof.actions,
+            "identical": proof.identical, "situations": proof.situations, "cached": proof.cached}
 
 
 @policy.command()

@@ -22,6 +22,8 @@ __all__ = [
 EXIT_REFUSED = 1
 EXIT_BAD_INPUT = 2
 EXIT_CONFLICT = 3
+#: casework itself failed (a bug): never mistaken for a refusal (1) or bad input (2)
+EXIT_INTERNAL = 70
 
 
 class CaseworkError(Exception):

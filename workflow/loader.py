@@ -98,6 +98,16 @@ def _digest(definition: Definition) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
+def _in_file(problem: DefinitionProblem, src: Source, path: tuple[Any, ...]) -> DefinitionProblem:
+    """A finding about a base's item, reported in the file being loaded: its changes caused it (the base
+    loaded cleanly on its own), so that is the file to change."""
+    if problem.file == src.file:
+        return problem
+    where = f"{Path(problem.file).name}:{problem.line}" if problem.line else Path(problem.file).name
+    return DefinitionProblem(src.file, problem.path, f"{problem.problem} (the item is declared in {where}; the "
+                                                     f"changes in this file cause it)", problem.fix, src.line(path))
+
+
 class Policies:
     """The definitions a store can use: shipped ones plus those of a local authority's directories, loaded lazily."""
 
@@ -147,15 +157,16 @@ class Policies:
             reported = {path for path, _, _ in found}
             found += [f for f in floor_findings(base.definition, definition) if f[0] not in reported]
         if found:
-            raise InvalidDefinition([resolved.problem(path, text, fix) for path, text, fix in found], stage="check")
+            raise InvalidDefinition([_in_file(resolved.problem(path, text, fix), src, path)
+                                     for path, text, fix in found], stage="check")
         definition = definition.model_copy(update={"digest": _digest(definition)})
         if base is None:
             return Loaded(definition, resolved, baseline_proof(definition))
         national = self.load(NATIONAL, chain + (name,)).definition
         proof = prove(national, definition)
         if proof.counterexamples:
-            raise InvalidDefinition([resolved.problem(c.path, c.problem(), c.fix) for c in proof.counterexamples],
-                                    stage="check")
+            raise InvalidDefinition([_in_file(resolved.problem(c.path, c.problem(), c.fix), src, c.path)
+                                     for c in proof.counterexamples], stage="check")
         return Loaded(definition, resolved, proof)
 
     def _name(self, src: Source, file: Path, expected: str | None) -> str:

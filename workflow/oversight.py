@@ -6,6 +6,8 @@ from store import records
 
 from .clock import day_of, from_text
 from .deadlines import DueItem, due_for_case
+from .errors import BadInput
+from .requirements.base import FIRST_DAY, LAST_DAY
 from .workspace import Casework
 
 __all__ = ["due_items"]
@@ -15,6 +17,8 @@ def due_items(cw: Casework, as_of: date | None = None, *, overdue_only: bool = F
               staff: str | None = None) -> list[DueItem]:
     """Every open item of every open case, most urgent first; cost grows with open cases only."""
     as_of = as_of or day_of(cw.clock())
+    if not FIRST_DAY <= as_of <= LAST_DAY:
+        raise BadInput(f"{as_of} is outside the dates casework keeps ({FIRST_DAY} to {LAST_DAY}).")
     definitions = {name: cw.policies.get(name) for name in cw.policies.names()}
     open_states = sorted({s for d in definitions.values() for s, spec in d.states.items() if spec.open})
     with cw.store.read() as conn:

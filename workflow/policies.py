@@ -8,7 +8,7 @@ from typing import Any, Sequence
 from .checks import uncited_rules
 from .definition import Definition
 from .errors import DefinitionProblem, InvalidDefinition
-from .loader import load_file
+from .refinement import Proof
 from .sources import Source, read_source
 from .workspace import Casework
 
@@ -17,37 +17,42 @@ __all__ = ["PolicyCheck", "check_policy", "list_policies", "show_policy", "defin
 
 @dataclass(frozen=True)
 class PolicyCheck:
-    """The outcome of checking one file: clean, findings, or unreadable; a clean file may carry notes."""
+    """The outcome of checking one file: clean (with its refinement proof), or its findings; a clean file
+    may carry notes."""
 
     file: str
     name: str | None = None
     problems: tuple[DefinitionProblem, ...] = ()
-    stage: str | None = None  # None when clean
+    #: None when clean; else "read" (file or YAML), "schema" (shape and names) or "check" (the national
+    #: floor, the whole-protocol checks, or a counterexample of the refinement search)
+    stage: str | None = None
     summary: str = ""
     #: worth a look but not wrong (e.g. a rulebook entry nothing cites); never changes the exit code
     notes: tuple[DefinitionProblem, ...] = ()
+    proof: Proof | None = None
 
     @property
     def exit_code(self) -> int:
-        """0 clean, 1 findings against the national invariants, 2 unreadable or malformed."""
-        if self.stage is None:
-            return 0
-        return 1 if self.stage == "check" else 2
+        """0 clean; 2 for anything else: a definition that is unreadable, malformed or loosens national is
+        bad input, whatever was found."""
+        return 0 if self.stage is None else 2
 
 
 def check_policy(cw: Casework, files: Sequence[str | Path]) -> list[PolicyCheck]:
-    """Load each file as the engine would (with ``extends``) and report every problem."""
+    """Load each file as the engine would (with ``extends``, the floor and the search) and report every problem."""
     results = []
     for file in files:
         try:
-            d = load_file(file, cw.policies.directories[:-1])
+            loaded = cw.policies.load_file(file)
         except InvalidDefinition as exc:
             results.append(PolicyCheck(str(file), None, exc.problems, exc.stage))
             continue
+        d, proof = loaded.definition, loaded.proof
         results.append(PolicyCheck(str(file), d.name, summary=(
             f"{d.name} v{d.version}: {len(d.states)} states, {len(d.events)} events, {len(d.facts)} facts, "
-            f"{len(d.rulebook)} rules" + (f", extends {d.extends}" if d.extends else "")),
-            notes=_uncited_notes(d)))
+            f"{len(d.rulebook)} rules" + (f", extends {d.extends}" if d.extends else "") + f"; {proof.summary()}"),
+            notes=_uncited_notes(d) + tuple(DefinitionProblem(str(file), "", note) for note in proof.notes),
+            proof=proof))
     return results
 
 

@@ -1,6 +1,9 @@
 """The role identifiers shared by every definition, the CLI and the API (DOMAIN.md)."""
 from __future__ import annotations
 
+from functools import lru_cache
+from typing import Iterable
+
 __all__ = ["ROLES", "SOCIAL_WORK_ROLES", "role_label", "roles_phrase"]
 
 #: Every role a person may hold; registration is a separate attribute, not a role.
@@ -30,8 +33,13 @@ def role_label(role: str) -> str:
     return _LABELS.get(role, role.replace("_", " "))
 
 
-def roles_phrase(roles, joiner: str = "or") -> str:
+def roles_phrase(roles: Iterable[str], joiner: str = "or") -> str:
     """['a', 'b', 'c'] → 'a, b or c' with readable labels."""
+    return _phrase(tuple(roles), joiner)
+
+
+@lru_cache(maxsize=1024)
+def _phrase(roles: tuple[str, ...], joiner: str) -> str:
     labels = [role_label(r) for r in roles]
     if len(labels) <= 1:
         return "".join(labels)

@@ -21,6 +21,7 @@ from .errors import (AllocationRefused, BadInput, ConcurrentUpdate, RecordRefuse
 from .hydrate import load_case, load_case_and_actor, load_staff, staff_from_row
 from .people import Case, Fact, Staff, holder_roles
 from .recording import explain_record
+from .requirements.base import FIRST_DAY, LAST_DAY
 from .roles import ROLES
 from .verdict import Verdict
 from .workspace import Casework
@@ -99,6 +100,9 @@ def _when(cw: Casework, at: datetime | None) -> tuple[datetime, datetime]:
     at = at or now
     if at.tzinfo is None:
         raise BadInput(f"{at.isoformat()} has no time zone; pass an aware datetime.")
+    for moment in (at, now):
+        if not FIRST_DAY <= day_of(moment) <= LAST_DAY:
+            raise BadInput(f"{to_text(moment)} is outside the dates casework keeps ({FIRST_DAY} to {LAST_DAY}).")
     if at > now + _SKEW:
         raise BadInput(f"{at.isoformat()} is in the future; record things once they have happened.")
     return at, now

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from random import Random
 from typing import Any
 
@@ -97,9 +97,12 @@ def _deadlines_read(d: Definition, event: str) -> list[Any]:
 def _counterexample(found: Found, local: Definition) -> Counterexample:
     verdict = found.national
     says = tuple(f"{u.sentence}" + (f" ({', '.join(u.rules)})" if u.rules else "") for u in verdict.unmet)
-    first = verdict.unmet[0] if verdict.unmet else None
-    fix = (f"require what national requires here: {first.sentence[0].lower()}{first.sentence[1:]}"
-           if first else "require what national requires here")
+    keep = []
+    for u in verdict.unmet:
+        rules = f" ({', '.join(u.rules)})" if u.rules else ""
+        keep.append({"who": f"narrow 'who' to people national admits{rules}",
+                     "state": "leave only the states national's move leaves"}.get(u.kind, f"keep '{u.kind}'{rules}"))
+    fix = "; ".join(dict.fromkeys(keep)) or "require what national requires here"
     return Counterexample(found.action.blame(verdict), found.action.label, tuple(found.situation.describe()), says,
                           fix, local.name)
 
@@ -138,10 +141,10 @@ def _actions(national: Definition, local: Definition, notes: list[str]) -> tuple
     return searched, identical
 
 
-def _search(national: Definition, local: Definition, effort: float) -> Proof:
+def _search(national: Definition, local: Definition, effort: float, seed: int | None) -> Proof:
     notes: list[str] = []
     actions, identical = _actions(national, local, notes)
-    rng = Random(int(local.digest[:16] or "0", 16))
+    rng = Random(int(local.digest[:16] or "0", 16) if seed is None else seed)
     universe = Universe.of(national, local)
     explored, found = 0, []
     for action in actions:
@@ -158,12 +161,14 @@ def _search(national: Definition, local: Definition, effort: float) -> Proof:
         count, late = compare_deadline(name, national, local)
         explored += count
         if late is not None:
+            dl = national.deadlines[name]
             found.append(Counterexample(("deadlines", name), f"the timescale {name!r}", tuple(late.lines()),
-                                        (national.deadlines[name].text() + " (" + ", ".join(national.deadlines[name].rules)
-                                         + ")",), "keep national's timescale, or make it shorter", local.name))
+                                        (f"{dl.text()} ({', '.join(dl.rules)})",),
+                                        "keep national's timescale, or make it shorter", local.name))
     for path, bypass in bypasses(national, local):
+        dl = national.deadlines[bypass.name]
         found.append(Counterexample(path, f"reaching a state where {bypass.name!r} runs without starting it",
-                                    tuple(bypass.lines()), (national.deadlines[bypass.name].text(),),
+                                    tuple(bypass.lines()), (f"{dl.text()} ({', '.join(dl.rules)})",),
                                     f"make the move start from a state of your own, or pass through where "
                                     f"{bypass.name!r} starts", local.name))
     total += 2  # opening a case, and back-dating
@@ -210,7 +215,7 @@ def _cached(key: str) -> Proof | None:
 
 
 def _keep(key: str, proof: Proof) -> None:
-    _MEMO[key] = proof
+    _MEMO[key] = replace(proof, cached=True)
     directory = cache_directory()
     if directory is None:
         return
@@ -226,12 +231,17 @@ def _keep(key: str, proof: Proof) -> None:
         return  # a cache that cannot be written only costs the next command the search
 
 
-def prove(national: Definition, local: Definition, effort: float = 1.0, use_cache: bool = True) -> Proof:
-    """Search for any situation where *local* allows what *national* refuses; reuse a passed proof."""
+def prove(national: Definition, local: Definition, effort: float = 1.0, use_cache: bool = True,
+          seed: int | None = None) -> Proof:
+    """Search for any situation where *local* allows what *national* refuses; reuse a passed proof.
+
+    The search is deterministic (seeded by the digest); *seed* and *effort* let a test run an
+    independent, longer search over the same definition.
+    """
     key = _key(national, local)
     if use_cache and (cached := _cached(key)) is not None:
         return cached
-    proof = _search(national, local, effort)
+    proof = _search(national, local, effort, seed)
     if proof.ok and use_cache:
         _keep(key, proof)
     return proof

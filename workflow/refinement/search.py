@@ -134,6 +134,8 @@ def _minimise(found: Found, judge: _Judge) -> Found:
                        if getattr(sit, slot) is not None and getattr(sit, slot) != sit.actor]
         candidates += [sit.but(former_leads=())] if sit.former_leads else []
         candidates += [sit.but(reason=None)] if sit.reason else []
+        candidates += [_with_person(sit, pid, replace(p, pcf_level=None, training=frozenset(), caseload=0))
+                       for pid, p in sit.people.items() if p.pcf_level is not None or p.training or p.caseload]
         for candidate in candidates:
             shown = judge.loosened(candidate)
             if shown is not None:

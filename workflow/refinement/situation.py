@@ -39,10 +39,8 @@ class Person:
     caseload: int = 0
 
     def staff(self, team: str, day: date) -> Staff:
-        number = None if self.registration == "none" else f"SWE{self.id}"
-        until = day - timedelta(days=1) if self.registration == "lapsed" else None
-        return Staff(self.id, self.id, self.roles, team if self.in_case_team else OTHER_TEAM, number, until,
-                     self.pcf_level, self.training, self.caseload)
+        return _staff(self.id, self.roles, self.registration, team if self.in_case_team else OTHER_TEAM, day,
+                      self.pcf_level, self.training, self.caseload)
 
     def describe(self) -> str:
         """'P3, a community care worker, not registered, of another team'."""
@@ -50,7 +48,8 @@ class Person:
                       "none": "not registered"}[self.registration]
         if self.registration == "none" and not self.roles & SOCIAL_WORK_ROLES:
             registered = "not registered"
-        text = f"{self.id}, a {roles_phrase(sorted(self.roles), 'and')}, {registered}"
+        roles = roles_phrase(sorted(self.roles), "and")
+        text = f"{self.id}, {'an' if roles[0] in 'aeiou' else 'a'} {roles}, {registered}"
         text += ", of the case's team" if self.in_case_team else ", of another team"
         if self.pcf_level is not None:
             text += f", PCF level {self.pcf_level}"
@@ -207,6 +206,15 @@ class Situation:
         if person_id is None or person_id not in self.people:
             return "nobody"
         return self.people[person_id].describe()
+
+
+@lru_cache(maxsize=8192)
+def _staff(pid: str, roles: frozenset[str], registration: Registration, team: str, day: date, pcf_level: int | None,
+           training: frozenset[str], caseload: int) -> Staff:
+    """The engine's staff member for a profile (the search builds the same ones over and over)."""
+    number = None if registration == "none" else f"SW-{pid}"
+    until = day - timedelta(days=1) if registration == "lapsed" else None
+    return Staff(pid, pid, roles, team, number, until, pcf_level, training, caseload)
 
 
 @lru_cache(maxsize=4096)
