@@ -40,8 +40,8 @@ _IMPLIES = {"lead": {"lead", "allocated"}, "supervisor": {"supervisor", "allocat
 # who: every local clause at least as narrow as some base clause ---------------------------------
 
 
-def _pieces(clause: ActorClause) -> Iterator[ActorClause]:
-    """The clause as a union of single-role, single-relation clauses (an exact split).
+def _pieces(clause: ActorClause) -> Iterator[tuple[str, str | None]]:
+    """The clause as a union of (one role, one relation) pieces, its other conditions shared: an exact split.
 
     No roles means any role (everyone holds at least one), or any social work role when
     the clause asks for qualification; 'allocated' means lead, supervisor or worker.
@@ -50,18 +50,18 @@ def _pieces(clause: ActorClause) -> Iterator[ActorClause]:
     relations = ("lead", "supervisor", "worker") if clause.relation == "allocated" else (clause.relation,)
     for role in roles:
         for relation in relations:
-            yield clause.model_copy(update={"roles": (role,), "relation": relation})
+            yield role, relation
 
 
-def _within(piece: ActorClause, base: ActorClause) -> bool:
-    """Whether everyone fitting *piece* (one role, one relation) fits *base*, on every case and day."""
-    if base.roles and not set(piece.roles) <= set(base.roles):
+def _within(clause: ActorClause, role: str, relation: str | None, base: ActorClause) -> bool:
+    """Whether everyone fitting one piece of *clause* fits *base*, on every case and day."""
+    if base.roles and role not in base.role_set:
         return False
-    if base.qualified and not piece.qualified:
+    if base.qualified and not clause.qualified:
         return False
-    if base.team == "case" and piece.team != "case":
+    if base.team == "case" and clause.team != "case":
         return False
-    if base.relation is not None and (piece.relation is None or base.relation not in _IMPLIES[piece.relation]):
+    if base.relation is not None and (relation is None or base.relation not in _IMPLIES[relation]):
         return False
     return True
 
@@ -69,7 +69,12 @@ def _within(piece: ActorClause, base: ActorClause) -> bool:
 def uncovered_piece(clause: ActorClause, base: Iterable[ActorClause]) -> ActorClause | None:
     """A kind of person *clause* admits that no *base* clause does, or None when it is narrower."""
     base = tuple(base)
-    return next((p for p in _pieces(clause) if not any(_within(p, b) for b in base)), None)
+    if clause in base:
+        return None
+    for role, relation in _pieces(clause):
+        if not any(_within(clause, role, relation, b) for b in base):
+            return clause.model_copy(update={"roles": (role,), "relation": relation})
+    return None
 
 
 def narrower(clauses: Iterable[ActorClause], base: Iterable[ActorClause]) -> bool:
@@ -106,6 +111,8 @@ def _example(piece: ActorClause, needs: list[str]) -> str:
 
 def _who_findings(path: Key, clauses: tuple[ActorClause, ...], base: tuple[ActorClause, ...], what: str,
                   rules: str) -> list[Finding]:
+    if clauses == base:
+        return []
     found = []
     for i, clause in enumerate(clauses):
         piece = uncovered_piece(clause, base)

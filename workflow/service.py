@@ -100,11 +100,11 @@ def _when(cw: Casework, at: datetime | None) -> tuple[datetime, datetime]:
     at = at or now
     if at.tzinfo is None:
         raise BadInput(f"{at.isoformat()} has no time zone; pass an aware datetime.")
+    if at > now + _SKEW:
+        raise BadInput(f"{at.isoformat()} is in the future; record things once they have happened.")
     for moment in (at, now):
         if not FIRST_DAY <= day_of(moment) <= LAST_DAY:
             raise BadInput(f"{to_text(moment)} is outside the dates casework keeps ({FIRST_DAY} to {LAST_DAY}).")
-    if at > now + _SKEW:
-        raise BadInput(f"{at.isoformat()} is in the future; record things once they have happened.")
     return at, now
 
 

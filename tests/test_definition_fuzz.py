@@ -1,0 +1,530 @@
+"""Fuzzed definition files (issue 11): a mutated protocol is refused with a located, explained problem, or refines national.
+
+Mutations work on the shipped local protocols and on a small local file that restates a
+few national sections (so that they reach national's own events, facts, allocation and
+deadlines): at the data level (delete, retype, rename, duplicate, widen ``who``, drop
+requirements, move states between paths, lengthen or shorten timescales, re-route or add
+events) and at the text level (aliases, duplicated lines, tabs, bytes that are not UTF-8,
+truncation, tags, deep nesting, keys that are not text). Every file either loads or is
+refused with InvalidDefinition naming the file and saying what is wrong and how to fix
+it; never a traceback. An accepted file then faces a second, independent refinement
+search (twice the effort, another seed): a counterexample there means both the floor's
+construction and the loader's own search missed a loosening.
+"""
+from __future__ import annotations
+
+import copy
+import math
+import os
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from hypothesis import HealthCheck, example, given, note, settings
+from hypothesis import strategies as st
+
+from cli.main import cli
+from workflow.errors import InvalidDefinition
+from workflow.loader import Policies, shipped_directory
+from workflow.refinement import prove
+from workflow.roles import ROLES
+
+CASEWORK = str(Path(sys.executable).parent / "casework")
+LOCAL_PROTOCOLS = ("derbyshire", "kent", "stockport", "torbay")
+SHIPPED = {p.resolve() for p in shipped_directory().glob("*.yaml")}
+NATIONAL = Policies().get("national")
+_NATIONAL_DATA = yaml.safe_load((shipped_directory() / "national.yaml").read_text(encoding="utf-8"))
+STATES = tuple(_NATIONAL_DATA["states"])
+EVENTS = tuple(_NATIONAL_DATA["events"])
+FACTS = tuple(_NATIONAL_DATA["facts"])
+DEADLINES = tuple(_NATIONAL_DATA["deadlines"])
+UNITS = ("working_days", "days", "weeks", "months")
+SEEDS = st.integers(0, 2**32 - 1)
+#: every settings block of this file: reproducible in CI, no per-example deadline (the search takes seconds)
+FUZZ = dict(deadline=None, derandomize=True,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
+                                   HealthCheck.data_too_large])
+
+
+class _Dumper(yaml.SafeDumper):
+    """Writes shared values out in full: a mutation of one copy must not change another."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def _plain(value: Any) -> Any:
+    """A fresh copy of parsed YAML, without the top-level ``x-`` anchor holders (the loader drops them)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _shipped(name: str) -> dict[str, Any]:
+    data = yaml.safe_load((shipped_directory() / f"{name}.yaml").read_text(encoding="utf-8"))
+    return {"name": f"{name}-fuzz", **{k: _plain(v) for k, v in data.items() if k != "name" and not k.startswith("x-")}}
+
+
+def _restating_national() -> dict[str, Any]:
+    """A local file whose body copies national sections, so that mutations hit national's own items."""
+    nat = _NATIONAL_DATA
+    return {"name": "local", "extends": "national", "version": 1, "title": "Restates national",
+            "events": _plain({k: nat["events"][k] for k in ("start_s47", "close", "start_cin_plan")}),
+            "facts": _plain({"assessment_approved": nat["facts"]["assessment_approved"]}),
+            "allocation": _plain(nat["allocation"]),
+            "deadlines": _plain({"icpc_held": nat["deadlines"]["icpc_held"]})}
+
+
+BASES: dict[str, dict[str, Any]] = {"restating": _restating_national(), **{n: _shipped(n) for n in LOCAL_PROTOCOLS}}
+
+
+def _dump(doc: Any) -> str:
+    return yaml.dump(doc, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+
+
+def _shipped_text(name: str) -> str:
+    text = (shipped_directory() / f"{name}.yaml").read_text(encoding="utf-8")
+    return text.replace(f"\nname: {name}\n", f"\nname: {name}-fuzz\n", 1)
+
+
+TEXTS: dict[str, str] = {"restating": _dump(BASES["restating"]), **{n: _shipped_text(n) for n in LOCAL_PROTOCOLS}}
+
+
+# data-level mutations -----------------------------------------------------------------------------
+# Each operator changes the parsed document in place and says what it did (for hypothesis' notes).
+
+Doc = dict[str, Any]
+Draw = Callable[[st.SearchStrategy[Any]], Any]
+
+
+def _paths(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [path]
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found += _paths(value, path + (key,))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            found += _paths(value, path + (i,))
+    return found
+
+
+def _at(doc: Any, path: tuple[Any, ...]) -> Any:
+    for part in path:
+        doc = doc[part]
+    return doc
+
+
+def _pick(draw: Draw, doc: Doc, keep: Callable[[tuple[Any, ...], Any], bool]) -> tuple[Any, ...] | None:
+    """A path of *doc* whose node *keep* accepts, or None when there is none."""
+    found = [p for p in _paths(doc) if p and keep(p, _at(doc, p))]
+    return draw(st.sampled_from(found)) if found else None
+
+
+def _entry(doc: Doc, section: str, name: str) -> dict[str, Any]:
+    """doc[section][name] as a mapping the mutation can change (a partial override when the file lacked it)."""
+    if not isinstance(doc.get(section), dict):
+        doc[section] = {}
+    if not isinstance(doc[section].get(name), dict):
+        doc[section][name] = {}
+    return doc[section][name]
+
+
+_VALUES = st.sampled_from([0, 1, 7, -3, 10**30, -(10**30), 1.5, -0.5, math.inf, "", "x", "cp", "national", True,
+                           False, None, [], {}, ["x"], [{}], {"x": 1}, [None], "2024-02-30"])
+
+
+def _delete(draw: Draw, doc: Doc) -> str:
+    path = draw(st.sampled_from([p for p in _paths(doc) if p]))
+    parent = _at(doc, path[:-1])
+    del parent[path[-1]]
+    return f"delete {path}"
+
+
+def _retype(draw: Draw, doc: Doc) -> str:
+    path = draw(st.sampled_from([p for p in _paths(doc) if p]))
+    value = draw(_VALUES)
+    _at(doc, path[:-1])[path[-1]] = copy.deepcopy(value)
+    return f"set {path} = {value!r}"
+
+
+def _typo(draw: Draw, key: str) -> str:
+    names = [*STATES, *EVENTS, *FACTS, *DEADLINES, "who", "requires", "from", "to", "within", "repeat", "path",
+             "open", "initial", "roles", "relation", "qualified", "team", "leads", "supervisors", "rules"]
+    return draw(st.sampled_from([key[:-1] or "k", key[1:] or "k", key + "s", key.upper(), key.replace("_", "-"),
+                                 key[::-1], " " + key, *names]))
+
+
+def _rename(draw: Draw, doc: Doc) -> str:
+    path = _pick(draw, doc, lambda p, _: isinstance(p[-1], str))
+    if path is None:
+        return "nothing to rename"
+    parent, old = _at(doc, path[:-1]), path[-1]
+    new = _typo(draw, old)
+    items = [(new if k == old else k, v) for k, v in parent.items()]
+    parent.clear()
+    parent.update(items)
+    return f"rename {path} to {new!r}"
+
+
+def _duplicate(draw: Draw, doc: Doc) -> str:
+    path = draw(st.sampled_from([p for p in _paths(doc) if p]))
+    parent, last = _at(doc, path[:-1]), path[-1]
+    if isinstance(parent, list):
+        parent.insert(last, copy.deepcopy(parent[last]))
+        return f"duplicate list item {path}"
+    new = draw(st.sampled_from([f"{last}_copy", *STATES, *EVENTS, *FACTS, *DEADLINES]))
+    parent[new] = copy.deepcopy(parent[last])
+    return f"duplicate {path} as {new!r}"
+
+
+_WHO_KEYS = ("who", "supervisors", "workers_who")
+
+
+def _who_target(draw: Draw, doc: Doc) -> tuple[tuple[Any, ...], list[Any]]:
+    """A who list of the file, or of a national item the file now overrides."""
+    existing = [p for p in _paths(doc) if p and p[-1] in _WHO_KEYS and isinstance(_at(doc, p), list)]
+    choice = draw(st.sampled_from(["existing", "event", "fact", "allocation"] if existing else
+                                  ["event", "fact", "allocation"]))
+    if choice == "existing":
+        path = draw(st.sampled_from(existing))
+        return path, _at(doc, path)
+    if choice == "allocation":
+        holder = doc.setdefault("allocation", {}) if isinstance(doc.get("allocation"), dict) else {}
+        doc["allocation"] = holder
+        key = draw(st.sampled_from(["who", "supervisors"]))
+        source = _NATIONAL_DATA["allocation"][key]
+    else:
+        section, names = ("events", EVENTS) if choice == "event" else ("facts", FACTS)
+        name = draw(st.sampled_from(names))
+        holder, key = _entry(doc, section, name), "who"
+        source = _NATIONAL_DATA[section][name]["who"]
+    if not isinstance(holder.get(key), list):
+        holder[key] = _plain(source)
+    return (choice, key), holder[key]
+
+
+def _widen_who(draw: Draw, doc: Doc) -> str:
+    where, clauses = _who_target(draw, doc)
+    how = draw(st.sampled_from(["anyone", "drop", "add_roles", "add_clause", "relation"]))
+    clause_at = [i for i, c in enumerate(clauses) if isinstance(c, dict)]
+    if how == "anyone" or not clause_at:
+        clauses[:] = [{}]
+        return f"who of {where} = [{{}}]"
+    clause = clauses[draw(st.sampled_from(clause_at))]
+    if how == "drop":
+        key = draw(st.sampled_from(["qualified", "team", "relation", "roles", "rules"]))
+        clause.pop(key, None)
+        return f"drop {key!r} from a clause of {where}"
+    if how == "add_roles":
+        roles = draw(st.lists(st.sampled_from(ROLES), min_size=1, max_size=3, unique=True))
+        clause["roles"] = list(dict.fromkeys([*(clause.get("roles") or []), *roles])) if \
+            isinstance(clause.get("roles"), list) else roles
+        return f"add roles {roles} to a clause of {where}"
+    if how == "relation":
+        relation = draw(st.sampled_from(["lead", "supervisor", "worker", "allocated", None]))
+        clause["relation"] = relation
+        return f"relation {relation!r} in a clause of {where}"
+    role = draw(st.sampled_from(ROLES))
+    clauses.append({"roles": [role]} if draw(st.booleans()) else {"roles": [role], "qualified": True})
+    return f"add a clause for {role} to {where}"
+
+
+def _drop_requirements(draw: Draw, doc: Doc) -> str:
+    path = _pick(draw, doc, lambda p, node: p[-1] in ("requires", "met_by") and isinstance(node, list))
+    if path is None:
+        return "no requirements to drop"
+    items = _at(doc, path)
+    if not items or draw(st.booleans()):
+        items.clear()
+        return f"{path} = []"
+    i = draw(st.integers(0, len(items) - 1))
+    del items[i]
+    return f"drop {path}[{i}]"
+
+
+def _widen_leads(draw: Draw, doc: Doc) -> str:
+    """A lead or worker policy opens a role or the child protection path, or loses its conditions."""
+    alloc = doc.get("allocation")
+    if not isinstance(alloc, dict):
+        alloc = doc["allocation"] = {}
+    key = draw(st.sampled_from(["leads", "workers"]))
+    if not isinstance(alloc.get(key), list) or not alloc[key]:
+        alloc[key] = _plain(_NATIONAL_DATA["allocation"]["leads"])
+    policies = [p for p in alloc[key] if isinstance(p, dict)]
+    if not policies:
+        return f"no {key} policy to widen"
+    policy = draw(st.sampled_from(policies))
+    how = draw(st.sampled_from(["role", "cp", "requires"]))
+    if how == "role":
+        role = draw(st.sampled_from(ROLES))
+        policy["roles"] = [*(policy.get("roles") if isinstance(policy.get("roles"), list) else []), role]
+        return f"allocation.{key}: add role {role}"
+    if how == "cp":
+        policy["paths"] = ["cin", "cp"]
+        return f"allocation.{key}: open the cp path"
+    policy["requires"] = []
+    return f"allocation.{key}: requires = []"
+
+
+def _move_state(draw: Draw, doc: Doc) -> str:
+    own = list(doc["states"]) if isinstance(doc.get("states"), dict) else []
+    name = draw(st.sampled_from([*STATES, *own]))
+    state = _entry(doc, "states", name)
+    key, value = draw(st.sampled_from([("path", "cin"), ("path", "cp"), ("path", "none"), ("open", True),
+                                       ("open", False), ("initial", True), ("initial", False)]))
+    state[key] = value
+    return f"states.{name}.{key} = {value!r}"
+
+
+def _timescale(draw: Draw, doc: Doc) -> str:
+    if draw(st.integers(0, 5)) == 0:
+        days = draw(st.sampled_from([0, 29, 31, 60, 366, 367, 10**6, -1]))
+        doc["backdate_days"] = days
+        return f"backdate_days = {days}"
+    own = list(doc["deadlines"]) if isinstance(doc.get("deadlines"), dict) else []
+    name = draw(st.sampled_from([*DEADLINES, *own]))
+    deadline = _entry(doc, "deadlines", name)
+    national = _NATIONAL_DATA["deadlines"].get(name, {})
+    key = draw(st.sampled_from(["within", "repeat"]))
+    was = deadline.get(key) if isinstance(deadline.get(key), dict) else national.get(key)
+    unit, amount = next(iter(was.items())) if isinstance(was, dict) and was else ("days", 10)
+    how = draw(st.sampled_from(["scale", "unit", "drop"]))
+    if how == "drop":
+        deadline.pop(key, None)
+        return f"deadlines.{name}: drop {key}"
+    if how == "unit":
+        unit = draw(st.sampled_from(UNITS))
+        amount = draw(st.sampled_from([1, 2, 3, 4, 10, 15, 21, 30, 45, 60, 90]))
+    else:
+        factor = draw(st.sampled_from([2, 3, 10, 1000, 0, -1]))
+        amount = amount * factor if isinstance(amount, int) else factor
+    deadline[key] = {unit: amount}
+    return f"deadlines.{name}.{key} = {{{unit}: {amount}}}"
+
+
+def _states_of(doc: Doc) -> list[str]:
+    return [*STATES, *(doc["states"] if isinstance(doc.get("states"), dict) else [])]
+
+
+def _reroute(draw: Draw, doc: Doc) -> str:
+    own = list(doc["events"]) if isinstance(doc.get("events"), dict) else []
+    name = draw(st.sampled_from([*EVENTS, *own]))
+    event = _entry(doc, "events", name)
+    states = _states_of(doc)
+    if draw(st.booleans()):
+        event["to"] = draw(st.sampled_from(states))
+        return f"events.{name}.to = {event['to']}"
+    sources = draw(st.lists(st.sampled_from(states), min_size=1, max_size=3, unique=True))
+    event["from"] = sources if len(sources) > 1 else sources[0]
+    return f"events.{name}.from = {event['from']}"
+
+
+def _who_clauses(draw: Draw) -> list[Any]:
+    """who for a new event: anyone, a copy of a national event's, or a single role."""
+    how = draw(st.sampled_from(["anyone", "copy", "role"]))
+    if how == "anyone":
+        return [{}]
+    if how == "copy":
+        return _plain(_NATIONAL_DATA["events"][draw(st.sampled_from(EVENTS))]["who"])
+    return [{"roles": [draw(st.sampled_from(ROLES))]}]
+
+
+def _new_event(draw: Draw, doc: Doc) -> str:
+    """A move of the file's own between two states (national's or its own)."""
+    states = _states_of(doc)
+    event: dict[str, Any] = {"title": "Fuzzed move",
+                             "from": draw(st.lists(st.sampled_from(states), min_size=1, max_size=2, unique=True)),
+                             "to": draw(st.sampled_from(states)), "who": _who_clauses(draw)}
+    if draw(st.booleans()):
+        copied = _NATIONAL_DATA["events"][draw(st.sampled_from(EVENTS))]
+        event["requires"] = _plain(copied.get("requires", []))
+    name = draw(st.sampled_from(["fuzz_move", "fast_track", "skip_ahead"]))
+    if not isinstance(doc.get("events"), dict):
+        doc["events"] = {}
+    doc["events"][name] = event
+    return f"new event {name}: {event['from']} -> {event['to']}, who {event['who']}"
+
+
+def _new_state(draw: Draw, doc: Doc) -> str:
+    """A state of the file's own, with a move into it from a national state and, maybe, out to another."""
+    path = draw(st.sampled_from(["cin", "cp", "none"]))
+    if not isinstance(doc.get("states"), dict):
+        doc["states"] = {}
+    doc["states"]["limbo"] = {"title": "Limbo", "path": path, "open": draw(st.booleans())}
+    if not isinstance(doc.get("events"), dict):
+        doc["events"] = {}
+    into, out = draw(st.sampled_from(STATES)), draw(st.sampled_from(STATES))
+    doc["events"]["enter_limbo"] = {"from": into, "to": "limbo", "who": _who_clauses(draw)}
+    if draw(st.booleans()):
+        doc["events"]["leave_limbo"] = {"from": "limbo", "to": out, "who": _who_clauses(draw)}
+    return f"new {path} state limbo: {into} -> limbo -> {out}"
+
+
+OPERATORS = [_delete, _retype, _rename, _duplicate, _widen_who, _drop_requirements, _widen_leads, _move_state,
+             _timescale, _reroute, _new_event, _new_state]
+
+
+@st.composite
+def data_mutants(draw: Draw, bases: tuple[str, ...] = tuple(BASES)) -> str:
+    """The text of a base file after 1-3 data-level mutations."""
+    base = draw(st.sampled_from(bases))
+    doc = copy.deepcopy(BASES[base])
+    note(f"base: {base}")
+    for _ in range(draw(st.integers(1, 3))):
+        operator = draw(st.sampled_from(OPERATORS))
+        note(operator(draw, doc))
+        if not isinstance(doc, dict) or not doc:
+            break
+    return _dump(doc)
+
+
+# text-level mutations ----------------------------------------------------------------------------
+
+_KEY_LINE = re.compile(r"^(\s*(?:- )?)([A-Za-z_][\w-]*):( .*)?$")
+
+
+def _lines_with_keys(text: str) -> list[int]:
+    return [i for i, line in enumerate(text.split("\n")) if _KEY_LINE.match(line)]
+
+
+def _alias(draw: Draw, text: str) -> str | bytes:
+    lines = text.split("\n")
+    keyed = _lines_with_keys(text)
+    first, second = draw(st.sampled_from(keyed)), draw(st.sampled_from(keyed))
+    head, key, rest = _KEY_LINE.match(lines[first]).groups()
+    lines[first] = f"{head}{key}: &fz{rest or ''}"
+    head, key, _ = _KEY_LINE.match(lines[second]).groups()
+    lines[second] = f"{head}{key}: *fz" if second != first else lines[second]
+    note(f"anchor &fz at line {first + 1}, alias *fz at line {second + 1}")
+    return "\n".join(lines)
+
+
+def _duplicate_line(draw: Draw, text: str) -> str | bytes:
+    lines = text.split("\n")
+    i = draw(st.integers(0, len(lines) - 1))
+    note(f"duplicate line {i + 1}: {lines[i]!r}")
+    return "\n".join(lines[:i + 1] + lines[i:])
+
+
+def _insert(draw: Draw, text: str) -> str | bytes:
+    at = draw(st.integers(0, len(text)))
+    piece = draw(st.sampled_from(["\t", " ", "\x07", "\ufeff", "\u2028", "- ", ": ", "&", "*", "!", "%", "@", "{",
+                                  "]", "'", '"', "#", "|", ">", "\n---\n", "\n...\n", "\\"]))
+    note(f"insert {piece!r} at {at}")
+    return text[:at] + piece + text[at:]
+
+
+def _bad_byte(draw: Draw, text: str) -> str | bytes:
+    raw = text.encode("utf-8")
+    at = draw(st.integers(0, len(raw)))
+    byte = draw(st.sampled_from([b"\xff", b"\xe9", b"\xc3", b"\x80", b"\xed\xa0\x80", b"\x00"]))
+    note(f"insert byte {byte!r} at {at}")
+    return raw[:at] + byte + raw[at:]
+
+
+def _truncate(draw: Draw, text: str) -> str | bytes:
+    at = draw(st.integers(0, len(text)))
+    note(f"truncate at {at}")
+    return text[:at]
+
+
+def _replace_value(draw: Draw, text: str, values: list[str], what: str) -> str:
+    lines = text.split("\n")
+    i = draw(st.sampled_from(_lines_with_keys(text)))
+    head, key, rest = _KEY_LINE.match(lines[i]).groups()
+    value = draw(st.sampled_from(values))
+    note(f"{what} at line {i + 1}: {key}: {value}")
+    lines[i] = f"{head}{key}: {value}" if what != "tag" else f"{head}{key}: {value}{rest or ''}"
+    return "\n".join(lines)
+
+
+def _tag(draw: Draw, text: str) -> str | bytes:
+    return _replace_value(draw, text, ["!!set ", "!!str ", "!!int ", "!!python/name:os.system ", "!local ",
+                                       "!!binary ", "!!omap "], "tag")
+
+
+def _nesting(draw: Draw, text: str) -> str | bytes:
+    depths = [8, 50, 63, 64, 65, 500]
+    return _replace_value(draw, text, [o * n + c * n for n in depths for o, c in (("[", "]"), ("{a: ", "}"))],
+                          "nesting")
+
+
+def _odd_key(draw: Draw, text: str) -> str | bytes:
+    lines = text.split("\n")
+    i = draw(st.sampled_from(_lines_with_keys(text)))
+    head, key, rest = _KEY_LINE.match(lines[i]).groups()
+    new = draw(st.sampled_from(["1", "-7", "1.5", "true", "no", "null", "~", "2024-10-04", "[a]", "{a: b}", "<<",
+                                '"1"', "'x-y'", "? x"]))
+    note(f"key {key!r} at line {i + 1} becomes {new}")
+    lines[i] = f"{head}{new}:{rest or ''}"
+    return "\n".join(lines)
+
+
+TEXT_OPERATORS = [_alias, _duplicate_line, _insert, _bad_byte, _truncate, _tag, _nesting, _odd_key]
+
+
+@st.composite
+def text_mutants(draw: Draw) -> str | bytes:
+    """The text of a base file after 1-2 text-level mutations."""
+    base = draw(st.sampled_from(tuple(TEXTS)))
+    note(f"base: {base}")
+    text: str | bytes = TEXTS[base]
+    for _ in range(draw(st.integers(1, 2))):
+        if isinstance(text, bytes):
+            break
+        text = draw(st.sampled_from(TEXT_OPERATORS))(draw, text)
+    return text
+
+
+# the judgement -----------------------------------------------------------------------------------
+
+
+def _refused_well(refused: InvalidDefinition, path: Path) -> None:
+    """Every problem names the file written (or a shipped one) and says what is wrong and how to fix it."""
+    assert refused.problems, "InvalidDefinition with no problems"
+    for problem in refused.problems:
+        where = Path(problem.file).resolve()
+        assert where == path.resolve() or where in SHIPPED, f"names {problem.file}, not the file loaded: {problem}"
+        assert problem.problem.strip(), f"a problem with no text: {problem!r}"
+        assert problem.fix.strip(), f"a problem with no fix: {problem}"
+
+
+def judge(content: str | bytes, seed: int) -> str:
+    """Load *content* as a local protocol file; refused well, or accepted and unbroken by a second search.
+
+    Returns 'refused' or 'accepted'; any exception but InvalidDefinition propagates.
+    """
+    with tempfile.TemporaryDirectory(prefix="fuzz-") as folder:
+        path = Path(folder) / "local.yaml"
+        path.write_bytes(content.encode("utf-8", "surrogatepass") if isinstance(content, str) else content)
+        try:
+            loaded = Policies().load_file(path)
+        except InvalidDefinition as refused:
+            _refused_well(refused, path)
+            return "refused"
+    proof = prove(NATIONAL, loaded.definition, effort=2.0, use_cache=False, seed=seed)
+    assert not proof.counterexamples, "\n".join(c.problem() for c in proof.counterexamples)
+    return "accepted"
+
+
+@settings(max_examples=12, **FUZZ)
+@given(text=data_mutants(), seed=SEEDS)
+def test_mutated_definitions_are_refused_with_a_fix_or_refine_national(text, seed):
+    """A shipped protocol mutated at the data level loads and survives an independent search, or is refused (WT-2..WT-6)."""
+    judge(text, seed)
+
+
+@settings(max_examples=30, **FUZZ)
+@given(content=text_mutants(), seed=SEEDS)
+def test_mangled_definition_text_is_refused_with_a_fix_or_refines_national(content, seed):
+    """A protocol's text with aliases, tabs, stray bytes, tags, truncation or odd keys is refused well or refines national."""
+    judge(content, seed)
