@@ -46,6 +46,10 @@ def _note(d: Definition) -> str:
         lines += [BLANK, "<B>Before any allocation</B>"]
         lines += [line for r in alloc.requires
                   for line in _bullet(r.text() + rules_text(r.all_rules()), r.origin, base)]
+    if alloc.workers_who:
+        lines += [BLANK, "<B>Who changes only the worker</B>, any of:"]
+        lines += [line for c in alloc.workers_who
+                  for line in _bullet(c.describe() + rules_text(c.rules), c.origin, base)]
     if alloc.supervisors:
         lines += [BLANK, "<B>Supervisor named from</B>, any of:"]
         lines += [line for c in alloc.supervisors

@@ -50,6 +50,7 @@ def _allocation_lines(d: Definition) -> set[str]:
     a = d.allocation
     lines = {f"who allocates: {c.describe()}{_rules(c.rules)}" for c in a.who}
     lines |= {f"supervisor: {c.describe()}{_rules(c.rules)}" for c in a.supervisors}
+    lines |= {f"who changes only the worker: {c.describe()}{_rules(c.rules)}" for c in a.workers_who}
     lines |= _holder_lines(a.leads, "lead") | _holder_lines(a.workers, "worker")
     lines |= {f"requires: {r.text()}{_rules(r.all_rules())}" for r in a.requires}
     return lines

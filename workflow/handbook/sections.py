@@ -175,8 +175,12 @@ def _allocation_groups(r: _Reader) -> tuple[Group, ...]:
                     "hold before the case passes to them."),
               Group("Who may supervise", (supervisors,))]
     if a.workers:
-        groups.append(Group("Workers beside the lead",
-                            tuple(_holder_section(r, p, "worker", i) for i, p in enumerate(a.workers)),
+        workers = tuple(_holder_section(r, p, "worker", i) for i, p in enumerate(a.workers))
+        if a.workers_who:
+            workers += (Section(anchor("allocation", "workers_who"), "workers_who", "Changing only the worker",
+                                "Adding, changing or removing the worker while the lead and supervisor stay.",
+                                who_label="Who may do it", who=tuple(r.clause_for_actor(c) for c in a.workers_who)),)
+        groups.append(Group("Workers beside the lead", workers,
                             "A worker does the work of the case while the lead keeps it."))
     return tuple(groups)
 
