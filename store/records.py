@@ -21,7 +21,7 @@ __all__ = [
     "get_staff", "staff_by_ids", "all_staff", "insert_staff",
     "get_case", "get_case_and_heads", "insert_case", "update_case", "list_cases", "case_facts", "insert_fact",
     "insert_allocation", "case_allocations", "set_markers", "case_markers", "open_case_markers",
-    "count_held", "get_setting", "set_setting",
+    "count_held", "lock_case", "lock_staff", "get_setting", "set_setting",
 ]
 
 _UPDATE_CASE = (update(cases)
@@ -133,6 +133,25 @@ def count_held(conn: Connection, staff_id: str, states: Sequence[str], excluding
     if excluding is not None:
         query = query.where(cases.c.id != excluding)
     return conn.execute(query).scalar_one()
+
+
+_LOCK_CASE = select(cases.c.id).where(cases.c.id == bindparam("b_id")).with_for_update()
+
+
+def lock_case(conn: Connection, case_id: str) -> None:
+    """Hold the case's row until the unit of work ends, so that writers of one case take turns instead of
+    losing a race (PostgreSQL; SQLite's unit of work already holds the file's write lock)."""
+    if conn.dialect.name != "sqlite":
+        conn.execute(_LOCK_CASE, {"b_id": case_id})
+
+
+def lock_staff(conn: Connection, ids: Iterable[str]) -> None:
+    """Hold these people's rows until the unit of work ends, so that a limit across cases (a caseload cap)
+    is judged by one writer at a time. SQLite needs nothing: its unit of work already holds the file's
+    write lock from its first statement."""
+    wanted = sorted(set(ids))
+    if wanted and conn.dialect.name != "sqlite":
+        conn.execute(select(staff.c.id).where(staff.c.id.in_(wanted)).order_by(staff.c.id).with_for_update())
 
 
 def get_setting(conn: Connection, key: str) -> str | None:

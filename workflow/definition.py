@@ -4,7 +4,6 @@ The engine, the diagrams and the handbook all read this form; none of them repar
 """
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator

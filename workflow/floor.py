@@ -242,7 +242,7 @@ def _local_event_findings(name: str, ev: EventDef, local: Definition) -> list[Fi
         return [(("events", name, "to"),
                  f"{name!r} takes a case out of child protection ({', '.join(leaves)}) into {ev.to!r}; only the "
                  f"base's own moves end child protection (WT-5)",
-                 f"make it start from states of your own, or add requirements to the base's moves instead")]
+                 "make it start from states of your own, or add requirements to the base's moves instead")]
     return []
 
 

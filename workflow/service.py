@@ -16,9 +16,9 @@ from store import audit, records
 from .allocation import explain_allocation, proposed_case
 from .clock import day_of, to_text
 from .deadlines import due_for_case
-from .errors import (AllocationRefused, BadInput, ConcurrentUpdate, RecordRefused, Refused,
+from .errors import (AllocationRefused, BadInput, ConcurrentUpdate, RecordRefused,
                      TransitionRefused, UnknownName)
-from .hydrate import load_case, load_case_and_actor, load_staff, staff_from_row
+from .hydrate import load_case, load_case_and_actor, load_case_for_write, load_staff, staff_from_row
 from .people import Case, Fact, Staff, holder_roles
 from .recording import explain_record
 from .requirements.base import FIRST_DAY, LAST_DAY
@@ -155,21 +155,6 @@ def _audit(conn, cw: Casework, case: Case, action: str, actor: str, at: datetime
                  policy=case.policy, policy_version=_policy_version(cw, case.policy), payload=payload or {})
 
 
-def _refuse(cw: Casework, case: Case, verdict: Verdict, at: datetime, now: datetime, error: type[Refused],
-            extra: dict[str, Any] | None = None) -> None:
-    """Audit the refused attempt (and nothing else), then raise."""
-    for attempt in range(3):
-        try:
-            with cw.store.write() as conn:
-                _audit(conn, cw, case, "refused", verdict.actor, at, now, verdict.event, verdict.target,
-                       {"verdict": verdict.to_dict(), **(extra or {})})
-            break
-        except ConcurrentUpdate:
-            if attempt == 2:
-                raise
-    raise error(verdict)
-
-
 def _read(cw: Casework, case_id: str, actor: str) -> tuple[Case, Staff]:
     with cw.store.read() as conn:
         return load_case_and_actor(conn, case_id, actor, cw.snapshots)[:2]
@@ -246,6 +231,7 @@ def move_case(cw: Casework, case_id: str, event: str, actor: str, *, reason: str
     """
     at, now = _when(cw, at)
     with cw.store.write() as conn:
+        records.lock_case(conn, case_id)
         case, person, head = load_case_and_actor(conn, case_id, actor, cw.snapshots)
         _version(case, expected_version)
         late = _backdating(cw, case.policy, at, now)
@@ -289,66 +275,90 @@ def allocate(cw: Casework, case_id: str, lead: str, actor: str, *, supervisor: s
              expected_version: int | None = None) -> MoveResult:
     """Allocate or reallocate the lead practitioner (and supervisor, worker) under the protocol's rules."""
     at, now = _when(cw, at)
-    with cw.store.read() as conn:
-        case = load_case(conn, case_id)
-        person = load_staff(conn, actor)
-        new_lead = load_staff(conn, lead)
-        new_sup = case.supervisor if supervisor is KEEP else (load_staff(conn, supervisor) if supervisor else None)
-        new_worker = case.worker if worker is KEEP else (load_staff(conn, worker) if worker else None)
-    _version(case, expected_version)
-    late = _backdating(cw, case.policy, at, now)
-    definition = cw.policies.get(case.policy)
-    open_states = [s for s, spec in definition.states.items() if spec.open]
-    with cw.store.read() as conn:
+    with cw.store.write() as conn:
+        named = [p for p in (lead, supervisor, worker) if p is not KEEP and p]
+        records.lock_case(conn, case_id)
+        records.lock_staff(conn, named)  # caseloads are judged one writer at a time (STO-8)
+        case, people, head = load_case_for_write(conn, case_id, (actor, *named), cw.snapshots)
+        person = _named(conn, people, actor)
+        new_lead = _named(conn, people, lead)
+        new_sup = case.supervisor if supervisor is KEEP else (_named(conn, people, supervisor) if supervisor else None)
+        new_worker = case.worker if worker is KEEP else (_named(conn, people, worker) if worker else None)
+        _version(case, expected_version)
+        late = _backdating(cw, case.policy, at, now)
+        definition = cw.policies.get(case.policy)
+        open_states = [s for s, spec in definition.states.items() if spec.open]
         new_lead = replace(new_lead, caseload=records.count_held(conn, new_lead.id, open_states, case_id))
         if new_worker is not None:
             new_worker = replace(new_worker, caseload=records.count_held(conn, new_worker.id, open_states, case_id))
-    _not_before_opening(case, at)
-    verdict = _both_days(lambda day: explain_allocation(definition, case, person, day, new_lead, new_sup,
-                                                        new_worker, reason), at, now)
-    if not verdict.allowed:
-        _refuse(cw, case, verdict, at, now, AllocationRefused, {
-            "lead": lead, "supervisor": new_sup.id if new_sup else None,
-            "worker": new_worker.id if new_worker else None, "reason": reason})
-    after = proposed_case(case, new_lead, new_sup, new_worker)
-    ids = {"lead_id": new_lead.id, "supervisor_id": new_sup.id if new_sup else None,
-           "worker_id": new_worker.id if new_worker else None}
-    with cw.store.write() as conn:
-        records.update_case(conn, case_id, case.version, {
-            **ids, "previous_lead_id": after.previous_lead.id if after.previous_lead else None,
-            "allocated_at": to_text(at), "version": case.version + 1, "updated_at": to_text(now)})
-        records.insert_allocation(conn, {"case_id": case_id, "at": to_text(at), "by_id": actor,
-                                         "reason": reason, **ids})
-        records.set_markers(conn, case_id, {"event:allocate": to_text(at)})
-        _audit(conn, cw, case, "allocate", actor, at, now, "allocate", case.state,
-               {**ids, "previous_lead_id": case.lead.id if case.lead else None, "reason": reason, **late})
+        _not_before_opening(case, at)
+        verdict = _both_days(lambda day: explain_allocation(definition, case, person, day, new_lead, new_sup,
+                                                            new_worker, reason), at, now)
+        if not verdict.allowed:
+            _audit(conn, cw, case, "refused", actor, at, now, verdict.event, verdict.target, {
+                "verdict": verdict.to_dict(), "lead": lead, "supervisor": new_sup.id if new_sup else None,
+                "worker": new_worker.id if new_worker else None, "reason": reason}, head)
+            refused = True
+        else:
+            refused = False
+            after = proposed_case(case, new_lead, new_sup, new_worker)
+            ids = {"lead_id": new_lead.id, "supervisor_id": new_sup.id if new_sup else None,
+                   "worker_id": new_worker.id if new_worker else None}
+            _write_allocation(conn, cw, case, after, ids, actor, at, now, reason, late, head)
+    if refused:
+        raise AllocationRefused(verdict)
     after.version, after.allocated_at = case.version + 1, at
     after.markers = {**case.markers, "event:allocate": max(at, case.markers.get("event:allocate", at))}
     return MoveResult(verdict, partial(_summary, cw, after, day_of(now)))
+
+
+def _named(conn, people: dict[str, Staff], staff_id: str) -> Staff:
+    """The person *staff_id* read with the case, or StaffNotFound with the closest ids."""
+    if staff_id not in people:
+        load_staff(conn, staff_id)  # raises StaffNotFound with suggestions
+    return people[staff_id]
+
+
+def _write_allocation(conn, cw: Casework, case: Case, after: Case, ids: dict[str, str | None], actor: str,
+                      at: datetime, now: datetime, reason: str | None, late: dict[str, Any],
+                      head: audit.Head) -> None:
+    records.update_case(conn, case.id, case.version, {
+        **ids, "previous_lead_id": after.previous_lead.id if after.previous_lead else None,
+        "allocated_at": to_text(at), "version": case.version + 1, "updated_at": to_text(now)})
+    records.insert_allocation(conn, {"case_id": case.id, "at": to_text(at), "by_id": actor, "reason": reason, **ids})
+    records.set_markers(conn, case.id, {"event:allocate": to_text(at)})
+    _audit(conn, cw, case, "allocate", actor, at, now, "allocate", case.state,
+           {**ids, "previous_lead_id": case.lead.id if case.lead else None, "reason": reason, **late}, head)
 
 
 def record_fact(cw: Casework, case_id: str, fact: str, actor: str, *, with_staff: Sequence[str] = (),
                 note: str = "", at: datetime | None = None, expected_version: int | None = None) -> MoveResult:
     """Record a fact (a visit, an approval, a rationale), by the people the protocol names."""
     at, now = _when(cw, at)
-    with cw.store.read() as conn:
-        case = load_case(conn, case_id)
-        person = load_staff(conn, actor)
-        others = tuple(load_staff(conn, other) for other in with_staff)
-    _version(case, expected_version)
-    late = _backdating(cw, case.policy, at, now)
-    _not_before_opening(case, at)
-    verdict = _both_days(lambda day: explain_record(cw.policies.get(case.policy), case, fact, person, day, note,
-                                                    others), at, now)
-    if not verdict.allowed:
-        _refuse(cw, case, verdict, at, now, RecordRefused, {"with": list(with_staff), "note": note})
     with cw.store.write() as conn:
-        records.update_case(conn, case_id, case.version, {"version": case.version + 1, "updated_at": to_text(now)})
-        records.insert_fact(conn, {"case_id": case_id, "name": fact, "at": to_text(at), "recorded_at": to_text(now),
-                                   "by_id": actor, "with_ids": list(with_staff), "note": note, "state": case.state})
-        records.set_markers(conn, case_id, {f"fact:{fact}": to_text(at)})
-        _audit(conn, cw, case, "fact", actor, at, now, fact, case.state,
-               {"with": list(with_staff), "note": note, **late})
+        records.lock_case(conn, case_id)
+        case, people, head = load_case_for_write(conn, case_id, (actor, *with_staff), cw.snapshots)
+        person = _named(conn, people, actor)
+        others = tuple(_named(conn, people, other) for other in with_staff)
+        _version(case, expected_version)
+        late = _backdating(cw, case.policy, at, now)
+        _not_before_opening(case, at)
+        definition = cw.policies.get(case.policy)
+        verdict = _both_days(lambda day: explain_record(definition, case, fact, person, day, note, others), at, now)
+        if not verdict.allowed:
+            _audit(conn, cw, case, "refused", actor, at, now, verdict.event, verdict.target,
+                   {"verdict": verdict.to_dict(), "with": list(with_staff), "note": note}, head)
+        else:
+            records.update_case(conn, case_id, case.version, {"version": case.version + 1,
+                                                              "updated_at": to_text(now)})
+            records.insert_fact(conn, {"case_id": case_id, "name": fact, "at": to_text(at),
+                                       "recorded_at": to_text(now), "by_id": actor, "with_ids": list(with_staff),
+                                       "note": note, "state": case.state})
+            records.set_markers(conn, case_id, {f"fact:{fact}": to_text(at)})
+            _audit(conn, cw, case, "fact", actor, at, now, fact, case.state,
+                   {"with": list(with_staff), "note": note, **late}, head)
+    if not verdict.allowed:
+        raise RecordRefused(verdict)
     case.version += 1
     case.facts = sorted([*case.facts, Fact(fact, at, person, others, note, case.state)], key=lambda f: f.at)
     case.markers = {**case.markers, f"fact:{fact}": max(at, case.markers.get(f"fact:{fact}", at))}

@@ -16,7 +16,7 @@ from ..definition import Definition
 from ..requirements import ActorClause, Requirement
 from ..roles import ROLES, SOCIAL_WORK_ROLES
 from .situation import Person, Recorded, Situation
-from .universe import REGISTRATIONS, Universe
+from .universe import REGISTRATIONS
 
 __all__ = ["View", "fit_clause", "fit_person", "repair", "break_", "REPAIRS", "new_person"]
 

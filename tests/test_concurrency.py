@@ -1,0 +1,79 @@
+"""Writers in separate processes at the same moment, on a real SQLite file and a real PostgreSQL server (issue 12).
+
+Each writer is its own process with its own workspace, released together by a barrier,
+as several practitioners' commands or service workers would be.
+"""
+from __future__ import annotations
+
+import multiprocessing
+from typing import Any
+
+from workflow import service
+from workflow.workspace import open_casework
+
+from .helpers import walk_to_assessment
+
+TEAM = "Stockport North"
+
+
+def _worker(url: str, barrier: Any, results: Any, action: str, case_id: str) -> None:
+    """One process: open a workspace, wait for the others, act once, report the outcome's class."""
+    cw = open_casework(url)
+    try:
+        barrier.wait()
+        if action == "allocate":
+            service.allocate(cw, case_id, "pe", "pe", worker="stu")
+        else:
+            service.move_case(cw, case_id, "hold_cin_review", "pe")
+        results.put("ok")
+    except Exception as exc:  # noqa: BLE001 - the test counts whatever happened
+        results.put(type(exc).__name__)
+    finally:
+        cw.store.dispose()
+
+
+def _race(url: str, jobs: list[tuple[str, str]]) -> list[str]:
+    context = multiprocessing.get_context("fork")
+    barrier, results = context.Barrier(len(jobs)), context.Queue()
+    processes = [context.Process(target=_worker, args=(url, barrier, results, action, case_id))
+                 for action, case_id in jobs]
+    for p in processes:
+        p.start()
+    outcomes = [results.get(timeout=120) for _ in processes]
+    for p in processes:
+        p.join(timeout=120)
+    return sorted(outcomes)
+
+
+def _stockport(cw, cases: int) -> None:
+    service.add_staff(cw, "tm", "T", ["team_manager"], team=TEAM, registration="SW1")
+    service.add_staff(cw, "pe", "P", ["practice_educator"], team=TEAM, registration="SW2")
+    service.add_staff(cw, "stu", "S", ["student_social_worker"], team=TEAM, pcf_level=1)
+    for n in range(cases):
+        walk_to_assessment(cw, f"S-{n}", "stockport", TEAM, "tm", "pe")
+
+
+def test_a_caseload_cap_holds_when_allocations_race(cw, store_url):
+    """Five practice educators' allocations of one PCF-1 student (cap 2) at once: exactly two win (STO-8)."""
+    _stockport(cw, 5)
+    outcomes = _race(store_url, [("allocate", f"S-{n}") for n in range(5)])
+    assert outcomes == ["AllocationRefused"] * 3 + ["ok"] * 2, outcomes
+    held = [c for c in service.list_cases(cw) if c["worker_id"] == "stu"]
+    assert len(held) == 2
+    refused = [e for n in range(5) for e in service.case_history(cw, f"S-{n}") if e["action"] == "refused"]
+    assert len(refused) == 3 and all("caseload" in str(e["payload"]) for e in refused)
+    assert service.verify_audit(cw).ok
+
+
+def test_unguarded_writers_on_one_case_take_turns(cw, store_url):
+    """Four moves on one case at once, none naming a version: every one is made, in turn, and the chain verifies."""
+    _stockport(cw, 1)
+    service.record_fact(cw, "S-0", "assessment_completed", "pe")
+    service.record_fact(cw, "S-0", "assessment_authorised", "pe")
+    service.record_fact(cw, "S-0", "plan_agreed", "pe")
+    service.move_case(cw, "S-0", "start_cin_plan", "pe")
+    version = service.show_case(cw, "S-0")["version"]
+    outcomes = _race(store_url, [("move", "S-0")] * 4)
+    assert outcomes == ["ok"] * 4, outcomes
+    assert service.show_case(cw, "S-0")["version"] == version + 4
+    assert service.verify_audit(cw).ok
