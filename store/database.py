@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError, SQLAlchemyError
 
-from workflow.errors import AlreadyExists, ConcurrentUpdate, StoreNotReady
+from workflow.errors import AlreadyExists, BadInput, ConcurrentUpdate, StoreNotReady
 
 __all__ = ["Store", "DEFAULT_URL", "resolve_url"]
 
@@ -23,6 +23,13 @@ DEFAULT_URL = "sqlite:///casework.db"
 #: how long a writer waits for another writer of this process (SQLite's busy_timeout likewise)
 _WRITER_WAIT_SECONDS = 30
 _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+#: the first bytes of every SQLite database file
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def known_revisions() -> list[str]:
+    """The schema revisions this casework's migrations know, oldest first (file names start with them)."""
+    return sorted(p.name.split("_", 1)[0] for p in (_MIGRATIONS / "versions").glob("[0-9]*_*.py"))
 
 
 def resolve_url(db: str | None) -> str:
@@ -33,15 +40,26 @@ def resolve_url(db: str | None) -> str:
     return f"sqlite:///{Path(db).expanduser()}"
 
 
-def _sqlite_setup(engine: Engine) -> None:
+def _sqlite_file(url: str) -> Path | None:
+    database = url.split(":///", 1)[1] if ":///" in url else ""
+    return Path(database) if database and database != ":memory:" and not database.startswith("file:") else None
+
+
+def _read_only_url(path: Path | None) -> str:
+    """A SQLite URL that opens *path* without writing anything (no journal, no -wal or -shm files)."""
+    return f"sqlite:///file:{path}?immutable=1&uri=true"
+
+
+def _sqlite_setup(engine: Engine, read_only: bool = False) -> None:
     """WAL with synchronous=FULL (a committed move survives a power cut); writers queue up."""
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record) -> None:  # pragma: no cover - driver callback
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
         cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=FULL")
+        if not read_only:
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=FULL")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
 
@@ -59,15 +77,20 @@ class Store:
     def __init__(self, url: str | None = None):
         self.url = resolve_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
+        #: the SQLite file (None for PostgreSQL or an in-memory database)
+        self.path = _sqlite_file(self.url) if self.is_sqlite else None
+        #: a SQLite file this process may read but not write (an auditor's copy): opened immutable
+        self.read_only = self.path is not None and self.path.exists() and not os.access(self.path, os.W_OK)
+        self._checked = False
         try:
-            self.engine = create_engine(self.url)
+            self.engine = create_engine(_read_only_url(self.path) if self.read_only else self.url)
             self._writer = self.engine.execution_options(casework_write=True)
             self._held: Connection | None = None
             self._held_lock = threading.Lock()
         except (SQLAlchemyError, ImportError, ValueError) as exc:
             raise StoreNotReady(f"Cannot use the store {self.url!r}: {exc}") from None
         if self.is_sqlite:
-            _sqlite_setup(self.engine)
+            _sqlite_setup(self.engine, self.read_only)
 
     def __repr__(self) -> str:
         return f"Store({self.engine.url.render_as_string(hide_password=True)!r})"
@@ -81,7 +104,10 @@ class Store:
             if "uq_audit_chain_seq" in text or "audit.chain" in text:
                 raise ConcurrentUpdate("Someone else changed this case at the same moment; "
                                        "nothing was written. Reload it and try again.") from None
-            raise AlreadyExists(f"That already exists: {exc.orig}") from None
+            if "unique" in text or "duplicate key" in text:
+                raise AlreadyExists(f"That already exists: {exc.orig}") from None
+            raise BadInput(f"The store refused the change ({exc.orig}); a required value is missing or invalid. "
+                           "Nothing was written.") from None
         except OperationalError as exc:
             text = str(exc.orig).lower()
             if "locked" in text or "busy" in text or "could not serialize" in text:
@@ -89,17 +115,50 @@ class Store:
                                        "Try again.") from None
             if "no such table" in text:
                 raise StoreNotReady(f"The store {self} has no casework tables: run 'casework init'.") from None
+            if "readonly" in text or "read-only" in text:
+                raise StoreNotReady(f"The store {self} is read-only here: it can be read and verified, not "
+                                    f"written. Nothing was written.") from None
             raise StoreNotReady(f"Cannot use the store {self}: {exc.orig}") from None
         except ProgrammingError as exc:
             if "does not exist" in str(exc.orig):
                 raise StoreNotReady(f"The store {self} has no casework tables: run 'casework init'.") from None
             raise StoreNotReady(f"Cannot use the store {self}: {exc.orig}") from None
         except DBAPIError as exc:
+            text = str(exc.orig).lower()
+            if "malformed" in text or "not a database" in text or "corrupt" in text:
+                raise StoreNotReady(_corrupt(self)) from None
             raise StoreNotReady(f"Cannot use the store {self}: {exc.orig}") from None
+
+    def _exists(self) -> None:
+        """A store is created by 'casework init' only: reading a missing SQLite file never makes one."""
+        if self.path is not None and not self.path.exists():
+            raise StoreNotReady(f"There is no store at {self.path}: create it with 'casework init' (with --db {self.path}); "
+                                "nothing was created.")
+
+    def _check_before_writing(self) -> None:
+        """Once per store object: refuse a read-only, damaged or newer store before anything is written."""
+        if self._checked:
+            return
+        self._exists()
+        if self.read_only:
+            raise StoreNotReady(f"The store {self} is read-only here: it can be read and verified, not written. "
+                                "Nothing was written.")
+        if self.path is not None:
+            _check_sqlite_file(self.path, self)
+        revision, newest = self.revision(), known_revisions()[-1]
+        if revision is not None and revision not in known_revisions():
+            raise StoreNotReady(f"The store {self} is at schema revision {revision}, newer than this casework "
+                                f"knows (it knows up to {newest}): install the casework that made it (or a newer "
+                                f"one) before writing. Nothing was written.")
+        if revision is not None and revision != newest:
+            raise StoreNotReady(f"The store {self} is at schema revision {revision}; this casework needs {newest}: "
+                                f"run 'casework init' to upgrade it.")
+        self._checked = True
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """One unit of work: everything inside commits together or not at all."""
+        self._check_before_writing()
         if self.is_sqlite:
             with self._sqlite_writer() as conn, self._translated(), conn.begin():
                 yield conn
@@ -135,6 +194,7 @@ class Store:
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """A read-only connection (its transaction is rolled back at the end)."""
+        self._exists()
         with self._translated(), self.engine.connect() as conn:
             yield conn
 
@@ -143,20 +203,44 @@ class Store:
         from alembic import command
         from alembic.config import Config
 
+        if self.read_only:
+            raise StoreNotReady(f"The store {self} is read-only here: it cannot be created or upgraded.")
+        if self.path is not None and self.path.exists():
+            _check_sqlite_file(self.path, self)
+        current = self.revision() if self.path is None or self.path.exists() else None
+        if current is not None and current not in known_revisions():
+            raise StoreNotReady(f"The store {self} is at schema revision {current}, newer than this casework knows "
+                                f"(up to {known_revisions()[-1]}): install a newer casework.")
         config = Config()
         config.set_main_option("script_location", str(_MIGRATIONS))
         with self._translated(), self.engine.connect() as conn:
             config.attributes["connection"] = conn
             command.upgrade(config, "head")
             conn.commit()
+        self._checked = False
         return self.revision() or ""
 
     def revision(self) -> str | None:
         """The schema revision the store is at, or None before ``casework init``."""
-        with self.read() as conn:
+        if self.path is not None and not self.path.exists():
+            return None
+        with self._translated(), self.engine.connect() as conn:
             if not inspect(conn).has_table("alembic_version"):
                 return None
             return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+
+    def damage(self) -> str | None:
+        """What SQLite's own check finds wrong with the file (None when sound, or for PostgreSQL)."""
+        if self.path is None:
+            return None
+        self._exists()
+        try:
+            _check_sqlite_file(self.path, self)
+        except StoreNotReady as exc:
+            return str(exc)
+        with self.read() as conn:
+            found = [row[0] for row in conn.exec_driver_sql("PRAGMA quick_check").fetchall()]
+        return None if found == ["ok"] else "; ".join(found[:5])
 
     def dispose(self) -> None:
         """Close the store's connections (embedding services call this on shutdown)."""
@@ -165,3 +249,31 @@ class Store:
                 self._held.close()
                 self._held = None
         self.engine.dispose()
+
+
+def _corrupt(store: "Store") -> str:
+    return (f"The store {store} is damaged (not a readable SQLite database); nothing was written. Restore it from "
+            f"a backup, or check it with 'sqlite3 FILE \"PRAGMA integrity_check\"'.")
+
+
+def _check_sqlite_file(path: Path, store: "Store") -> None:
+    """A damaged file is refused before a write lands in it: the header, and a size that matches its pages.
+
+    SQLite itself reports a damaged page when a statement reads it; this catches what a write might not
+    read first (a truncated file, or one overwritten from the start). `audit verify` runs the full check.
+    """
+    try:
+        with path.open("rb") as file:
+            header = file.read(100)
+        size = path.stat().st_size
+    except OSError as exc:
+        raise StoreNotReady(f"Cannot read the store {store}: {exc.strerror}") from None
+    if size == 0:
+        return  # a file SQLite has just created, still empty
+    if len(header) < 100 or not header.startswith(_SQLITE_MAGIC):
+        raise StoreNotReady(_corrupt(store))
+    page_size = int.from_bytes(header[16:18], "big") or 65536
+    pages = int.from_bytes(header[28:32], "big")
+    size_valid = header[24:28] == header[92:96]  # SQLite trusts the page count only when these agree
+    if pages and size_valid and size < pages * page_size:
+        raise StoreNotReady(_corrupt(store))

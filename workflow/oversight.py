@@ -7,6 +7,8 @@ from store import records
 from .clock import day_of, from_text
 from .deadlines import DueItem, due_for_case
 from .errors import BadInput
+from .hydrate import staff_from_row
+from .safeguards import cp_lead_not_registered
 from .requirements.base import FIRST_DAY, LAST_DAY
 from .workspace import Casework
 
@@ -23,7 +25,8 @@ def due_items(cw: Casework, as_of: date | None = None, *, overdue_only: bool = F
     open_states = sorted({s for d in definitions.values() for s, spec in d.states.items() if spec.open})
     with cw.store.read() as conn:
         cases, markers = records.open_case_markers(conn, open_states, team)
-        roles = {s["id"]: frozenset(s["roles"]) for s in records.all_staff(conn)}
+        people = {s["id"]: staff_from_row(s) for s in records.all_staff(conn)}
+    roles = {sid: person.roles for sid, person in people.items()}
     items: list[DueItem] = []
     for case in cases:
         d = definitions.get(case["policy"])
@@ -34,6 +37,9 @@ def due_items(cw: Casework, as_of: date | None = None, *, overdue_only: bool = F
         found = {k: from_text(v) for k, v in markers[case["id"]].items()}
         holders = roles.get(case["lead_id"], frozenset()) | roles.get(case["worker_id"], frozenset())
         items += due_for_case(case["id"], case["team"], case["state"], found, d.deadlines, d.calendar_of, as_of, holders)
+        flag = cp_lead_not_registered(case["id"], case["team"], case["state"], people.get(case["lead_id"]), d, as_of)
+        if flag is not None:
+            items.append(flag)
     if overdue_only:
         items = [i for i in items if i.overdue]
     return sorted(items, key=lambda i: (i.working_days_left, i.due, i.case_id, i.name))

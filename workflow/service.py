@@ -21,6 +21,7 @@ from .errors import (AllocationRefused, BadInput, ConcurrentUpdate, RecordRefuse
 from .hydrate import load_case, load_case_and_actor, load_case_for_write, load_staff, staff_from_row
 from .people import Case, Fact, Staff, holder_roles
 from .recording import explain_record
+from .safeguards import cp_lead_not_registered
 from .requirements.base import FIRST_DAY, LAST_DAY
 from .roles import ROLES
 from .verdict import Verdict
@@ -382,8 +383,11 @@ def show_case(cw: Casework, case_id: str) -> dict[str, Any]:
 def _summary(cw: Casework, case: Case, today: date | None = None) -> dict[str, Any]:
     definition = cw.policies.get(case.policy)
     state = definition.states[case.state]
+    today = today or day_of(cw.clock())
     due = due_for_case(case.id, case.team, case.state, case.markers, definition.deadlines,
-                       definition.calendar_of, today or day_of(cw.clock()), holder_roles(case))
+                       definition.calendar_of, today, holder_roles(case))
+    flag = cp_lead_not_registered(case.id, case.team, case.state, case.lead, definition, today)
+    due += [flag] if flag is not None else []
     return {
         "id": case.id, "policy": case.policy, "team": case.team, "state": case.state,
         "state_title": state.title, "path": state.path, "open": state.open, "version": case.version,
@@ -422,7 +426,10 @@ def list_cases(cw: Casework, state: str | None = None, team: str | None = None) 
 
 
 def verify_audit(cw: Casework) -> AuditReport:
-    """Recompute every hash chain and report the first broken entry of each."""
+    """Check the store file itself, recompute every hash chain and report the first broken entry of each."""
+    damage = cw.store.damage()
+    if damage is not None:
+        return AuditReport(0, (audit.Broken("(store file)", 0, None, damage),))
     with cw.store.read() as conn:
         checked, broken = audit.verify(conn)
     return AuditReport(checked, tuple(broken))
