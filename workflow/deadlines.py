@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from .calendar import WorkingCalendar, add_duration
 from .clock import LONDON, day_of
 from .requirements import ActorClause, Role, clauses_phrase
-from .requirements.base import Day, check_rule_ids
+from .requirements.base import MANY, Day, check_rule_ids
 
 __all__ = ["Duration", "Marker", "DeadlineDef", "DueItem", "due_for_case", "marker_key"]
 
@@ -100,15 +100,15 @@ class DeadlineDef(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     title: str
     says: str = ""
-    rules: tuple[str, ...] = ()
-    while_in: tuple[str, ...] = Field(min_length=1)
+    rules: tuple[str, ...] = Field((), max_length=MANY)
+    while_in: tuple[str, ...] = Field(min_length=1, max_length=MANY)
     start: Marker
     within: Duration
-    met_by: tuple[Marker, ...] = ()
+    met_by: tuple[Marker, ...] = Field((), max_length=MANY)
     repeat: Duration | None = None
-    who: tuple[ActorClause, ...] = ()
+    who: tuple[ActorClause, ...] = Field((), max_length=MANY)
     #: only while the lead or the worker holds one of these roles (e.g. a CCW's supervision)
-    held_by: tuple[Role, ...] = ()
+    held_by: tuple[Role, ...] = Field((), max_length=MANY)
     origin: str = ""
 
     @field_validator("rules")

@@ -12,7 +12,7 @@ from .calendar import WorkingCalendar, calendar_for
 from .catalogue import NATIONAL
 from .deadlines import DeadlineDef
 from .requirements import ActorClause, Requirement, RequirementItem, Role, clauses_phrase
-from .requirements.base import Day, check_rule_ids
+from .requirements.base import MANY, Day, check_rule_ids
 
 __all__ = ["StateDef", "EventDef", "FactDef", "HolderPolicy", "AllocationDef", "RuleDef", "Definition", "Path",
            "is_local"]
@@ -58,7 +58,7 @@ class StateDef(_Frozen):
     path: Path = "cin"
     open: bool = True
     initial: bool = False
-    rules: tuple[str, ...] = ()
+    rules: tuple[str, ...] = Field((), max_length=MANY)
     origin: str = ""
 
 
@@ -67,11 +67,11 @@ class EventDef(_Frozen):
 
     title: str = ""
     description: str = ""
-    sources: tuple[str, ...] = Field(alias="from")
+    sources: tuple[str, ...] = Field(alias="from", max_length=MANY)
     to: str
-    who: tuple[ActorClause, ...] = Field(min_length=1)
-    requires: tuple[RequirementItem, ...] = ()
-    rules: tuple[str, ...] = ()
+    who: tuple[ActorClause, ...] = Field(min_length=1, max_length=MANY)
+    requires: tuple[RequirementItem, ...] = Field((), max_length=MANY)
+    rules: tuple[str, ...] = Field((), max_length=MANY)
     origin: str = ""
 
     @field_validator("sources", mode="before")
@@ -89,24 +89,24 @@ class FactDef(_Frozen):
 
     title: str = ""
     description: str = ""
-    who: tuple[ActorClause, ...] = Field(min_length=1)
+    who: tuple[ActorClause, ...] = Field(min_length=1, max_length=MANY)
     #: the note is the rationale and must be given (e.g. management oversight)
     note_required: bool = False
     #: the note must be one of these (e.g. the in-scope reasons of a protocol)
-    choices: tuple[str, ...] = ()
+    choices: tuple[str, ...] = Field((), max_length=MANY)
     #: someone recorded as taking part (--with) must be social-work-qualified (a joint visit)
     with_qualified: bool = False
-    rules: tuple[str, ...] = ()
+    rules: tuple[str, ...] = Field((), max_length=MANY)
     origin: str = ""
 
 
 class HolderPolicy(_Frozen):
     """Who may hold a case as lead (or worker), on which path, and under what conditions."""
 
-    roles: tuple[Role, ...] = Field(min_length=1)
+    roles: tuple[Role, ...] = Field(min_length=1, max_length=MANY)
     paths: tuple[Literal["cin", "cp"], ...] = ("cin",)
-    requires: tuple[RequirementItem, ...] = ()
-    rules: tuple[str, ...] = ()
+    requires: tuple[RequirementItem, ...] = Field((), max_length=MANY)
+    rules: tuple[str, ...] = Field((), max_length=MANY)
     says: str = ""
     origin: str = ""
 
@@ -115,15 +115,15 @@ class AllocationDef(_Frozen):
     """How a case gets and changes its lead practitioner, supervisor and worker."""
 
     #: who may allocate or change the lead practitioner or the supervisor
-    who: tuple[ActorClause, ...] = Field(min_length=1)
-    leads: tuple[HolderPolicy, ...] = Field(min_length=1)
-    supervisors: tuple[ActorClause, ...] = ()
-    workers: tuple[HolderPolicy, ...] = ()
+    who: tuple[ActorClause, ...] = Field(min_length=1, max_length=MANY)
+    leads: tuple[HolderPolicy, ...] = Field(min_length=1, max_length=MANY)
+    supervisors: tuple[ActorClause, ...] = Field((), max_length=MANY)
+    workers: tuple[HolderPolicy, ...] = Field((), max_length=MANY)
     #: who may change only the co-allocated worker (default: ``who``); a worker is a local addition,
     #: so this is the protocol's own choice (e.g. a student's practice educator, STO-2)
-    workers_who: tuple[ActorClause, ...] = ()
-    requires: tuple[RequirementItem, ...] = ()
-    rules: tuple[str, ...] = ()
+    workers_who: tuple[ActorClause, ...] = Field((), max_length=MANY)
+    requires: tuple[RequirementItem, ...] = Field((), max_length=MANY)
+    rules: tuple[str, ...] = Field((), max_length=MANY)
 
 
 class RuleDef(_Frozen):
@@ -147,13 +147,13 @@ class Definition(_Frozen):
     source: str = ""
     description: str = ""
     extends: str | None = None
-    states: dict[_Name, StateDef] = Field(min_length=1)
-    events: dict[_Name, EventDef] = Field(min_length=1)
-    facts: dict[_Name, FactDef] = {}
+    states: dict[_Name, StateDef] = Field(min_length=1, max_length=60)
+    events: dict[_Name, EventDef] = Field(min_length=1, max_length=100)
+    facts: dict[_Name, FactDef] = Field({}, max_length=100)
     allocation: AllocationDef
-    deadlines: dict[_Name, DeadlineDef] = {}
+    deadlines: dict[_Name, DeadlineDef] = Field({}, max_length=60)
     #: every rule ID cited anywhere in the definition, declared once (a local protocol adds its own)
-    rulebook: dict[_RuleId, RuleDef] = {}
+    rulebook: dict[_RuleId, RuleDef] = Field({}, max_length=200)
     #: how many calendar days in the past a move or fact may be dated (`--at`); audited as back-dated.
     #: A local protocol may shorten its base's window, never lengthen it.
     backdate_days: int = Field(30, ge=0, le=366)

@@ -86,16 +86,32 @@ def _validate(resolved: Resolved) -> Definition:
     try:
         return Definition.model_validate(data)
     except ValidationError as exc:
-        errors = [(_yaml_path(err["loc"], resolved.data), err) for err in exc.errors()]
+        every = exc.errors()
+        errors = [(_yaml_path(err["loc"], resolved.data), err) for err in every[:MAX_PROBLEMS * 4]]
         problems = [resolved.problem(loc, err["msg"], _fix_for(err)) for loc, err in errors
                     if not (err["type"] == "too_short" and any(o[:len(loc)] == loc and o != loc for o, _ in errors))]
-        raise InvalidDefinition(problems) from None
+        raise InvalidDefinition(_shown(problems, len(problems) + len(every) - len(errors))) from None
 
 
 def _digest(definition: Definition) -> str:
     """sha256 of the definition as enforced (not of where its files lie): audit entries name it."""
     body = definition.model_dump(mode="json", by_alias=True, exclude={"digest", "files"})
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+#: most problems reported for one file: the first few are what to fix, a flood hides them
+MAX_PROBLEMS = 30
+
+
+def _shown(problems: list[DefinitionProblem], total: int | None = None) -> list[DefinitionProblem]:
+    """The first MAX_PROBLEMS problems, and a last line counting the rest (of *total*, if more were found)."""
+    total = len(problems) if total is None else total
+    if total <= MAX_PROBLEMS or not problems:
+        return problems
+    first = problems[0]
+    more = DefinitionProblem(first.file, "", f"... and {total - MAX_PROBLEMS:,} more problems",
+                             "fix the ones above and check again")
+    return [*problems[:MAX_PROBLEMS], more]
 
 
 def _in_file(problem: DefinitionProblem, src: Source, path: tuple[Any, ...]) -> DefinitionProblem:
@@ -152,13 +168,13 @@ class Policies:
         definition = _validate(resolved)
         if base is not None:
             definition = keep_holder_requirements(base.definition, definition)
+        # the floor compares names with the base's, so it runs once every name the protocol uses is known
         found = check_definition(definition, resolved.file_of)
-        if base is not None:
-            reported = {path for path, _, _ in found}
-            found += [f for f in floor_findings(base.definition, definition) if f[0] not in reported]
+        if base is not None and not found:
+            found = floor_findings(base.definition, definition)
         if found:
-            raise InvalidDefinition([_in_file(resolved.problem(path, text, fix), src, path)
-                                     for path, text, fix in found], stage="check")
+            raise InvalidDefinition(_shown([_in_file(resolved.problem(path, text, fix), src, path)
+                                            for path, text, fix in found]), stage="check")
         definition = definition.model_copy(update={"digest": _digest(definition)})
         if base is None:
             return Loaded(definition, resolved, baseline_proof(definition))

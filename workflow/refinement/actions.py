@@ -85,7 +85,8 @@ class Action:
 class Move(Action):
     """A move of national (by name), or a local move between two national states judged as national's."""
 
-    def __init__(self, national: Definition, local: Definition, event: str, as_national: tuple[str, ...] = ()):
+    def __init__(self, national: Definition, local: Definition, event: str, engines: tuple[Engine, Engine],
+                 as_national: tuple[str, ...] = ()):
         super().__init__(national, local)
         self.event = event
         #: national's events to judge by: the same name, or national's moves between the same states
@@ -96,7 +97,7 @@ class Move(Action):
                       f"move {event!r} ({', '.join(self.states)} → {ev.to}), which does what national's "
                       f"{', '.join(repr(e) for e in as_national)} does")
         self.path = ("events", event)
-        self._local_engine, self._national_engine = Engine(local), Engine(national)
+        self._local_engine, self._national_engine = engines
         self._guard = (WhoMayAct(clauses=ev.who), *ev.requires)
 
     def local(self, sit: Situation) -> Verdict:

@@ -30,7 +30,7 @@ def normalise(raw: Any) -> Any:
     if not isinstance(raw, dict):
         raise PydanticCustomError(
             "requirement_form",
-            "a requirement is a kind name or a mapping such as '{{fact_recorded: name}}', not {got}",
+            "a requirement is a kind name or a mapping such as '{fact_recorded: name}', not {got}",
             {"got": type(raw).__name__})
     kinds = [k for k in raw if k not in _META]
     if len(kinds) != 1:

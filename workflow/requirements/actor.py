@@ -4,11 +4,11 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from ..people import Staff
 from ..roles import ROLES, roles_phrase
-from .base import Context, Requirement, check_rule_ids, register
+from .base import MANY, Context, Requirement, check_rule_ids, register
 
 __all__ = ["Role", "ActorClause", "WhoMayAct", "ActorHasRole", "ActorIsQualified", "clauses_phrase"]
 
@@ -38,11 +38,11 @@ class ActorClause(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    roles: tuple[Role, ...] = ()
+    roles: tuple[Role, ...] = Field((), max_length=MANY)
     qualified: bool = False
     relation: Literal["lead", "supervisor", "worker", "allocated"] | None = None
     team: Literal["case"] | None = None
-    rules: tuple[str, ...] = ()
+    rules: tuple[str, ...] = Field((), max_length=MANY)
     origin: str = ""
 
     @field_validator("rules")
@@ -113,7 +113,7 @@ class WhoMayAct(Requirement):
 
     kind: Literal["who"] = "who"
     primary = "clauses"
-    clauses: tuple[ActorClause, ...]
+    clauses: tuple[ActorClause, ...] = Field(max_length=MANY)
 
     def holds(self, ctx: Context) -> bool:
         return any(c.matches(ctx.actor, ctx) for c in self.clauses)
@@ -140,7 +140,7 @@ class ActorHasRole(Requirement):
 
     kind: Literal["actor_has_role"] = "actor_has_role"
     primary = "roles"
-    roles: tuple[Role, ...]
+    roles: tuple[Role, ...] = Field(max_length=MANY)
 
     def holds(self, ctx: Context) -> bool:
         return bool(ctx.actor.roles & set(self.roles))

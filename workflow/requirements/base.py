@@ -20,7 +20,7 @@ from ..verdict import Unmet
 if TYPE_CHECKING:  # pragma: no cover
     from ..definition import Definition
 
-__all__ = ["Context", "Requirement", "REGISTRY", "register", "RULE_ID", "check_rule_ids", "Day", "PcfLevel",
+__all__ = ["Context", "Requirement", "REGISTRY", "register", "RULE_ID", "check_rule_ids", "Day", "PcfLevel", "MANY",
            "FIRST_DAY", "LAST_DAY"]
 
 #: the dates a definition may name: wide enough for any protocol, narrow enough that the
@@ -28,6 +28,9 @@ __all__ = ["Context", "Requirement", "REGISTRY", "register", "RULE_ID", "check_r
 FIRST_DAY, LAST_DAY = date(1990, 1, 1), date(2100, 12, 31)
 #: a date in a definition (a trial's start, a closure day), checked against those bounds
 Day = Annotated[date, Field(ge=FIRST_DAY, le=LAST_DAY)]
+#: the most items any list of a definition holds (clauses, requirements, roles, teams...): enough for
+#: any protocol, and it keeps every verdict, message and the refinement search bounded
+MANY = 30
 #: a level of the Professional Capabilities Framework (students are at 1 to 4)
 PcfLevel = Annotated[int, Field(ge=1, le=9)]
 
@@ -66,8 +69,8 @@ class Requirement(BaseModel):
     #: parameter filled by the compact YAML form ``kind: value``
     primary: ClassVar[str | None] = None
 
-    rules: tuple[str, ...] = ()
-    says: str | None = None
+    rules: tuple[str, ...] = Field((), max_length=MANY)
+    says: str | None = Field(None, max_length=4000)
     #: name of the definition that added this requirement (set by the loader)
     origin: str = ""
 

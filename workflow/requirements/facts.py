@@ -4,11 +4,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
+from pydantic import Field
+
 from ..clock import day_of
 from ..people import Fact, Staff
 from ..roles import roles_phrase
 from .actor import Role, clauses_phrase
-from .base import Context, Requirement, register
+from .base import MANY, Context, Requirement, register
 
 __all__ = ["FactRecorded", "Relation", "related_staff"]
 
@@ -43,10 +45,10 @@ class FactRecorded(Requirement):
     fact: str
     since: Literal["case", "state", "allocation"] = "case"
     by: Relation | None = None
-    by_roles: tuple[Role, ...] = ()
+    by_roles: tuple[Role, ...] = Field((), max_length=MANY)
     by_qualified: bool = False
     with_relation: Relation | None = None
-    with_roles: tuple[Role, ...] = ()
+    with_roles: tuple[Role, ...] = Field((), max_length=MANY)
     with_qualified: bool = False
 
     def _since(self, ctx: Context) -> datetime | None:

@@ -12,7 +12,7 @@ from pydantic import Field, model_validator
 from ..people import Staff
 from ..roles import roles_phrase
 from .actor import Role, clauses_phrase
-from .base import Context, PcfLevel, Requirement, register
+from .base import MANY, Context, PcfLevel, Requirement, register
 
 __all__ = [
     "LeadAllocated", "LeadIsRegisteredSocialWorker", "SupervisedIfUnqualified",
@@ -108,7 +108,7 @@ class LeadHasRole(Requirement):
 
     kind: Literal["lead_has_role"] = "lead_has_role"
     primary = "roles"
-    roles: tuple[Role, ...]
+    roles: tuple[Role, ...] = Field(min_length=1, max_length=MANY)
 
     def holds(self, ctx: Context) -> bool:
         lead = ctx.case.lead
@@ -127,7 +127,7 @@ class LeadHasTraining(Requirement):
 
     kind: Literal["lead_has_training"] = "lead_has_training"
     primary = "training"
-    training: tuple[str, ...]
+    training: tuple[str, ...] = Field(min_length=1, max_length=MANY)
 
     def holds(self, ctx: Context) -> bool:
         lead = ctx.case.lead
@@ -244,7 +244,7 @@ class CaseInStates(Requirement):
 
     kind: Literal["case_in_states"] = "case_in_states"
     primary = "states"
-    states: tuple[str, ...]
+    states: tuple[str, ...] = Field(min_length=1, max_length=MANY)
 
     def holds(self, ctx: Context) -> bool:
         return ctx.case.state in self.states
@@ -268,7 +268,7 @@ class WorkerHasRole(Requirement):
 
     kind: Literal["worker_has_role"] = "worker_has_role"
     primary = "roles"
-    roles: tuple[Role, ...]
+    roles: tuple[Role, ...] = Field(min_length=1, max_length=MANY)
 
     def holds(self, ctx: Context) -> bool:
         worker = ctx.case.worker

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from .base import Context, Requirement, register
+from pydantic import Field
+
+from .base import MANY, Context, Requirement, register
 
 __all__ = ["AnyOf", "NoneOf"]
 
@@ -11,7 +13,7 @@ __all__ = ["AnyOf", "NoneOf"]
 class _Combinator(Requirement):
     """Shared by the combinators: nested options, their rules, parameters and references."""
 
-    options: tuple["RequirementItem", ...]  # resolved by requirements/__init__.py
+    options: tuple["RequirementItem", ...] = Field(min_length=1, max_length=MANY)  # type resolved in __init__
 
     def all_rules(self) -> tuple[str, ...]:
         rules = dict.fromkeys(self.rules)

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
-from .base import Context, Day, Requirement, register
+from .base import MANY, Context, Day, Requirement, register
 
 __all__ = ["InTeams", "WithinDates", "ReasonGiven"]
 
@@ -16,7 +16,7 @@ class InTeams(Requirement):
 
     kind: Literal["in_teams"] = "in_teams"
     primary = "teams"
-    teams: tuple[str, ...]
+    teams: tuple[str, ...] = Field(min_length=1, max_length=MANY)
 
     def holds(self, ctx: Context) -> bool:
         return ctx.case.team in self.teams
