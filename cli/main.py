@@ -7,7 +7,8 @@ from .app import Root, State, machines_from_env, pause_collector
 from .options import When
 from .case import case
 from .handbook import handbook
-from .misc import audit, demo, diagram, due, init
+from .audit import audit
+from .misc import demo, diagram, due, init
 from .policy import policy
 from .staff import staff
 

@@ -1,4 +1,4 @@
-"""`casework init`, `demo`, `diagram` and `audit verify`."""
+"""`casework init`, `demo`, `diagram` and `due`."""
 from __future__ import annotations
 
 import sys
@@ -10,7 +10,7 @@ from .app import State, emit_json, pass_state
 from .options import Day, json_option
 from .output import case_text, history_text, table, verdict_text
 
-__all__ = ["init", "demo", "diagram", "audit", "due"]
+__all__ = ["init", "demo", "diagram", "due"]
 
 
 @click.command()
@@ -88,30 +88,6 @@ def diagram(state: State, policy_name: str | None, all_policies: bool, output: s
         click.echo(f"Wrote {output}", err=True)
     else:
         sys.stdout.buffer.write(data)
-
-
-@click.group()
-def audit() -> None:
-    """Check the tamper-evident audit log."""
-
-
-@audit.command()
-@json_option
-@pass_state
-def verify(state: State, as_json: bool) -> None:
-    """Recompute every hash chain; exit 1 if any entry was changed or removed."""
-    from workflow import service
-
-    report = service.verify_audit(state.cw)
-    if as_json:
-        emit_json({"entries": report.entries, "ok": report.ok,
-                   "broken": [b.__dict__ for b in report.broken]})
-    elif report.ok:
-        click.echo(f"Audit log intact: {report.entries} entries verified.")
-    for b in report.broken:
-        click.echo(f"BROKEN chain {b.chain} at entry {b.seq}: {b.reason}", err=True)
-    if not report.ok:
-        sys.exit(1)
 
 
 @click.command()

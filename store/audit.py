@@ -11,13 +11,14 @@ import json
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, func, insert, select, tuple_
 from sqlalchemy.engine import Connection
 
 from .prepared import Prepared
 from .schema import audit, cases
 
-__all__ = ["GENESIS", "Head", "append", "chain_rows", "entries", "verify", "Broken", "canonical", "CHANGES"]
+__all__ = ["GENESIS", "Head", "append", "chain_rows", "entries", "verify", "Broken", "canonical", "CHANGES",
+           "heads", "hash_at"]
 
 #: the (seq, hash) of a chain's latest entry, (None, None) before its first
 Head = tuple[int | None, str | None]
@@ -126,3 +127,22 @@ def verify(conn: Connection) -> tuple[int, list[Broken]]:
                                  f"the case is at version {version} but its chain records "
                                  f"{changes.get(case_id, 0)} changes (entries were removed)"))
     return checked, broken
+
+
+def heads(conn: Connection) -> dict[str, tuple[int, str]]:
+    """The (seq, hash) of every chain's latest entry: what a checkpoint signs."""
+    latest = (select(audit.c.chain, func.max(audit.c.seq).label("seq")).group_by(audit.c.chain).subquery())
+    query = (select(audit.c.chain, audit.c.seq, audit.c.hash)
+             .join(latest, (audit.c.chain == latest.c.chain) & (audit.c.seq == latest.c.seq)))
+    return {row.chain: (row.seq, row.hash) for row in conn.execute(query)}
+
+
+def hash_at(conn: Connection, entries: list[tuple[str, int]]) -> dict[tuple[str, int], str]:
+    """The hash of each (chain, seq) entry that exists (for comparing with a checkpoint)."""
+    found: dict[tuple[str, int], str] = {}
+    for start in range(0, len(entries), 500):
+        part = entries[start:start + 500]
+        query = select(audit.c.chain, audit.c.seq, audit.c.hash).where(tuple_(audit.c.chain, audit.c.seq).in_(part))
+        for row in conn.execute(query):
+            found[(row.chain, row.seq)] = row.hash
+    return found

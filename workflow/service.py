@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 from store import audit, records
 
 from .allocation import explain_allocation, proposed_case
+from .checkpoints import Checkpoint, check_against
 from .clock import day_of, to_text
 from .deadlines import due_for_case
 from .errors import (AllocationRefused, BadInput, ConcurrentUpdate, RecordRefused,
@@ -63,10 +64,13 @@ class MoveResult:
 
 @dataclass(frozen=True)
 class AuditReport:
-    """Result of recomputing every hash chain."""
+    """Result of recomputing every hash chain (and comparing the store with a signed checkpoint, if given)."""
 
     entries: int
     broken: tuple[audit.Broken, ...]
+    #: when the checkpoint compared was taken, and whether its key was one the auditor supplied
+    checkpoint: str | None = None
+    trusted_key: bool = False
 
     @property
     def ok(self) -> bool:
@@ -425,11 +429,16 @@ def list_cases(cw: Casework, state: str | None = None, team: str | None = None) 
         return records.list_cases(conn, state=state, team=team)
 
 
-def verify_audit(cw: Casework) -> AuditReport:
-    """Check the store file itself, recompute every hash chain and report the first broken entry of each."""
+def verify_audit(cw: Casework, checkpoint: "Checkpoint | None" = None) -> AuditReport:
+    """Check the store file itself, recompute every hash chain and report the first broken entry of each;
+    with a verified *checkpoint*, also every signed chain head it covers (see workflow.checkpoints)."""
     damage = cw.store.damage()
     if damage is not None:
         return AuditReport(0, (audit.Broken("(store file)", 0, None, damage),))
     with cw.store.read() as conn:
         checked, broken = audit.verify(conn)
-    return AuditReport(checked, tuple(broken))
+    if checkpoint is None:
+        return AuditReport(checked, tuple(broken))
+    seen = {b.chain for b in broken}
+    against = [b for b in check_against(cw, checkpoint) if b.chain not in seen]
+    return AuditReport(checked, tuple(broken + against), checkpoint.body.get("taken_at"), checkpoint.trusted_key)

@@ -1,0 +1,80 @@
+"""`casework audit ...`: verify the tamper-evident log, make signing keys, and sign checkpoints."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from .app import State, emit_json, pass_state
+from .options import json_option
+
+__all__ = ["audit"]
+
+_KEY = click.option("--key", "key", type=click.Path(path_type=Path), envvar="CASEWORK_AUDIT_KEY", required=True,
+                    help="The Ed25519 signing key (also CASEWORK_AUDIT_KEY); keep it outside the store.")
+
+
+@click.group()
+def audit() -> None:
+    """Check the tamper-evident audit log; sign checkpoints an auditor keeps."""
+
+
+@audit.command()
+@click.option("--checkpoint", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="Also prove every chain still holds what this signed checkpoint holds.")
+@click.option("--public-key", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="The public key the checkpoint must be signed with (else the one it carries).")
+@json_option
+@pass_state
+def verify(state: State, checkpoint: Path | None, public_key: Path | None, as_json: bool) -> None:
+    """Recompute every hash chain; exit 1 if any entry was changed or removed."""
+    from workflow import service
+    from workflow.checkpoints import read_checkpoint
+
+    signed = read_checkpoint(checkpoint, public_key) if checkpoint else None
+    report = service.verify_audit(state.cw, signed)
+    if as_json:
+        emit_json({"entries": report.entries, "ok": report.ok, "checkpoint": report.checkpoint,
+                   "trusted_key": report.trusted_key, "broken": [b.__dict__ for b in report.broken]})
+    elif report.ok:
+        click.echo(f"Audit log intact: {report.entries} entries verified.")
+        if report.checkpoint:
+            key = "the public key given" if report.trusted_key else "the key the checkpoint carries"
+            click.echo(f"Every chain holds what the checkpoint of {report.checkpoint} signed ({key}).")
+        else:
+            click.echo("Without a checkpoint this proves the chains are consistent, not that none was rewritten "
+                       "whole, cut short or removed (see 'casework audit checkpoint').")
+    for b in report.broken:
+        click.echo(f"BROKEN chain {b.chain} at entry {b.seq}: {b.reason}", err=True)
+    if not report.ok:
+        sys.exit(1)
+
+
+@audit.command()
+@_KEY
+def keygen(key: Path) -> None:
+    """Make a new signing key at KEY (owner-only) and its public key at KEY.pub, for the auditor."""
+    from workflow.checkpoints import generate_key
+
+    public = generate_key(key)
+    click.echo(f"Signing key written to {key}; give the public key {public} to whoever verifies checkpoints.")
+
+
+@audit.command()
+@_KEY
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), required=True,
+              help="Where to write the signed checkpoint (JSON).")
+@pass_state
+def checkpoint(state: State, key: Path, output: Path) -> None:
+    """Sign the head of every audit chain with KEY and write it to OUTPUT for an auditor to keep."""
+    from workflow.checkpoints import make_checkpoint
+
+    doc = make_checkpoint(state.cw, key)
+    tmp = output.with_name(f".{output.name}.tmp")
+    tmp.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(tmp, output)
+    body = doc["body"]
+    click.echo(f"Checkpoint of {len(body['chains'])} chains ({body['entries']} entries) written to {output}.")
