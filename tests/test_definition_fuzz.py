@@ -1,4 +1,4 @@
-"""Fuzzed definition files (issue 11): a mutated protocol is refused with a located, explained problem, or refines national.
+"""Fuzzed definition files (issue 11): a mutated protocol is refused, located and explained, or refines national.
 
 Mutations work on the shipped local protocols and on a small local file that restates a
 few national sections (so that they reach national's own events, facts, allocation and
@@ -10,6 +10,10 @@ refused with InvalidDefinition naming the file and saying what is wrong and how 
 it; never a traceback. An accepted file then faces a second, independent refinement
 search (twice the effort, another seed): a counterexample there means both the floor's
 construction and the loader's own search missed a loosening.
+
+Below the fuzzers: the files a long fuzzing run found, each as a regression test, and the
+bounds on the real `casework` process (1 GiB of address space; a few CPU seconds for a
+file that only repeats a move or a clause).
 """
 from __future__ import annotations
 
@@ -27,7 +31,7 @@ from typing import Any, Callable
 import pytest
 import yaml
 from click.testing import CliRunner
-from hypothesis import HealthCheck, example, given, note, settings
+from hypothesis import HealthCheck, Phase, given, note, settings
 from hypothesis import strategies as st
 
 from cli.main import cli
@@ -47,8 +51,10 @@ FACTS = tuple(_NATIONAL_DATA["facts"])
 DEADLINES = tuple(_NATIONAL_DATA["deadlines"])
 UNITS = ("working_days", "days", "weeks", "months")
 SEEDS = st.integers(0, 2**32 - 1)
-#: every settings block of this file: reproducible in CI, no per-example deadline (the search takes seconds)
-FUZZ = dict(deadline=None, derandomize=True,
+#: every settings block of this file: reproducible in CI and with no example database; no per-example
+#: deadline (a search takes seconds), and no shrinking: at seconds an example it would take minutes, and
+#: the notes printed with a failing example already list the mutations made
+FUZZ = dict(deadline=None, derandomize=True, database=None, phases=[Phase.explicit, Phase.generate],
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
                                    HealthCheck.data_too_large])
 
@@ -61,7 +67,7 @@ class _Dumper(yaml.SafeDumper):
 
 
 def _plain(value: Any) -> Any:
-    """A fresh copy of parsed YAML, without the top-level ``x-`` anchor holders (the loader drops them)."""
+    """A fresh copy of parsed YAML: values an alias shared become separate ones."""
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -70,6 +76,8 @@ def _plain(value: Any) -> Any:
 
 
 def _shipped(name: str) -> dict[str, Any]:
+    """A shipped local protocol under a name of its own (a file elsewhere may not be called 'kent'), without
+    its ``x-`` anchor holders (the loader drops them)."""
     data = yaml.safe_load((shipped_directory() / f"{name}.yaml").read_text(encoding="utf-8"))
     return {"name": f"{name}-fuzz", **{k: _plain(v) for k, v in data.items() if k != "name" and not k.startswith("x-")}}
 
@@ -92,6 +100,7 @@ def _dump(doc: Any) -> str:
 
 
 def _shipped_text(name: str) -> str:
+    """The shipped file as written (anchors, aliases, comments), under a name of its own."""
     text = (shipped_directory() / f"{name}.yaml").read_text(encoding="utf-8")
     return text.replace(f"\nname: {name}\n", f"\nname: {name}-fuzz\n", 1)
 
@@ -138,8 +147,8 @@ def _entry(doc: Doc, section: str, name: str) -> dict[str, Any]:
     return doc[section][name]
 
 
-_VALUES = st.sampled_from([0, 1, 7, -3, 10**30, -(10**30), 1.5, -0.5, math.inf, "", "x", "cp", "national", True,
-                           False, None, [], {}, ["x"], [{}], {"x": 1}, [None], "2024-02-30"])
+_VALUES = st.sampled_from([0, 1, 7, -3, 10**30, -(10**30), 1.5, -0.5, math.inf, "", "x", "cp", "national", "torbay",
+                           True, False, None, [], {}, ["x"], [{}], {"x": 1}, [None], "2024-02-30"])
 
 
 def _delete(draw: Draw, doc: Doc) -> str:
@@ -312,7 +321,8 @@ def _timescale(draw: Draw, doc: Doc) -> str:
 
 
 def _states_of(doc: Doc) -> list[str]:
-    return [*STATES, *(doc["states"] if isinstance(doc.get("states"), dict) else [])]
+    """National's states, the file's own, and one that exists nowhere (a typo the loader must refuse)."""
+    return [*STATES, *(doc["states"] if isinstance(doc.get("states"), dict) else []), "nowhere"]
 
 
 def _reroute(draw: Draw, doc: Doc) -> str:
@@ -529,15 +539,186 @@ def judge(content: str | bytes, seed: int) -> str:
     return "accepted"
 
 
-@settings(max_examples=12, **FUZZ)
+@settings(max_examples=14, **FUZZ)
 @given(text=data_mutants(), seed=SEEDS)
 def test_mutated_definitions_are_refused_with_a_fix_or_refine_national(text, seed):
-    """A shipped protocol mutated at the data level loads and survives an independent search, or is refused (WT-2..WT-6)."""
+    """A mutated protocol is refused with file, problem and fix, or survives a second search (WT-2..WT-6)."""
     judge(text, seed)
 
 
-@settings(max_examples=30, **FUZZ)
+@settings(max_examples=12, **FUZZ)
 @given(content=text_mutants(), seed=SEEDS)
 def test_mangled_definition_text_is_refused_with_a_fix_or_refines_national(content, seed):
-    """A protocol's text with aliases, tabs, stray bytes, tags, truncation or odd keys is refused well or refines national."""
+    """Text with aliases, tabs, stray bytes, tags, truncation or odd keys is refused well or refines national."""
     judge(content, seed)
+
+
+def _check(tmp_path: Path, content: str | bytes):
+    path = tmp_path / "local.yaml"
+    path.write_bytes(content.encode("utf-8", "surrogatepass") if isinstance(content, str) else content)
+    return CliRunner().invoke(cli, ["--db", str(tmp_path / "x.db"), "policy", "check", str(path)])
+
+
+@settings(max_examples=5, **FUZZ)
+@given(content=st.one_of(data_mutants(), text_mutants()))
+def test_policy_check_exits_0_or_2_on_mutated_files(tmp_path_factory, content):
+    """`casework policy check` on a mutated file exits 0 (refines national) or 2 (refused), never a traceback or 70."""
+    result = _check(tmp_path_factory.mktemp("check"), content)
+    assert result.exit_code in (0, 2), result.output
+    assert "Traceback" not in result.output
+
+
+# regressions: files the long fuzzing run found (each fails until its bug is fixed) -------------------
+
+HEADER = "name: local\nextends: national\nversion: 1\n"
+#: moves of the file's own naming a state that does not exist: KeyError in floor._local_event_findings
+UNKNOWN_STATES = [
+    ("from-unknown", HEADER + "events:\n  my_move:\n    from: nowhere\n    to: closed\n    who: [{}]\n",
+     "events.my_move.from"),
+    ("cp-to-unknown", HEADER + "events:\n  my_move:\n    from: cp_plan\n    to: nowhere\n    who: [{}]\n",
+     "events.my_move.to"),
+]
+
+
+@pytest.mark.parametrize("content,where", [pytest.param(c, w, id=i) for i, c, w in UNKNOWN_STATES])
+def test_a_move_of_its_own_naming_an_unknown_state_is_refused(tmp_path, content, where):
+    """A local move from or to a state no definition has is refused there with a fix, by the loader and the CLI."""
+    path = tmp_path / "local.yaml"
+    path.write_text(content)
+    with pytest.raises(InvalidDefinition) as refused:
+        Policies().load_file(path)
+    assert any(p.path.startswith(where) and "nowhere" in p.problem for p in refused.value.problems), \
+        str(refused.value)
+    result = _check(tmp_path, content)
+    assert result.exit_code == 2 and "nowhere" in result.stderr, result.output
+
+
+#: (id, file, the moves either of which the refusal may point at): paths between national states that
+#: national lacks; the refinement search only notes a new move it has no national move to compare with,
+#: and the floor checks only that a local move does not leave child protection
+NEW_PATHS = [
+    ("referral-to-cp-plan", HEADER + "events:\n  fast_track:\n    from: referral\n    to: cp_plan\n    who: [{}]\n"
+                                     "    requires: [lead_is_registered_social_worker]\n", ("fast_track",)),
+    ("referral-to-cin-plan", HEADER + "events:\n  fast_plan:\n    from: referral\n    to: cin_plan\n    who: [{}]\n",
+     ("fast_plan",)),
+    ("closed-to-cin-plan", HEADER + "events:\n  revive:\n    from: closed\n    to: cin_plan\n    who: [{}]\n",
+     ("revive",)),
+    ("detour-through-own-state", HEADER + "states:\n  limbo: {title: Limbo}\nevents:\n"
+                                          "  enter_limbo: {from: referral, to: limbo, who: [{}]}\n"
+                                          "  leave_limbo: {from: limbo, to: cin_plan, who: [{}]}\n",
+     ("enter_limbo", "leave_limbo")),
+    ("cp-plan-through-own-cp-state", HEADER + "states:\n  cp_limbo: {title: Limbo, path: cp}\nevents:\n"
+                                              "  enter_limbo: {from: referral, to: cp_limbo, who: [{}], "
+                                              "requires: [lead_is_registered_social_worker]}\n"
+                                              "  leave_limbo: {from: cp_limbo, to: cp_plan, who: [{}], "
+                                              "requires: [lead_is_registered_social_worker]}\n",
+     ("enter_limbo", "leave_limbo")),
+    ("national-cp-move-from-own-state", HEADER + "states:\n  limbo: {title: Limbo}\nevents:\n"
+                                                "  enter_limbo: {from: referral, to: limbo, "
+                                                "who: [{roles: [team_manager], qualified: true}]}\n"
+                                                "  start_cp_plan: {from: [icpc, limbo]}\n",
+     ("enter_limbo", "start_cp_plan")),
+    ("close-into-own-state", HEADER + "states:\n  archived: {title: Archived, path: none, open: false}\nevents:\n"
+                                      "  archive: {from: [referral, assessment, cin_plan], to: archived, who: [{}]}\n",
+     ("archive",)),
+]
+
+
+@pytest.mark.parametrize("content,events", [pytest.param(c, e, id=i) for i, c, e in NEW_PATHS])
+def test_a_path_national_lacks_between_its_states_is_refused(tmp_path, content, events):
+    """Moving a case between national states by a path national lacks (skipping the assessment, the s47 enquiry
+    and the ICPC, or closing and reopening without a manager or reason) is refused at a move (WT-4..WT-7)."""
+    path = tmp_path / "local.yaml"
+    path.write_text(content)
+    with pytest.raises(InvalidDefinition) as refused:
+        Policies().load_file(path)
+    assert any(p.path.startswith(tuple(f"events.{e}" for e in events)) for p in refused.value.problems), \
+        str(refused.value)
+
+
+#: changes whose consequences the checks report about national's items at line 1 of the local file (its
+#: 'name'), with fixes that cannot apply to a national state ("... or remove the state"); (id, file, the lines
+#: of the changed entry and of its changed key)
+LOCATED = [
+    ("event-sent-elsewhere", HEADER + "events:\n  escalate_to_strategy:\n    to: closed\n", (5, 6)),
+    ("cin-state-onto-cp-path", HEADER + "states:\n  cin_plan:\n    path: cp\n", (5, 6)),
+]
+
+
+@pytest.mark.parametrize("content,lines", [pytest.param(c, n, id=i) for i, c, n in LOCATED])
+def test_every_problem_points_at_the_change_that_caused_it(tmp_path, content, lines):
+    """Each problem of a refusal is located at the entry the local file changed, never at its first line."""
+    path = tmp_path / "local.yaml"
+    path.write_text(content)
+    with pytest.raises(InvalidDefinition) as refused:
+        Policies().load_file(path)
+    assert all(p.line in lines for p in refused.value.problems), str(refused.value)
+
+
+def test_a_refusal_stays_proportionate_to_the_file(tmp_path):
+    """A file with 20,000 bad values is refused in a message of bounded size, not one problem per value."""
+    path = tmp_path / "local.yaml"
+    path.write_text(HEADER + "events:\n  close:\n    from: [" + ",".join(["1"] * 20_000) + "]\n")
+    with pytest.raises(InvalidDefinition) as refused:
+        Policies().load_file(path)
+    text = str(refused.value)
+    assert len(text) < 100_000, f"{len(refused.value.problems):,} problems, {len(text):,} characters"
+
+
+def test_a_requirement_of_the_wrong_form_is_explained_in_plain_yaml(tmp_path):
+    """A requirement that is neither a name nor a mapping is explained with YAML: '{fact_recorded: name}', not '{{'."""
+    path = tmp_path / "local.yaml"
+    path.write_text(HEADER + "events:\n  close:\n    requires: [1]\n")
+    with pytest.raises(InvalidDefinition) as refused:
+        Policies().load_file(path)
+    assert "'{fact_recorded: name}'" in str(refused.value), str(refused.value)
+
+
+# bounds: the real `casework` process, with its address space and its CPU time capped ----------------
+
+#: the largest refusal the reader lets through: ~99,000 values, each a problem of its own
+_BIG_REFUSALS = [
+    ("99000-unknown-roles", HEADER + "events:\n  close:\n    who: [{roles: [" + ",".join(["x"] * 99_000) + "]}]\n"),
+]
+_START_CIN_PLAN = yaml.safe_dump(_NATIONAL_DATA["events"]["start_cin_plan"], default_flow_style=True, width=10**6)
+#: files that cost far more search than their size: copies of a national move, an alias each (999 of them, 19 KB,
+#: take 4 minutes and 1.7 GB), and a who list of one clause repeated
+_SLOW_ACCEPTS = [
+    ("60-copies-of-a-national-move", HEADER + f"x-move: &move {_START_CIN_PLAN.strip()}\nevents:\n"
+     + "".join(f"  plan_{i}: *move\n" for i in range(60))),
+    ("2000-identical-who-clauses", HEADER + "events:\n  close:\n    who: ["
+     + ", ".join(["{relation: supervisor, team: case}"] * 2000) + "]\n"),
+]
+#: CPU seconds `policy check` may take: checking stockport.yaml, the largest shipped protocol, takes 1.4 s
+CPU_SECONDS = 5
+
+
+def _run_capped(tmp_path: Path, content: str, cpu_seconds: int | None = None) -> subprocess.CompletedProcess[str]:
+    """`casework policy check` on *content* with 1 GiB of address space and, if given, that many CPU seconds."""
+    path = tmp_path / "local.yaml"
+    path.write_text(content)
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+        if cpu_seconds is not None:
+            resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 5))
+
+    env = {**os.environ, "CASEWORK_CACHE_DIR": str(tmp_path / "cache")}
+    return subprocess.run([CASEWORK, "--db", str(tmp_path / "x.db"), "policy", "check", str(path)],
+                          capture_output=True, text=True, env=env, preexec_fn=cap, timeout=600)
+
+
+@pytest.mark.parametrize("content", [pytest.param(c, id=i) for i, c in _BIG_REFUSALS])
+def test_policy_check_refuses_the_largest_mangled_file_within_a_gigabyte(tmp_path, content):
+    """With 1 GiB of address space, `casework policy check` refuses a file of ~99,000 bad values with exit 2."""
+    done = _run_capped(tmp_path, content)
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "Fix:" in done.stderr and "Traceback" not in done.stderr, done.stderr[-2000:]
+
+
+@pytest.mark.parametrize("content", [pytest.param(c, id=i) for i, c in _SLOW_ACCEPTS])
+def test_policy_check_of_a_small_file_takes_seconds_not_minutes(tmp_path, content):
+    """A file that repeats a move or a clause is checked in a few CPU seconds, like a shipped protocol."""
+    done = _run_capped(tmp_path, content, CPU_SECONDS)
+    assert done.returncode in (0, 2), f"exit {done.returncode} (-24: killed after {CPU_SECONDS} CPU seconds) " \
+                                      f"{done.stderr[-2000:]}"

@@ -301,13 +301,35 @@ def test_a_timescale_lengthened_in_other_units_is_found_by_the_search(tmp_path):
     assert "local: due on" in output
 
 
-def test_a_new_move_that_skips_the_strategy_discussion_is_found(tmp_path):
-    """A move from a CIN plan straight into an s47 enquiry would leave no ICPC due: a counterexample (WT-6)."""
+def test_a_new_move_that_skips_the_strategy_discussion_is_refused(tmp_path):
+    """A move from a CIN plan straight into an s47 enquiry skips national's way into child protection (WT-5, WT-6)."""
     path = _local(tmp_path, "skip", "events:\n  fast_track:\n    from: cin_plan\n    to: s47_enquiry\n"
                                     "    who: [{roles: [team_manager], qualified: true}]\n"
                                     "    requires: [lead_is_registered_social_worker, reason_given]\n")
-    _refused(tmp_path, path, f"{path}:{_line(path, 'fast_track')}", "events.fast_track",
-             "fast_track → s47_enquiry", "never starts on this path", "WT-6")
+    _refused(tmp_path, path, f"{path}:{_line(path, 'from: cin_plan')}", "events.fast_track.from[0]",
+             "'national' has no move from 'cin_plan' to 's47_enquiry'", "WT-5, WT-6")
+
+
+@pytest.mark.parametrize("body,where", [
+    ("events:\n  fast_plan:\n    from: referral\n    to: cin_plan\n    who: [{}]\n", "events.fast_plan.from[0]"),
+    ("events:\n  revive:\n    from: closed\n    to: cin_plan\n    who: [{}]\n", "events.revive.from[0]"),
+    ("states:\n  limbo: {title: Limbo}\nevents:\n  enter_limbo: {from: referral, to: limbo, who: [{}]}\n"
+     "  leave_limbo: {from: limbo, to: cin_plan, who: [{}]}\n", "events.leave_limbo"),
+    ("states:\n  archived: {title: Archived, path: none, open: false}\nevents:\n"
+     "  archive: {from: cin_plan, to: archived, who: [{}]}\n", "events.archive.to"),
+])
+def test_a_way_forward_national_does_not_have_is_refused(tmp_path, body, where):
+    """Skipping the assessment, reopening straight into a plan, a detour through a state of one's own, or closing
+    into one: each is a way past national's guarded moves (WT-4, WT-7)."""
+    _refused(tmp_path, _local(tmp_path, "shortcut", body), where)
+
+
+def test_a_step_back_national_does_not_have_is_allowed(tmp_path):
+    """Going back from a CIN plan to a revised assessment (Derbyshire's DER-5) leaves the way forward guarded."""
+    path = _local(tmp_path, "revise", "events:\n  revise:\n    from: cin_plan\n    to: assessment\n"
+                                      "    who: [{relation: lead, qualified: true}]\n    requires: [reason_given]\n")
+    result = _check(tmp_path, path)
+    assert result.exit_code == 0 and "refines national" in result.output, result.output
 
 
 def test_a_new_move_doing_what_close_does_without_its_conditions_is_found(tmp_path):

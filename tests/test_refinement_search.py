@@ -92,6 +92,9 @@ LOOSENINGS: list[tuple[str, str, Callable[[], Definition], tuple[Any, ...]]] = [
                                   "strategy_discussion": N.states["strategy_discussion"].model_copy(
                                       update={"initial": True})}}), ("states", "strategy_discussion")),
     ("WT-7", "closing with no reason", lambda: _loose(**_event("close", requires=())), ("events", "close")),
+    ("WT-6", "a move from a CIN plan straight into an s47 enquiry, leaving no ICPC due",
+     lambda: _loose(events={**N.events, "fast_track": N.events["start_s47"].model_copy(
+         update={"sources": ("cin_plan",), "origin": "loose"})}), ("events", "fast_track")),
     ("WT-7", "back-dating by 100 years", lambda: _loose(backdate_days=36500), ("backdate_days",)),
 ]
 

@@ -53,8 +53,10 @@ def _states(d: Definition) -> list[Finding]:
                 todo.append(ev.to)
     for name, state in d.states.items():
         if name not in reached:
+            own = not d.extends or state.origin == d.name
             found.append((("states", name), f"state {name!r} cannot be reached from {initial[0]!r}",
-                          f"add an event with 'to: {name}' or remove the state"))
+                          f"add an event with 'to: {name}'" + (" or remove the state" if own else
+                                                                 f" (it is {state.origin!r}'s: keep a move into it)")))
         exits = [e for _, e in d.events_from(name) if e.to != name]
         if state.open and not exits:
             found.append((("states", name), f"open state {name!r} has no way out",

@@ -142,7 +142,7 @@ class Definition(_Frozen):
     """A whole protocol: states, events, facts and allocation rules, with provenance."""
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_-]{0,63}$")
-    version: str = Field(max_length=64)
+    version: str = Field(min_length=1, max_length=64)
     title: str = ""
     source: str = ""
     description: str = ""
@@ -156,7 +156,7 @@ class Definition(_Frozen):
     rulebook: dict[_RuleId, RuleDef] = Field({}, max_length=200)
     #: how many calendar days in the past a move or fact may be dated (`--at`); audited as back-dated.
     #: A local protocol may shorten its base's window, never lengthen it.
-    backdate_days: int = Field(30, ge=0, le=366)
+    backdate_days: int = Field(30, ge=0, le=366, strict=True)
     #: local closure days that are not working days (e.g. a Christmas shutdown); they count for the
     #: protocol's own deadlines only, never for national ones (WT-6 counts weekends and bank holidays)
     closures: tuple[Day, ...] = Field((), max_length=1000)
@@ -169,7 +169,9 @@ class Definition(_Frozen):
 
     @field_validator("version", mode="before")
     @classmethod
-    def _version_text(cls, value: Any) -> str:
+    def _version_text(cls, value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise ValueError("give the version as a number or a short text, e.g. 'version: 2'")
         return str(value)
 
     def calendar_of(self, deadline: DeadlineDef) -> WorkingCalendar:

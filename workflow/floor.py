@@ -177,7 +177,8 @@ def _holder_findings(key: str, local: tuple[HolderPolicy, ...], base: tuple[Hold
             for path in policy.paths:
                 if not any(role in b.roles and path in b.paths for b in base):
                     where = "a child protection" if path == "cp" else "a Child in Need"
-                    rule = " (WT-5)" if path == "cp" else " (WT-2)"
+                    rule = (" (WT-5: only a registered social worker leads there, "
+                            "lead_is_registered_social_worker)") if path == "cp" else " (WT-2)"
                     slot = "lead" if key == "leads" else "be the worker on"
                     found.append((("allocation", key, j, "paths" if path == "cp" else "roles"),
                                   f"the base does not let a {roles_phrase([role])} {slot} {where} case, so a "
@@ -198,10 +199,10 @@ def _states(base: Definition, local: Definition) -> list[Finding]:
             found.append((("states", name, "open"), f"{name!r} is {'an open' if was.open else 'a closed'} state of "
                           f"{base.name!r}; a local protocol cannot change that",
                           f"remove 'open' from states.{name}"))
-        if now.path != was.path and not (was.path == "cin" and now.path == "cp"):
+        if now.path != was.path:
             found.append((("states", name, "path"), f"{name!r} is on the {was.path} path of {base.name!r}; a local "
-                          f"protocol cannot move it off it" + (" (WT-5)" if was.path == "cp" else ""),
-                          f"remove 'path' from states.{name}"))
+                          f"protocol cannot move it to another" + (" (WT-5)" if "cp" in (was.path, now.path) else ""),
+                          f"remove 'path' from states.{name}, or add a state of your own"))
         if now.initial != was.initial:
             found.append((("states", name, "initial"), f"every case opens in {base.initial!r}, as in {base.name!r}; "
                           f"a local protocol cannot change where cases start",
@@ -235,15 +236,79 @@ def _event_findings(name: str, ev: EventDef, was: EventDef, base: Definition) ->
     return found
 
 
-def _local_event_findings(name: str, ev: EventDef, local: Definition) -> list[Finding]:
-    """A move of the local protocol's own never takes a case off the child protection path (WT-5)."""
-    leaves = [s for s in ev.sources if local.states[s].path == "cp"]
-    if leaves and local.states[ev.to].path != "cp":
+def _local_event_findings(name: str, ev: EventDef, base: Definition, local: Definition) -> list[Finding]:
+    """A move of the local protocol's own never ends child protection, closes a case into a state of its own,
+    or takes a case between base states by a way the base does not have (unless it steps back)."""
+    target = local.states.get(ev.to)
+    if target is None:
+        return []  # an unknown state: the whole-protocol checks report it
+    leaves = [s for s in ev.sources if s in local.states and local.states[s].path == "cp"]
+    if leaves and target.path != "cp":
         return [(("events", name, "to"),
                  f"{name!r} takes a case out of child protection ({', '.join(leaves)}) into {ev.to!r}; only the "
                  f"base's own moves end child protection (WT-5)",
                  "make it start from states of your own, or add requirements to the base's moves instead")]
-    return []
+    if ev.to not in base.states:
+        if not target.open:
+            return [(("events", name, "to"), f"{name!r} closes a case into {ev.to!r}, a state of this protocol's own; "
+                     f"only the base's moves close a case, with their conditions (WT-7)",
+                     f"close the case with the base's moves (e.g. 'close'), adding requirements to them")]
+        return []
+    found: list[Finding] = []
+    for i, source in enumerate(ev.sources):
+        if source in base.states and source != ev.to and not _has_move(base, source, ev.to) \
+                and not _steps_back(base, source, ev.to):
+            found.append((("events", name, "from", i), _no_way(base, source, ev.to),
+                          "start it from a state of your own, or add requirements to the base's own moves"))
+    return found
+
+
+def _has_move(d: Definition, source: str, target: str) -> bool:
+    return any(source in ev.sources and ev.to == target for ev in d.events.values())
+
+
+def _steps_back(d: Definition, source: str, target: str) -> bool:
+    """Whether a case could come back from *target* to *source* through *d*'s open Child in Need states: a move
+    from *source* to *target* is then a step back (revising the assessment), whose way forward stays guarded."""
+    cin = {n for n, s in d.states.items() if s.open and s.path == "cin"}
+    if source not in cin or target not in cin:
+        return False
+    seen, todo = {target}, [target]
+    while todo:
+        for _, ev in d.events_from(todo.pop()):
+            if ev.to in cin and ev.to not in seen:
+                seen.add(ev.to)
+                todo.append(ev.to)
+    return source in seen
+
+
+def _no_way(base: Definition, source: str, target: str, via: list[str] | None = None) -> str:
+    through = f" through {', '.join(repr(v) for v in via)}" if via else ""
+    rules = " (WT-5, WT-6)" if "cp" in (base.states[source].path, base.states[target].path) else " (WT-4, WT-7)"
+    return (f"this takes a case from {source!r} to {target!r}{through}, and {base.name!r} has no move from "
+            f"{source!r} to {target!r}: a local protocol may add steps back, never a way forward that skips the "
+            f"base's moves and their conditions{rules}")
+
+
+def _detours(base: Definition, local: Definition) -> list[Finding]:
+    """A path through the local protocol's own states must come back where it left the base's, or step back."""
+    found: dict[Key, Finding] = {}
+    own = {n for n in local.states if n not in base.states}
+    for start in base.states:
+        reached: dict[str, list[str]] = {}
+        todo = [(start, [])]  # type: list[tuple[str, list[str]]]
+        while todo:
+            state, via = todo.pop()
+            for name, ev in local.events_from(state):
+                if ev.to in own:
+                    if ev.to not in reached:
+                        reached[ev.to] = [*via, ev.to]
+                        todo.append((ev.to, reached[ev.to]))
+                elif via and ev.to in base.states and ev.to != start and not _steps_back(base, start, ev.to):
+                    found.setdefault(("events", name), (("events", name), _no_way(base, start, ev.to, via),
+                                                        "bring the case back to the state it left, or into a "
+                                                        "state the base reaches from there by its own moves"))
+    return list(found.values())
 
 
 def _fact_findings(name: str, local: Definition, base: Definition) -> list[Finding]:
@@ -318,7 +383,8 @@ def floor_findings(base: Definition, local: Definition) -> list[Finding]:
     found = _states(base, local)
     for name, ev in local.events.items():
         found += (_event_findings(name, ev, base.events[name], base) if name in base.events
-                  else _local_event_findings(name, ev, local))
+                  else _local_event_findings(name, ev, base, local))
+    found += _detours(base, local)
     for name in base.facts:
         found += _fact_findings(name, local, base)
     found += _allocation(base, local)

@@ -168,10 +168,13 @@ class Policies:
         definition = _validate(resolved)
         if base is not None:
             definition = keep_holder_requirements(base.definition, definition)
-        # the floor compares names with the base's, so it runs once every name the protocol uses is known
-        found = check_definition(definition, resolved.file_of)
-        if base is not None and not found:
-            found = floor_findings(base.definition, definition)
+        found = floor_findings(base.definition, definition) if base is not None else []
+        checks = check_definition(definition, resolved.file_of)
+        if found:  # what the floor found explains the rest; keep only checks about this file's own items
+            here = Path(src.file).name
+            checks = [c for c in checks if resolved.file_of(c[0]) == here]
+        reported = {path for path, _, _ in found}
+        found += [c for c in checks if c[0] not in reported]
         if found:
             raise InvalidDefinition(_shown([_in_file(resolved.problem(path, text, fix), src, path)
                                             for path, text, fix in found]), stage="check")
