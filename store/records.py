@@ -21,7 +21,7 @@ __all__ = [
     "get_staff", "staff_by_ids", "all_staff", "insert_staff",
     "get_case", "get_case_and_heads", "insert_case", "update_case", "list_cases", "case_facts", "insert_fact",
     "insert_allocation", "case_allocations", "set_markers", "case_markers", "open_case_markers",
-    "count_held", "lock_case", "lock_staff", "get_setting", "set_setting",
+    "count_held", "lock_staff", "get_setting", "set_setting",
 ]
 
 _UPDATE_CASE = (update(cases)
@@ -37,11 +37,16 @@ def _head(column: Any, chain: Any) -> Any:
 
 #: the case row plus the heads of its audit chain and of the staff chain, in one statement:
 #: the writer appends without reading the head again, and the staff head versions cached staff rows
-_GET_CASE_AND_HEADS = Prepared(select(
+_CASE_AND_HEADS = select(
     cases, _head(audit.c.seq, bindparam("b_chain")).label("head_seq"),
     _head(audit.c.hash, bindparam("b_chain")).label("head_hash"),
     _head(audit.c.seq, "staff").label("staff_seq"),
-).where(cases.c.id == bindparam("b_id")))
+).where(cases.c.id == bindparam("b_id"))
+_GET_CASE_AND_HEADS = Prepared(_CASE_AND_HEADS)
+#: holds the case's row until the unit of work ends (PostgreSQL; SQLite's writer holds the file already). A
+#: statement of its own: in READ COMMITTED the read after it sees what the writer before committed, where a
+#: locking read would return the chain heads of its first snapshot
+_LOCK_CASE = Prepared(select(cases.c.id).where(cases.c.id == bindparam("b_id")).with_for_update())
 _UPDATES: dict[frozenset[str], Prepared] = {}
 _CASE_FACTS = select(facts).where(facts.c.case_id == bindparam("b_id")).order_by(facts.c.at, facts.c.id)
 _CASE_ALLOCATIONS = select(allocations).where(allocations.c.case_id == bindparam("b_id")).order_by(allocations.c.id)
@@ -88,8 +93,13 @@ def get_case(conn: Connection, case_id: str) -> dict[str, Any] | None:
     return dict(row._mapping) if row else None
 
 
-def get_case_and_heads(conn: Connection, case_id: str) -> dict[str, Any] | None:
-    """The case row with ``head_seq``/``head_hash`` (its audit chain) and ``staff_seq`` (staff chain)."""
+def get_case_and_heads(conn: Connection, case_id: str, lock: bool = False) -> dict[str, Any] | None:
+    """The case row with ``head_seq``/``head_hash`` (its audit chain) and ``staff_seq`` (staff chain).
+
+    With *lock*, the row is first held until the unit of work ends, so writers of one case take turns
+    instead of losing a race."""
+    if lock and conn.dialect.name != "sqlite":
+        _LOCK_CASE.first(conn, {"b_id": case_id})
     return _GET_CASE_AND_HEADS.first(conn, {"b_id": case_id, "b_chain": f"case:{case_id}"})
 
 
@@ -133,16 +143,6 @@ def count_held(conn: Connection, staff_id: str, states: Sequence[str], excluding
     if excluding is not None:
         query = query.where(cases.c.id != excluding)
     return conn.execute(query).scalar_one()
-
-
-_LOCK_CASE = select(cases.c.id).where(cases.c.id == bindparam("b_id")).with_for_update()
-
-
-def lock_case(conn: Connection, case_id: str) -> None:
-    """Hold the case's row until the unit of work ends, so that writers of one case take turns instead of
-    losing a race (PostgreSQL; SQLite's unit of work already holds the file's write lock)."""
-    if conn.dialect.name != "sqlite":
-        conn.execute(_LOCK_CASE, {"b_id": case_id})
 
 
 def lock_staff(conn: Connection, ids: Iterable[str]) -> None:

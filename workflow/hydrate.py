@@ -36,23 +36,24 @@ def load_case(conn: Connection, case_id: str, snapshots: Snapshots | None = None
     return load_case_for_write(conn, case_id, (), snapshots)[0]
 
 
-def load_case_and_actor(conn: Connection, case_id: str, actor: str,
-                        snapshots: Snapshots | None = None) -> tuple[Case, Staff, Head]:
-    """The case, the person acting on it and the head of the case's audit chain."""
-    case, people, head = load_case_for_write(conn, case_id, (actor,), snapshots)
+def load_case_and_actor(conn: Connection, case_id: str, actor: str, snapshots: Snapshots | None = None,
+                        lock: bool = False) -> tuple[Case, Staff, Head]:
+    """The case, the person acting on it and the head of the case's audit chain (the row held, with *lock*)."""
+    case, people, head = load_case_for_write(conn, case_id, (actor,), snapshots, lock)
     if actor not in people:
         raise StaffNotFound(actor, [s["id"] for s in records.all_staff(conn)])
     return case, people[actor], head
 
 
 def load_case_for_write(conn: Connection, case_id: str, extra: Iterable[str] = (),
-                        snapshots: Snapshots | None = None) -> tuple[Case, dict[str, Staff], Head]:
+                        snapshots: Snapshots | None = None, lock: bool = False) -> tuple[Case, dict[str, Staff], Head]:
     """The case, the staff named in it and in *extra*, and its audit chain head (seq, hash).
 
     With *snapshots*, records kept at the case's current version and staff kept at the
-    staff chain's current head are reused instead of read again.
+    staff chain's current head are reused instead of read again. With *lock*, the case's row
+    is held until the unit of work ends (see records.get_case_and_heads).
     """
-    row = records.get_case_and_heads(conn, case_id)
+    row = records.get_case_and_heads(conn, case_id, lock)
     if row is None:
         raise CaseNotFound(case_id, [c["id"] for c in records.list_cases(conn)])
     kept = snapshots.case(case_id, row["version"]) if snapshots else None

@@ -1,8 +1,11 @@
 """One function per thing a user does. The CLI calls these; so does any embedding service.
 
-Each action reads the case, takes the verdict outside any lock, then writes the change
-and its audit entry in one unit of work guarded by the case's version (optimistic
-concurrency). A refusal writes only its audited attempt and then raises.
+Each action that changes a case reads it, judges it and writes the change and its audit
+entry in one unit of work: on SQLite that unit holds the file's write lock, on PostgreSQL
+the case's row (and, for an allocation, the rows of the people it names, whose caseloads
+it counts), so concurrent writers take turns. ``expected_version`` still refuses an action
+on a case that changed since the caller read it (ConcurrentUpdate). A refusal writes only
+its audited attempt, then raises.
 """
 from __future__ import annotations
 
@@ -236,8 +239,7 @@ def move_case(cw: Casework, case_id: str, event: str, actor: str, *, reason: str
     """
     at, now = _when(cw, at)
     with cw.store.write() as conn:
-        records.lock_case(conn, case_id)
-        case, person, head = load_case_and_actor(conn, case_id, actor, cw.snapshots)
+        case, person, head = load_case_and_actor(conn, case_id, actor, cw.snapshots, lock=True)
         _version(case, expected_version)
         late = _backdating(cw, case.policy, at, now)
         if case.state_entered_at and at < case.state_entered_at:
@@ -282,9 +284,8 @@ def allocate(cw: Casework, case_id: str, lead: str, actor: str, *, supervisor: s
     at, now = _when(cw, at)
     with cw.store.write() as conn:
         named = [p for p in (lead, supervisor, worker) if p is not KEEP and p]
-        records.lock_case(conn, case_id)
+        case, people, head = load_case_for_write(conn, case_id, (actor, *named), cw.snapshots, lock=True)
         records.lock_staff(conn, named)  # caseloads are judged one writer at a time (STO-8)
-        case, people, head = load_case_for_write(conn, case_id, (actor, *named), cw.snapshots)
         person = _named(conn, people, actor)
         new_lead = _named(conn, people, lead)
         new_sup = case.supervisor if supervisor is KEEP else (_named(conn, people, supervisor) if supervisor else None)
@@ -341,8 +342,7 @@ def record_fact(cw: Casework, case_id: str, fact: str, actor: str, *, with_staff
     """Record a fact (a visit, an approval, a rationale), by the people the protocol names."""
     at, now = _when(cw, at)
     with cw.store.write() as conn:
-        records.lock_case(conn, case_id)
-        case, people, head = load_case_for_write(conn, case_id, (actor, *with_staff), cw.snapshots)
+        case, people, head = load_case_for_write(conn, case_id, (actor, *with_staff), cw.snapshots, lock=True)
         person = _named(conn, people, actor)
         others = tuple(_named(conn, people, other) for other in with_staff)
         _version(case, expected_version)
