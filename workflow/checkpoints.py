@@ -22,7 +22,7 @@ from .clock import to_text
 from .errors import BadInput
 from .workspace import Casework
 
-__all__ = ["generate_key", "make_checkpoint", "check_against", "Checkpoint", "CHECKPOINT_FORMAT"]
+__all__ = ["generate_key", "make_checkpoint", "read_checkpoint", "check_against", "Checkpoint", "CHECKPOINT_FORMAT"]
 
 #: the format written in every checkpoint, so a later casework can read older ones
 CHECKPOINT_FORMAT = "casework-checkpoint/1"

@@ -251,8 +251,8 @@ def _local_event_findings(name: str, ev: EventDef, base: Definition, local: Defi
     if ev.to not in base.states:
         if not target.open:
             return [(("events", name, "to"), f"{name!r} closes a case into {ev.to!r}, a state of this protocol's own; "
-                     f"only the base's moves close a case, with their conditions (WT-7)",
-                     f"close the case with the base's moves (e.g. 'close'), adding requirements to them")]
+                     "only the base's moves close a case, with their conditions (WT-7)",
+                     "close the case with the base's moves (e.g. 'close'), adding requirements to them")]
         return []
     found: list[Finding] = []
     for i, source in enumerate(ev.sources):
