@@ -15,12 +15,17 @@ __all__ = ["init", "demo", "diagram", "due"]
 
 @click.command()
 @click.option("--sandbox", is_flag=True, help="Make this new store a training sandbox (allows --clock).")
+@click.option("--app-role", metavar="ROLE",
+              help="PostgreSQL: the role the application connects as; it may add, never change or remove, audit "
+                   "entries (created if missing).")
 @pass_state
-def init(state: State, sandbox: bool) -> None:
+def init(state: State, sandbox: bool, app_role: str | None) -> None:
     """Create or upgrade the store."""
     from workflow import service
 
-    revision = service.init_store(state.cw, sandbox)
+    revision = service.init_store(state.cw, sandbox, app_role)
+    if app_role:
+        click.echo(f"Role {app_role} may use casework on this store; it cannot change or remove audit entries.")
     kind = " (training sandbox)" if service.is_sandbox(state.cw) else ""
     click.echo(f"Store {state.cw.store}{kind} is at schema revision {revision}.")
 

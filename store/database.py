@@ -6,6 +6,7 @@ Every driver error is translated here into casework's own exceptions, so nothing
 from __future__ import annotations
 
 import os
+import re
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +24,8 @@ DEFAULT_URL = "sqlite:///casework.db"
 #: how long a writer waits for another writer of this process (SQLite's busy_timeout likewise)
 _WRITER_WAIT_SECONDS = 30
 _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+#: a role name casework will quote into GRANT statements
+_ROLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 #: the first bytes of every SQLite database file
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -228,6 +231,35 @@ class Store:
             if not inspect(conn).has_table("alembic_version"):
                 return None
             return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+
+    def grant_application_role(self, role: str) -> list[str]:
+        """Let *role* run casework and nothing more (PostgreSQL): the statements run, for the record.
+
+        The role that runs ``init`` owns the tables; the application role may add audit entries,
+        facts and allocations but never change or remove them, may change the projections
+        casework keeps current (cases, markers, staff), may only read the store's settings
+        (so it cannot make a live store a training sandbox), and owns nothing.
+        """
+        if self.is_sqlite:
+            raise BadInput("An application role is for PostgreSQL: a SQLite file belongs to whoever owns the file.")
+        if not _ROLE.match(role):
+            raise BadInput(f"{role!r} is not a plain PostgreSQL role name (letters, digits and '_').")
+        statements = [
+            f'GRANT USAGE ON SCHEMA public TO "{role}"',
+            f'REVOKE ALL ON ALL TABLES IN SCHEMA public FROM "{role}"',
+            f'GRANT SELECT, INSERT ON audit, facts, allocations TO "{role}"',
+            f'GRANT SELECT, INSERT, UPDATE ON cases, markers, staff TO "{role}"',
+            f'GRANT SELECT ON settings, alembic_version TO "{role}"',
+            f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO "{role}"',
+        ]
+        with self._translated(), self.engine.connect() as conn:
+            exists = conn.exec_driver_sql("SELECT 1 FROM pg_roles WHERE rolname = %(r)s", {"r": role}).first()
+            if not exists:
+                statements.insert(0, f'CREATE ROLE "{role}" LOGIN')
+            for sql in statements:
+                conn.exec_driver_sql(sql)
+            conn.commit()
+        return statements
 
     def damage(self) -> str | None:
         """What SQLite's own check finds wrong with the file (None when sound, or for PostgreSQL)."""

@@ -80,12 +80,16 @@ class AuditReport:
         return not self.broken
 
 
-def init_store(cw: Casework, sandbox: bool = False) -> str:
+def init_store(cw: Casework, sandbox: bool = False, app_role: str | None = None) -> str:
     """Create or upgrade the schema; returns the schema revision.
 
     *sandbox* marks a new, empty store as a training sandbox, where a simulated clock may be used.
+    *app_role* (PostgreSQL) is the role the application connects as: it gets only what casework
+    needs, and can never change or remove audit entries (see Store.grant_application_role).
     """
     revision = cw.store.upgrade()
+    if app_role is not None:
+        cw.store.grant_application_role(app_role)
     if sandbox:
         with cw.store.write() as conn:
             if records.get_setting(conn, "sandbox") != "true" and records.list_cases(conn):
