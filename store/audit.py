@@ -18,7 +18,7 @@ from .prepared import Prepared
 from .schema import audit, cases
 
 __all__ = ["GENESIS", "Head", "append", "chain_rows", "entries", "verify", "Broken", "canonical", "CHANGES",
-           "heads", "hash_at"]
+           "heads", "hash_at", "all_entries"]
 
 #: the (seq, hash) of a chain's latest entry, (None, None) before its first
 Head = tuple[int | None, str | None]
@@ -127,6 +127,14 @@ def verify(conn: Connection) -> tuple[int, list[Broken]]:
                                  f"the case is at version {version} but its chain records "
                                  f"{changes.get(case_id, 0)} changes (entries were removed)"))
     return checked, broken
+
+
+def all_entries(conn: Connection) -> Iterator[dict[str, Any]]:
+    """Every entry of every chain, chain by chain and oldest first, payload decoded (streamed)."""
+    for row in _rows(conn):
+        entry = dict(row._mapping)
+        entry["payload"] = json.loads(entry["payload"])
+        yield entry
 
 
 def heads(conn: Connection) -> dict[str, tuple[int, str]]:

@@ -21,7 +21,7 @@ __all__ = [
     "get_staff", "staff_by_ids", "all_staff", "insert_staff",
     "get_case", "get_case_and_heads", "insert_case", "update_case", "list_cases", "case_facts", "insert_fact",
     "insert_allocation", "case_allocations", "set_markers", "case_markers", "open_case_markers",
-    "count_held", "lock_staff", "get_setting", "set_setting",
+    "count_held", "lock_staff", "get_setting", "set_setting", "rows_of",
 ]
 
 _UPDATE_CASE = (update(cases)
@@ -230,3 +230,13 @@ def open_case_markers(conn: Connection, states: Sequence[str], team: str | None 
     for r in conn.execute(query):
         found[r.case_id][r.marker] = r.at
     return open_cases, found
+
+
+_TABLES = {t.name: t for t in (staff, cases, allocations, facts, markers, settings)}
+
+
+def rows_of(conn: Connection, table: str) -> Iterable[dict[str, Any]]:
+    """Every row of one of the tables the guards read, as mappings (streamed; for audit verify)."""
+    source = _TABLES[table]
+    for row in conn.execution_options(yield_per=5000).execute(select(source)):
+        yield dict(row._mapping)

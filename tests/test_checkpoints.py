@@ -15,7 +15,7 @@ from sqlalchemy import delete, insert, select, update
 from cli.main import cli
 from store import audit as audit_log
 from store.schema import allocations, audit, cases, facts, markers
-from workflow import service
+from workflow import projections, service
 from workflow.checkpoints import generate_key, make_checkpoint, read_checkpoint
 from workflow.errors import BadInput
 
@@ -46,6 +46,15 @@ def _rewrite(cw, chain: str, seq: int, **changes) -> None:
         conn.execute(insert(audit), audit_log.chain_rows(chain, fields))
 
 
+def _agree_tables_with_chain(cw, case_id: str) -> None:
+    """Make the case's row and markers say what its (forged) chain says, as a careful forger would."""
+    with cw.store.write() as conn:
+        derived = projections.derive(audit_log.entries(conn, f"case:{case_id}"))
+        conn.execute(update(cases).where(cases.c.id == case_id).values(**derived["cases"][case_id]))
+        conn.execute(delete(markers).where(markers.c.case_id == case_id))
+        conn.execute(insert(markers), [{"case_id": c, "marker": m, "at": at} for (c, m), at in derived["markers"].items()])
+
+
 def _verify(cw, point: Path | None = None, public: Path | None = None):
     return service.verify_audit(cw, read_checkpoint(point, public) if point else None)
 
@@ -59,9 +68,12 @@ def test_an_untouched_store_matches_its_checkpoint_and_may_grow(signed):
 
 
 def test_a_rewritten_chain_with_recomputed_hashes_is_caught_only_with_a_checkpoint(signed):
-    """A forger changes who acted and recomputes the chain: verify alone passes, the checkpoint does not."""
+    """A forger changes who allocated, recomputes the chain and edits the table to match: only a checkpoint sees it."""
     cw, point, public = signed
     _rewrite(cw, "case:C-1", 2, actor="sm")
+    assert any("allocations" in b.reason for b in _verify(cw).broken)  # the table alone still tells
+    with cw.store.write() as conn:
+        conn.execute(update(allocations).where(allocations.c.case_id == "C-1").values(by_id="sm"))
     assert _verify(cw).ok  # the threat a checkpoint exists for
     report = _verify(cw, point, public)
     assert not report.ok and [(b.chain, "rewritten" in b.reason) for b in report.broken] == [("case:C-1", True)]
@@ -74,21 +86,25 @@ def test_a_cut_chain_with_its_version_lowered_is_caught(signed):
         last = conn.execute(select(audit.c.id).where(audit.c.chain == "case:C-2")
                             .order_by(audit.c.seq.desc()).limit(1)).scalar_one()
         conn.execute(delete(audit).where(audit.c.id == last))
-        conn.execute(update(cases).where(cases.c.id == "C-2").values(version=cases.c.version - 1, state="assessment"))
+    _agree_tables_with_chain(cw, "C-2")
     assert _verify(cw).ok
     [broken] = _verify(cw, point, public).broken
     assert broken.chain == "case:C-2" and "entries were removed" in broken.reason
 
 
 def test_a_dropped_case_and_a_dropped_staff_chain_are_caught(signed):
-    """A whole case (row, facts, markers, allocations, chain) and the staff chain deleted: both reported gone."""
+    """A whole case (row, facts, markers, allocations, chain) and the staff chain deleted: both reported gone.
+
+    Without a checkpoint the case's disappearance is consistent; the staff chain's is not, since the staff
+    rows it made are still there."""
     cw, point, public = signed
     with cw.store.write() as conn:
         for table in (facts, markers, allocations):
             conn.execute(delete(table).where(table.c.case_id == "C-2"))
         conn.execute(delete(cases).where(cases.c.id == "C-2"))
         conn.execute(delete(audit).where(audit.c.chain.in_(["case:C-2", "staff"])))
-    assert _verify(cw).ok
+    plain = _verify(cw).broken
+    assert plain and all(b.chain == "staff" and "made by no audit entry" in b.reason for b in plain)
     gone = {b.chain for b in _verify(cw, point, public).broken if "whole chain is gone" in b.reason}
     assert gone == {"case:C-2", "staff"}
 
