@@ -27,7 +27,7 @@ from .definition import Definition, EventDef, HolderPolicy
 from .requirements import ActorClause, Requirement, clauses_phrase
 from .roles import ROLES, SOCIAL_WORK_ROLES, roles_phrase
 
-__all__ = ["keep_holder_requirements", "floor_findings", "narrower", "uncovered_piece", "Finding"]
+__all__ = ["keep_holder_requirements", "floor_findings", "uncovered_piece", "Finding"]
 
 Key = tuple[Any, ...]
 Finding = tuple[Key, str, str]
@@ -75,12 +75,6 @@ def uncovered_piece(clause: ActorClause, base: Iterable[ActorClause]) -> ActorCl
         if not any(_within(clause, role, relation, b) for b in base):
             return clause.model_copy(update={"roles": (role,), "relation": relation})
     return None
-
-
-def narrower(clauses: Iterable[ActorClause], base: Iterable[ActorClause]) -> bool:
-    """Whether everyone the *clauses* admit is admitted by *base* too."""
-    base = tuple(base)
-    return all(uncovered_piece(c, base) is None for c in clauses)
 
 
 def _missing(piece: ActorClause, base: ActorClause) -> list[str]:

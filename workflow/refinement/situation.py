@@ -7,8 +7,7 @@ judged by the real engine, never a model of it.
 """
 from __future__ import annotations
 
-import copy
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 from datetime import date, datetime, time, timedelta
 from typing import Literal
@@ -101,9 +100,6 @@ class Situation:
     with_ids: tuple[str, ...] = ()
     #: the engine's case and staff, built once (not copied by ``replace``; cleared by :meth:`forget`)
     _built: tuple[Case, dict[str, Staff]] | None = field(default=None, init=False, repr=False, compare=False)
-
-    def copy(self) -> "Situation":
-        return copy.deepcopy(self)
 
     def but(self, **changes: object) -> "Situation":
         """A shallow copy with *changes* (the search makes hundreds of thousands; ``replace`` is slower)."""
@@ -221,7 +217,3 @@ def _staff(pid: str, roles: frozenset[str], registration: Registration, team: st
 def _ten_o_clock(ordinal: int) -> datetime:
     return datetime.combine(date.fromordinal(ordinal), time(10, 0), LONDON)
 
-
-def fresh(person: Person, **changes: object) -> Person:
-    """A copy of *person* with *changes* (the id is reassigned when it is added)."""
-    return replace(person, **changes)  # type: ignore[arg-type]
