@@ -129,7 +129,7 @@ def _prepared_store(url: str, n: int):
     cw = open_casework(url, clock=lambda: now[0])
     service.init_store(cw)
     service.add_staff(cw, "tm", "T", ["team_manager"], team="A", registration="SW0")
-    service.add_staff(cw, "sw", "S", ["social_worker"], team="A", registration="SW1")
+    service.add_staff(cw, "sw", "S", ["social_worker"], team="A", registration="SW1", actor="tm")
     for i in range(n):
         cid = f"C-{i}"
         service.open_case(cw, cid, "national", "A", "tm")

@@ -18,12 +18,22 @@ __all__ = ["init", "demo", "diagram", "due"]
 @click.option("--app-role", metavar="ROLE",
               help="PostgreSQL: the role the application connects as; it may add, never change or remove, audit "
                    "entries (created if missing).")
+@click.option("--authentication", type=click.Choice(["declared", "login"]),
+              help="How actors are authenticated: 'declared' (--as names them; a personal SQLite file) or 'login' "
+                   "(the database login is the person; a shared store). New stores: login on PostgreSQL, "
+                   "declared on SQLite.")
+@click.option("--service-login", "service_logins", multiple=True, metavar="LOGIN",
+              help="A database login of a service trusted to pass principals it verified (repeatable).")
+@click.option("--staff-protocol", metavar="POLICY",
+              help="The protocol whose staff: rules govern the staff list (default national).")
 @pass_state
-def init(state: State, sandbox: bool, app_role: str | None) -> None:
+def init(state: State, sandbox: bool, app_role: str | None, authentication: str | None,
+         service_logins: tuple[str, ...], staff_protocol: str | None) -> None:
     """Create or upgrade the store."""
     from workflow import service
 
-    revision = service.init_store(state.cw, sandbox, app_role)
+    revision = service.init_store(state.cw, sandbox, app_role, authentication=authentication,
+                                  service_logins=service_logins, staff_protocol=staff_protocol)
     if app_role:
         click.echo(f"Role {app_role} may use casework on this store; it cannot change or remove audit entries.")
     kind = " (training sandbox)" if service.is_sandbox(state.cw) else ""

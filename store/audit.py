@@ -35,7 +35,10 @@ def canonical(payload: Any) -> str:
 
 
 def _digest(row: dict[str, Any], prev_hash: str) -> str:
-    body = canonical([row[k] for k in _HASHED])
+    values = [row[k] for k in _HASHED]
+    if row.get("principal") is not None:  # entries made before principals were kept hash as they did
+        values.append(row["principal"])
+    body = canonical(values)
     return hashlib.sha256(f"{prev_hash}|{body}".encode()).hexdigest()
 
 
@@ -44,7 +47,7 @@ def chain_rows(chain: str, entries_fields: list[dict[str, Any]], seq: int = 0,
     """Rows that continue *chain* after entry *seq* (hash *prev_hash*), each linked to the one before."""
     rows = []
     for fields in entries_fields:
-        row = {k: None for k in _HASHED}
+        row = {k: None for k in (*_HASHED, "principal")}
         row.update(fields)
         seq += 1
         row.update(chain=chain, seq=seq, payload=canonical(fields.get("payload", {})), prev_hash=prev_hash)
@@ -53,7 +56,7 @@ def chain_rows(chain: str, entries_fields: list[dict[str, Any]], seq: int = 0,
     return rows
 
 
-_INSERT = Prepared(insert(audit).values({c: bindparam(c) for c in (*_HASHED, "prev_hash", "hash")}))
+_INSERT = Prepared(insert(audit).values({c: bindparam(c) for c in (*_HASHED, "principal", "prev_hash", "hash")}))
 _HEAD = (select(audit.c.seq, audit.c.hash).where(audit.c.chain == bindparam("b_chain"))
          .order_by(audit.c.seq.desc()).limit(1))
 
@@ -89,8 +92,8 @@ class Broken:
 
 
 def _rows(conn: Connection) -> Iterator[Any]:
-    yield from conn.execution_options(yield_per=5000).execute(
-        select(audit).order_by(audit.c.chain, audit.c.seq))
+    # a statement's option: the connection's own would stay set for the caller's later statements
+    yield from conn.execute(select(audit).order_by(audit.c.chain, audit.c.seq).execution_options(yield_per=5000))
 
 
 def verify(conn: Connection) -> tuple[int, list[Broken]]:

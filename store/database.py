@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError, SQLAlchemyError
 
-from workflow.errors import AlreadyExists, BadInput, ConcurrentUpdate, StoreNotReady
+from workflow.errors import AlreadyExists, BadInput, ConcurrentUpdate, LostRace, StoreNotReady
 
 __all__ = ["Store", "DEFAULT_URL", "resolve_url"]
 
@@ -105,15 +105,18 @@ class Store:
         except IntegrityError as exc:
             text = str(exc.orig).lower()
             if "uq_audit_chain_seq" in text or "audit.chain" in text:
-                raise ConcurrentUpdate("Someone else changed this case at the same moment; "
-                                       "nothing was written. Reload it and try again.") from None
+                raise LostRace("Someone else changed this record at the same moment; "
+                               "nothing was written. Reload it and try again.") from None
             if "unique" in text or "duplicate key" in text:
                 raise AlreadyExists(f"That already exists: {exc.orig}") from None
             raise BadInput(f"The store refused the change ({exc.orig}); a required value is missing or invalid. "
                            "Nothing was written.") from None
         except OperationalError as exc:
             text = str(exc.orig).lower()
-            if "locked" in text or "busy" in text or "could not serialize" in text:
+            if "could not serialize" in text or "deadlock detected" in text:
+                raise LostRace("Another writer changed the same records at the same moment; nothing was "
+                               "written. Try again.") from None
+            if "locked" in text or "busy" in text:
                 raise ConcurrentUpdate("The store is busy with another writer; nothing was written. "
                                        "Try again.") from None
             if "no such table" in text:
@@ -125,6 +128,10 @@ class Store:
         except ProgrammingError as exc:
             if "does not exist" in str(exc.orig):
                 raise StoreNotReady(f"The store {self} has no casework tables: run 'casework init'.") from None
+            if "permission denied" in str(exc.orig):
+                raise StoreNotReady(f"The store {self} does not let this database role do that ({exc.orig}); "
+                                    f"nothing was written. An owner's operation such as 'audit rebuild' needs the "
+                                    f"role that owns the tables (the one that ran 'casework init').") from None
             raise StoreNotReady(f"Cannot use the store {self}: {exc.orig}") from None
         except DBAPIError as exc:
             text = str(exc.orig).lower()

@@ -21,7 +21,8 @@ __all__ = [
     "get_staff", "staff_by_ids", "all_staff", "insert_staff",
     "get_case", "get_case_and_heads", "insert_case", "update_case", "list_cases", "case_facts", "insert_fact",
     "insert_allocation", "case_allocations", "set_markers", "case_markers", "open_case_markers",
-    "count_held", "lock_staff", "get_setting", "set_setting", "rows_of",
+    "count_held", "lock_staff", "get_setting", "set_setting", "rows_of", "replace_staff", "staff_with_login",
+    "count_staff", "session_login", "lock_chain",
 ]
 
 _UPDATE_CASE = (update(cases)
@@ -36,11 +37,13 @@ def _head(column: Any, chain: Any) -> Any:
 
 
 #: the case row plus the heads of its audit chain and of the staff chain, in one statement:
-#: the writer appends without reading the head again, and the staff head versions cached staff rows
+#: the writer appends without reading the head again, and the staff head versions cached staff rows;
+#: the store's authentication setting comes with them, so authenticating a move costs no round trip
 _CASE_AND_HEADS = select(
     cases, _head(audit.c.seq, bindparam("b_chain")).label("head_seq"),
     _head(audit.c.hash, bindparam("b_chain")).label("head_hash"),
     _head(audit.c.seq, "staff").label("staff_seq"),
+    select(settings.c.value).where(settings.c.key == "authentication").scalar_subquery().label("authentication"),
 ).where(cases.c.id == bindparam("b_id"))
 _GET_CASE_AND_HEADS = Prepared(_CASE_AND_HEADS)
 #: holds the case's row until the unit of work ends (PostgreSQL; SQLite's writer holds the file already). A
@@ -85,6 +88,34 @@ def insert_staff(conn: Connection, row: dict[str, Any]) -> None:
         raise AlreadyExists(f"Staff member {row['id']!r} already exists.")
     conn.execute(insert(staff), {**row, "roles": json.dumps(sorted(row["roles"])),
                                  "training": json.dumps(sorted(row["training"]))})
+
+
+def replace_staff(conn: Connection, row: dict[str, Any]) -> None:
+    """Write a staff member's whole row (a change to the staff list is always a whole row, as audited)."""
+    conn.execute(update(staff).where(staff.c.id == row["id"]),
+                 {**row, "roles": json.dumps(sorted(row["roles"])), "training": json.dumps(sorted(row["training"]))})
+
+
+def staff_with_login(conn: Connection, login: str) -> list[str]:
+    """The ids of the staff members this database login is mapped to (at most one, kept so by casework)."""
+    return list(conn.execute(select(staff.c.id).where(staff.c.login == login).order_by(staff.c.id)).scalars())
+
+
+def count_staff(conn: Connection) -> int:
+    """How many people are on the staff list (none: the first one added starts it)."""
+    return conn.execute(select(func.count()).select_from(staff)).scalar_one()
+
+
+def session_login(conn: Connection) -> str:
+    """The database login of this connection (PostgreSQL's session_user: SET ROLE does not change it)."""
+    return conn.exec_driver_sql("SELECT session_user").scalar_one()
+
+
+def lock_chain(conn: Connection, chain: str) -> None:
+    """Hold *chain* until the unit of work ends (PostgreSQL; SQLite's writer holds the file): writers of a
+    chain with no row of its own to lock, such as the staff list, take turns instead of losing a race."""
+    if conn.dialect.name != "sqlite":
+        conn.execute(select(func.pg_advisory_xact_lock(func.hashtext(chain))))
 
 
 def get_case(conn: Connection, case_id: str) -> dict[str, Any] | None:
@@ -238,5 +269,6 @@ _TABLES = {t.name: t for t in (staff, cases, allocations, facts, markers, settin
 def rows_of(conn: Connection, table: str) -> Iterable[dict[str, Any]]:
     """Every row of one of the tables the guards read, as mappings (streamed; for audit verify)."""
     source = _TABLES[table]
-    for row in conn.execution_options(yield_per=5000).execute(select(source)):
+    for row in conn.execute(select(source).execution_options(yield_per=5000)):
         yield dict(row._mapping)
+

@@ -22,6 +22,11 @@ staff = Table(
     Column("pcf_level", Integer),
     Column("training", Text, nullable=False, server_default="[]"),  # JSON list
     Column("updated_at", String(32), nullable=False),
+    #: the database login that authenticates as this person on a shared store (workflow.identity)
+    Column("login", String(64)),
+    #: the day their employment ended: they no longer act, and their open cases need reallocating
+    Column("left_on", String(10)),
+    Index("ix_staff_login", "login"),
 )
 
 cases = Table(
@@ -104,5 +109,7 @@ audit = Table(
     Column("payload", Text, nullable=False),  # canonical JSON
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    #: who authenticated the action ('os-user:ana', 'database-login:ana', 'token:...'); hashed when present
+    Column("principal", String(200)),
     UniqueConstraint("chain", "seq", name="uq_audit_chain_seq"),
 )

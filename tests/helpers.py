@@ -28,8 +28,9 @@ STAFF = {
 
 def add_standard_staff(cw: Casework) -> None:
     """Everyone in STAFF, added through the service."""
-    for sid, (roles, reg, until, team) in STAFF.items():
-        service.add_staff(cw, sid, sid.upper(), roles, team=team, registration=reg, registered_until=until)
+    for sid, (roles, reg, until, team) in STAFF.items():  # 'tm' starts the staff list and adds the others
+        service.add_staff(cw, sid, sid.upper(), roles, team=team, registration=reg, registered_until=until,
+                          actor=None if sid == "tm" else "tm")
 
 
 def case_in_assessment(cw: Casework, cid: str = "C-1", lead: str = "sw", policy: str = "national") -> None:

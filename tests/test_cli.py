@@ -38,7 +38,7 @@ def staffed(run):
     for args in (["tm", "--name", "Tess", "--role", "team_manager", "--registered", "SW1", "--team", "Erewash"],
                  ["sw", "--name", "Sam", "--role", "social_worker", "--registered", "SW2", "--team", "Erewash"],
                  ["ccw", "--name", "Ana", "--role", "community_care_worker", "--team", "Erewash"]):
-        assert run("staff", "add", *args)[0] == 0
+        assert run("staff", "add", *args, *([] if args[0] == "tm" else ["--as", "tm"]))[0] == 0
     return run
 
 
@@ -115,7 +115,7 @@ def test_bad_input_exits_2_and_suggests_the_closest_name(staffed):
     assert code == 2 and "C-1" in err
     code, _, err = staffed("case", "move", "C-1", "hold_cin_review", "--as", "sww")
     assert code == 2 and "'sw'" in err
-    code, _, err = staffed("staff", "add", "x", "--name", "X", "--role", "social_wroker")
+    code, _, err = staffed("staff", "add", "x", "--name", "X", "--role", "social_wroker", "--as", "tm")
     assert code == 2 and "social_worker" in err
     code, _, err = staffed("case", "move", "C-1", "hold_cin_review", "--as", "sw", "--at", "yesterday")
     assert code == 2
@@ -134,7 +134,7 @@ def test_conflicts_exit_3(staffed):
     code, _, err = staffed("case", "move", "C-1", "hold_cin_review", "--as", "sw", "--expect-version", "2")
     assert code == 3 and "version" in err
     assert json.loads(staffed("case", "show", "C-1", "--json")[1])["version"] == 5
-    code, _, _ = staffed("staff", "add", "sw", "--name", "Dup", "--role", "social_worker")
+    code, _, _ = staffed("staff", "add", "sw", "--name", "Dup", "--role", "social_worker", "--as", "tm")
     assert code == 3
     code, _, _ = staffed("case", "open", "C-1", "--policy", "national", "--team", "Erewash", "--as", "tm")
     assert code == 3
@@ -154,12 +154,14 @@ def test_store_without_schema_says_run_init(tmp_path):
 
 def test_staff_list_and_registration_dates(run):
     """Staff are listed with roles, team and registration window."""
-    assert run("staff", "add", "sw", "--name", "Sam", "--role", "social_worker", "--registered", "SW2",
+    assert run("staff", "add", "tm", "--name", "Tess", "--role", "team_manager", "--registered", "SW1")[0] == 0
+    assert run("staff", "add", "sw", "--as", "tm", "--name", "Sam", "--role", "social_worker", "--registered", "SW2",
                "--registered-until", "2025-12-31", "--team", "Erewash", "--training", "lead_professional")[0] == 0
     people = json.loads(run("staff", "list", "--json")[1])
-    assert people == [{"id": "sw", "name": "Sam", "roles": ["social_worker"], "team": "Erewash",
-                       "registration": "SW2", "registered_until": "2025-12-31", "pcf_level": None,
-                       "training": ["lead_professional"]}]
+    assert people[0] == {"id": "sw", "name": "Sam", "roles": ["social_worker"], "team": "Erewash",
+                         "registration": "SW2", "registered_until": "2025-12-31", "pcf_level": None,
+                         "training": ["lead_professional"], "login": None, "left_on": None}
+    assert [p["id"] for p in people] == ["sw", "tm"]
 
 
 def test_policy_list_show_and_check(run, tmp_path):

@@ -47,8 +47,8 @@ def _race(url: str, jobs: list[tuple[str, str]]) -> list[str]:
 
 def _stockport(cw, cases: int) -> None:
     service.add_staff(cw, "tm", "T", ["team_manager"], team=TEAM, registration="SW1")
-    service.add_staff(cw, "pe", "P", ["practice_educator"], team=TEAM, registration="SW2")
-    service.add_staff(cw, "stu", "S", ["student_social_worker"], team=TEAM, pcf_level=1)
+    service.add_staff(cw, "pe", "P", ["practice_educator"], team=TEAM, registration="SW2", actor="tm")
+    service.add_staff(cw, "stu", "S", ["student_social_worker"], team=TEAM, pcf_level=1, actor="tm")
     for n in range(cases):
         walk_to_assessment(cw, f"S-{n}", "stockport", TEAM, "tm", "pe")
 

@@ -22,7 +22,7 @@ def derby(sqlite_cw, clock):
                                   ("tm_av", ["team_manager"], "SW4", "Amber Valley"),
                                   ("sw_av", ["social_worker"], "SW5", "Amber Valley"),
                                   ("ccw_av", ["community_care_worker"], None, "Amber Valley")]:
-        service.add_staff(cw, sid, sid, roles, team=team, registration=reg)
+        service.add_staff(cw, sid, sid, roles, team=team, registration=reg, actor=None if sid == "tm" else "tm")
     walk_to_assessment(cw, "D-1", "derbyshire", "Erewash", "tm", "sw")
     return cw
 

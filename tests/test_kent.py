@@ -27,7 +27,8 @@ def kent(sqlite_cw, clock):
         ("swa_new", ["social_work_assistant"], None, TRIAL_TEAM, ()),
         ("ccw", ["community_care_worker"], None, TRIAL_TEAM, ()),
     ]:
-        service.add_staff(cw, sid, sid, roles, team=team, registration=reg, training=training)
+        service.add_staff(cw, sid, sid, roles, team=team, registration=reg, training=training,
+                          actor=None if sid == "tm" else "tm")
     _cin_case(cw, "K-1", TRIAL_TEAM)
     return cw
 
@@ -52,7 +53,7 @@ def test_other_non_social_workers_are_not_lead_professionals_in_kent(kent):
 
 def test_only_in_the_trial_districts(kent):
     """Outside the six trial districts an SWA cannot be lead professional."""  # KEN-2
-    service.add_staff(kent, "tm_ash", "tm_ash", ["team_manager"], team="Ashford", registration="SW9")
+    service.add_staff(kent, "tm_ash", "tm_ash", ["team_manager"], team="Ashford", registration="SW9", actor="tm")
     _cin_case(kent, "K-2", "Ashford", "tm_ash")
     with pytest.raises(AllocationRefused) as refused:
         service.allocate(kent, "K-2", "swa", "tm_ash", supervisor="ps")

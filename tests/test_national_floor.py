@@ -184,7 +184,7 @@ def test_a_social_worker_lead_policy_without_a_registration_check_still_checks_i
     _local(folder, "role_town", "allocation:\n  leads:\n    - roles: [social_worker]\n      paths: [cin]\n")
     [policy] = cw.policies.get("role_town").allocation.leads
     assert [r.kind for r in policy.requires] == ["lead_is_registered_social_worker"]
-    service.add_staff(cw, "unreg", "U", ["social_worker"], team=STAFF["sw"][3])
+    service.add_staff(cw, "unreg", "U", ["social_worker"], team=STAFF["sw"][3], actor="tm")
     service.open_case(cw, "C-1", "role_town", STAFF["sw"][3], "tm")
     with pytest.raises(AllocationRefused) as refused:
         service.allocate(cw, "C-1", "unreg", "tm")

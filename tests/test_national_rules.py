@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from store import audit
 from workflow import service
 from workflow.errors import AllocationRefused, InvalidDefinition, RecordRefused, TransitionRefused
 from workflow.loader import load_file
@@ -101,7 +102,7 @@ def test_a_closed_case_gets_no_lead(work):
 def test_a_practitioner_who_is_not_a_social_worker_may_lead_a_cin_case(work, role):
     """Each non-social-worker role the national protocol lists can be allocated lead of a CIN case."""
     # WT-2
-    service.add_staff(work, "np", "Nadia", [role], team=TEAM)
+    service.add_staff(work, "np", "Nadia", [role], team=TEAM, actor="tm")
     case_in_cin_plan(work)
     service.record_fact(work, "C-1", "lead_agreed_with_partners", "tm")
     result = service.allocate(work, "C-1", "np", "tm", supervisor="ps")
@@ -410,8 +411,10 @@ def test_every_action_and_refused_attempt_is_in_the_case_history(cw, clock):
         assert entry["case_id"] == "C-1" and entry["policy"] == "national"
     assert history[5]["payload"]["note"] == "Seen at home"
     assert [e["seq"] for e in history] == list(range(1, len(history) + 1))
+    with cw.store.read() as conn:  # the store's own settings (its authentication, on PostgreSQL its owner)
+        settings = len(audit.entries(conn, "settings"))
     report = service.verify_audit(cw)
-    assert report.ok and report.entries == len(history) + len(STAFF)
+    assert report.ok and report.entries == len(history) + len(STAFF) + settings and settings >= 1
 
 
 def test_a_backdated_fact_keeps_both_times(work, clock):

@@ -17,10 +17,11 @@ pytestmark = pytest.mark.postgres
 
 @pytest.fixture
 def app_store(fresh_postgres_url, postgres_server, clock):
-    """A store initialised by its owner with an application role 'casework_app', and a case made by that role."""
+    """A store initialised by its owner with an application role 'casework_app', which a service trusted to name
+    the person acting connects as, and a case made by that role."""
     owner = open_casework(fresh_postgres_url, clock=clock)
     result = CliRunner().invoke(cli, ["--db", fresh_postgres_url.replace("+psycopg", ""), "init",
-                                      "--app-role", "casework_app"])
+                                      "--app-role", "casework_app", "--service-login", "casework_app"])
     assert result.exit_code == 0 and "cannot change or remove audit entries" in result.output, result.output
     app_url = fresh_postgres_url.replace(f"//{postgres_server.role}@", "//casework_app@")
     app = open_casework(app_url, clock=clock)

@@ -301,7 +301,7 @@ class _LapsedLeadStore(_Store):
 
     def build(self) -> None:
         service.add_staff(self.cw, RECENT[0], "RECENT", ["social_worker"], team=TEAM, registration="SW900009",
-                          registered_until=RECENT[1])
+                          registered_until=RECENT[1], actor="tm")
         case_in_cin_plan(self.cw, "C-1")
         service.move_case(self.cw, "C-1", "escalate_to_strategy", "sw", reason="Injury reported")
         service.open_case(self.cw, "C-2", "national", TEAM, "tm")

@@ -24,7 +24,7 @@ def test_derbyshire_co_allocation_then_a_revised_assessment(run):
     for sid, role, reg in [("tm", "team_manager", "SW1"), ("ps", "practice_supervisor", "SW2"),
                            ("sw", "social_worker", "SW3"), ("ccw", "community_care_worker", None)]:
         run("staff", "add", sid, "--name", sid, "--role", role, "--team", "Amber Valley",
-            *(["--registered", reg] if reg else []))
+            *(["--registered", reg] if reg else []), *([] if sid == "tm" else ["--as", "tm"]))
     run("case", "open", "D-1", "--policy", "derbyshire", "--team", "Amber Valley", "--as", "tm")
     run("case", "allocate", "D-1", "--lead", "sw", "--as", "tm")
     run("case", "move", "D-1", "decide_assessment", "--as", "tm")
@@ -60,7 +60,8 @@ def test_stockport_student_placement_case(run):
     for sid, role, reg, pcf in [("tm", "team_manager", "SW1", None), ("pe", "practice_educator", "SW2", None),
                                 ("tl", "team_leader", "SW3", None), ("stu", "student_social_worker", None, "1")]:
         run("staff", "add", sid, "--name", sid, "--role", role, "--team", "North",
-            *(["--registered", reg] if reg else []), *(["--pcf-level", pcf] if pcf else []))
+            *(["--registered", reg] if reg else []), *(["--pcf-level", pcf] if pcf else []),
+            *([] if sid == "tm" else ["--as", "tm"]))
     for cid in ("S-1", "S-2", "S-3"):
         run("case", "open", cid, "--policy", "stockport", "--team", "North", "--as", "tm")
         run("case", "allocate", cid, "--lead", "pe", "--as", "tm")
@@ -132,7 +133,8 @@ def test_kent_trial_replayed_in_a_training_sandbox(tmp_path):
                                      ("swa", "social_work_assistant", None, "lead_professional_training"),
                                      ("swa_new", "social_work_assistant", None, None)]:
         run(day, "staff", "add", sid, "--name", sid, "--role", role, "--team", "Thanet",
-            *(["--registered", reg] if reg else []), *(["--training", training] if training else []))
+            *(["--registered", reg] if reg else []), *(["--training", training] if training else []),
+            *([] if sid == "tm" else ["--as", "tm"]))
     run(day, "case", "open", "K-1", "--policy", "kent", "--team", "Thanet", "--as", "tm")
     run(day, "case", "allocate", "K-1", "--lead", "sw", "--as", "tm")
     run(day, "case", "move", "K-1", "decide_assessment", "--as", "tm")

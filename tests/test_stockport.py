@@ -22,7 +22,8 @@ def sto(sqlite_cw):
                                  ("ps", ["practice_supervisor"], "SW3", None), ("sw", ["social_worker"], "SW4", None),
                                  ("tl", ["team_leader"], "SW5", None), ("stu", ["student_social_worker"], None, 2),
                                  ("stu_x", ["student_social_worker"], None, 6)]:
-        service.add_staff(cw, sid, sid, roles, team=TEAM, registration=reg, pcf_level=pcf)
+        service.add_staff(cw, sid, sid, roles, team=TEAM, registration=reg, pcf_level=pcf,
+                          actor=None if sid == "tm" else "tm")
     walk_to_assessment(cw, "S-1", "stockport", TEAM, "tm", "pe")
     return cw
 

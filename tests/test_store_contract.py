@@ -314,7 +314,7 @@ def test_a_workspace_judges_on_a_fact_another_writer_recorded(ready, elsewhere):
 def test_a_workspace_sees_staff_added_by_another_writer(ready, elsewhere):
     """Staff are read as of the staff chain's head: a person B adds can act through A at once."""
     service.move_case(ready, "C-1", "hold_cin_review", "sw")
-    service.add_staff(elsewhere, "sw3", "SW3", ["social_worker"], team=TEAM, registration="SW900099")
+    service.add_staff(elsewhere, "sw3", "SW3", ["social_worker"], team=TEAM, registration="SW900099", actor="tm")
     service.allocate(ready, "C-1", "sw3", "tm")
     assert service.move_case(ready, "C-1", "hold_cin_review", "sw3").case["lead"]["id"] == "sw3"
 
@@ -420,7 +420,7 @@ def test_audit_verify_counts_every_entry_of_every_chain(busy):
     report = service.verify_audit(busy)
     with busy.store.read() as conn:
         chains = {row.chain for row in conn.execute(select(audit.c.chain))}
-    assert chains == {"staff", "case:C-1", "case:C-2"}
+    assert chains == {"settings", "staff", "case:C-1", "case:C-2"}
     assert report.ok and report.entries == len(snapshot(busy)["audit"])
 
 
@@ -440,7 +440,8 @@ def test_a_duplicate_staff_id_is_a_conflict_and_writes_nothing(ready):
     """Adding a staff member whose id exists raises AlreadyExists (exit 3); every table is unchanged."""
     before = snapshot(ready)
     with pytest.raises(AlreadyExists) as dup:
-        service.add_staff(ready, "sw", "Someone Else", ["social_worker"], team=TEAM, registration="SW999999")
+        service.add_staff(ready, "sw", "Someone Else", ["social_worker"], team=TEAM, registration="SW999999",
+                          actor="tm")
     assert dup.value.exit_code == 3 and "sw" in str(dup.value)
     assert snapshot(ready) == before
 

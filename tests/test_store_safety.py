@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+import store as store_module
 from cli.main import cli
+from store import audit as audit_module
 from workflow import service
 from workflow.errors import BadInput
 from workflow.oversight import due_items
@@ -100,15 +102,44 @@ def test_a_store_from_a_newer_casework_is_not_written(filled):
     assert filled.read_bytes() == before
 
 
-def test_a_store_at_an_older_revision_asks_for_init_before_writing(filled):
-    """A store one migration behind is upgraded by `casework init`, and refuses writes until then."""
-    with sqlite3.connect(filled) as conn:
-        conn.execute("UPDATE alembic_version SET version_num = '0002'")
-        conn.execute("DROP TABLE settings")
-    result = _cli(filled, "case", "open", "F-2", "--policy", "national", "--team", "A", "--as", "tm")
+def _store_at(db: Path, revision: str) -> None:
+    """A SQLite store made by the casework whose newest migration was *revision*."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine
+
+    config = Config()
+    config.set_main_option("script_location", str(Path(store_module.__file__).parent / "migrations"))
+    with create_engine(f"sqlite:///{db}").connect() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, revision)
+        conn.commit()
+
+
+def test_a_store_at_an_older_revision_asks_for_init_before_writing(tmp_path):
+    """A store made before principals were kept refuses writes until `casework init` upgrades it; its entries,
+    hashed without a principal, still verify, and new ones carry one."""
+    db = tmp_path / "old.db"
+    _store_at(db, "0003")
+    row = {"id": "tm", "name": "T", "roles": ["team_manager"], "team": "A", "registration": "SW1",
+           "registered_until": None, "pcf_level": None, "training": [], "updated_at": "2025-03-03T09:00:00+00:00"}
+    [entry] = audit_module.chain_rows("staff", [{"recorded_at": row["updated_at"], "at": row["updated_at"],
+                                                 "actor": "admin", "action": "staff", "event": "add", "payload": row}])
+    with sqlite3.connect(db) as conn:
+        conn.execute("INSERT INTO staff (id, name, roles, team, registration, training, updated_at) "
+                     "VALUES ('tm', 'T', '[\"team_manager\"]', 'A', 'SW1', '[]', ?)", (row["updated_at"],))
+        entry.pop("principal")
+        conn.execute(f"INSERT INTO audit ({', '.join(entry)}) VALUES ({', '.join('?' * len(entry))})",
+                     list(entry.values()))
+    result = _cli(db, "case", "open", "F-2", "--policy", "national", "--team", "A", "--as", "tm")
     assert result.exit_code == 2 and "casework init" in result.output
-    assert _cli(filled, "init").exit_code == 0
-    assert _cli(filled, "case", "open", "F-2", "--policy", "national", "--team", "A", "--as", "tm").exit_code == 0
+    assert _cli(db, "init").exit_code == 0
+    assert _cli(db, "case", "open", "F-2", "--policy", "national", "--team", "A", "--as", "tm").exit_code == 0
+    verified = _cli(db, "audit", "verify")
+    assert verified.exit_code == 0, verified.output
+    with sqlite3.connect(db) as conn:
+        principals = dict(conn.execute("SELECT chain, principal FROM audit"))
+    assert principals["staff"] is None and principals["case:F-2"].startswith("os-user:")
 
 
 @pytest.mark.parametrize("damage", ["header", "truncated"])
@@ -126,10 +157,11 @@ def test_a_damaged_sqlite_file_takes_no_write_and_fails_verify(filled, damage):
 
 def test_a_missing_required_value_is_bad_input_not_already_exists(sqlite_cw):
     """A row the store refuses for a missing value is exit 2 ('missing or invalid'), never 'already exists' (3)."""
+    service.add_staff(sqlite_cw, "tm", "T", ["team_manager"], registration="SW1")
     with pytest.raises(BadInput) as bad:
-        service.add_staff(sqlite_cw, "nameless", None, ["team_manager"])  # type: ignore[arg-type]
+        service.open_case(sqlite_cw, "C-1", "national", None, "tm")  # type: ignore[arg-type]
     assert "missing or invalid" in str(bad.value) and bad.value.exit_code == 2
-    assert service.list_staff(sqlite_cw) == []
+    assert service.list_cases(sqlite_cw) == []
 
 
 def test_a_lead_whose_registration_lapses_on_the_cp_path_is_flagged(sqlite_cw, clock):
@@ -137,7 +169,7 @@ def test_a_lead_whose_registration_lapses_on_the_cp_path_is_flagged(sqlite_cw, c
     cw = sqlite_cw
     add_standard_staff(cw)
     service.add_staff(cw, "sw_until", "Until", ["social_worker"], team=TEAM, registration="SW900099",
-                      registered_until=date(2025, 3, 10))
+                      registered_until=date(2025, 3, 10), actor="tm")
     case_in_cin_plan(cw, "C-1")
     service.allocate(cw, "C-1", "sw_until", "tm")
     service.move_case(cw, "C-1", "escalate_to_strategy", "sw_until", reason="Injury seen at nursery")

@@ -20,8 +20,8 @@ STAFF = [
 def cw_cli(cli_run):
     """The CLI on a fresh SQLite file with Torbay's staff and a SW-led CIN case T-1."""
     run = cli_run
-    for person in STAFF:
-        run("staff", "add", *person)
+    for person in STAFF:  # the team manager starts the staff list and adds the others
+        run("staff", "add", *person, *([] if person[0] == "tm" else ["--as", "tm"]))
     run("case", "open", "T-1", "--policy", "torbay", "--team", "Paignton", "--as", "tm")
     run("case", "allocate", "T-1", "--lead", "sw", "--as", "tm")
     run("case", "move", "T-1", "decide_assessment", "--as", "tm")
@@ -113,7 +113,7 @@ def test_handover_visit_must_be_with_the_incoming_ccw(cw_cli):
     """The joint visit or review is between the outgoing SW and the CCW who will lead."""  # TOR-4
     run = cw_cli
     _ccw_process(run)
-    run("staff", "add", "ccw2", "--name", "Other CCW", "--role", "community_care_worker", "--team", "Paignton")
+    run("staff", "add", "ccw2", "--name", "Other CCW", "--role", "community_care_worker", "--team", "Paignton", "--as", "tm")
     refusal = _refused(run("case", "allocate", "T-1", "--lead", "ccw2", "--supervisor", "asw", "--as", "tm",
                            "--json", ok=False), "fact_recorded", "TOR-4")
     assert "handover_agreed" in refusal["sentence"]

@@ -95,6 +95,10 @@ def explain_allocation(definition: Definition, case: Case, actor: Staff, at: dat
     if not state.open:
         unmet.append(Unmet("state", f"case {case.id} is {case.state!r}, not open", (),
                            "Reopen the case first."))
+    for slot, person in (("lead", lead), ("supervisor", supervisor), ("worker", worker)):
+        if person is not None and not person.active_on(day):
+            unmet.append(Unmet("holder_left", f"{person.label} left on {person.left_on} and cannot be {slot}",
+                               ("WT-1",) if slot == "lead" else (), "Allocate someone still in post."))
     unmet += _holder(alloc.leads, lead, "lead", state.path, ctx)
     if supervisor is not None and not any(c.matches(supervisor, ctx) for c in alloc.supervisors):
         unmet.append(Unmet("supervisor_role",

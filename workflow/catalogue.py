@@ -81,6 +81,9 @@ class Catalogue:
         local = self._scan()  # a misconfigured directory is refused even when a shipped name is asked for
         if name in self.shipped:
             return self.shipped[name]
+        if name not in local:  # a file added since the directories were read (a long-running service)
+            self._local = None
+            local = self._scan()
         if name not in local:
             raise UnknownPolicy(name, self.names())
         return local[name]

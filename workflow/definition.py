@@ -14,8 +14,8 @@ from .deadlines import DeadlineDef
 from .requirements import ActorClause, Requirement, RequirementItem, Role, clauses_phrase
 from .requirements.base import MANY, Day, check_rule_ids
 
-__all__ = ["StateDef", "EventDef", "FactDef", "HolderPolicy", "AllocationDef", "RuleDef", "Definition", "Path",
-           "is_local"]
+__all__ = ["StateDef", "EventDef", "FactDef", "HolderPolicy", "AllocationDef", "RuleDef", "StaffChangeDef",
+           "StaffDef", "STAFF_CHANGES", "Definition", "Path", "is_local"]
 
 Path = Literal["cin", "cp", "none"]
 
@@ -126,6 +126,51 @@ class AllocationDef(_Frozen):
     rules: tuple[str, ...] = Field((), max_length=MANY)
 
 
+#: the kinds of change to the staff list, each governed by the definition's ``staff:`` section
+STAFF_CHANGES = ("add", "roles", "registration", "team", "login", "leave")
+
+
+class StaffChangeDef(_Frozen):
+    """Who may make one kind of change to the staff list, and the sentence a refusal gives."""
+
+    who: tuple[ActorClause, ...] = Field(min_length=1, max_length=MANY)
+    #: why the change is restricted, in a sentence (refusals and the handbook quote it)
+    says: _Text
+    rules: tuple[str, ...] = Field((), max_length=MANY)
+    origin: str = ""
+
+    @field_validator("who")
+    @classmethod
+    def _no_case_terms(cls, value: tuple[ActorClause, ...]) -> tuple[ActorClause, ...]:
+        for clause in value:
+            if clause.relation is not None or clause.team is not None:
+                raise ValueError("a staff change concerns no case: give roles and 'qualified' only "
+                                 "(no 'relation' or 'team')")
+        return value
+
+    def who_text(self) -> str:
+        """'a registered team manager or service manager'."""
+        return clauses_phrase(self.who)
+
+
+class StaffDef(_Frozen):
+    """Who may add people, change their roles, registration, team or login, and record that they left."""
+
+    add: StaffChangeDef
+    #: roles, PCF level and completed training: what decides the cases a person may hold
+    roles: StaffChangeDef
+    #: recording, renewing or ending a Social Work England registration
+    registration: StaffChangeDef
+    team: StaffChangeDef
+    #: the database login that authenticates as the person on a shared store
+    login: StaffChangeDef
+    leave: StaffChangeDef
+
+    def change(self, kind: str) -> StaffChangeDef:
+        """The rules for one kind of change (one of STAFF_CHANGES)."""
+        return getattr(self, kind)
+
+
 class RuleDef(_Frozen):
     """A rule the definition cites: what it means, and the words of the source document that say so."""
 
@@ -151,6 +196,8 @@ class Definition(_Frozen):
     events: dict[_Name, EventDef] = Field(min_length=1, max_length=100)
     facts: dict[_Name, FactDef] = Field({}, max_length=100)
     allocation: AllocationDef
+    #: who may change the staff list (the store's staff protocol applies it, workflow.staffing)
+    staff: StaffDef
     deadlines: dict[_Name, DeadlineDef] = Field({}, max_length=60)
     #: every rule ID cited anywhere in the definition, declared once (a local protocol adds its own)
     rulebook: dict[_RuleId, RuleDef] = Field({}, max_length=200)

@@ -36,9 +36,13 @@ class DemoReport:
 
 def _ensure_staff(cw: Casework, team: str) -> None:
     known = {s.id for s in service.list_staff(cw)}
+    manager = DEMO_STAFF[0][0]  # the team manager starts an empty staff list and adds the others
     for staff_id, name, roles, reg in DEMO_STAFF:
         if staff_id not in known:
-            service.add_staff(cw, staff_id, name, roles, team=team, registration=reg, actor="demo")
+            first = not known and staff_id == manager
+            service.add_staff(cw, staff_id, name, roles, team=team, registration=reg,
+                              actor=None if first else manager)
+            known.add(staff_id)
 
 
 def _free_case_id(cw: Casework) -> str:

@@ -16,7 +16,8 @@ __all__ = [
     "CaseworkError", "BadInput", "InvalidDefinition", "DefinitionProblem", "UnknownName",
     "CaseNotFound", "StaffNotFound", "UnknownPolicy", "UnknownEvent", "UnknownFact",
     "StoreNotReady", "Refused", "TransitionRefused", "AllocationRefused", "RecordRefused",
-    "Conflict", "ConcurrentUpdate", "AlreadyExists", "DiagramError",
+    "Conflict", "ConcurrentUpdate", "LostRace", "AlreadyExists", "DiagramError", "IdentityRefused",
+    "StaffChangeRefused", "AuditBroken",
 ]
 
 EXIT_REFUSED = 1
@@ -100,6 +101,15 @@ class StoreNotReady(BadInput):
     """The store cannot be used as it is: unreachable, or its schema is missing or old."""
 
 
+class IdentityRefused(BadInput):
+    """The authenticated principal may not act as the staff member named (``--as``); the attempt is audited."""
+
+    def __init__(self, message: str, principal: str, claimed: str):
+        self.principal = principal
+        self.claimed = claimed
+        super().__init__(message)
+
+
 class DiagramError(BadInput):
     """Graphviz could not render: ``dot`` missing or an unsupported format."""
 
@@ -126,6 +136,30 @@ class RecordRefused(Refused):
     """Recording a fact was refused: this person may not record it."""
 
 
+class StaffChangeRefused(Refused):
+    """A change to the staff list was refused by the staff protocol's rules."""
+
+
+class AuditBroken(CaseworkError):
+    """The audit log does not verify, so nothing may be rebuilt from it: the chains that break, and where.
+
+    Rebuilding the tables from an edited log would make the edit look legitimate. Carries the
+    breaks (``chain``, ``seq``, ``reason`` each), as ``audit verify`` reports them.
+    """
+
+    exit_code = EXIT_REFUSED
+
+    def __init__(self, broken: Sequence):
+        self.broken = tuple(broken)
+        chains = sorted({b.chain for b in self.broken})
+        named = ", ".join(chains[:10]) + (f" and {len(chains) - 10} more" if len(chains) > 10 else "")
+        first = "; ".join(f"{b.chain} at entry {b.seq}: {b.reason}" for b in self.broken[:3])
+        super().__init__(f"Cannot rebuild the tables from the audit log: {len(chains)} chain(s) do not verify "
+                         f"({named}). {first}. Nothing was written: a rebuild from a changed log would make the "
+                         f"change look legitimate. Find out what happened with 'casework audit verify', and restore "
+                         f"the store from a backup taken before it.")
+
+
 class Conflict(CaseworkError):
     """The store changed underneath the request, or the thing already exists."""
 
@@ -134,6 +168,11 @@ class Conflict(CaseworkError):
 
 class ConcurrentUpdate(Conflict):
     """Someone else changed the case first; reload it and try again."""
+
+
+class LostRace(ConcurrentUpdate):
+    """Another writer took the same chain head (or the database chose this writer to lose a deadlock) at the
+    same moment; nothing was written, and the service retries the whole unit of work a few times."""
 
 
 class AlreadyExists(Conflict):

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Iterator
 
-from .definition import Definition, EventDef, HolderPolicy
+from .definition import STAFF_CHANGES, Definition, EventDef, HolderPolicy
 from .requirements import ActorClause, Requirement, clauses_phrase
 from .roles import ROLES, SOCIAL_WORK_ROLES, roles_phrase
 
@@ -384,6 +384,10 @@ def floor_findings(base: Definition, local: Definition) -> list[Finding]:
     found += _allocation(base, local)
     for name in base.deadlines:
         found += _deadline_findings(name, local, base)
+    for kind in STAFF_CHANGES:
+        change, was = local.staff.change(kind), base.staff.change(kind)
+        found += _who_findings(("staff", kind, "who"), change.who, was.who, f"{base.name!r} for staff change {kind!r}",
+                               f" ({', '.join(was.rules)})" if was.rules else "")
     if local.backdate_days > base.backdate_days:
         found.append((("backdate_days",), f"{base.name!r} allows back-dating by at most {base.backdate_days} days; "
                       f"a local protocol may shorten that, never lengthen it to {local.backdate_days} (WT-7)",

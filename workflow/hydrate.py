@@ -17,10 +17,11 @@ __all__ = ["staff_from_row", "load_staff", "load_case", "load_case_and_actor", "
 
 def staff_from_row(row: dict[str, Any]) -> Staff:
     """A staff row as a Staff value."""
-    until = row.get("registered_until")
+    until, left = row.get("registered_until"), row.get("left_on")
     return Staff(row["id"], row["name"], frozenset(row["roles"]), row.get("team"), row.get("registration"),
                  date.fromisoformat(until) if until else None, row.get("pcf_level"),
-                 frozenset(row.get("training") or ()))
+                 frozenset(row.get("training") or ()), login=row.get("login"),
+                 left_on=date.fromisoformat(left) if left else None)
 
 
 def load_staff(conn: Connection, staff_id: str) -> Staff:
@@ -37,17 +38,20 @@ def load_case(conn: Connection, case_id: str, snapshots: Snapshots | None = None
 
 
 def load_case_and_actor(conn: Connection, case_id: str, actor: str, snapshots: Snapshots | None = None,
-                        lock: bool = False) -> tuple[Case, Staff, Head]:
-    """The case, the person acting on it and the head of the case's audit chain (the row held, with *lock*)."""
-    case, people, head = load_case_for_write(conn, case_id, (actor,), snapshots, lock)
+                        lock: bool = False) -> tuple[Case, Staff, Head, str | None]:
+    """The case, the person acting on it, the head of the case's audit chain (the row held, with *lock*)
+    and the store's authentication setting."""
+    case, people, head, authentication = load_case_for_write(conn, case_id, (actor,), snapshots, lock)
     if actor not in people:
         raise StaffNotFound(actor, [s["id"] for s in records.all_staff(conn)])
-    return case, people[actor], head
+    return case, people[actor], head, authentication
 
 
 def load_case_for_write(conn: Connection, case_id: str, extra: Iterable[str] = (),
-                        snapshots: Snapshots | None = None, lock: bool = False) -> tuple[Case, dict[str, Staff], Head]:
-    """The case, the staff named in it and in *extra*, and its audit chain head (seq, hash).
+                        snapshots: Snapshots | None = None,
+                        lock: bool = False) -> tuple[Case, dict[str, Staff], Head, str | None]:
+    """The case, the staff named in it and in *extra*, its audit chain head (seq, hash) and the store's
+    authentication setting (None: never set).
 
     With *snapshots*, records kept at the case's current version and staff kept at the
     staff chain's current head are reused instead of read again. With *lock*, the case's row
@@ -86,7 +90,7 @@ def load_case_for_write(conn: Connection, case_id: str, extra: Iterable[str] = (
         markers=dict(kept.markers),
         former_leads=kept.former_leads,
     )
-    return found, people, (row["head_seq"], row["head_hash"])
+    return found, people, (row["head_seq"], row["head_hash"]), row["authentication"]
 
 
 def _people(conn: Connection, ids: set[str], staff_seq: int | None,

@@ -17,16 +17,17 @@ from .sources import Key, Source
 __all__ = ["Resolved", "stamp", "merge", "without_origins"]
 
 #: levels merged key by key; every other value a local protocol gives replaces the base's
-_MERGED = {("states",), ("events",), ("facts",), ("allocation",), ("deadlines",), ("rulebook",),
+_MERGED = {("states",), ("events",), ("facts",), ("allocation",), ("staff",), ("deadlines",), ("rulebook",),
+           ("staff", "*"),
            ("states", "*"), ("events", "*"), ("facts", "*"), ("deadlines", "*"), ("rulebook", "*")}
 #: lists a local protocol appends to: base requirements always stay
 _APPENDED = {("events", "*", "requires"), ("allocation", "requires")}
 #: lists whose items are stamped with the definition that wrote them
 _STAMPED = {"requires", "who", "leads", "workers", "supervisors", "workers_who"}
 #: mappings whose entries are stamped likewise
-_ENTRIES = {"states", "events", "facts", "deadlines", "rulebook"}
+_ENTRIES = {"states", "events", "facts", "staff", "deadlines", "rulebook"}
 #: sections merged entry by entry through ``extends``
-_SECTIONS = ("states", "events", "facts", "allocation", "deadlines", "rulebook")
+_SECTIONS = ("states", "events", "facts", "allocation", "staff", "deadlines", "rulebook")
 
 
 class Resolved:

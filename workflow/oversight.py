@@ -8,7 +8,7 @@ from .clock import day_of, from_text
 from .deadlines import DueItem, due_for_case
 from .errors import BadInput
 from .hydrate import staff_from_row
-from .safeguards import cp_lead_not_registered
+from .safeguards import cp_lead_not_registered, holders_who_left
 from .requirements.base import FIRST_DAY, LAST_DAY
 from .workspace import Casework
 
@@ -40,6 +40,8 @@ def due_items(cw: Casework, as_of: date | None = None, *, overdue_only: bool = F
         flag = cp_lead_not_registered(case["id"], case["team"], case["state"], people.get(case["lead_id"]), d, as_of)
         if flag is not None:
             items.append(flag)
+        items += holders_who_left(case["id"], case["team"], {slot: people.get(case[f"{slot}_id"]) for slot in
+                                                             ("lead", "supervisor", "worker")}, d, as_of)
     if overdue_only:
         items = [i for i in items if i.overdue]
     return sorted(items, key=lambda i: (i.working_days_left, i.due, i.case_id, i.name))

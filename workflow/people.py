@@ -27,10 +27,18 @@ class Staff:
     training: frozenset[str] = frozenset()
     #: open cases this person holds as lead or worker (filled in when allocating)
     caseload: int = 0
+    #: the database login that authenticates as this person on a shared store (workflow.identity)
+    login: str | None = None
+    #: the last day of their employment: from the day after, they neither act nor hold cases
+    left_on: date | None = None
+
+    def active_on(self, day: date) -> bool:
+        """Still employed on *day*."""
+        return self.left_on is None or day <= self.left_on
 
     def qualified_on(self, day: date) -> bool:
-        """Social-work-qualified on *day*: a social work role and a current SWE registration."""
-        if not self.registration or not (self.roles & SOCIAL_WORK_ROLES):
+        """Social-work-qualified on *day*: a social work role and a current SWE registration, while employed."""
+        if not self.registration or not (self.roles & SOCIAL_WORK_ROLES) or not self.active_on(day):
             return False
         return self.registered_until is None or day <= self.registered_until
 

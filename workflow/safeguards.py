@@ -14,10 +14,12 @@ from .definition import Definition
 from .people import Staff
 from .requirements import clauses_phrase
 
-__all__ = ["UNREGISTERED_CP_LEAD", "cp_lead_not_registered"]
+__all__ = ["UNREGISTERED_CP_LEAD", "HOLDER_LEFT", "cp_lead_not_registered", "holders_who_left"]
 
 #: the name such an item carries in ``due`` and ``case show``
 UNREGISTERED_CP_LEAD = "cp_lead_not_registered"
+#: the name of the item for a case still held by someone who has left
+HOLDER_LEFT = "holder_left"
 
 
 def cp_lead_not_registered(case_id: str, team: str, state: str, lead: Staff | None, definition: Definition,
@@ -32,3 +34,20 @@ def cp_lead_not_registered(case_id: str, team: str, state: str, lead: Staff | No
                    f"without a current registration", since, -late, True, ("WT-5",),
                    clauses_phrase(definition.allocation.who), team)
 
+
+
+def holders_who_left(case_id: str, team: str, holders: dict[str, Staff | None], definition: Definition,
+                     as_of: date) -> list[DueItem]:
+    """An item for each holder (``{'lead': ..., 'supervisor': ..., 'worker': ...}``) whose employment ended
+    before *as_of*: the case needs reallocating from the day after they left (WT-1 for the lead)."""
+    items = []
+    for slot, person in holders.items():
+        if person is None or person.left_on is None or person.active_on(as_of):
+            continue
+        since = person.left_on + timedelta(days=1)
+        late = calendar_for().working_days_between(since, as_of)
+        items.append(DueItem(case_id, f"{HOLDER_LEFT}:{slot}",
+                             f"Reallocate: {person.label}, the case's {slot}, left on {person.left_on}",
+                             since, -late, True, ("WT-1",) if slot == "lead" else (),
+                             clauses_phrase(definition.allocation.who), team))
+    return items

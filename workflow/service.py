@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from functools import cached_property, partial
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
+from functools import cached_property, partial, wraps
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence, TypeVar
 
 from store import audit, records
 
@@ -20,23 +20,25 @@ from .allocation import explain_allocation, proposed_case
 from .checkpoints import Checkpoint, check_against
 from .clock import day_of, to_text
 from .deadlines import due_for_case
-from .errors import (AllocationRefused, BadInput, ConcurrentUpdate, RecordRefused,
-                     TransitionRefused, UnknownName)
+from .errors import (AllocationRefused, AlreadyExists, BadInput, ConcurrentUpdate, IdentityRefused, LostRace,
+                     RecordRefused, StaffChangeRefused, TransitionRefused, UnknownName)
 from .hydrate import load_case, load_case_and_actor, load_case_for_write, load_staff, staff_from_row
 from .people import Case, Fact, Staff, holder_roles
-from . import projections
+from . import identity, projections
 from .recording import explain_record
-from .safeguards import cp_lead_not_registered
+from .safeguards import cp_lead_not_registered, holders_who_left
+from .staffing import explain_staff_change, registration_number
 from .requirements.base import FIRST_DAY, LAST_DAY
 from .roles import ROLES
-from .verdict import Verdict
+from .verdict import Unmet, Verdict
 from .workspace import Casework
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .definition import Definition
     from .diagram import CaseOverlay
 
 __all__ = [
-    "add_staff", "list_staff", "open_case", "allocate", "record_fact", "move_case", "explain",
+    "add_staff", "update_staff", "leave_staff", "list_staff", "open_case", "allocate", "record_fact", "move_case", "explain",
     "available", "show_case", "case_history", "list_cases", "verify_audit", "init_store",
     "MoveResult", "AuditReport", "KEEP", "is_sandbox", "case_overlay",
 ]
@@ -46,6 +48,37 @@ KEEP: Any = type("Keep", (), {"__repr__": lambda self: "KEEP"})()
 
 #: how far ahead of the clock an action may be dated (clock skew between machines)
 _SKEW = timedelta(minutes=5)
+#: how many times a unit of work that lost a race to another writer is run again before giving up
+_ATTEMPTS = 5
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _unit_of_work(action: _F) -> _F:
+    """Run *action* again when it lost a race to a concurrent writer (nothing was written, a bounded
+    number of times); audit an identity refusal, whose own unit of work was rolled back, on the
+    'access' chain before raising it."""
+    @wraps(action)
+    def run(cw: Casework, *args: Any, **kwargs: Any) -> Any:
+        for attempt in range(1, _ATTEMPTS + 1):
+            try:
+                return action(cw, *args, **kwargs)
+            except LostRace:
+                if attempt == _ATTEMPTS:
+                    raise
+            except IdentityRefused as exc:
+                _audit_refused_identity(cw, action.__name__, exc)
+                raise
+        raise AssertionError("unreachable")  # pragma: no cover
+    return run  # type: ignore[return-value]
+
+
+def _audit_refused_identity(cw: Casework, what: str, exc: IdentityRefused) -> None:
+    now = to_text(cw.clock())
+    with cw.store.write() as conn:
+        records.lock_chain(conn, "access")
+        audit.append(conn, "access", recorded_at=now, at=now, actor=exc.claimed[:64], action="identity",
+                     event=what, principal=exc.principal[:200], payload={"as": exc.claimed, "refused": str(exc)})
 
 
 class MoveResult:
@@ -81,26 +114,51 @@ class AuditReport:
         return not self.broken
 
 
-def init_store(cw: Casework, sandbox: bool = False, app_role: str | None = None) -> str:
+def init_store(cw: Casework, sandbox: bool = False, app_role: str | None = None, *,
+               authentication: str | None = None, service_logins: Sequence[str] = (),
+               staff_protocol: str | None = None) -> str:
     """Create or upgrade the schema; returns the schema revision.
 
     *sandbox* marks a new, empty store as a training sandbox, where a simulated clock may be used.
     *app_role* (PostgreSQL) is the role the application connects as: it gets only what casework
     needs, and can never change or remove audit entries (see Store.grant_application_role).
+    *authentication* ('declared' or 'login', see workflow.identity) defaults, for a new store, to
+    'login' on PostgreSQL and 'declared' on SQLite; the login running a first ``init`` is the
+    store's owner. *service_logins* are logins trusted to pass principals they verified.
+    *staff_protocol* names the protocol whose ``staff:`` rules govern the staff list (default national).
+    Every setting is audited on the 'settings' chain.
     """
     revision = cw.store.upgrade()
     if app_role is not None:
         cw.store.grant_application_role(app_role)
-    if sandbox:
-        with cw.store.write() as conn:
-            already = records.get_setting(conn, "sandbox") == "true"
-            if not already and records.list_cases(conn):
+    if authentication is not None and authentication not in identity.AUTHENTICATION:
+        raise UnknownName(authentication, identity.AUTHENTICATION, "(authentication is 'declared' or 'login')")
+    if staff_protocol is not None:
+        cw.policies.get(staff_protocol)  # UnknownPolicy if it is not on offer
+    with cw.store.write() as conn:
+        new = not records.list_cases(conn) and not records.count_staff(conn)
+        wanted: dict[str, str] = {}
+        if sandbox:
+            if records.get_setting(conn, "sandbox") != "true" and records.list_cases(conn):
                 raise BadInput("Only an empty store can become a training sandbox; use a new --db.")
-            if not already:  # audited, so a sandbox setting slipped into a live store shows in audit verify
-                records.set_setting(conn, "sandbox", "true")
-                now = to_text(cw.clock())
-                audit.append(conn, "settings", recorded_at=now, at=now, actor="(casework init)", action="setting",
-                             event="sandbox", payload={"key": "sandbox", "value": "true"})
+            wanted["sandbox"] = "true"
+        if authentication is None and new and records.get_setting(conn, "authentication") is None:
+            authentication = identity.DECLARED if cw.store.is_sqlite else identity.LOGIN
+        if authentication is not None:
+            wanted["authentication"] = authentication
+        if not cw.store.is_sqlite and records.get_setting(conn, "owner_login") is None:
+            wanted["owner_login"] = records.session_login(conn)
+        for login in service_logins:
+            wanted[f"service_login:{_login_name(login)}"] = "true"
+        if staff_protocol is not None:
+            wanted["staff_protocol"] = staff_protocol
+        now, principal = to_text(cw.clock()), identity.running(conn)
+        for key, value in wanted.items():
+            if records.get_setting(conn, key) == value:
+                continue
+            records.set_setting(conn, key, value)  # audited, so a setting slipped into a store shows in verify
+            audit.append(conn, "settings", recorded_at=now, at=now, actor="(casework init)", action="setting",
+                         event=key.split(":")[0], principal=principal, payload={"key": key, "value": value})
     return revision
 
 
@@ -165,39 +223,168 @@ def _policy_version(cw: Casework, policy: str) -> str:
     return f"{d.version}@{d.digest[:12]}"
 
 
-def _audit(conn, cw: Casework, case: Case, action: str, actor: str, at: datetime, now: datetime,
+def _audit(conn, cw: Casework, case: Case, action: str, actor: str, principal: str, at: datetime, now: datetime,
            event: str | None = None, to_state: str | None = None, payload: dict[str, Any] | None = None,
            head: audit.Head | None = None) -> None:
     audit.append(conn, f"case:{case.id}", head, recorded_at=to_text(now), at=to_text(at), actor=actor,
+                 principal=principal,
                  action=action, case_id=case.id, event=event, from_state=case.state, to_state=to_state,
                  policy=case.policy, policy_version=_policy_version(cw, case.policy), payload=payload or {})
 
 
 def _read(cw: Casework, case_id: str, actor: str) -> tuple[Case, Staff]:
     with cw.store.read() as conn:
-        return load_case_and_actor(conn, case_id, actor, cw.snapshots)[:2]
+        return load_case_and_actor(conn, case_id, actor, cw.snapshots)[:2]  # a read: nothing to authenticate
 
 
-def add_staff(cw: Casework, staff_id: str, name: str, roles: Sequence[str], *, team: str | None = None,
-              registration: str | None = None, registered_until: date | None = None,
-              pcf_level: int | None = None, training: Iterable[str] = (), actor: str = "admin") -> Staff:
-    """Add a person. Registration (their Social Work England number) is separate from roles."""
-    if not roles:
+def _login_name(login: str) -> str:
+    if not identity.LOGIN_NAME.match(login or ""):
+        raise BadInput(f"{login!r} is not a database login name: letters, digits and _ . @ -, at most 63.")
+    return login
+
+
+def _staff_rules(cw: Casework, conn) -> "Definition":
+    """The definition whose ``staff:`` section governs this store's staff list."""
+    return cw.policies.get(records.get_setting(conn, "staff_protocol") or "national")
+
+
+def _staff_row(person: Staff, now: datetime) -> dict[str, Any]:
+    return {"id": person.id, "name": person.name, "roles": sorted(person.roles), "team": person.team,
+            "registration": person.registration,
+            "registered_until": person.registered_until.isoformat() if person.registered_until else None,
+            "pcf_level": person.pcf_level, "training": sorted(person.training), "login": person.login,
+            "left_on": person.left_on.isoformat() if person.left_on else None, "updated_at": to_text(now)}
+
+
+def _checked_person(person: Staff) -> Staff:
+    if not person.roles:
         raise BadInput("Give at least one --role.")
-    for role in roles:
+    for role in person.roles:
         if role not in ROLES:
             raise UnknownName(role, ROLES, "(roles are the identifiers in DOMAIN.md)")
-    if registered_until and not registration:
+    if not isinstance(person.name, str) or not person.name.strip():
+        raise BadInput("Give the person's name (--name).")
+    if person.registered_until and not person.registration:
         raise BadInput("--registered-until needs --registered (the Social Work England number).")
+    for day in (person.registered_until, person.left_on):
+        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+            raise BadInput(f"{day} is outside the dates casework keeps ({FIRST_DAY} to {LAST_DAY}).")
+    return replace(person, registration=registration_number(person.registration),
+                   login=_login_name(person.login) if person.login is not None else None)
+
+
+def _change_staff(cw: Casework, actor: str | None, staff_id: str, change: Callable[[Staff | None], Staff],
+                  reason: str | None, adding: bool = False) -> Staff:
+    """Judge and write one change to the staff list (a refusal writes only its audited attempt)."""
     now, _ = _when(cw, None)
-    row = {"id": staff_id, "name": name, "roles": sorted(set(roles)), "team": team, "registration": registration,
-           "registered_until": registered_until.isoformat() if registered_until else None,
-           "pcf_level": pcf_level, "training": sorted(set(training)), "updated_at": to_text(now)}
     with cw.store.write() as conn:
-        records.insert_staff(conn, row)
-        audit.append(conn, "staff", recorded_at=to_text(now), at=to_text(now), actor=actor, action="staff",
-                     event="add", payload=row)
-    return staff_from_row(row)
+        records.lock_chain(conn, "staff")  # staff changes take turns, so their chain never forks
+        row = records.get_staff(conn, staff_id)
+        if row is None and not adding:
+            load_staff(conn, staff_id)  # raises StaffNotFound with the closest ids
+        before = staff_from_row(row) if row is not None else None
+        after = _checked_person(change(before))
+        first = before is None and actor is None and records.count_staff(conn) == 0
+        if actor is None and not first:
+            raise BadInput("Say who makes the change (--as STAFF): only the first person on an empty staff list "
+                           "is added without one.")
+        principal = identity.authenticate(conn, staff_id if first else actor, cw.principal)
+        if after.login is not None and any(i != staff_id for i in records.staff_with_login(conn, after.login)):
+            raise AlreadyExists(f"The login {after.login!r} already acts as someone else; a login is one person's.")
+        by = after if first else load_staff(conn, actor)
+        rules = _staff_rules(cw, conn)
+        verdict = explain_staff_change(rules, by, before, after, now)
+        entry = {"recorded_at": to_text(now), "at": to_text(now), "actor": by.id, "principal": principal}
+        if not verdict.allowed:
+            audit.append(conn, "staff", **entry, action="refused", event=verdict.event,
+                         payload={"id": staff_id, "verdict": verdict.to_dict(), "reason": reason})
+        else:
+            written = _staff_row(after, now)
+            if before is None:
+                records.insert_staff(conn, written)
+            else:
+                records.replace_staff(conn, written)
+            audit.append(conn, "staff", **entry, action="staff", event="add" if before is None else verdict.event,
+                         policy=rules.name, policy_version=_policy_version(cw, rules.name),
+                         payload={**written, "reason": reason, **({"first": True} if first else {})})
+    if not verdict.allowed:
+        if first:
+            raise StaffChangeRefused(replace(verdict, unmet=verdict.unmet + (_first_person_hint(rules),)))
+        raise StaffChangeRefused(verdict)
+    return after
+
+
+def _first_person_hint(rules: "Definition") -> Unmet:
+    spec = rules.staff.add
+    return Unmet("staff_first", "the first person on the staff list must be someone who may add the others",
+                 spec.rules, f"Add {spec.who_text()} first.")
+
+
+@_unit_of_work
+def add_staff(cw: Casework, staff_id: str, name: str, roles: Sequence[str], *, team: str | None = None,
+              registration: str | None = None, registered_until: date | None = None,
+              pcf_level: int | None = None, training: Iterable[str] = (), login: str | None = None,
+              actor: str | None = None, reason: str | None = None) -> Staff:
+    """Add a person, if *actor* may under the store's staff protocol (StaffChangeRefused otherwise).
+
+    Registration (their Social Work England number, 'SW' and digits) is separate from roles. The
+    first person on an empty staff list is added without an *actor* and must be someone who may
+    add the others; the authenticated principal who added them is in the audit entry.
+    """
+    if not staff_id or not isinstance(staff_id, str) or len(staff_id) > 64:
+        raise BadInput("Give the person an id of 1 to 64 characters.")
+
+    def new(before: Staff | None) -> Staff:
+        if before is not None:
+            raise AlreadyExists(f"Staff member {staff_id!r} already exists.")
+        return Staff(staff_id, name, frozenset(roles), team, registration, registered_until, pcf_level,
+                     frozenset(training), login=login)
+
+    return _change_staff(cw, actor, staff_id, new, reason, adding=True)
+
+
+@_unit_of_work
+def update_staff(cw: Casework, staff_id: str, actor: str, *, add_roles: Sequence[str] = (),
+                 remove_roles: Sequence[str] = (), team: str | None = KEEP, registration: str | None = KEEP,
+                 registered_until: date | None = KEEP, pcf_level: int | None = KEEP,
+                 training: Iterable[str] | None = KEEP, login: str | None = KEEP,
+                 reason: str | None = None) -> Staff:
+    """Change a person's roles, registration (record, renew, end: *registered_until*), team, PCF level,
+    training or database login; each kind of change is judged by the staff protocol's rules.
+    Arguments left as KEEP keep the current value; None clears it."""
+    def changed(before: Staff | None) -> Staff:
+        assert before is not None  # _change_staff raised StaffNotFound
+        values: dict[str, Any] = {"roles": (before.roles | set(add_roles)) - set(remove_roles)}
+        for key, value in (("team", team), ("registration", registration), ("registered_until", registered_until),
+                           ("pcf_level", pcf_level), ("login", login)):
+            if value is not KEEP:
+                values[key] = value
+        if training is not KEEP:
+            values["training"] = frozenset(training or ())
+        if values.get("registration", before.registration) is None:
+            values["registered_until"] = None
+        return replace(before, **values)
+
+    return _change_staff(cw, actor, staff_id, changed, reason)
+
+
+@_unit_of_work
+def leave_staff(cw: Casework, staff_id: str, actor: str, *, on: date | None = None,
+                reason: str | None = None) -> Staff:
+    """Record the last day of a person's employment (default today): from the day after they can no
+    longer act or be allocated, and the open cases they hold show in ``due`` as needing reallocation."""
+    today = day_of(cw.clock())
+    on = on or today
+
+    def left(before: Staff | None) -> Staff:
+        assert before is not None  # _change_staff raised StaffNotFound
+        window = cw.policies.get("national").backdate_days
+        if not today - timedelta(days=window) <= on <= today + timedelta(days=366):
+            raise BadInput(f"{on} is not a day a leaving date can be recorded for: from {window} days ago to a year "
+                           f"ahead.")
+        return replace(before, left_on=on)
+
+    return _change_staff(cw, actor, staff_id, left, reason)
 
 
 def list_staff(cw: Casework) -> list[Staff]:
@@ -206,12 +393,14 @@ def list_staff(cw: Casework) -> list[Staff]:
         return [staff_from_row(r) for r in records.all_staff(conn)]
 
 
+@_unit_of_work
 def open_case(cw: Casework, case_id: str, policy: str, team: str, actor: str,
               at: datetime | None = None) -> dict[str, Any]:
     """Open a case in its protocol's initial state (a referral received), attributed to *actor*."""
     at, now = _when(cw, at)
     definition = cw.policies.get(policy)
     with cw.store.write() as conn:
+        principal = identity.authenticate(conn, actor, cw.principal)
         load_staff(conn, actor)
         row = {"id": case_id, "policy": policy, "team": team, "state": definition.initial, "version": 1,
                "opened_at": to_text(at), "state_entered_at": to_text(at), "allocated_at": None,
@@ -220,7 +409,7 @@ def open_case(cw: Casework, case_id: str, policy: str, team: str, actor: str,
         records.insert_case(conn, row)
         records.set_markers(conn, case_id, {f"entered:{definition.initial}": to_text(at)})
         case = Case(case_id, policy, team, definition.initial)
-        _audit(conn, cw, case, "open", actor, at, now, None, definition.initial,
+        _audit(conn, cw, case, "open", actor, principal, at, now, None, definition.initial,
                {"team": team, **_backdating(cw, policy, at, now)})
     return show_case(cw, case_id)
 
@@ -240,6 +429,7 @@ def available(cw: Casework, case_id: str, actor: str, at: datetime | None = None
     return cw.engine(case.policy).available(case, person, at)
 
 
+@_unit_of_work
 def move_case(cw: Casework, case_id: str, event: str, actor: str, *, reason: str | None = None,
               at: datetime | None = None, expected_version: int | None = None) -> MoveResult:
     """Make a move if the protocol allows it; otherwise audit the attempt and raise TransitionRefused.
@@ -249,7 +439,8 @@ def move_case(cw: Casework, case_id: str, event: str, actor: str, *, reason: str
     """
     at, now = _when(cw, at)
     with cw.store.write() as conn:
-        case, person, head = load_case_and_actor(conn, case_id, actor, cw.snapshots, lock=True)
+        case, person, head, mode = load_case_and_actor(conn, case_id, actor, cw.snapshots, lock=True)
+        principal = identity.authenticate(conn, actor, cw.principal, mode)
         _version(case, expected_version)
         late = _backdating(cw, case.policy, at, now)
         if case.state_entered_at and at < case.state_entered_at:
@@ -258,7 +449,7 @@ def move_case(cw: Casework, case_id: str, event: str, actor: str, *, reason: str
         engine = cw.engine(case.policy)
         verdict = _both_days(lambda day: engine.explain(case, event, person, day, reason), at, now)
         if not verdict.allowed:
-            _audit(conn, cw, case, "refused", actor, at, now, event, verdict.target,
+            _audit(conn, cw, case, "refused", actor, principal, at, now, event, verdict.target,
                    {"verdict": verdict.to_dict(), "reason": reason}, head)
         else:
             before = Case(case.id, case.policy, case.team, case.state)
@@ -269,7 +460,7 @@ def move_case(cw: Casework, case_id: str, event: str, actor: str, *, reason: str
             entered = {f"entered:{case.state}": at} if case.state != before.state else {}
             happened = {f"event:{event}": at, **entered}
             records.set_markers(conn, case_id, {k: to_text(v) for k, v in happened.items()})
-            _audit(conn, cw, before, "move", actor, at, now, event, case.state,
+            _audit(conn, cw, before, "move", actor, principal, at, now, event, case.state,
                    {"reason": reason, "rules": list(_rules_of(cw, case.policy, event)), **late}, head)
     if not verdict.allowed:
         raise TransitionRefused(verdict)
@@ -287,6 +478,7 @@ def _rules_of(cw: Casework, policy: str, event: str) -> tuple[str, ...]:
     return tuple(rules)
 
 
+@_unit_of_work
 def allocate(cw: Casework, case_id: str, lead: str, actor: str, *, supervisor: str | None = KEEP,
              worker: str | None = KEEP, reason: str | None = None, at: datetime | None = None,
              expected_version: int | None = None) -> MoveResult:
@@ -294,7 +486,8 @@ def allocate(cw: Casework, case_id: str, lead: str, actor: str, *, supervisor: s
     at, now = _when(cw, at)
     with cw.store.write() as conn:
         named = [p for p in (lead, supervisor, worker) if p is not KEEP and p]
-        case, people, head = load_case_for_write(conn, case_id, (actor, *named), cw.snapshots, lock=True)
+        case, people, head, mode = load_case_for_write(conn, case_id, (actor, *named), cw.snapshots, lock=True)
+        principal = identity.authenticate(conn, actor, cw.principal, mode)
         records.lock_staff(conn, named)  # caseloads are judged one writer at a time (STO-8)
         person = _named(conn, people, actor)
         new_lead = _named(conn, people, lead)
@@ -311,7 +504,7 @@ def allocate(cw: Casework, case_id: str, lead: str, actor: str, *, supervisor: s
         verdict = _both_days(lambda day: explain_allocation(definition, case, person, day, new_lead, new_sup,
                                                             new_worker, reason), at, now)
         if not verdict.allowed:
-            _audit(conn, cw, case, "refused", actor, at, now, verdict.event, verdict.target, {
+            _audit(conn, cw, case, "refused", actor, principal, at, now, verdict.event, verdict.target, {
                 "verdict": verdict.to_dict(), "lead": lead, "supervisor": new_sup.id if new_sup else None,
                 "worker": new_worker.id if new_worker else None, "reason": reason}, head)
             refused = True
@@ -320,7 +513,7 @@ def allocate(cw: Casework, case_id: str, lead: str, actor: str, *, supervisor: s
             after = proposed_case(case, new_lead, new_sup, new_worker)
             ids = {"lead_id": new_lead.id, "supervisor_id": new_sup.id if new_sup else None,
                    "worker_id": new_worker.id if new_worker else None}
-            _write_allocation(conn, cw, case, after, ids, actor, at, now, reason, late, head)
+            _write_allocation(conn, cw, case, after, ids, actor, principal, at, now, reason, late, head)
     if refused:
         raise AllocationRefused(verdict)
     after.version, after.allocated_at = case.version + 1, at
@@ -336,23 +529,25 @@ def _named(conn, people: dict[str, Staff], staff_id: str) -> Staff:
 
 
 def _write_allocation(conn, cw: Casework, case: Case, after: Case, ids: dict[str, str | None], actor: str,
-                      at: datetime, now: datetime, reason: str | None, late: dict[str, Any],
+                      principal: str, at: datetime, now: datetime, reason: str | None, late: dict[str, Any],
                       head: audit.Head) -> None:
     records.update_case(conn, case.id, case.version, {
         **ids, "previous_lead_id": after.previous_lead.id if after.previous_lead else None,
         "allocated_at": to_text(at), "version": case.version + 1, "updated_at": to_text(now)})
     records.insert_allocation(conn, {"case_id": case.id, "at": to_text(at), "by_id": actor, "reason": reason, **ids})
     records.set_markers(conn, case.id, {"event:allocate": to_text(at)})
-    _audit(conn, cw, case, "allocate", actor, at, now, "allocate", case.state,
+    _audit(conn, cw, case, "allocate", actor, principal, at, now, "allocate", case.state,
            {**ids, "previous_lead_id": case.lead.id if case.lead else None, "reason": reason, **late}, head)
 
 
+@_unit_of_work
 def record_fact(cw: Casework, case_id: str, fact: str, actor: str, *, with_staff: Sequence[str] = (),
                 note: str = "", at: datetime | None = None, expected_version: int | None = None) -> MoveResult:
     """Record a fact (a visit, an approval, a rationale), by the people the protocol names."""
     at, now = _when(cw, at)
     with cw.store.write() as conn:
-        case, people, head = load_case_for_write(conn, case_id, (actor, *with_staff), cw.snapshots, lock=True)
+        case, people, head, mode = load_case_for_write(conn, case_id, (actor, *with_staff), cw.snapshots, lock=True)
+        principal = identity.authenticate(conn, actor, cw.principal, mode)
         person = _named(conn, people, actor)
         others = tuple(_named(conn, people, other) for other in with_staff)
         _version(case, expected_version)
@@ -361,7 +556,7 @@ def record_fact(cw: Casework, case_id: str, fact: str, actor: str, *, with_staff
         definition = cw.policies.get(case.policy)
         verdict = _both_days(lambda day: explain_record(definition, case, fact, person, day, note, others), at, now)
         if not verdict.allowed:
-            _audit(conn, cw, case, "refused", actor, at, now, verdict.event, verdict.target,
+            _audit(conn, cw, case, "refused", actor, principal, at, now, verdict.event, verdict.target,
                    {"verdict": verdict.to_dict(), "with": list(with_staff), "note": note}, head)
         else:
             records.update_case(conn, case_id, case.version, {"version": case.version + 1,
@@ -370,7 +565,7 @@ def record_fact(cw: Casework, case_id: str, fact: str, actor: str, *, with_staff
                                        "recorded_at": to_text(now), "by_id": actor, "with_ids": list(with_staff),
                                        "note": note, "state": case.state})
             records.set_markers(conn, case_id, {f"fact:{fact}": to_text(at)})
-            _audit(conn, cw, case, "fact", actor, at, now, fact, case.state,
+            _audit(conn, cw, case, "fact", actor, principal, at, now, fact, case.state,
                    {"with": list(with_staff), "note": note, **late}, head)
     if not verdict.allowed:
         raise RecordRefused(verdict)
@@ -402,6 +597,8 @@ def _summary(cw: Casework, case: Case, today: date | None = None) -> dict[str, A
                        definition.calendar_of, today, holder_roles(case))
     flag = cp_lead_not_registered(case.id, case.team, case.state, case.lead, definition, today)
     due += [flag] if flag is not None else []
+    due += holders_who_left(case.id, case.team, {"lead": case.lead, "supervisor": case.supervisor,
+                                                 "worker": case.worker}, definition, today)
     return {
         "id": case.id, "policy": case.policy, "team": case.team, "state": case.state,
         "state_title": state.title, "path": state.path, "open": state.open, "version": case.version,

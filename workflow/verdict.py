@@ -33,7 +33,7 @@ class Unmet:
 class Verdict:
     """The answer to 'may this person do this to this case now?'."""
 
-    action: str  # "move", "allocate" or "record"
+    action: str  # "move", "allocate", "record" or "staff"
     case_id: str
     event: str
     state: str
@@ -44,10 +44,12 @@ class Verdict:
 
     def message(self) -> str:
         """A sentence a practitioner can act on."""
+        subject = f"staff member {self.case_id}" if self.action == "staff" else f"case {self.case_id}"
         if self.allowed:
-            return f"{self.actor} may '{self.event}' case {self.case_id} now."
+            return f"{self.actor} may '{self.event}' {subject} now."
         lines = "\n  - ".join(u.line() for u in self.unmet)
-        return f"Cannot '{self.event}' case {self.case_id} (state {self.state}) as {self.actor}:\n  - {lines}"
+        where = "" if self.action == "staff" else f" (state {self.state})"
+        return f"Cannot '{self.event}' {subject}{where} as {self.actor}:\n  - {lines}"
 
     @property
     def rules(self) -> tuple[str, ...]:

@@ -14,6 +14,7 @@ from store import Store
 
 from .clock import utc_now
 from .engine import Engine
+from .identity import Principal
 from .loader import Policies
 from .snapshots import Snapshots
 
@@ -29,6 +30,9 @@ class Casework:
     clock: Callable[[], datetime] = utc_now
     #: the clock is a simulated one (CLI --clock): allowed only on a training sandbox store
     simulated: bool = False
+    #: a principal this service verified (e.g. from a token), checked and recorded in every audit entry;
+    #: None: the store authenticates the caller itself (workflow.identity)
+    principal: Principal | None = None
     #: what this process read before, reused while the case's version is unchanged
     snapshots: Snapshots = field(default_factory=Snapshots, repr=False)
     _engines: dict[str, Engine] = field(default_factory=dict, repr=False)

@@ -56,7 +56,9 @@ class ActorClause(BaseModel):
         return frozenset(self.roles)
 
     def matches(self, actor: Staff, ctx: Context) -> bool:
-        """Does *actor* fit this clause for ctx.case on ctx.day?"""
+        """Does *actor* fit this clause for ctx.case on ctx.day? (Nobody does once they have left.)"""
+        if not actor.active_on(ctx.day):
+            return False
         if self.roles and not (actor.roles & self.role_set):
             return False
         if self.qualified and not actor.qualified_on(ctx.day):
@@ -122,6 +124,8 @@ class WhoMayAct(Requirement):
         return f"Only {clauses_phrase(self.clauses)} may do this"
 
     def explain(self, ctx: Context) -> str:
+        if not ctx.actor.active_on(ctx.day):
+            return f"{ctx.actor.label} left on {ctx.actor.left_on} and can no longer act"
         return f"{ctx.actor.label} is not among those who may do this"
 
     def who_could(self, ctx: Context) -> str:

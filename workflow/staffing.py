@@ -1,0 +1,78 @@
+"""Staff-list verdicts: may this person add someone, or change their roles, registration, team or
+login, or record that they left?
+
+The people a guard reads are only as trustworthy as whoever may change them, so a change
+to the staff list is judged like a case move: by the ``staff:`` section of the store's
+staff protocol, with the same verdicts, and written to the staff chain. Nobody changes
+their own roles, registration or login.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import datetime
+
+from .clock import day_of
+from .definition import Definition
+from .errors import BadInput
+from .people import Case, Staff
+from .requirements import Context
+from .requirements.actor import WhoMayAct
+from .verdict import Unmet, Verdict
+
+__all__ = ["registration_number", "changes_between", "explain_staff_change", "SELF_CHANGES"]
+
+#: a Social Work England registration number: 'SW' and digits
+_SWE = re.compile(r"^SW[0-9]{1,8}$")
+#: what nobody may change of themselves: it would let them widen what they may do
+SELF_CHANGES = ("roles", "registration", "login")
+
+
+def registration_number(value: str | None) -> str | None:
+    """A Social Work England number as kept: 'SW' then digits (spaces and lower case forgiven)."""
+    if value is None:
+        return None
+    text = re.sub(r"\s+", "", value).upper()
+    if not _SWE.match(text):
+        raise BadInput(f"{value!r} is not a Social Work England registration number: those are 'SW' followed by "
+                       f"digits, e.g. SW123456.")
+    return text
+
+
+def changes_between(before: Staff | None, after: Staff) -> tuple[str, ...]:
+    """The kinds of change (STAFF_CHANGES) that turn *before* into *after*."""
+    if before is None:
+        return ("add",)
+    kinds = []
+    if (before.roles, before.pcf_level, before.training, before.name) != \
+            (after.roles, after.pcf_level, after.training, after.name):
+        kinds.append("roles")
+    if (before.registration, before.registered_until) != (after.registration, after.registered_until):
+        kinds.append("registration")
+    if before.team != after.team:
+        kinds.append("team")
+    if before.login != after.login:
+        kinds.append("login")
+    if before.left_on != after.left_on:
+        kinds.append("leave")
+    return tuple(kinds)
+
+
+def explain_staff_change(definition: Definition, actor: Staff, before: Staff | None, after: Staff,
+                         at: datetime) -> Verdict:
+    """May *actor* turn *before* (None: nobody yet) into *after* on the staff list now?"""
+    kinds = changes_between(before, after)
+    if not kinds:
+        raise BadInput(f"Nothing to change: {after.id} already is as given.")
+    nobody = Case(f"staff:{after.id}", definition.name, after.team or "", "")
+    ctx = Context(nobody, actor, at, day_of(at), definition)
+    unmet: list[Unmet] = []
+    for kind in kinds:
+        spec = definition.staff.change(kind)
+        who = WhoMayAct(clauses=spec.who, rules=spec.rules, origin=spec.origin).unmet(ctx)
+        if who is not None:
+            unmet.append(replace(who, kind=f"staff_{kind}", sentence=f"{who.sentence} ({kind}): {spec.says.rstrip('.')}"))
+        if kind in SELF_CHANGES and actor.id == after.id and before is not None:
+            unmet.append(Unmet("staff_self", f"{actor.id} cannot change their own {kind}", spec.rules,
+                               f"Ask {spec.who_text()}.", {"change": kind}, spec.origin))
+    return Verdict("staff", after.id, "+".join(kinds), "", None, actor.id, not unmet, tuple(unmet))
