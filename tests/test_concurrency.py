@@ -23,6 +23,8 @@ def _worker(url: str, barrier: Any, results: Any, action: str, case_id: str) -> 
         barrier.wait()
         if action == "allocate":
             service.allocate(cw, case_id, "pe", "pe", worker="stu")
+        elif action == "staff":
+            service.add_staff(cw, case_id, case_id, ["social_worker"], team=TEAM, registration="SW42", actor="tm")
         else:
             service.move_case(cw, case_id, "hold_cin_review", "pe")
         results.put("ok")
@@ -76,4 +78,13 @@ def test_unguarded_writers_on_one_case_take_turns(cw, store_url):
     outcomes = _race(store_url, [("move", "S-0")] * 4)
     assert outcomes == ["ok"] * 4, outcomes
     assert service.show_case(cw, "S-0")["version"] == version + 4
+    assert service.verify_audit(cw).ok
+
+
+def test_staff_changes_at_the_same_moment_take_turns_on_the_staff_chain(cw, store_url):
+    """Four managers' additions at once: all are made, the staff chain never forks, and verify passes (WT-7)."""
+    _stockport(cw, 0)
+    outcomes = _race(store_url, [("staff", f"new{n}") for n in range(4)])
+    assert outcomes == ["ok"] * 4, outcomes
+    assert {p.id for p in service.list_staff(cw)} >= {f"new{n}" for n in range(4)}
     assert service.verify_audit(cw).ok

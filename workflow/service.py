@@ -133,6 +133,9 @@ def init_store(cw: Casework, sandbox: bool = False, app_role: str | None = None,
         cw.store.grant_application_role(app_role)
     if authentication is not None and authentication not in identity.AUTHENTICATION:
         raise UnknownName(authentication, identity.AUTHENTICATION, "(authentication is 'declared' or 'login')")
+    if authentication == identity.LOGIN and cw.store.is_sqlite:
+        raise BadInput("A SQLite file has no database logins: its actors are declared (--as), and the operating-system "
+                       "user is recorded. Share a store on PostgreSQL to authenticate people by login.")
     if staff_protocol is not None:
         cw.policies.get(staff_protocol)  # UnknownPolicy if it is not on offer
     with cw.store.write() as conn:
