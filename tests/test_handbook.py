@@ -25,9 +25,10 @@ ROOT = Path(__file__).resolve().parent.parent
 #: the baseline and one local protocol; each page of both is opened in the browser
 POLICIES = ("national", "torbay")
 PAGES = ("index.html", "states.html", "events.html", "facts.html", "allocation.html", "deadlines.html",
-         "rules.html")
+         "staff.html", "rules.html")
 TITLES = {"index.html": "Contents", "states.html": "States", "events.html": "Events", "facts.html": "Facts",
-          "allocation.html": "Allocation", "deadlines.html": "Deadlines", "rules.html": "Rules",
+          "allocation.html": "Allocation", "deadlines.html": "Deadlines", "staff.html": "Staff list",
+          "rules.html": "Rules",
           "comparison.html": "Compared with national"}
 #: headless, and nothing that reaches the network (updates, sync, safe browsing, metrics)
 CHROMIUM_FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
@@ -299,3 +300,13 @@ def test_the_index_of_all_handbooks_works_in_the_browser(browser, cli_run, tmp_p
         _open(browser, out / name / "index.html")
         assert _assert_images_render(browser, out / name / "index.html") == 2
         _assert_nothing_failed_or_left_the_machine(browser, out / name / "index.html")
+
+
+def test_the_staff_page_says_who_may_change_the_staff_list(handbooks):
+    """Each kind of staff change, who may make it and its rules, as the definition's staff: section says (WT-7)."""
+    text = (handbooks / "national" / "staff.html").read_text()
+    for title in ("Adding someone to the staff list", "Mapping a database login to a person",
+                  "Recording that someone has left"):
+        assert title in text
+    assert "registered service manager or head of service" in text and "WT-7" in text
+    assert text.count("Nobody may make this change for themselves") == 3

@@ -1,6 +1,6 @@
 """The handbook's sections, gathered from a loaded definition in plain English.
 
-One builder per page: states, events, facts, allocation and deadlines. Each condition
+One builder per page: states, events, facts, allocation, deadlines and the staff list. Each condition
 keeps its rule IDs and says whether the local protocol added it (its ``origin``).
 """
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Callable
 
 from ..deadlines import DeadlineDef, Marker
-from ..definition import Definition, HolderPolicy, is_local
+from ..definition import STAFF_CHANGES, Definition, HolderPolicy, is_local
 from ..requirements import ActorClause, Requirement
 from ..roles import roles_phrase
 from .model import Clause, Group, Link, Page, Section
@@ -18,7 +18,11 @@ __all__ = ["section_pages", "anchor", "link"]
 _PATHS = {"cin": "Child in Need (section 17)", "cp": "Child protection (registered social workers only)",
           "none": "Outside both paths"}
 _FILES = {"state": "states.html", "event": "events.html", "fact": "facts.html", "deadline": "deadlines.html",
-          "lead": "allocation.html", "worker": "allocation.html", "allocation": "allocation.html"}
+          "lead": "allocation.html", "worker": "allocation.html", "allocation": "allocation.html",
+          "staff": "staff.html"}
+_STAFF_TITLES = {"add": "Adding someone to the staff list", "roles": "Changing roles, PCF level or training",
+                 "registration": "Recording, renewing or ending a registration", "team": "Moving someone between teams",
+                 "login": "Mapping a database login to a person", "leave": "Recording that someone has left"}
 
 
 def anchor(kind: str, name: str) -> str:
@@ -206,6 +210,17 @@ def _deadline_section(r: _Reader, name: str, dl: DeadlineDef) -> Section:
                    links=tuple((label, ls) for label, ls in links if ls), rules=dl.rules)
 
 
+def _staff_sections(r: _Reader) -> tuple[Section, ...]:
+    sections = []
+    for kind in STAFF_CHANGES:
+        change = r.d.staff.change(kind)
+        notes = ("Nobody may make this change for themselves",) if kind in ("roles", "registration", "login") else ()
+        sections.append(Section(anchor("staff", kind), kind, _STAFF_TITLES[kind], change.says,
+                                r.is_local(change.origin), notes,
+                                who=tuple(r.clause_for_actor(c) for c in change.who), rules=change.rules))
+    return tuple(sections)
+
+
 def section_pages(d: Definition) -> tuple[Page, ...]:
     """The section pages of *d*'s handbook, in reading order."""
     r = _Reader(d)
@@ -220,4 +235,7 @@ def section_pages(d: Definition) -> tuple[Page, ...]:
              _allocation_groups(r)),
         Page("deadlines.html", "Deadlines", "Timescales and cadences the engine counts for every open case.",
              (Group("Deadlines", tuple(_deadline_section(r, n, dl) for n, dl in d.deadlines.items())),)),
+        Page("staff.html", "Staff list", "Who may add people and change what the guards read about them: roles, "
+             "registration, team, login, and the day they left. Each change is judged and audited like a move.",
+             (Group("Changes to the staff list", _staff_sections(r)),)),
     )
