@@ -11,14 +11,14 @@ import json
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from sqlalchemy import bindparam, func, insert, select, tuple_
+from sqlalchemy import bindparam, case, func, insert, select, tuple_
 from sqlalchemy.engine import Connection
 
 from .prepared import Prepared
 from .schema import audit, cases
 
 __all__ = ["GENESIS", "Head", "append", "chain_rows", "entries", "verify", "Broken", "canonical", "CHANGES",
-           "heads", "hash_at", "all_entries"]
+           "heads", "hash_at", "all_entries", "attribution_rows"]
 
 #: the (seq, hash) of a chain's latest entry, (None, None) before its first
 Head = tuple[int | None, str | None]
@@ -157,3 +157,12 @@ def hash_at(conn: Connection, entries: list[tuple[str, int]]) -> dict[tuple[str,
         for row in conn.execute(query):
             found[(row.chain, row.seq)] = row.hash
     return found
+
+
+def attribution_rows(conn: Connection) -> Iterator[Any]:
+    """Every entry's (id, chain, seq, action, actor, principal) in the order written, with the payload of staff
+    and settings entries only (what says which login acts as whom): for checking principals (streamed)."""
+    payload = case((audit.c.chain.in_(("staff", "settings")), audit.c.payload), else_=None).label("payload")
+    query = select(audit.c.id, audit.c.chain, audit.c.seq, audit.c.action, audit.c.actor, audit.c.principal,
+                   payload).order_by(audit.c.id)
+    yield from conn.execution_options(yield_per=5000).execute(query)

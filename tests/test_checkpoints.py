@@ -40,7 +40,7 @@ def _rewrite(cw, chain: str, seq: int, **changes) -> None:
     with cw.store.write() as conn:
         rows = audit_log.entries(conn, chain)
         fields = [{k: r[k] for k in ("recorded_at", "at", "actor", "action", "case_id", "event", "from_state",
-                                     "to_state", "policy", "policy_version", "payload")} for r in rows]
+                                     "to_state", "policy", "policy_version", "payload", "principal")} for r in rows]
         fields[seq - 1].update(changes)
         conn.execute(delete(audit).where(audit.c.chain == chain))
         conn.execute(insert(audit), audit_log.chain_rows(chain, fields))

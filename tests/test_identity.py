@@ -178,3 +178,55 @@ def test_a_personal_store_cannot_claim_login_authentication(sqlite_cw):
         service.init_store(sqlite_cw, authentication="login")
     with sqlite_cw.store.read() as conn:
         assert [e["payload"]["value"] for e in audit.entries(conn, "settings")] == ["declared"]
+
+
+@pytest.mark.postgres
+def test_a_login_cannot_append_an_entry_in_another_logins_name(shared, fresh_postgres_url, postgres_server):
+    """alice may INSERT audit entries (casework's application role does), but the server refuses one whose principal
+    is not her own login, even with a correct hash."""
+    owner, _ = shared
+    raw = fresh_postgres_url.replace("postgresql+psycopg://", "postgresql://")
+    with owner.store.read() as conn:
+        head = audit.entries(conn, "case:C-1")[-1]
+    fields = {k: head[k] for k in ("recorded_at", "at", "case_id", "policy", "policy_version")}
+    [forged] = audit.chain_rows("case:C-1", [{**fields, "actor": "tm", "action": "move", "event": "close",
+                                             "from_state": "cin_plan", "to_state": "closed",
+                                             "principal": "database-login:bob", "payload": {}}],
+                                head["seq"], head["hash"])
+    columns = ", ".join(forged)
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="this session's login"), \
+            psycopg.connect(raw.replace(f"//{postgres_server.role}@", "//alice@")) as conn:
+        conn.execute(f"INSERT INTO audit ({columns}) VALUES ({', '.join(['%s'] * len(forged))})", list(forged.values()))
+    assert service.case_history(owner, "C-1")[-1]["seq"] == head["seq"]
+
+
+@pytest.mark.postgres
+def test_an_entry_appended_in_her_own_name_but_as_someone_else_shows_in_verify(shared, fresh_postgres_url,
+                                                                              postgres_server):
+    """alice, with a copy of casework, appends a consistent staff entry that maps her login to tm, signed with her
+    own login (the server allows that) and mends the staff table: the hashes agree, the tables agree, and verify
+    still reports the entry, because alice was mapped to sw, not sm, when she wrote it."""
+    owner, _ = shared
+    raw = fresh_postgres_url.replace("postgresql+psycopg://", "postgresql://")
+    with owner.store.read() as conn:
+        head = audit.entries(conn, "staff")[-1]
+        tm = next(e for e in reversed(audit.entries(conn, "staff")) if e["payload"].get("id") == "tm")
+        sw = next(e for e in reversed(audit.entries(conn, "staff")) if e["payload"].get("id") == "sw")
+    rows = audit.chain_rows("staff", [
+        {"recorded_at": head["recorded_at"], "at": head["at"], "actor": "sm", "action": "staff", "event": "login",
+         "principal": "database-login:alice", "payload": {**sw["payload"], "login": None}},
+        {"recorded_at": head["recorded_at"], "at": head["at"], "actor": "sm", "action": "staff", "event": "login",
+         "principal": "database-login:alice", "payload": {**tm["payload"], "login": "alice"}}],
+        head["seq"], head["hash"])
+    with psycopg.connect(raw.replace(f"//{postgres_server.role}@", "//alice@")) as conn:
+        for row in rows:
+            conn.execute(f"INSERT INTO audit ({', '.join(row)}) VALUES ({', '.join(['%s'] * len(row))})",
+                         list(row.values()))
+        conn.execute("UPDATE staff SET login = NULL WHERE id = 'sw'")
+        conn.execute("UPDATE staff SET login = 'alice' WHERE id = 'tm'")
+    report = service.verify_audit(owner)
+    assert not report.ok
+    wrong = [b for b in report.broken if "not its actor's" in b.reason]
+    assert [(b.chain, b.seq) for b in wrong] == [("staff", head["seq"] + 1), ("staff", head["seq"] + 2)]
+    assert "database-login:alice acted as 'sm' but was mapped to sw" in wrong[0].reason
+    assert "mapped to nobody" in wrong[1].reason  # the first forged entry had already taken her off sw

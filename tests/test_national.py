@@ -1,7 +1,7 @@
 """The national baseline (Working Together 2023) enforced by machines/national.yaml."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 
 import pytest
 

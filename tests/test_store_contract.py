@@ -6,8 +6,10 @@ after, so "nothing changed" means exactly that, not "the case still looks the sa
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from datetime import date
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 from alembic.script import ScriptDirectory
@@ -16,14 +18,31 @@ from sqlalchemy import delete, select, update
 import store
 from store import audit as audit_log
 from store import records
-from store.schema import audit, cases, metadata, staff
+from store.schema import audit, cases, metadata
 from workflow import service
 from workflow.clock import to_text
-from workflow.errors import (AllocationRefused, AlreadyExists, CaseNotFound, CaseworkError, ConcurrentUpdate,
-                             InvalidDefinition, RecordRefused, StaffNotFound, TransitionRefused, UnknownPolicy)
+from workflow.errors import (
+    AllocationRefused,
+    AlreadyExists,
+    CaseNotFound,
+    CaseworkError,
+    ConcurrentUpdate,
+    InvalidDefinition,
+    RecordRefused,
+    StaffNotFound,
+    TransitionRefused,
+    UnknownPolicy,
+)
+from workflow.identity import running
 from workflow.workspace import open_casework
 
-from .helpers import TEAM, add_standard_staff, case_in_assessment, case_in_cin_plan, hand_to_ccw
+from .helpers import (
+    TEAM,
+    add_standard_staff,
+    case_in_assessment,
+    case_in_cin_plan,
+    hand_to_ccw,
+)
 
 Snapshot = dict[str, list[tuple[Any, ...]]]
 
@@ -171,10 +190,11 @@ def _insert_case_and_audit(conn) -> None:
     records.insert_fact(conn, {"case_id": "C-1", "name": "home_visit", "at": _T, "recorded_at": _T, "by_id": "sw",
                                "with_ids": [], "note": "", "state": "cin_plan"})
     records.set_markers(conn, "C-1", {"fact:home_visit": _T})
+    principal = running(conn)
     audit_log.append(conn, "case:C-X", recorded_at=_T, at=_T, actor="tm", action="open", case_id="C-X",
-                     to_state="referral", payload={"team": TEAM})
+                     to_state="referral", payload={"team": TEAM}, principal=principal)
     audit_log.append(conn, "case:C-1", recorded_at=_T, at=_T, actor="sw", action="fact", case_id="C-1",
-                     event="home_visit", payload={})
+                     event="home_visit", payload={}, principal=principal)
 
 
 def test_an_exception_inside_a_unit_of_work_rolls_everything_back(ready):
@@ -191,10 +211,9 @@ def test_an_exception_inside_a_unit_of_work_rolls_everything_back(ready):
 def test_a_version_guard_failure_inside_a_unit_of_work_rolls_back_earlier_writes(ready):
     """ConcurrentUpdate from the version guard after other writes in the same unit of work leaves nothing behind."""
     before = snapshot(ready)
-    with pytest.raises(ConcurrentUpdate):
-        with ready.store.write() as conn:
-            _insert_case_and_audit(conn)
-            records.update_case(conn, "C-1", 99, {"state": "closed", "version": 100})
+    with pytest.raises(ConcurrentUpdate), ready.store.write() as conn:
+        _insert_case_and_audit(conn)
+        records.update_case(conn, "C-1", 99, {"state": "closed", "version": 100})
     assert snapshot(ready) == before
 
 
@@ -323,11 +342,7 @@ def test_a_workspace_rereads_staff_once_the_staff_chain_moves_on(ready, elsewher
     """Remembered staff are keyed to the staff chain's head: a lapsed registration written (and audited)
     elsewhere is seen at once, and the CP escalation is refused."""  # WT-5
     service.move_case(ready, "C-1", "hold_cin_review", "sw")
-    with elsewhere.store.write() as conn:
-        conn.execute(update(staff).where(staff.c.id == "sw").values(registered_until="2024-01-31"))
-        audit_log.append(conn, "staff", recorded_at="2025-01-01T00:00:00.000000+00:00",
-                         at="2025-01-01T00:00:00.000000+00:00", actor="admin", action="staff", event="update",
-                         payload={"id": "sw", "registered_until": "2024-01-31"})
+    service.update_staff(elsewhere, "sw", "tm", registered_until=date(2024, 1, 31))
     with pytest.raises(TransitionRefused) as refused:
         service.move_case(ready, "C-1", "escalate_to_strategy", "sw", reason="Bruising seen at school")
     assert "WT-5" in refused.value.verdict.rules

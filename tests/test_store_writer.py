@@ -6,7 +6,6 @@ and the writer keeps working, and writers of one process still all get through.
 """
 from __future__ import annotations
 
-from datetime import datetime
 
 import pytest
 from sqlalchemy import Column, DateTime, MetaData, String, Table, bindparam, select
@@ -17,6 +16,7 @@ from store.schema import cases
 from tests.helpers import add_standard_staff, case_in_cin_plan
 from tests.test_store_contract import snapshot
 from workflow import service
+from workflow.identity import running
 from workflow.errors import ConcurrentUpdate
 
 _OTHER = MetaData()
@@ -60,7 +60,8 @@ def test_a_driver_error_on_the_prepared_path_is_translated_and_leaves_nothing(re
     with pytest.raises(ConcurrentUpdate, match="nothing was written"):
         with ready.store.write() as conn:
             audit.append(conn, "case:C-1", (3, "0" * 64), recorded_at="2025-03-03T09:00:00.000000+00:00",
-                         at="2025-03-03T09:00:00.000000+00:00", actor="sw", action="fact", case_id="C-1")
+                         at="2025-03-03T09:00:00.000000+00:00", actor="sw", action="fact", case_id="C-1",
+                         principal=running(conn))
     assert snapshot(ready) == before
     assert service.verify_audit(ready).ok
 

@@ -4,7 +4,7 @@ A store records how its actors are authenticated (its ``authentication`` setting
 
 - ``declared`` (a personal SQLite store, by default): ``--as`` names the actor, and the
   principal kept beside it is the operating-system user running casework, who owns the
-  file, as git's author is whoever commits.
+  file, as git's author is whoever commits (on PostgreSQL: the database login).
 - ``login`` (a shared PostgreSQL store, by default): the principal is the database login
   (``session_user``, which ``SET ROLE`` does not change). A login mapped to a staff member
   (``staff update ID --login``) may act only as that person. The login that created the
@@ -14,7 +14,10 @@ A store records how its actors are authenticated (its ``authentication`` setting
 A service in front of the store verifies a token and passes the principal it names
 (``Casework.principal = Principal.token(subject, staff_id)``) through the same check: a
 principal bound to a staff member may act only as them, and a token is taken only from
-a login the store trusts to vouch. Every audit entry keeps the principal's text.
+a login the store trusts to vouch. Every audit entry keeps the principal's text; on PostgreSQL
+the server refuses an entry whose principal is not its own session's login (migration 0004),
+and ``audit verify`` checks every entry's principal against the logins mapped at the time
+(workflow.attribution).
 """
 from __future__ import annotations
 
@@ -91,10 +94,10 @@ def _trusted_login(conn: Connection, login: str) -> bool:
 
 def _base(conn: Connection, claimed: str, mode: str | None) -> tuple[Principal, bool]:
     """The principal of this connection, and whether it may vouch for the person it names."""
-    if (mode or DECLARED) == DECLARED:
+    if conn.dialect.name == "sqlite":  # a file has no logins: whoever runs casework writes it
         return Principal("os-user", _os_user()), True
     login = records.session_login(conn)
-    if _trusted_login(conn, login):
+    if (mode or DECLARED) == DECLARED or _trusted_login(conn, login):
         return Principal("database-login", login), True
     mapped = records.staff_with_login(conn, login)
     if not mapped:

@@ -24,7 +24,7 @@ from .errors import (AllocationRefused, AlreadyExists, BadInput, ConcurrentUpdat
                      RecordRefused, StaffChangeRefused, TransitionRefused, UnknownName)
 from .hydrate import load_case, load_case_and_actor, load_case_for_write, load_staff, staff_from_row
 from .people import Case, Fact, Staff, holder_roles
-from . import identity, projections
+from . import attribution, identity, projections
 from .recording import explain_record
 from .safeguards import cp_lead_not_registered, holders_who_left
 from .staffing import explain_staff_change, registration_number
@@ -650,6 +650,7 @@ def verify_audit(cw: Casework, checkpoint: "Checkpoint | None" = None) -> AuditR
         checked, broken = audit.verify(conn)
         seen = {b.chain for b in broken}  # a broken chain's replay says nothing more
         broken += [d for d in projections.divergences(conn) if d.chain not in seen]
+        broken += [m for m in attribution.misattributed(conn) if m.chain not in seen]
     if checkpoint is None:
         return AuditReport(checked, tuple(broken))
     against = [b for b in check_against(cw, checkpoint) if b.chain not in seen]
