@@ -11,75 +11,34 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from functools import cached_property, partial, wraps
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence, TypeVar
+from functools import cached_property, partial
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from store import audit, records
 
+from . import attribution, identity, projections
 from .allocation import explain_allocation, proposed_case
 from .checkpoints import Checkpoint, check_against
 from .clock import day_of, to_text
 from .deadlines import due_for_case
-from .errors import (AllocationRefused, AlreadyExists, BadInput, ConcurrentUpdate, IdentityRefused, LostRace,
-                     RecordRefused, StaffChangeRefused, TransitionRefused, UnknownName)
-from .hydrate import load_case, load_case_and_actor, load_case_for_write, load_staff, staff_from_row
+from .errors import AllocationRefused, BadInput, ConcurrentUpdate, RecordRefused, TransitionRefused, UnknownName
+from .hydrate import load_case, load_case_and_actor, load_case_for_write, load_staff
 from .people import Case, Fact, Staff, holder_roles
-from . import attribution, identity, projections
 from .recording import explain_record
 from .safeguards import cp_lead_not_registered, holders_who_left
-from .staffing import explain_staff_change, registration_number
-from .requirements.base import FIRST_DAY, LAST_DAY
-from .roles import ROLES
-from .verdict import Unmet, Verdict
+from .staff_actions import add_staff, leave_staff, list_staff, login_name, update_staff
+from .units import KEEP, SKEW, is_sandbox, policy_version, unit_of_work, when
+from .verdict import Verdict
 from .workspace import Casework
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .definition import Definition
     from .diagram import CaseOverlay
 
 __all__ = [
-    "add_staff", "update_staff", "leave_staff", "list_staff", "open_case", "allocate", "record_fact", "move_case", "explain",
-    "available", "show_case", "case_history", "list_cases", "verify_audit", "init_store",
+    "add_staff", "update_staff", "leave_staff", "list_staff", "open_case", "allocate", "record_fact", "move_case",
+    "explain", "available", "show_case", "case_history", "list_cases", "verify_audit", "init_store",
     "MoveResult", "AuditReport", "KEEP", "is_sandbox", "case_overlay",
 ]
-
-#: pass as ``supervisor``/``worker`` to keep the current holder when reallocating the lead
-KEEP: Any = type("Keep", (), {"__repr__": lambda self: "KEEP"})()
-
-#: how far ahead of the clock an action may be dated (clock skew between machines)
-_SKEW = timedelta(minutes=5)
-#: how many times a unit of work that lost a race to another writer is run again before giving up
-_ATTEMPTS = 5
-
-_F = TypeVar("_F", bound=Callable[..., Any])
-
-
-def _unit_of_work(action: _F) -> _F:
-    """Run *action* again when it lost a race to a concurrent writer (nothing was written, a bounded
-    number of times); audit an identity refusal, whose own unit of work was rolled back, on the
-    'access' chain before raising it."""
-    @wraps(action)
-    def run(cw: Casework, *args: Any, **kwargs: Any) -> Any:
-        for attempt in range(1, _ATTEMPTS + 1):
-            try:
-                return action(cw, *args, **kwargs)
-            except LostRace:
-                if attempt == _ATTEMPTS:
-                    raise
-            except IdentityRefused as exc:
-                _audit_refused_identity(cw, action.__name__, exc)
-                raise
-        raise AssertionError("unreachable")  # pragma: no cover
-    return run  # type: ignore[return-value]
-
-
-def _audit_refused_identity(cw: Casework, what: str, exc: IdentityRefused) -> None:
-    now = to_text(cw.clock())
-    with cw.store.write() as conn:
-        records.lock_chain(conn, "access")
-        audit.append(conn, "access", recorded_at=now, at=now, actor=exc.claimed[:64], action="identity",
-                     event=what, principal=exc.principal[:200], payload={"as": exc.claimed, "refused": str(exc)})
-
 
 class MoveResult:
     """What a successful action did: its verdict and the case afterwards.
@@ -152,7 +111,7 @@ def init_store(cw: Casework, sandbox: bool = False, app_role: str | None = None,
         if not cw.store.is_sqlite and records.get_setting(conn, "owner_login") is None:
             wanted["owner_login"] = records.session_login(conn)
         for login in service_logins:
-            wanted[f"service_login:{_login_name(login)}"] = "true"
+            wanted[f"service_login:{login_name(login)}"] = "true"
         if staff_protocol is not None:
             wanted["staff_protocol"] = staff_protocol
         now, principal = to_text(cw.clock()), identity.running(conn)
@@ -165,31 +124,9 @@ def init_store(cw: Casework, sandbox: bool = False, app_role: str | None = None,
     return revision
 
 
-def is_sandbox(cw: Casework) -> bool:
-    """Whether the store is a training sandbox."""
-    with cw.store.read() as conn:
-        return records.get_setting(conn, "sandbox") == "true"
-
-
-def _when(cw: Casework, at: datetime | None) -> tuple[datetime, datetime]:
-    if cw.simulated and not is_sandbox(cw):
-        raise BadInput("A simulated clock (--clock) is only for training sandboxes: "
-                       "create one with 'casework --db NEW.db init --sandbox'.")
-    now = cw.clock()
-    at = at or now
-    if at.tzinfo is None:
-        raise BadInput(f"{at.isoformat()} has no time zone; pass an aware datetime.")
-    if at > now + _SKEW:
-        raise BadInput(f"{at.isoformat()} is in the future; record things once they have happened.")
-    for moment in (at, now):
-        if not FIRST_DAY <= day_of(moment) <= LAST_DAY:
-            raise BadInput(f"{to_text(moment)} is outside the dates casework keeps ({FIRST_DAY} to {LAST_DAY}).")
-    return at, now
-
-
 def _backdating(cw: Casework, policy: str, at: datetime, now: datetime) -> dict[str, Any]:
     """Back-dating is allowed within the definition's window and is marked in the audit entry."""
-    if at >= now - _SKEW:
+    if at >= now - SKEW:
         return {}
     window = cw.policies.get(policy).backdate_days
     if now - at > timedelta(days=window):
@@ -202,7 +139,7 @@ def _both_days(judge, at: datetime, now: datetime) -> Verdict:
     """A back-dated action must be allowed on its day *and* today: back-dating cannot create a
     situation the protocol forbids now (e.g. a lapsed registration on the CP path, WT-5)."""
     then = judge(at)
-    if at >= now - _SKEW:
+    if at >= now - SKEW:
         return then
     today = judge(now)
     seen = {u.sentence for u in then.unmet}
@@ -221,18 +158,13 @@ def _version(case: Case, expected: int | None) -> None:
                                "it changed since you read it. Reload it and try again.")
 
 
-def _policy_version(cw: Casework, policy: str) -> str:
-    d = cw.policies.get(policy)
-    return f"{d.version}@{d.digest[:12]}"
-
-
 def _audit(conn, cw: Casework, case: Case, action: str, actor: str, principal: str, at: datetime, now: datetime,
            event: str | None = None, to_state: str | None = None, payload: dict[str, Any] | None = None,
            head: audit.Head | None = None) -> None:
     audit.append(conn, f"case:{case.id}", head, recorded_at=to_text(now), at=to_text(at), actor=actor,
                  principal=principal,
                  action=action, case_id=case.id, event=event, from_state=case.state, to_state=to_state,
-                 policy=case.policy, policy_version=_policy_version(cw, case.policy), payload=payload or {})
+                 policy=case.policy, policy_version=policy_version(cw, case.policy), payload=payload or {})
 
 
 def _read(cw: Casework, case_id: str, actor: str) -> tuple[Case, Staff]:
@@ -240,167 +172,11 @@ def _read(cw: Casework, case_id: str, actor: str) -> tuple[Case, Staff]:
         return load_case_and_actor(conn, case_id, actor, cw.snapshots)[:2]  # a read: nothing to authenticate
 
 
-def _login_name(login: str) -> str:
-    if not identity.LOGIN_NAME.match(login or ""):
-        raise BadInput(f"{login!r} is not a database login name: letters, digits and _ . @ -, at most 63.")
-    return login
-
-
-def _staff_rules(cw: Casework, conn) -> "Definition":
-    """The definition whose ``staff:`` section governs this store's staff list."""
-    return cw.policies.get(records.get_setting(conn, "staff_protocol") or "national")
-
-
-def _staff_row(person: Staff, now: datetime) -> dict[str, Any]:
-    return {"id": person.id, "name": person.name, "roles": sorted(person.roles), "team": person.team,
-            "registration": person.registration,
-            "registered_until": person.registered_until.isoformat() if person.registered_until else None,
-            "pcf_level": person.pcf_level, "training": sorted(person.training), "login": person.login,
-            "left_on": person.left_on.isoformat() if person.left_on else None, "updated_at": to_text(now)}
-
-
-def _checked_person(person: Staff) -> Staff:
-    if not person.roles:
-        raise BadInput("Give at least one --role.")
-    for role in person.roles:
-        if role not in ROLES:
-            raise UnknownName(role, ROLES, "(roles are the identifiers in DOMAIN.md)")
-    if not isinstance(person.name, str) or not person.name.strip():
-        raise BadInput("Give the person's name (--name).")
-    if person.registered_until and not person.registration:
-        raise BadInput("--registered-until needs --registered (the Social Work England number).")
-    for day in (person.registered_until, person.left_on):
-        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
-            raise BadInput(f"{day} is outside the dates casework keeps ({FIRST_DAY} to {LAST_DAY}).")
-    return replace(person, registration=registration_number(person.registration),
-                   login=_login_name(person.login) if person.login is not None else None)
-
-
-def _change_staff(cw: Casework, actor: str | None, staff_id: str, change: Callable[[Staff | None], Staff],
-                  reason: str | None, adding: bool = False) -> Staff:
-    """Judge and write one change to the staff list (a refusal writes only its audited attempt)."""
-    now, _ = _when(cw, None)
-    with cw.store.write() as conn:
-        records.lock_chain(conn, "staff")  # staff changes take turns, so their chain never forks
-        row = records.get_staff(conn, staff_id)
-        if row is None and not adding:
-            load_staff(conn, staff_id)  # raises StaffNotFound with the closest ids
-        before = staff_from_row(row) if row is not None else None
-        after = _checked_person(change(before))
-        first = before is None and actor is None and records.count_staff(conn) == 0
-        if actor is None and not first:
-            raise BadInput("Say who makes the change (--as STAFF): only the first person on an empty staff list "
-                           "is added without one.")
-        principal = identity.authenticate(conn, staff_id if first else actor, cw.principal)
-        if after.login is not None and any(i != staff_id for i in records.staff_with_login(conn, after.login)):
-            raise AlreadyExists(f"The login {after.login!r} already acts as someone else; a login is one person's.")
-        by = after if first else load_staff(conn, actor)
-        rules = _staff_rules(cw, conn)
-        verdict = explain_staff_change(rules, by, before, after, now)
-        entry = {"recorded_at": to_text(now), "at": to_text(now), "actor": by.id, "principal": principal}
-        if not verdict.allowed:
-            audit.append(conn, "staff", **entry, action="refused", event=verdict.event,
-                         payload={"id": staff_id, "verdict": verdict.to_dict(), "reason": reason})
-        else:
-            written = _staff_row(after, now)
-            if before is None:
-                records.insert_staff(conn, written)
-            else:
-                records.replace_staff(conn, written)
-            audit.append(conn, "staff", **entry, action="staff", event="add" if before is None else verdict.event,
-                         policy=rules.name, policy_version=_policy_version(cw, rules.name),
-                         payload={**written, "reason": reason, **({"first": True} if first else {})})
-    if not verdict.allowed:
-        if first:
-            raise StaffChangeRefused(replace(verdict, unmet=verdict.unmet + (_first_person_hint(rules),)))
-        raise StaffChangeRefused(verdict)
-    return after
-
-
-def _first_person_hint(rules: "Definition") -> Unmet:
-    spec = rules.staff.add
-    return Unmet("staff_first", "the first person on the staff list must be someone who may add the others",
-                 spec.rules, f"Add {spec.who_text()} first.")
-
-
-@_unit_of_work
-def add_staff(cw: Casework, staff_id: str, name: str, roles: Sequence[str], *, team: str | None = None,
-              registration: str | None = None, registered_until: date | None = None,
-              pcf_level: int | None = None, training: Iterable[str] = (), login: str | None = None,
-              actor: str | None = None, reason: str | None = None) -> Staff:
-    """Add a person, if *actor* may under the store's staff protocol (StaffChangeRefused otherwise).
-
-    Registration (their Social Work England number, 'SW' and digits) is separate from roles. The
-    first person on an empty staff list is added without an *actor* and must be someone who may
-    add the others; the authenticated principal who added them is in the audit entry.
-    """
-    if not staff_id or not isinstance(staff_id, str) or len(staff_id) > 64:
-        raise BadInput("Give the person an id of 1 to 64 characters.")
-
-    def new(before: Staff | None) -> Staff:
-        if before is not None:
-            raise AlreadyExists(f"Staff member {staff_id!r} already exists.")
-        return Staff(staff_id, name, frozenset(roles), team, registration, registered_until, pcf_level,
-                     frozenset(training), login=login)
-
-    return _change_staff(cw, actor, staff_id, new, reason, adding=True)
-
-
-@_unit_of_work
-def update_staff(cw: Casework, staff_id: str, actor: str, *, add_roles: Sequence[str] = (),
-                 remove_roles: Sequence[str] = (), team: str | None = KEEP, registration: str | None = KEEP,
-                 registered_until: date | None = KEEP, pcf_level: int | None = KEEP,
-                 training: Iterable[str] | None = KEEP, login: str | None = KEEP,
-                 reason: str | None = None) -> Staff:
-    """Change a person's roles, registration (record, renew, end: *registered_until*), team, PCF level,
-    training or database login; each kind of change is judged by the staff protocol's rules.
-    Arguments left as KEEP keep the current value; None clears it."""
-    def changed(before: Staff | None) -> Staff:
-        assert before is not None  # _change_staff raised StaffNotFound
-        values: dict[str, Any] = {"roles": (before.roles | set(add_roles)) - set(remove_roles)}
-        for key, value in (("team", team), ("registration", registration), ("registered_until", registered_until),
-                           ("pcf_level", pcf_level), ("login", login)):
-            if value is not KEEP:
-                values[key] = value
-        if training is not KEEP:
-            values["training"] = frozenset(training or ())
-        if values.get("registration", before.registration) is None:
-            values["registered_until"] = None
-        return replace(before, **values)
-
-    return _change_staff(cw, actor, staff_id, changed, reason)
-
-
-@_unit_of_work
-def leave_staff(cw: Casework, staff_id: str, actor: str, *, on: date | None = None,
-                reason: str | None = None) -> Staff:
-    """Record the last day of a person's employment (default today): from the day after they can no
-    longer act or be allocated, and the open cases they hold show in ``due`` as needing reallocation."""
-    today = day_of(cw.clock())
-    on = on or today
-
-    def left(before: Staff | None) -> Staff:
-        assert before is not None  # _change_staff raised StaffNotFound
-        window = cw.policies.get("national").backdate_days
-        if not today - timedelta(days=window) <= on <= today + timedelta(days=366):
-            raise BadInput(f"{on} is not a day a leaving date can be recorded for: from {window} days ago to a year "
-                           f"ahead.")
-        return replace(before, left_on=on)
-
-    return _change_staff(cw, actor, staff_id, left, reason)
-
-
-def list_staff(cw: Casework) -> list[Staff]:
-    """Everyone on the staff list."""
-    with cw.store.read() as conn:
-        return [staff_from_row(r) for r in records.all_staff(conn)]
-
-
-@_unit_of_work
+@unit_of_work
 def open_case(cw: Casework, case_id: str, policy: str, team: str, actor: str,
               at: datetime | None = None) -> dict[str, Any]:
     """Open a case in its protocol's initial state (a referral received), attributed to *actor*."""
-    at, now = _when(cw, at)
+    at, now = when(cw, at)
     definition = cw.policies.get(policy)
     with cw.store.write() as conn:
         principal = identity.authenticate(conn, actor, cw.principal)
@@ -420,19 +196,19 @@ def open_case(cw: Casework, case_id: str, policy: str, team: str, actor: str,
 def explain(cw: Casework, case_id: str, event: str, actor: str, at: datetime | None = None,
             reason: str | None = None) -> Verdict:
     """The verdict for one move, without making it (nothing is written)."""
-    at, _ = _when(cw, at)
+    at, _ = when(cw, at)
     case, person = _read(cw, case_id, actor)
     return cw.engine(case.policy).explain(case, event, person, at, reason)
 
 
 def available(cw: Casework, case_id: str, actor: str, at: datetime | None = None) -> list[Verdict]:
     """Every move out of the case's state, each with its verdict for *actor*."""
-    at, _ = _when(cw, at)
+    at, _ = when(cw, at)
     case, person = _read(cw, case_id, actor)
     return cw.engine(case.policy).available(case, person, at)
 
 
-@_unit_of_work
+@unit_of_work
 def move_case(cw: Casework, case_id: str, event: str, actor: str, *, reason: str | None = None,
               at: datetime | None = None, expected_version: int | None = None) -> MoveResult:
     """Make a move if the protocol allows it; otherwise audit the attempt and raise TransitionRefused.
@@ -440,7 +216,7 @@ def move_case(cw: Casework, case_id: str, event: str, actor: str, *, reason: str
     The case is read, judged and written in one unit of work; the version guard on the
     update still turns a concurrent writer into ConcurrentUpdate.
     """
-    at, now = _when(cw, at)
+    at, now = when(cw, at)
     with cw.store.write() as conn:
         case, person, head, mode = load_case_and_actor(conn, case_id, actor, cw.snapshots, lock=True)
         principal = identity.authenticate(conn, actor, cw.principal, mode)
@@ -481,12 +257,12 @@ def _rules_of(cw: Casework, policy: str, event: str) -> tuple[str, ...]:
     return tuple(rules)
 
 
-@_unit_of_work
+@unit_of_work
 def allocate(cw: Casework, case_id: str, lead: str, actor: str, *, supervisor: str | None = KEEP,
              worker: str | None = KEEP, reason: str | None = None, at: datetime | None = None,
              expected_version: int | None = None) -> MoveResult:
     """Allocate or reallocate the lead practitioner (and supervisor, worker) under the protocol's rules."""
-    at, now = _when(cw, at)
+    at, now = when(cw, at)
     with cw.store.write() as conn:
         named = [p for p in (lead, supervisor, worker) if p is not KEEP and p]
         case, people, head, mode = load_case_for_write(conn, case_id, (actor, *named), cw.snapshots, lock=True)
@@ -543,11 +319,11 @@ def _write_allocation(conn, cw: Casework, case: Case, after: Case, ids: dict[str
            {**ids, "previous_lead_id": case.lead.id if case.lead else None, "reason": reason, **late}, head)
 
 
-@_unit_of_work
+@unit_of_work
 def record_fact(cw: Casework, case_id: str, fact: str, actor: str, *, with_staff: Sequence[str] = (),
                 note: str = "", at: datetime | None = None, expected_version: int | None = None) -> MoveResult:
     """Record a fact (a visit, an approval, a rationale), by the people the protocol names."""
-    at, now = _when(cw, at)
+    at, now = when(cw, at)
     with cw.store.write() as conn:
         case, people, head, mode = load_case_for_write(conn, case_id, (actor, *with_staff), cw.snapshots, lock=True)
         principal = identity.authenticate(conn, actor, cw.principal, mode)
