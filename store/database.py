@@ -254,7 +254,7 @@ class Store:
         statements = [
             f'GRANT USAGE ON SCHEMA public TO "{role}"',
             f'REVOKE ALL ON ALL TABLES IN SCHEMA public FROM "{role}"',
-            f'GRANT SELECT, INSERT ON audit, facts, allocations TO "{role}"',
+            f'GRANT SELECT, INSERT ON audit, facts, allocations, definitions TO "{role}"',
             f'GRANT SELECT, INSERT, UPDATE ON cases, markers, staff TO "{role}"',
             f'GRANT SELECT ON settings, alembic_version TO "{role}"',
             f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO "{role}"',

@@ -15,14 +15,15 @@ from sqlalchemy.engine import Connection
 from workflow.errors import AlreadyExists, ConcurrentUpdate
 
 from .prepared import Prepared
-from .schema import allocations, audit, cases, facts, markers, settings, staff
+from .schema import allocations, audit, cases, definitions, facts, markers, settings, staff
 
 __all__ = [
     "get_staff", "staff_by_ids", "all_staff", "insert_staff",
     "get_case", "get_case_and_heads", "insert_case", "update_case", "list_cases", "case_facts", "insert_fact",
     "insert_allocation", "case_allocations", "set_markers", "case_markers", "open_case_markers",
     "count_held", "lock_staff", "get_setting", "set_setting", "rows_of", "replace_staff", "staff_with_login",
-    "count_staff", "session_login", "lock_chain",
+    "count_staff", "session_login", "lock_chain", "get_definition", "insert_definition", "list_definitions",
+    "cases_per_version",
 ]
 
 _UPDATE_CASE = (update(cases)
@@ -116,6 +117,35 @@ def lock_chain(conn: Connection, chain: str) -> None:
     chain with no row of its own to lock, such as the staff list, take turns instead of losing a race."""
     if conn.dialect.name != "sqlite":
         conn.execute(select(func.pg_advisory_xact_lock(func.hashtext(chain))))
+
+
+def get_definition(conn: Connection, digest: str) -> dict[str, Any] | None:
+    """A protocol version kept in the store, by digest, or None."""
+    row = conn.execute(select(definitions).where(definitions.c.digest == digest)).first()
+    return dict(row._mapping) if row else None
+
+
+def insert_definition(conn: Connection, row: dict[str, Any]) -> None:
+    """Keep a protocol version (its body is canonical JSON text already)."""
+    conn.execute(insert(definitions), {**row, "lineage": json.dumps(row["lineage"])})
+
+
+def list_definitions(conn: Connection, name: str | None = None) -> list[dict[str, Any]]:
+    """The versions kept (of protocol *name*), oldest first, without their bodies."""
+    query = select(definitions.c.digest, definitions.c.name, definitions.c.version, definitions.c.lineage,
+                   definitions.c.kept_at).order_by(definitions.c.name, definitions.c.kept_at, definitions.c.digest)
+    if name is not None:
+        query = query.where(definitions.c.name == name)
+    return [{**r._mapping, "lineage": json.loads(r.lineage)} for r in conn.execute(query)]
+
+
+def cases_per_version(conn: Connection) -> dict[str | None, dict[str, int]]:
+    """For each version digest (None: not pinned yet), how many cases run under it, open or not, by state."""
+    query = select(cases.c.policy_digest, cases.c.state, func.count()).group_by(cases.c.policy_digest, cases.c.state)
+    found: dict[str | None, dict[str, int]] = {}
+    for digest, state, n in conn.execute(query):
+        found.setdefault(digest, {})[state] = n
+    return found
 
 
 def get_case(conn: Connection, case_id: str) -> dict[str, Any] | None:
@@ -249,13 +279,16 @@ def case_markers(conn: Connection, case_id: str) -> dict[str, str]:
     return {r.marker: r.at for r in rows}
 
 
-def open_case_markers(conn: Connection, states: Sequence[str], team: str | None = None
+def open_case_markers(conn: Connection, closed: Sequence[str], team: str | None = None
                       ) -> tuple[list[dict[str, Any]], dict[str, dict[str, str]]]:
-    """Cases in *states* (optionally of one team) and their markers: two queries, no history replay."""
-    open_cases = list_cases(conn, states=states, team=team)
+    """Cases in any state but *closed* (optionally of one team) and their markers: two queries, no replay."""
+    query = select(cases).where(cases.c.state.not_in(list(closed))).order_by(cases.c.id)
+    if team:
+        query = query.where(cases.c.team == team)
+    open_cases = [dict(r._mapping) for r in conn.execute(query)]
     found: dict[str, dict[str, str]] = {c["id"]: {} for c in open_cases}
     query = (select(markers.c.case_id, markers.c.marker, markers.c.at)
-             .join(cases, cases.c.id == markers.c.case_id).where(cases.c.state.in_(list(states))))
+             .join(cases, cases.c.id == markers.c.case_id).where(cases.c.state.not_in(list(closed))))
     if team:
         query = query.where(cases.c.team == team)
     for r in conn.execute(query):

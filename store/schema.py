@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import Column, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
 
-__all__ = ["metadata", "staff", "cases", "allocations", "facts", "audit", "markers", "settings"]
+__all__ = ["metadata", "staff", "cases", "allocations", "facts", "audit", "markers", "settings", "definitions"]
 
 metadata = MetaData()
 
@@ -44,6 +44,8 @@ cases = Table(
     Column("worker_id", String(64)),
     Column("previous_lead_id", String(64)),
     Column("updated_at", String(32), nullable=False),
+    #: the protocol version the case runs under (definitions.digest); None: opened before versions were kept
+    Column("policy_digest", String(64)),
     Index("ix_cases_state", "state"),
     Index("ix_cases_team", "team"),
 )
@@ -89,6 +91,19 @@ settings = Table(
     "settings", metadata,
     Column("key", String(64), primary_key=True),
     Column("value", Text, nullable=False),
+)
+
+#: every protocol version a case was opened under, whole, so a case is judged by its version even when the
+#: files on disk have changed or are gone; each row is written with an entry on the 'definitions' chain
+definitions = Table(
+    "definitions", metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("name", String(64), nullable=False),
+    Column("version", String(64), nullable=False),
+    Column("lineage", Text, nullable=False),  # JSON list, base first
+    Column("body", Text, nullable=False),  # the resolved definition's data, canonical JSON
+    Column("kept_at", String(32), nullable=False),
+    Index("ix_definitions_name", "name"),
 )
 
 audit = Table(

@@ -135,7 +135,7 @@ def test_the_cli_signs_and_verifies_and_says_what_verify_proves(tmp_path):
     assert run("audit", "keygen", "--key", str(key)).exit_code == 2
     point = tmp_path / "cp.json"
     made = run("audit", "checkpoint", "--key", str(key), "-o", str(point))
-    assert made.exit_code == 0 and "3 chains" in made.output
+    assert made.exit_code == 0 and "4 chains" in made.output
     plain = run("audit", "verify")
     assert plain.exit_code == 0 and "not that none was rewritten" in plain.output
     checked = run("audit", "verify", "--checkpoint", str(point), "--public-key", f"{key}.pub")

@@ -178,8 +178,8 @@ def test_every_action_and_attempt_is_attributed_and_chained(cw):
     assert history[-1]["payload"]["verdict"]["unmet"][0]["kind"] == "who"
     assert all(b["prev_hash"] == a["hash"] for a, b in zip(history, history[1:]))
     report = service.verify_audit(cw)
-    with cw.store.read() as conn:  # the store's own settings: how it authenticates actors (on PostgreSQL, its owner)
-        settings = len(audit.entries(conn, "settings"))
+    with cw.store.read() as conn:  # the store's own entries: its settings and the protocol versions it keeps
+        settings = len(audit.entries(conn, "settings")) + len(audit.entries(conn, "definitions"))
     assert report.ok and report.entries == len(history) + len(service.list_staff(cw)) + settings
 
 

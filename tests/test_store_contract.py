@@ -435,7 +435,7 @@ def test_audit_verify_counts_every_entry_of_every_chain(busy):
     report = service.verify_audit(busy)
     with busy.store.read() as conn:
         chains = {row.chain for row in conn.execute(select(audit.c.chain))}
-    assert chains == {"settings", "staff", "case:C-1", "case:C-2"}
+    assert chains == {"settings", "definitions", "staff", "case:C-1", "case:C-2"}
     assert report.ok and report.entries == len(snapshot(busy)["audit"])
 
 

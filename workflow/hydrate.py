@@ -89,6 +89,7 @@ def load_case_for_write(conn: Connection, case_id: str, extra: Iterable[str] = (
                for f in kept.fact_rows if f["by_id"] in people],
         markers=dict(kept.markers),
         former_leads=kept.former_leads,
+        policy_digest=row["policy_digest"],
     )
     return found, people, (row["head_seq"], row["head_hash"]), row["authentication"]
 

@@ -82,6 +82,8 @@ class Case:
     facts: list[Fact] = field(default_factory=list)
     #: latest time of each marker ('entered:<state>', 'event:<name>', 'fact:<name>'), for deadlines
     markers: dict[str, datetime] = field(default_factory=dict)
+    #: digest of the protocol version the case runs under (None: opened before versions were kept)
+    policy_digest: str | None = None
 
     def allocated(self) -> tuple[Staff, ...]:
         """Everyone currently allocated: lead, supervisor and worker."""

@@ -14,12 +14,15 @@ from .definition import Definition
 from .people import Staff
 from .requirements import clauses_phrase
 
-__all__ = ["UNREGISTERED_CP_LEAD", "HOLDER_LEFT", "cp_lead_not_registered", "holders_who_left"]
+__all__ = ["UNREGISTERED_CP_LEAD", "HOLDER_LEFT", "UNJUDGED", "cp_lead_not_registered", "holders_who_left",
+           "unjudged"]
 
 #: the name such an item carries in ``due`` and ``case show``
 UNREGISTERED_CP_LEAD = "cp_lead_not_registered"
 #: the name of the item for a case still held by someone who has left
 HOLDER_LEFT = "holder_left"
+#: the name of the item for a case whose protocol version cannot be judged
+UNJUDGED = "cannot_judge"
 
 
 def cp_lead_not_registered(case_id: str, team: str, state: str, lead: Staff | None, definition: Definition,
@@ -51,3 +54,10 @@ def holders_who_left(case_id: str, team: str, holders: dict[str, Staff | None], 
                              since, -late, True, ("WT-1",) if slot == "lead" else (),
                              clauses_phrase(definition.allocation.who), team))
     return items
+
+
+def unjudged(case_id: str, team: str, opened: date, why: str) -> DueItem:
+    """An overdue item for a case casework cannot judge (its version unreadable, its state unknown to it): such a
+    case is listed with the reason, never left out."""
+    return DueItem(case_id, UNJUDGED, f"Cannot be judged: {why}. Ask whoever keeps the protocols.", opened, 0,
+                   True, (), "the protocol's owner", team)

@@ -21,17 +21,20 @@ from .allocation import explain_allocation, proposed_case
 from .checkpoints import Checkpoint, check_against
 from .clock import day_of, to_text
 from .deadlines import due_for_case
-from .errors import AllocationRefused, BadInput, ConcurrentUpdate, RecordRefused, TransitionRefused, UnknownName
+from .errors import (AllocationRefused, BadInput, CaseworkError, ConcurrentUpdate, RecordRefused, TransitionRefused,
+                     UnknownName)
 from .hydrate import load_case, load_case_and_actor, load_case_for_write, load_staff
 from .people import Case, Fact, Staff, holder_roles
 from .recording import explain_record
-from .safeguards import cp_lead_not_registered, holders_who_left
+from .safeguards import cp_lead_not_registered, holders_who_left, unjudged
 from .staff_actions import add_staff, leave_staff, list_staff, login_name, update_staff
-from .units import KEEP, SKEW, is_sandbox, policy_version, unit_of_work, when
+from . import versions
+from .units import KEEP, SKEW, is_sandbox, unit_of_work, when
 from .verdict import Verdict
 from .workspace import Casework
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .definition import Definition
     from .diagram import CaseOverlay
 
 __all__ = [
@@ -124,13 +127,13 @@ def init_store(cw: Casework, sandbox: bool = False, app_role: str | None = None,
     return revision
 
 
-def _backdating(cw: Casework, policy: str, at: datetime, now: datetime) -> dict[str, Any]:
+def _backdating(definition: Definition, at: datetime, now: datetime) -> dict[str, Any]:
     """Back-dating is allowed within the definition's window and is marked in the audit entry."""
     if at >= now - SKEW:
         return {}
-    window = cw.policies.get(policy).backdate_days
+    window = definition.backdate_days
     if now - at > timedelta(days=window):
-        raise BadInput(f"{to_text(at)} is more than {window} days ago; policy {policy!r} allows "
+        raise BadInput(f"{to_text(at)} is more than {window} days ago; policy {definition.name!r} allows "
                        f"back-dating by at most {window} days.")
     return {"backdated": True}
 
@@ -158,18 +161,38 @@ def _version(case: Case, expected: int | None) -> None:
                                "it changed since you read it. Reload it and try again.")
 
 
-def _audit(conn, cw: Casework, case: Case, action: str, actor: str, principal: str, at: datetime, now: datetime,
-           event: str | None = None, to_state: str | None = None, payload: dict[str, Any] | None = None,
-           head: audit.Head | None = None) -> None:
+def _audit(conn, definition: Definition, case: Case, action: str, actor: str, principal: str, at: datetime,
+           now: datetime, event: str | None = None, to_state: str | None = None,
+           payload: dict[str, Any] | None = None, head: audit.Head | None = None) -> None:
     audit.append(conn, f"case:{case.id}", head, recorded_at=to_text(now), at=to_text(at), actor=actor,
-                 principal=principal,
-                 action=action, case_id=case.id, event=event, from_state=case.state, to_state=to_state,
-                 policy=case.policy, policy_version=policy_version(cw, case.policy), payload=payload or {})
+                 principal=principal, action=action, case_id=case.id, event=event, from_state=case.state,
+                 to_state=to_state, policy=case.policy, policy_version=f"{definition.version}@{definition.digest[:12]}", payload=payload or {})
 
 
-def _read(cw: Casework, case_id: str, actor: str) -> tuple[Case, Staff]:
-    with cw.store.read() as conn:
-        return load_case_and_actor(conn, case_id, actor, cw.snapshots)[:2]  # a read: nothing to authenticate
+def _pinned(conn, cw: Casework, case: Case, actor: str, principal: str, now: datetime) -> tuple[Definition, dict]:
+    """The version *case* runs under, and what a change must write to pin a case opened before versions
+    were kept to the version that judged it (its row's digest, and a 'pinned' mark in the audit entry)."""
+    definition = _judged_by(conn, cw, case)
+    if case.policy_digest is not None:
+        return definition, {}
+    versions.keep(conn, definition, actor, principal, to_text(now))
+    return definition, {"policy_digest": definition.digest}
+
+
+def _judged_by(conn, cw: Casework, case: Case) -> Definition:
+    """The version *case* is judged by; VersionUnavailable (exit 2) when it cannot be read or lacks the case's state."""
+    definition = cw.versions.of(conn, case.policy, case.policy_digest)
+    if case.state not in definition.states:
+        raise versions.VersionUnavailable(
+            f"Case {case.id} is in state {case.state!r}, which {versions.label(definition)} does not have: it ran "
+            f"under a version this store never kept. Restore that protocol file (--machines) to act on it.")
+    return definition
+
+
+def _read(cw: Casework, case_id: str, actor: str) -> tuple[Case, Staff, Definition]:
+    with cw.store.read() as conn:  # a read: nothing to authenticate
+        case, person = load_case_and_actor(conn, case_id, actor, cw.snapshots)[:2]
+        return case, person, _judged_by(conn, cw, case)
 
 
 @unit_of_work
@@ -177,19 +200,20 @@ def open_case(cw: Casework, case_id: str, policy: str, team: str, actor: str,
               at: datetime | None = None) -> dict[str, Any]:
     """Open a case in its protocol's initial state (a referral received), attributed to *actor*."""
     at, now = when(cw, at)
-    definition = cw.policies.get(policy)
+    definition = cw.versions.current(policy)
     with cw.store.write() as conn:
         principal = identity.authenticate(conn, actor, cw.principal)
         load_staff(conn, actor)
         row = {"id": case_id, "policy": policy, "team": team, "state": definition.initial, "version": 1,
                "opened_at": to_text(at), "state_entered_at": to_text(at), "allocated_at": None,
                "lead_id": None, "supervisor_id": None, "worker_id": None, "previous_lead_id": None,
-               "updated_at": to_text(now)}
+               "updated_at": to_text(now), "policy_digest": definition.digest}
         records.insert_case(conn, row)
+        versions.keep(conn, definition, actor, principal, to_text(now))
         records.set_markers(conn, case_id, {f"entered:{definition.initial}": to_text(at)})
         case = Case(case_id, policy, team, definition.initial)
-        _audit(conn, cw, case, "open", actor, principal, at, now, None, definition.initial,
-               {"team": team, **_backdating(cw, policy, at, now)})
+        _audit(conn, definition, case, "open", actor, principal, at, now, None, definition.initial,
+               {"team": team, "digest": definition.digest, **_backdating(definition, at, now)})
     return show_case(cw, case_id)
 
 
@@ -197,15 +221,15 @@ def explain(cw: Casework, case_id: str, event: str, actor: str, at: datetime | N
             reason: str | None = None) -> Verdict:
     """The verdict for one move, without making it (nothing is written)."""
     at, _ = when(cw, at)
-    case, person = _read(cw, case_id, actor)
-    return cw.engine(case.policy).explain(case, event, person, at, reason)
+    case, person, definition = _read(cw, case_id, actor)
+    return cw.engine(definition).explain(case, event, person, at, reason)
 
 
 def available(cw: Casework, case_id: str, actor: str, at: datetime | None = None) -> list[Verdict]:
     """Every move out of the case's state, each with its verdict for *actor*."""
     at, _ = when(cw, at)
-    case, person = _read(cw, case_id, actor)
-    return cw.engine(case.policy).available(case, person, at)
+    case, person, definition = _read(cw, case_id, actor)
+    return cw.engine(definition).available(case, person, at)
 
 
 @unit_of_work
@@ -221,36 +245,42 @@ def move_case(cw: Casework, case_id: str, event: str, actor: str, *, reason: str
         case, person, head, mode = load_case_and_actor(conn, case_id, actor, cw.snapshots, lock=True)
         principal = identity.authenticate(conn, actor, cw.principal, mode)
         _version(case, expected_version)
-        late = _backdating(cw, case.policy, at, now)
+        definition, pin = _pinned(conn, cw, case, actor, principal, now)
+        late = _backdating(definition, at, now)
         if case.state_entered_at and at < case.state_entered_at:
             raise BadInput(f"{to_text(at)} is before case {case_id} entered {case.state!r} "
                            f"({to_text(case.state_entered_at)}); a move cannot predate the case's current state.")
-        engine = cw.engine(case.policy)
+        engine = cw.engine(definition)
         verdict = _both_days(lambda day: engine.explain(case, event, person, day, reason), at, now)
         if not verdict.allowed:
-            _audit(conn, cw, case, "refused", actor, principal, at, now, event, verdict.target,
+            _audit(conn, definition, case, "refused", actor, principal, at, now, event, verdict.target,
                    {"verdict": verdict.to_dict(), "reason": reason}, head)
         else:
             before = Case(case.id, case.policy, case.team, case.state)
             engine.fire(case, event, at)
             records.update_case(conn, case_id, case.version, {
                 "state": case.state, "version": case.version + 1,
-                "state_entered_at": to_text(case.state_entered_at or at), "updated_at": to_text(now)})
+                "state_entered_at": to_text(case.state_entered_at or at), "updated_at": to_text(now), **pin})
             entered = {f"entered:{case.state}": at} if case.state != before.state else {}
             happened = {f"event:{event}": at, **entered}
             records.set_markers(conn, case_id, {k: to_text(v) for k, v in happened.items()})
-            _audit(conn, cw, before, "move", actor, principal, at, now, event, case.state,
-                   {"reason": reason, "rules": list(_rules_of(cw, case.policy, event)), **late}, head)
+            _audit(conn, definition, before, "move", actor, principal, at, now, event, case.state,
+                   {"reason": reason, "rules": list(_rules_of(definition, event)), **late, **_pin_mark(pin)}, head)
     if not verdict.allowed:
         raise TransitionRefused(verdict)
     case.version += 1
     case.markers = {**case.markers, **{k: max(v, case.markers.get(k, v)) for k, v in happened.items()}}
+    case.policy_digest = definition.digest
     cw.snapshots.advance(case_id, case.version - 1, case.version, case.markers)
-    return MoveResult(verdict, partial(_summary, cw, case, day_of(now)))
+    return MoveResult(verdict, partial(_summary, cw, case, definition, day_of(now)))
 
 
-def _rules_of(cw: Casework, policy: str, event: str) -> tuple[str, ...]:
-    ev = cw.policies.get(policy).events[event]
+def _pin_mark(pin: dict[str, Any]) -> dict[str, Any]:
+    return {"pinned": pin["policy_digest"]} if pin else {}
+
+
+def _rules_of(definition: Definition, event: str) -> tuple[str, ...]:
+    ev = definition.events[event]
     rules: dict[str, None] = dict.fromkeys(ev.rules)
     for r in ev.requires:
         rules.update(dict.fromkeys(r.all_rules()))
@@ -273,8 +303,8 @@ def allocate(cw: Casework, case_id: str, lead: str, actor: str, *, supervisor: s
         new_sup = case.supervisor if supervisor is KEEP else (_named(conn, people, supervisor) if supervisor else None)
         new_worker = case.worker if worker is KEEP else (_named(conn, people, worker) if worker else None)
         _version(case, expected_version)
-        late = _backdating(cw, case.policy, at, now)
-        definition = cw.policies.get(case.policy)
+        definition, pin = _pinned(conn, cw, case, actor, principal, now)
+        late = _backdating(definition, at, now)
         open_states = [s for s, spec in definition.states.items() if spec.open]
         new_lead = replace(new_lead, caseload=records.count_held(conn, new_lead.id, open_states, case_id))
         if new_worker is not None:
@@ -283,7 +313,7 @@ def allocate(cw: Casework, case_id: str, lead: str, actor: str, *, supervisor: s
         verdict = _both_days(lambda day: explain_allocation(definition, case, person, day, new_lead, new_sup,
                                                             new_worker, reason), at, now)
         if not verdict.allowed:
-            _audit(conn, cw, case, "refused", actor, principal, at, now, verdict.event, verdict.target, {
+            _audit(conn, definition, case, "refused", actor, principal, at, now, verdict.event, verdict.target, {
                 "verdict": verdict.to_dict(), "lead": lead, "supervisor": new_sup.id if new_sup else None,
                 "worker": new_worker.id if new_worker else None, "reason": reason}, head)
             refused = True
@@ -292,12 +322,14 @@ def allocate(cw: Casework, case_id: str, lead: str, actor: str, *, supervisor: s
             after = proposed_case(case, new_lead, new_sup, new_worker)
             ids = {"lead_id": new_lead.id, "supervisor_id": new_sup.id if new_sup else None,
                    "worker_id": new_worker.id if new_worker else None}
-            _write_allocation(conn, cw, case, after, ids, actor, principal, at, now, reason, late, head)
+            _write_allocation(conn, definition, case, after, ids, actor, principal, at, now, reason,
+                              {**late, **_pin_mark(pin)}, head, pin)
     if refused:
         raise AllocationRefused(verdict)
     after.version, after.allocated_at = case.version + 1, at
     after.markers = {**case.markers, "event:allocate": max(at, case.markers.get("event:allocate", at))}
-    return MoveResult(verdict, partial(_summary, cw, after, day_of(now)))
+    after.policy_digest = definition.digest
+    return MoveResult(verdict, partial(_summary, cw, after, definition, day_of(now)))
 
 
 def _named(conn, people: dict[str, Staff], staff_id: str) -> Staff:
@@ -307,15 +339,15 @@ def _named(conn, people: dict[str, Staff], staff_id: str) -> Staff:
     return people[staff_id]
 
 
-def _write_allocation(conn, cw: Casework, case: Case, after: Case, ids: dict[str, str | None], actor: str,
-                      principal: str, at: datetime, now: datetime, reason: str | None, late: dict[str, Any],
-                      head: audit.Head) -> None:
+def _write_allocation(conn, definition: Definition, case: Case, after: Case, ids: dict[str, str | None],
+                      actor: str, principal: str, at: datetime, now: datetime, reason: str | None,
+                      late: dict[str, Any], head: audit.Head, pin: dict[str, Any]) -> None:
     records.update_case(conn, case.id, case.version, {
         **ids, "previous_lead_id": after.previous_lead.id if after.previous_lead else None,
-        "allocated_at": to_text(at), "version": case.version + 1, "updated_at": to_text(now)})
+        "allocated_at": to_text(at), "version": case.version + 1, "updated_at": to_text(now), **pin})
     records.insert_allocation(conn, {"case_id": case.id, "at": to_text(at), "by_id": actor, "reason": reason, **ids})
     records.set_markers(conn, case.id, {"event:allocate": to_text(at)})
-    _audit(conn, cw, case, "allocate", actor, principal, at, now, "allocate", case.state,
+    _audit(conn, definition, case, "allocate", actor, principal, at, now, "allocate", case.state,
            {**ids, "previous_lead_id": case.lead.id if case.lead else None, "reason": reason, **late}, head)
 
 
@@ -330,28 +362,29 @@ def record_fact(cw: Casework, case_id: str, fact: str, actor: str, *, with_staff
         person = _named(conn, people, actor)
         others = tuple(_named(conn, people, other) for other in with_staff)
         _version(case, expected_version)
-        late = _backdating(cw, case.policy, at, now)
+        definition, pin = _pinned(conn, cw, case, actor, principal, now)
+        late = _backdating(definition, at, now)
         _not_before_opening(case, at)
-        definition = cw.policies.get(case.policy)
         verdict = _both_days(lambda day: explain_record(definition, case, fact, person, day, note, others), at, now)
         if not verdict.allowed:
-            _audit(conn, cw, case, "refused", actor, principal, at, now, verdict.event, verdict.target,
+            _audit(conn, definition, case, "refused", actor, principal, at, now, verdict.event, verdict.target,
                    {"verdict": verdict.to_dict(), "with": list(with_staff), "note": note}, head)
         else:
             records.update_case(conn, case_id, case.version, {"version": case.version + 1,
-                                                              "updated_at": to_text(now)})
+                                                              "updated_at": to_text(now), **pin})
             records.insert_fact(conn, {"case_id": case_id, "name": fact, "at": to_text(at),
                                        "recorded_at": to_text(now), "by_id": actor, "with_ids": list(with_staff),
                                        "note": note, "state": case.state})
             records.set_markers(conn, case_id, {f"fact:{fact}": to_text(at)})
-            _audit(conn, cw, case, "fact", actor, principal, at, now, fact, case.state,
-                   {"with": list(with_staff), "note": note, **late}, head)
+            _audit(conn, definition, case, "fact", actor, principal, at, now, fact, case.state,
+                   {"with": list(with_staff), "note": note, **late, **_pin_mark(pin)}, head)
     if not verdict.allowed:
         raise RecordRefused(verdict)
     case.version += 1
     case.facts = sorted([*case.facts, Fact(fact, at, person, others, note, case.state)], key=lambda f: f.at)
     case.markers = {**case.markers, f"fact:{fact}": max(at, case.markers.get(f"fact:{fact}", at))}
-    return MoveResult(verdict, partial(_summary, cw, case, day_of(now)))
+    case.policy_digest = definition.digest
+    return MoveResult(verdict, partial(_summary, cw, case, definition, day_of(now)))
 
 
 def _person(staff: Staff | None) -> dict[str, Any] | None:
@@ -362,25 +395,39 @@ def _person(staff: Staff | None) -> dict[str, Any] | None:
 
 
 def show_case(cw: Casework, case_id: str) -> dict[str, Any]:
-    """Where the case stands: state, policy, who holds it, version, recorded facts and what is due."""
+    """Where the case stands: state, policy and version, who holds it, recorded facts and what is due.
+
+    A case whose version cannot be read, or whose state its version does not have, is still shown,
+    with a 'cannot_judge' item that says why."""
     with cw.store.read() as conn:
         case = load_case(conn, case_id)
-    return _summary(cw, case)
+        try:
+            definition: Definition | str = cw.versions.of(conn, case.policy, case.policy_digest)
+        except CaseworkError as exc:
+            definition = f"its protocol version cannot be read: {exc}"
+    return _summary(cw, case, definition)
 
 
-def _summary(cw: Casework, case: Case, today: date | None = None) -> dict[str, Any]:
-    definition = cw.policies.get(case.policy)
-    state = definition.states[case.state]
+def _summary(cw: Casework, case: Case, definition: "Definition | str", today: date | None = None) -> dict[str, Any]:
     today = today or day_of(cw.clock())
-    due = due_for_case(case.id, case.team, case.state, case.markers, definition.deadlines,
-                       definition.calendar_of, today, holder_roles(case))
-    flag = cp_lead_not_registered(case.id, case.team, case.state, case.lead, definition, today)
-    due += [flag] if flag is not None else []
-    due += holders_who_left(case.id, case.team, {"lead": case.lead, "supervisor": case.supervisor,
-                                                 "worker": case.worker}, definition, today)
+    if isinstance(definition, str) or case.state not in definition.states:
+        why = definition if isinstance(definition, str) else \
+            f"its state {case.state!r} is not one of {versions.label(definition)}'s"
+        opened = case.opened_at.date() if case.opened_at else today
+        state_title, path, is_open, due = None, None, None, [unjudged(case.id, case.team, opened, why)]
+        label = None if isinstance(definition, str) else versions.label(definition)
+    else:
+        state = definition.states[case.state]
+        state_title, path, is_open, label = state.title, state.path, state.open, versions.label(definition)
+        due = due_for_case(case.id, case.team, case.state, case.markers, definition.deadlines,
+                           definition.calendar_of, today, holder_roles(case))
+        flag = cp_lead_not_registered(case.id, case.team, case.state, case.lead, definition, today)
+        due += [flag] if flag is not None else []
+        due += holders_who_left(case.id, case.team, {"lead": case.lead, "supervisor": case.supervisor,
+                                                     "worker": case.worker}, definition, today)
     return {
-        "id": case.id, "policy": case.policy, "team": case.team, "state": case.state,
-        "state_title": state.title, "path": state.path, "open": state.open, "version": case.version,
+        "id": case.id, "policy": case.policy, "protocol_version": label, "team": case.team, "state": case.state,
+        "state_title": state_title, "path": path, "open": is_open, "version": case.version,
         "opened_at": to_text(case.opened_at) if case.opened_at else None,
         "state_entered_at": to_text(case.state_entered_at) if case.state_entered_at else None,
         "lead": _person(case.lead), "supervisor": _person(case.supervisor), "worker": _person(case.worker),

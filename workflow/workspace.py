@@ -13,10 +13,12 @@ from typing import Callable, Sequence
 from store import Store
 
 from .clock import utc_now
+from .definition import Definition
 from .engine import Engine
 from .identity import Principal
 from .loader import Policies
 from .snapshots import Snapshots
+from .versions import Versions
 
 __all__ = ["Casework", "open_casework"]
 
@@ -36,12 +38,17 @@ class Casework:
     #: what this process read before, reused while the case's version is unchanged
     snapshots: Snapshots = field(default_factory=Snapshots, repr=False)
     _engines: dict[str, Engine] = field(default_factory=dict, repr=False)
+    #: every protocol version met, from the files or the store (a case runs under the one it is pinned to)
+    versions: Versions = field(init=False, repr=False)
 
-    def engine(self, policy: str) -> Engine:
-        """The shared engine for *policy*, compiled once per workspace."""
-        if policy not in self._engines:
-            self._engines[policy] = Engine(self.policies.get(policy))
-        return self._engines[policy]
+    def __post_init__(self) -> None:
+        self.versions = Versions(self.policies)
+
+    def engine(self, definition: Definition) -> Engine:
+        """The shared engine for one protocol version, compiled once per workspace."""
+        if definition.digest not in self._engines:
+            self._engines[definition.digest] = Engine(definition)
+        return self._engines[definition.digest]
 
 
 def open_casework(db: str | None = None, machines: Sequence[str | Path] = (),

@@ -27,6 +27,8 @@ def normalise(raw: Any) -> Any:
         return raw
     if isinstance(raw, str):
         raw = {raw: None}
+    if isinstance(raw, dict) and isinstance(raw.get("kind"), str) and raw["kind"] in REGISTRY:
+        return raw  # already the tagged form: a definition kept in the store (model_dump) read back
     if not isinstance(raw, dict):
         raise PydanticCustomError(
             "requirement_form",

@@ -1,0 +1,161 @@
+"""Protocol versions kept in the store (issue 13): a case is judged by the version it was opened under, whatever
+the files on disk now say; no command hides or chokes on a case it cannot judge."""
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+from click.testing import CliRunner
+
+from cli.main import cli
+from store import audit
+from workflow import service
+from workflow.errors import BadInput
+from workflow.oversight import due_items
+from workflow.workspace import open_casework
+
+from .helpers import TEAM, add_standard_staff
+
+_V1 = """name: edit_town
+extends: national
+version: 1
+states:
+  family_meeting:
+    title: Family group meeting
+    path: cin
+events:
+  hold_family_meeting:
+    from: cin_plan
+    to: family_meeting
+    who: [{roles: [team_manager], qualified: true}]
+  end_family_meeting:
+    from: family_meeting
+    to: cin_plan
+    who: [{roles: [team_manager], qualified: true}]
+"""
+#: version 2 renames the local state and its events
+_V2 = _V1.replace("version: 1", "version: 2").replace("family_meeting", "family_conference")
+
+
+@pytest.fixture
+def town(tmp_path, clock, store_url):
+    """A store (SQLite and PostgreSQL) with E-1 under edit_town v1, in its local state family_meeting."""
+    folder = tmp_path / "machines"
+    folder.mkdir()
+    (folder / "edit_town.yaml").write_text(_V1)
+    cw = open_casework(store_url, machines=[folder], clock=clock)
+    service.init_store(cw)
+    add_standard_staff(cw)
+    service.open_case(cw, "E-1", "edit_town", TEAM, "tm")
+    service.allocate(cw, "E-1", "sw", "tm")
+    service.move_case(cw, "E-1", "decide_assessment", "tm")
+    service.record_fact(cw, "E-1", "assessment_completed", "sw")
+    service.move_case(cw, "E-1", "start_cin_plan", "sw")
+    service.move_case(cw, "E-1", "hold_family_meeting", "tm")
+    yield cw, folder, store_url, clock
+    cw.store.dispose()
+
+
+def _fresh(folder, url, clock):
+    """A new process's workspace: it reads the files as they are now."""
+    return open_casework(url, machines=[folder], clock=clock)
+
+
+@pytest.mark.parametrize("edit", ["renamed", "deleted"])
+def test_a_case_keeps_its_version_when_the_file_is_renamed_or_deleted(town, edit):
+    """Every command still works on E-1 after its state is renamed in the file, or the file is deleted: the case
+    runs under v1 from the store; a new case opens under v2 (or cannot open once the protocol is gone)."""
+    cw, folder, url, clock = town
+    v1 = service.show_case(cw, "E-1")["protocol_version"]
+    if edit == "renamed":
+        (folder / "edit_town.yaml").write_text(_V2)
+    else:
+        (folder / "edit_town.yaml").unlink()
+    later = _fresh(folder, url, clock)
+    shown = service.show_case(later, "E-1")
+    assert (shown["state"], shown["state_title"], shown["protocol_version"]) == (
+        "family_meeting", "Family group meeting", v1)
+    assert [v.event for v in service.available(later, "E-1", "tm")] == ["end_family_meeting"]
+    assert not [i for i in due_items(later) if i.name == "cannot_judge"]
+    result = service.move_case(later, "E-1", "end_family_meeting", "tm")
+    assert result.case["state"] == "cin_plan"
+    assert service.case_history(later, "E-1")[-1]["policy_version"] == f"1@{v1[-13:-1]}"  # judged by v1
+    if edit == "renamed":
+        service.open_case(later, "E-2", "edit_town", TEAM, "tm")
+        assert "v2" in service.show_case(later, "E-2")["protocol_version"]
+    assert service.verify_audit(later).ok
+    later.store.dispose()
+
+
+def test_the_version_is_kept_whole_on_its_own_chain(town):
+    """The first case opened under a version writes it, whole, to the store and to the 'definitions' chain; later
+    cases under the same version add nothing."""
+    cw, *_ = town
+    service.open_case(cw, "E-3", "edit_town", TEAM, "tm")
+    with cw.store.read() as conn:
+        kept = [e for e in audit.entries(conn, "definitions") if e["event"] == "edit_town"]
+    assert len(kept) == 1
+    assert kept[0]["payload"]["digest"] == cw.policies.get("edit_town").digest
+    assert "family_meeting" in kept[0]["payload"]["body"]["states"]
+
+
+def test_a_case_opened_before_versions_were_kept_is_pinned_at_its_next_change(sqlite_cw):
+    """A case row without a version follows the file until a change pins it, marked in that change's entry."""
+    add_standard_staff(sqlite_cw)
+    service.open_case(sqlite_cw, "L-1", "national", TEAM, "tm")
+    with sqlite3.connect(sqlite_cw.store.path) as conn:
+        conn.execute("UPDATE cases SET policy_digest = NULL")
+    fresh = open_casework(sqlite_cw.store.url, clock=sqlite_cw.clock)
+    service.allocate(fresh, "L-1", "sw", "tm")
+    entry = service.case_history(fresh, "L-1")[-1]
+    assert entry["payload"]["pinned"] == fresh.policies.get("national").digest
+    with sqlite3.connect(sqlite_cw.store.path) as conn:
+        assert conn.execute("SELECT policy_digest FROM cases").fetchone()[0] == entry["payload"]["pinned"]
+    fresh.store.dispose()
+
+
+def test_a_case_no_version_can_judge_is_listed_with_the_reason_never_hidden(town):
+    """A case whose state its version lacks (a row edited, or a case from before versions were kept whose file
+    changed): case show, due and case list still list it with why; a move is bad input, not a traceback."""
+    cw, folder, url, clock = town
+    with cw.store.write() as conn:
+        conn.exec_driver_sql("UPDATE cases SET policy_digest = NULL WHERE id = 'E-1'")
+    (folder / "edit_town.yaml").write_text(_V2)
+    later = _fresh(folder, url, clock)
+    shown = service.show_case(later, "E-1")
+    assert shown["state_title"] is None and [d["deadline"] for d in shown["due"]] == ["cannot_judge"]
+    assert "'family_meeting' is not one of edit_town v2" in shown["due"][0]["title"]
+    assert [i.name for i in due_items(later) if i.case_id == "E-1"] == ["cannot_judge"]
+    assert [c["id"] for c in service.list_cases(later)] == ["E-1"]
+    with pytest.raises(BadInput, match="does not have"):
+        service.move_case(later, "E-1", "end_family_meeting", "tm")
+    with pytest.raises(BadInput, match="does not have"):
+        service.available(later, "E-1", "tm")
+    later.store.dispose()
+
+
+def test_the_cli_shows_and_lists_a_case_whose_file_is_gone(tmp_path, clock):
+    """Through the real CLI, without the --machines directory the case's protocol came from: case show and due
+    work from the store's copy (exit 0), and no traceback."""
+    folder = tmp_path / "machines"
+    folder.mkdir()
+    (folder / "edit_town.yaml").write_text(_V1)
+    db = str(tmp_path / "cli.db")
+    runner = CliRunner()
+
+    def run(*args, machines=True):
+        extra = ["--machines", str(folder)] if machines else []
+        return runner.invoke(cli, ["--db", db, *extra, *args])
+
+    assert run("init").exit_code == 0
+    assert run("staff", "add", "tm", "--name", "T", "--role", "team_manager", "--registered", "SW1",
+               "--team", TEAM).exit_code == 0
+    assert run("case", "open", "E-1", "--policy", "edit_town", "--team", TEAM, "--as", "tm").exit_code == 0
+    shown = run("case", "show", "E-1", "--json", machines=False)
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.output)["protocol_version"].startswith("edit_town v1")
+    due = run("due", "--json", machines=False)
+    assert due.exit_code == 0 and "E-1" in due.output, due.output
+    can = run("case", "can", "E-1", "--as", "tm", "--json", machines=False)
+    assert can.exit_code == 0 and "decide_assessment" in can.output, can.output

@@ -1,0 +1,117 @@
+"""Protocol versions: a case is judged by the version it was opened under, kept whole in the store.
+
+The files on disk say what *new* cases open under. The first time a version is used, its
+resolved definition is written to the store (table ``definitions``, keyed by its digest,
+with an entry on the ``definitions`` chain that carries it whole), and each case row names
+the digest of its version. Reading a case takes that version from the files while they
+still hold it, and from the store otherwise, so a changed, renamed or deleted file never
+strands a live case: it becomes a new version, for new cases only until cases are migrated.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from threading import Lock
+from typing import Any
+
+from pydantic import ValidationError
+
+from store import Connection, audit, records
+
+from .definition import Definition
+from .errors import BadInput, CaseworkError
+from .loader import Policies
+
+__all__ = ["Versions", "VersionUnavailable", "body_of", "keep", "label"]
+
+
+class VersionUnavailable(BadInput):
+    """A case's protocol version is neither in the files on offer nor (intact) in the store."""
+
+
+def body_of(definition: Definition) -> dict[str, Any]:
+    """What a version is, as kept: the resolved definition without where its files lie (what its digest hashes)."""
+    return definition.model_dump(mode="json", by_alias=True, exclude={"digest", "files"})
+
+
+def _digest_of(body: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def label(definition: Definition) -> str:
+    """'kent v2 (3f2a9c41b7de)': how messages and listings name a version."""
+    return f"{definition.name} v{definition.version} ({definition.digest[:12]})"
+
+
+def keep(conn: Connection, definition: Definition, actor: str, principal: str, now: str) -> None:
+    """Write *definition* to the store unless its version is there already (in the caller's unit of work)."""
+    if records.get_definition(conn, definition.digest) is not None:
+        return
+    body = body_of(definition)
+    records.insert_definition(conn, {"digest": definition.digest, "name": definition.name,
+                                     "version": definition.version, "lineage": list(definition.lineage),
+                                     "body": audit.canonical(body), "kept_at": now})
+    records.lock_chain(conn, "definitions")
+    audit.append(conn, "definitions", recorded_at=now, at=now, actor=actor, principal=principal,
+                 action="definition", event=definition.name, policy=definition.name,
+                 policy_version=f"{definition.version}@{definition.digest[:12]}",
+                 payload={"digest": definition.digest, "name": definition.name, "version": definition.version,
+                          "lineage": list(definition.lineage), "body": body})
+
+
+def _restore(row: dict[str, Any]) -> Definition:
+    body = json.loads(row["body"])
+    if _digest_of(body) != row["digest"]:
+        raise VersionUnavailable(f"The store's copy of {row['name']} v{row['version']} ({row['digest'][:12]}) does not "
+                                 f"match its digest: it was changed. Run 'casework audit verify'.")
+    try:
+        definition = Definition.model_validate(body)
+    except ValidationError as exc:
+        raise VersionUnavailable(f"This casework cannot read {row['name']} v{row['version']} ({row['digest'][:12]}) "
+                                 f"as the store keeps it ({exc.error_count()} problems): install the casework "
+                                 f"that kept it, or a newer one.") from None
+    return definition.model_copy(update={"digest": row["digest"]})
+
+
+class Versions:
+    """Every protocol version a workspace has met, by digest: from the files on offer, else from the store."""
+
+    def __init__(self, policies: Policies):
+        self.policies = policies
+        self._known: dict[str, Definition] = {}
+        self._lock = Lock()
+
+    def current(self, policy: str) -> Definition:
+        """The version new cases of *policy* open under: the one the files hold now."""
+        definition = self.policies.get(policy)
+        with self._lock:
+            self._known.setdefault(definition.digest, definition)
+        return definition
+
+    def of(self, conn: Connection, policy: str, digest: str | None) -> Definition:
+        """The version a case of *policy* pinned to *digest* runs under (None: a case from before versions were
+        kept, which follows the files until its next change pins it)."""
+        if digest is None:
+            return self.current(policy)
+        with self._lock:
+            found = self._known.get(digest)
+        if found is not None:
+            return found
+        try:
+            if self.current(policy).digest == digest:
+                return self._known[digest]
+        except CaseworkError:
+            pass  # the file is gone or no longer loads: the store's copy is the version
+        row = records.get_definition(conn, digest)
+        if row is None:
+            raise VersionUnavailable(f"Case's protocol version {policy} ({digest[:12]}) is neither in the files on "
+                                     f"offer nor in the store.")
+        definition = _restore(row)
+        with self._lock:
+            self._known.setdefault(digest, definition)
+        return definition
+
+    def known(self, digest: str) -> Definition | None:
+        """A version met before by this workspace (no store access), or None."""
+        with self._lock:
+            return self._known.get(digest)
