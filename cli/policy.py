@@ -39,6 +39,26 @@ def list_(state: State, as_json: bool) -> None:
 
 
 @policy.command()
+@click.argument("name", required=False)
+@json_option
+@pass_state
+def versions(state: State, name: str | None, as_json: bool) -> None:
+    """The versions of protocol NAME (or of every protocol) kept in the store, with the cases on each."""
+    from workflow.policies import policy_versions
+
+    found = policy_versions(state.cw, name)
+    if as_json:
+        emit_json(found)
+        return
+    if not found:
+        click.echo("No version is kept yet: one is kept when the first case opens under it.")
+        return
+    click.echo(table([[v["name"], v["version"], v["digest"][:12], v["kept_at"][:10], "yes" if v["current"] else "-",
+                       ", ".join(f"{s} {n}" for s, n in v["cases"].items()) or "-"] for v in found],
+                     ["policy", "version", "digest", "first used", "current", "cases"]))
+
+
+@policy.command()
 @click.argument("name")
 @json_option
 @pass_state

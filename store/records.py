@@ -133,7 +133,8 @@ def insert_definition(conn: Connection, row: dict[str, Any]) -> None:
 def list_definitions(conn: Connection, name: str | None = None) -> list[dict[str, Any]]:
     """The versions kept (of protocol *name*), oldest first, without their bodies."""
     query = select(definitions.c.digest, definitions.c.name, definitions.c.version, definitions.c.lineage,
-                   definitions.c.kept_at).order_by(definitions.c.name, definitions.c.kept_at, definitions.c.digest)
+                   definitions.c.kept_at).order_by(definitions.c.name, definitions.c.kept_at, definitions.c.version,
+                                                    definitions.c.digest)
     if name is not None:
         query = query.where(definitions.c.name == name)
     return [{**r._mapping, "lineage": json.loads(r.lineage)} for r in conn.execute(query)]

@@ -159,3 +159,23 @@ def test_the_cli_shows_and_lists_a_case_whose_file_is_gone(tmp_path, clock):
     assert due.exit_code == 0 and "E-1" in due.output, due.output
     can = run("case", "can", "E-1", "--as", "tm", "--json", machines=False)
     assert can.exit_code == 0 and "decide_assessment" in can.output, can.output
+
+
+def test_policy_versions_lists_each_version_with_its_cases(town):
+    """`casework policy versions P`: each version kept, its digest, whether the files hold it now, its cases."""
+    cw, folder, url, clock = town
+    (folder / "edit_town.yaml").write_text(_V2)
+    clock.advance(days=1)
+    later = _fresh(folder, url, clock)
+    service.open_case(later, "E-2", "edit_town", TEAM, "tm")
+    from workflow.policies import policy_versions
+
+    found = policy_versions(later, "edit_town")
+    assert [(v["version"], v["current"], v["cases"]) for v in found] == [
+        ("1", False, {"family_meeting": 1}), ("2", True, {"referral": 1})]
+    assert found[0]["digest"] == service.case_history(later, "E-1")[0]["payload"]["digest"]
+    if later.store.is_sqlite:
+        result = CliRunner().invoke(cli, ["--db", str(later.store.path), "--machines", str(folder),
+                                          "policy", "versions", "edit_town"])
+        assert result.exit_code == 0 and "family_meeting 1" in result.output and "yes" in result.output
+    later.store.dispose()

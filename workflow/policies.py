@@ -12,7 +12,7 @@ from .refinement import Proof
 from .sources import Source, read_source
 from .workspace import Casework
 
-__all__ = ["PolicyCheck", "check_policy", "list_policies", "show_policy", "definition_json"]
+__all__ = ["PolicyCheck", "check_policy", "list_policies", "show_policy", "definition_json", "policy_versions"]
 
 
 @dataclass(frozen=True)
@@ -86,3 +86,24 @@ def definition_json(d: Definition) -> dict[str, Any]:
 def show_policy(cw: Casework, name: str) -> Definition:
     """One resolved definition (after ``extends``)."""
     return cw.policies.get(name)
+
+
+def policy_versions(cw: Casework, name: str | None = None) -> list[dict[str, Any]]:
+    """Every version of protocol *name* (or of all) the store keeps, oldest first: digest, version, when it was
+    first used, whether the files on offer hold it now, and its cases by state."""
+    from store import records
+
+    from .errors import CaseworkError
+
+    with cw.store.read() as conn:
+        kept = records.list_definitions(conn, name)
+        cases = records.cases_per_version(conn)
+    current: dict[str, str] = {}
+    for policy in {k["name"] for k in kept}:
+        try:
+            current[policy] = cw.versions.current(policy).digest
+        except CaseworkError:
+            continue  # the file is gone or no longer loads: no version is current
+    return [{"name": k["name"], "version": k["version"], "digest": k["digest"], "kept_at": k["kept_at"],
+             "lineage": k["lineage"], "current": current.get(k["name"]) == k["digest"],
+             "cases": dict(sorted(cases.get(k["digest"], {}).items()))} for k in kept]
