@@ -64,9 +64,10 @@ def test_only_in_the_trial_districts(kent):
 @pytest.mark.parametrize("day,allowed", [(date(2024, 10, 3), False), (date(2024, 10, 4), True),
                                          (date(2025, 4, 3), True), (date(2025, 4, 4), False)])
 def test_only_during_the_six_months_from_4_october_2024(kent, clock, day, allowed):
-    """The trial window is 4 October 2024 to 3 April 2025 inclusive."""  # KEN-2
-    clock.now = datetime(day.year, day.month, day.day, 12, tzinfo=timezone.utc)
+    """The trial window is 4 October 2024 to 3 April 2025 inclusive, for a case opened under the trial version."""  # KEN-2
+    clock.now = datetime(2024, 10, 3, 12, tzinfo=timezone.utc)
     _cin_case(kent, "K-9", TRIAL_TEAM)
+    clock.now = datetime(day.year, day.month, day.day, 12, tzinfo=timezone.utc)
     if allowed:
         assert service.allocate(kent, "K-9", "swa", "tm", supervisor="ps").case["lead"]["id"] == "swa"
     else:
@@ -139,3 +140,23 @@ def test_when_the_trial_ends_swa_led_cases_are_due_for_reallocation(kent, clock)
     clock.now = datetime(2025, 4, 23, 9, tzinfo=timezone.utc)
     service.allocate(kent, "K-1", "sw", "tm", supervisor=None)
     assert "trial_ended" not in [i.name for i in due_items(kent, date(2025, 4, 23))]
+
+
+def test_the_trial_and_what_follows_it_are_two_versions(kent, clock):
+    """Cases opened during the trial run under version 1 and keep an SWA lead; from 4 April 2025 new cases open
+    under version 2, where no SWA leads, and the trial's open cases show in due as needing migration (KEN-2)."""
+    from workflow.policies import policy_versions
+
+    service.allocate(kent, "K-1", "swa", "tm", supervisor="ps")
+    assert service.show_case(kent, "K-1")["protocol_version"].startswith("kent v1")
+    clock.now = datetime(2025, 4, 10, 9, tzinfo=timezone.utc)
+    _cin_case(kent, "K-2", TRIAL_TEAM)
+    assert service.show_case(kent, "K-2")["protocol_version"].startswith("kent v2")
+    with pytest.raises(AllocationRefused) as refused:
+        service.allocate(kent, "K-2", "swa", "tm", supervisor="ps")
+    assert [u.kind for u in refused.value.verdict.unmet] == ["lead_role"]
+    overdue = {(i.case_id, i.name) for i in due_items(kent, overdue_only=True)}
+    assert ("K-1", "version_ended") in overdue and not {name for case, name in overdue if case == "K-2"}
+    assert ("K-1", "trial_ended") in {(i.case_id, i.name) for i in due_items(kent)}  # v1's own deadline runs on
+    assert [(v["version"], v["current"], sum(v["cases"].values())) for v in policy_versions(kent, "kent")] == [
+        ("1", False, 1), ("2", True, 1)]

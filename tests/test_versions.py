@@ -179,3 +179,45 @@ def test_policy_versions_lists_each_version_with_its_cases(town):
                                           "policy", "versions", "edit_town"])
         assert result.exit_code == 0 and "family_meeting 1" in result.output and "yes" in result.output
     later.store.dispose()
+
+
+def test_effective_dates_choose_the_version_a_new_case_opens_under(tmp_path, clock, sqlite_url):
+    """A protocol's earlier versions sit in versions/<name>@<version>.yaml; a case opens under the version in
+    effect on its opening day (a back-dated opening too), and a day no version covers is bad input."""
+    folder = tmp_path / "machines"
+    (folder / "versions").mkdir(parents=True)
+    (folder / "edit_town.yaml").write_text(_V2.replace("version: 2", "version: 2\neffective_from: 2025-03-01"))
+    (folder / "versions" / "edit_town@1.yaml").write_text(
+        _V1.replace("version: 1", "version: 1\neffective_from: 2025-01-01\neffective_until: 2025-02-28"))
+    cw = open_casework(sqlite_url, machines=[folder], clock=clock)
+    service.init_store(cw)
+    add_standard_staff(cw)
+    service.open_case(cw, "N-1", "edit_town", TEAM, "tm")
+    service.open_case(cw, "O-1", "edit_town", TEAM, "tm", at=clock.now.replace(day=1, month=2))
+    assert service.show_case(cw, "N-1")["protocol_version"].startswith("edit_town v2")
+    assert service.show_case(cw, "O-1")["protocol_version"].startswith("edit_town v1")
+    assert "version_ended" in [i.name for i in due_items(cw, overdue_only=True) if i.case_id == "O-1"]
+    assert "version_ended" not in [i.name for i in due_items(cw) if i.case_id == "N-1"]
+    (folder / "edit_town.yaml").write_text(_V2.replace("version: 2", "version: 2\neffective_from: 2025-06-01"))
+    later = open_casework(sqlite_url, machines=[folder], clock=clock)
+    with pytest.raises(BadInput, match="No version of 'edit_town' is in effect on 2025-03-03"):
+        service.open_case(later, "N-2", "edit_town", TEAM, "tm")
+    cw.store.dispose()
+    later.store.dispose()
+
+
+def test_effective_dates_out_of_order_are_refused_and_never_inherited(tmp_path):
+    """effective_until before effective_from names the file and the fix; a protocol extending a dated one does
+    not take its dates."""
+    from workflow.errors import InvalidDefinition
+    from workflow.loader import Policies
+
+    folder = tmp_path / "machines"
+    folder.mkdir()
+    (folder / "bad_dates.yaml").write_text("name: bad_dates\nextends: national\nversion: 1\n"
+                                           "effective_from: 2025-05-01\neffective_until: 2025-04-01\n")
+    (folder / "dated.yaml").write_text("name: dated\nextends: national\nversion: 1\neffective_until: 2025-04-01\n")
+    (folder / "child.yaml").write_text("name: child\nextends: dated\nversion: 1\n")
+    with pytest.raises(InvalidDefinition, match="bad_dates.yaml.*effective_until"):
+        Policies([folder]).get("bad_dates")
+    assert Policies([folder]).get("child").effective_until is None

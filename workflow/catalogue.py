@@ -14,10 +14,12 @@ from typing import Iterable, Sequence
 
 from .errors import DefinitionProblem, InvalidDefinition, UnknownPolicy
 
-__all__ = ["Catalogue", "shipped_directory", "NATIONAL", "NAME_PATTERN"]
+__all__ = ["Catalogue", "shipped_directory", "NATIONAL", "NAME_PATTERN", "VERSIONS"]
 
 #: the baseline every other definition extends, directly or through a chain
 NATIONAL = "national"
+#: the directory beside a protocol's file that holds its earlier versions, as ``<name>@<version>.yaml``
+VERSIONS = "versions"
 #: a protocol name: also the file's name without ``.yaml``, and what ``extends`` takes
 NAME_PATTERN = r"^[a-z][a-z0-9_-]{0,63}$"
 
@@ -73,8 +75,14 @@ class Catalogue:
         return [*self.shipped, *self._scan()]
 
     def is_shipped(self, file: Path) -> bool:
-        """Whether *file* is one of casework's own definition files."""
-        return any(file.resolve() == p.resolve() for p in self.shipped.values())
+        """Whether *file* is one of casework's own definition files (a protocol or an earlier version of one)."""
+        return any(file.resolve() == p.resolve() for p in self.shipped.values()) or \
+            file.resolve().parent == (shipped_directory() / VERSIONS).resolve()
+
+    def earlier(self, name: str) -> list[Path]:
+        """The files of *name*'s earlier versions: ``versions/<name>@<version>.yaml`` beside its file."""
+        home = self.find(name).parent / VERSIONS
+        return sorted(p for p in home.glob(f"{name}@*.yaml") if p.is_file()) if home.is_dir() else []
 
     def find(self, name: str) -> Path:
         """The one file that defines protocol *name*."""

@@ -4,9 +4,11 @@ The engine, the diagrams and the handbook all read this form; none of them repar
 """
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo,
+                      field_validator)
 
 from .calendar import WorkingCalendar, calendar_for
 from .catalogue import NATIONAL
@@ -207,6 +209,11 @@ class Definition(_Frozen):
     #: local closure days that are not working days (e.g. a Christmas shutdown); they count for the
     #: protocol's own deadlines only, never for national ones (WT-6 counts weekends and bank holidays)
     closures: tuple[Day, ...] = Field((), max_length=1000)
+    #: the first day new cases open under this version (a protocol's earlier versions sit in versions/)
+    effective_from: Day | None = None
+    #: the last day of a trial or pilot: from the day after, no new case opens under it, and its open
+    #: cases show in ``due`` as needing migration to the version that follows
+    effective_until: Day | None = None
     #: sha256 of the resolved definition: audit entries name exactly what was enforced
     digest: str = ""
     #: files read to build it, base first
@@ -220,6 +227,20 @@ class Definition(_Frozen):
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
             raise ValueError("give the version as a number or a short text, e.g. 'version: 2'")
         return str(value)
+
+    @field_validator("effective_until")
+    @classmethod
+    def _dates_in_order(cls, value: date | None, info: ValidationInfo) -> date | None:
+        start = info.data.get("effective_from")
+        if value is not None and start is not None and value < start:
+            raise ValueError(f"effective_until ({value}) is before effective_from ({start}); give the last day "
+                             f"the version is in effect, on or after its first")
+        return value
+
+    def in_effect_on(self, day: date) -> bool:
+        """Whether new cases may open under this version on *day*."""
+        return (self.effective_from is None or self.effective_from <= day) and \
+            (self.effective_until is None or day <= self.effective_until)
 
     def calendar_of(self, deadline: DeadlineDef) -> WorkingCalendar:
         """The working days *deadline* counts: a national deadline skips weekends and England bank

@@ -130,6 +130,7 @@ class Policies:
     def __init__(self, directories: Sequence[Path | str] = (), catalogue: Catalogue | None = None):
         self.catalogue = catalogue or Catalogue(directories)
         self._cache: dict[str, Loaded] = {}
+        self._earlier: dict[str, list[Definition]] = {}
 
     @property
     def directories(self) -> list[Path]:
@@ -153,6 +154,13 @@ class Policies:
         if name not in self._cache:
             self._cache[name] = self._load(self.catalogue.find(name), chain, expected=name)
         return self._cache[name]
+
+    def versions_of(self, name: str) -> list[Definition]:
+        """Protocol *name*'s version in its file, then each earlier one kept in ``versions/`` beside it (cached)."""
+        if name not in self._earlier:
+            self._earlier[name] = [self._load(path, (), expected=name).definition
+                                   for path in self.catalogue.earlier(name)]
+        return [self.get(name), *self._earlier[name]]
 
     def load_file(self, file: Path | str) -> Loaded:
         """Any definition file, its base found by name among these policies and the file's own folder."""

@@ -26,6 +26,8 @@ _APPENDED = {("events", "*", "requires"), ("allocation", "requires")}
 _STAMPED = {"requires", "who", "leads", "workers", "supervisors", "workers_who"}
 #: mappings whose entries are stamped likewise
 _ENTRIES = {"states", "events", "facts", "staff", "deadlines", "rulebook"}
+#: what each file says for itself, never inherited from its base: when its own version is in effect
+_OWN = ("effective_from", "effective_until")
 #: sections merged entry by entry through ``extends``
 _SECTIONS = ("states", "events", "facts", "allocation", "staff", "deadlines", "rulebook")
 
@@ -151,7 +153,8 @@ def merge(base: Resolved, src: Source, data: dict[str, Any]) -> Resolved:
             merged[key] = value
             anchors[(key,)] = (src, (key,))
     for key, value in base.data.items():
-        merged.setdefault(key, value)
+        if key not in _OWN:
+            merged.setdefault(key, value)
     merged["lineage"] = [*base.data.get("lineage", [base.data["name"]]), data["name"]]
     problems = _cp_state_changes(base.data, data, src) + _rule_rewordings(base.data, data, src)
     if problems:

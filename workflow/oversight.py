@@ -13,7 +13,7 @@ from .deadlines import DueItem, due_for_case
 from .definition import Definition
 from .errors import BadInput, CaseworkError
 from .hydrate import staff_from_row
-from .safeguards import cp_lead_not_registered, holders_who_left, unjudged
+from .safeguards import cp_lead_not_registered, holders_who_left, unjudged, version_ended
 from .requirements.base import FIRST_DAY, LAST_DAY
 from .workspace import Casework
 
@@ -51,8 +51,8 @@ def due_items(cw: Casework, as_of: date | None = None, *, overdue_only: bool = F
         holders = roles.get(case["lead_id"], frozenset()) | roles.get(case["worker_id"], frozenset())
         items += due_for_case(case["id"], case["team"], case["state"], found, d.deadlines, d.calendar_of, as_of, holders)
         flag = cp_lead_not_registered(case["id"], case["team"], case["state"], people.get(case["lead_id"]), d, as_of)
-        if flag is not None:
-            items.append(flag)
+        ended = version_ended(case["id"], case["team"], d, as_of)
+        items += [i for i in (flag, ended) if i is not None]
         items += holders_who_left(case["id"], case["team"], {slot: people.get(case[f"{slot}_id"]) for slot in
                                                              ("lead", "supervisor", "worker")}, d, as_of)
     if overdue_only:

@@ -14,8 +14,8 @@ from .definition import Definition
 from .people import Staff
 from .requirements import clauses_phrase
 
-__all__ = ["UNREGISTERED_CP_LEAD", "HOLDER_LEFT", "UNJUDGED", "cp_lead_not_registered", "holders_who_left",
-           "unjudged"]
+__all__ = ["UNREGISTERED_CP_LEAD", "HOLDER_LEFT", "UNJUDGED", "VERSION_ENDED", "cp_lead_not_registered",
+           "holders_who_left", "unjudged", "version_ended"]
 
 #: the name such an item carries in ``due`` and ``case show``
 UNREGISTERED_CP_LEAD = "cp_lead_not_registered"
@@ -23,6 +23,8 @@ UNREGISTERED_CP_LEAD = "cp_lead_not_registered"
 HOLDER_LEFT = "holder_left"
 #: the name of the item for a case whose protocol version cannot be judged
 UNJUDGED = "cannot_judge"
+#: the name of the item for an open case still on a version whose trial or pilot has ended
+VERSION_ENDED = "version_ended"
 
 
 def cp_lead_not_registered(case_id: str, team: str, state: str, lead: Staff | None, definition: Definition,
@@ -61,3 +63,16 @@ def unjudged(case_id: str, team: str, opened: date, why: str) -> DueItem:
     case is listed with the reason, never left out."""
     return DueItem(case_id, UNJUDGED, f"Cannot be judged: {why}. Ask whoever keeps the protocols.", opened, 0,
                    True, (), "the protocol's owner", team)
+
+
+def version_ended(case_id: str, team: str, definition: Definition, as_of: date) -> DueItem | None:
+    """An overdue item when the case's version stopped being in effect before *as_of* (a trial's end): a
+    practice lead migrates it to the version that follows."""
+    until = definition.effective_until
+    if until is None or as_of <= until:
+        return None
+    since = until + timedelta(days=1)
+    return DueItem(case_id, VERSION_ENDED,
+                   f"Migrate to the current version: the case runs under {definition.name} v{definition.version}, "
+                   f"which ended on {until}", since, -calendar_for().working_days_between(since, as_of), True, (),
+                   "a practice lead (casework policy migrate)", team)

@@ -26,7 +26,7 @@ from .errors import (AllocationRefused, BadInput, CaseworkError, ConcurrentUpdat
 from .hydrate import load_case, load_case_and_actor, load_case_for_write, load_staff
 from .people import Case, Fact, Staff, holder_roles
 from .recording import explain_record
-from .safeguards import cp_lead_not_registered, holders_who_left, unjudged
+from .safeguards import cp_lead_not_registered, holders_who_left, unjudged, version_ended
 from .staff_actions import add_staff, leave_staff, list_staff, login_name, update_staff
 from . import versions
 from .units import KEEP, SKEW, is_sandbox, unit_of_work, when
@@ -200,7 +200,7 @@ def open_case(cw: Casework, case_id: str, policy: str, team: str, actor: str,
               at: datetime | None = None) -> dict[str, Any]:
     """Open a case in its protocol's initial state (a referral received), attributed to *actor*."""
     at, now = when(cw, at)
-    definition = cw.versions.current(policy)
+    definition = cw.versions.for_opening(policy, day_of(at))
     with cw.store.write() as conn:
         principal = identity.authenticate(conn, actor, cw.principal)
         load_staff(conn, actor)
@@ -422,7 +422,8 @@ def _summary(cw: Casework, case: Case, definition: "Definition | str", today: da
         due = due_for_case(case.id, case.team, case.state, case.markers, definition.deadlines,
                            definition.calendar_of, today, holder_roles(case))
         flag = cp_lead_not_registered(case.id, case.team, case.state, case.lead, definition, today)
-        due += [flag] if flag is not None else []
+        ended = version_ended(case.id, case.team, definition, today)
+        due += [i for i in (flag, ended) if i is not None]
         due += holders_who_left(case.id, case.team, {"lead": case.lead, "supervisor": case.supervisor,
                                                      "worker": case.worker}, definition, today)
     return {

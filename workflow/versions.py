@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import date
 from threading import Lock
 from typing import Any
 
@@ -87,6 +88,20 @@ class Versions:
         with self._lock:
             self._known.setdefault(definition.digest, definition)
         return definition
+
+    def for_opening(self, policy: str, day: date) -> Definition:
+        """The version a case of *policy* opened on *day* runs under: of the file's and the earlier versions',
+        the one in effect that day that took effect last (BadInput when none is)."""
+        candidates = self.policies.versions_of(policy)
+        in_effect = [d for d in candidates if d.in_effect_on(day)]
+        if not in_effect:
+            spans = "; ".join(f"v{d.version} {d.effective_from or '…'} to {d.effective_until or '…'}"
+                              for d in candidates)
+            raise BadInput(f"No version of {policy!r} is in effect on {day} ({spans}).")
+        chosen = max(in_effect, key=lambda d: d.effective_from or date.min)
+        with self._lock:
+            self._known.setdefault(chosen.digest, chosen)
+        return chosen
 
     def of(self, conn: Connection, policy: str, digest: str | None) -> Definition:
         """The version a case of *policy* pinned to *digest* runs under (None: a case from before versions were
