@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from .app import State, emit_json, pass_state
-from .options import json_option
+from .options import as_option, json_option
 from .output import table
 
 if TYPE_CHECKING:
@@ -56,6 +57,42 @@ def versions(state: State, name: str | None, as_json: bool) -> None:
     click.echo(table([[v["name"], v["version"], v["digest"][:12], v["kept_at"][:10], "yes" if v["current"] else "-",
                        ", ".join(f"{s} {n}" for s, n in v["cases"].items()) or "-"] for v in found],
                      ["policy", "version", "digest", "first used", "current", "cases"]))
+
+
+@policy.command()
+@click.argument("name")
+@click.option("--to", "to", required=True, metavar="VERSION", help="The version to move to (its number or digest).")
+@click.option("--plan", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="YAML mapping renamed or removed states: 'states: {old: new}'.")
+@click.option("--case", "case_ids", multiple=True, metavar="CASE", help="Only these cases (repeatable).")
+@click.option("--dry-run", is_flag=True, help="Say what would change for each case; write nothing.")
+@as_option
+@json_option
+@pass_state
+def migrate(state: State, name: str, to: str, plan: Path | None, case_ids: tuple[str, ...], dry_run: bool,
+            actor: str, as_json: bool) -> None:
+    """Move the open cases of protocol NAME onto version --to; exit 1 if any case is refused (it keeps its version)."""
+    from workflow import service
+    from workflow.migration import read_plan
+
+    found = service.migrate_cases(state.cw, name, to, actor, plan=read_plan(plan), dry_run=dry_run,
+                                  case_ids=case_ids or None)
+    if as_json:
+        emit_json({"dry_run": dry_run, "cases": [m.to_dict() for m in found]})
+    else:
+        if not found:
+            click.echo(f"No open case of {name} is on another version.")
+        for m in found:
+            what = "would move" if dry_run else ("moved" if m.allowed else "refused")
+            shift = f", {m.from_state} -> {m.to_state}" if m.to_state != m.from_state else ""
+            line = f"{m.case_id}: {what} {m.from_version} -> {m.to_version}{shift}"
+            if m.started or m.stopped:
+                line += f"; deadlines started: {', '.join(m.started) or '-'}, stopped: {', '.join(m.stopped) or '-'}"
+            click.echo(line)
+            for u in m.verdict.unmet:
+                click.echo(f"  - {u.line()}")
+    if any(not m.allowed for m in found):
+        sys.exit(1)
 
 
 @policy.command()

@@ -30,6 +30,7 @@ from .safeguards import cp_lead_not_registered, holders_who_left, unjudged, vers
 from .staff_actions import add_staff, leave_staff, list_staff, login_name, update_staff
 from . import versions
 from .units import KEEP, SKEW, is_sandbox, unit_of_work, when
+from .version_actions import migrate_cases
 from .verdict import Verdict
 from .workspace import Casework
 
@@ -40,7 +41,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "add_staff", "update_staff", "leave_staff", "list_staff", "open_case", "allocate", "record_fact", "move_case",
     "explain", "available", "show_case", "case_history", "list_cases", "verify_audit", "init_store",
-    "MoveResult", "AuditReport", "KEEP", "is_sandbox", "case_overlay",
+    "MoveResult", "AuditReport", "KEEP", "is_sandbox", "case_overlay", "migrate_cases",
 ]
 
 class MoveResult:

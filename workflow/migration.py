@@ -1,0 +1,115 @@
+"""Planned migration of live cases from one protocol version to another.
+
+A case keeps the version it opened under until a practice lead moves it on. A migration
+never rewrites history: each case gets one audited ``migrate`` entry that names both
+versions and how its state maps, and from then on is judged by the new version. A plan
+maps the states the new version renamed or removed. What the new version would make
+unlawful (a lead it does not allow on the case's path, a supervisor it does not accept,
+someone who has left) refuses that case's migration, with the reason, until the case is
+reallocated; the others go ahead, each in its own unit of work.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from .allocation import explain_allocation
+from .clock import day_of
+from .deadlines import due_for_case
+from .definition import Definition
+from .errors import BadInput
+from .people import Case, Staff, holder_roles
+from .requirements import Context
+from .requirements.actor import WhoMayAct
+from .sources import read_source
+from .verdict import Unmet, Verdict
+from .versions import label
+
+__all__ = ["MigrationPlan", "CaseMigration", "read_plan", "judge_migration", "HOLDER_KINDS"]
+
+#: what the new version's allocation rules may object to about who holds the case now
+HOLDER_KINDS = ("lead_role", "lead_path", "supervisor_role", "worker_role", "worker_path", "holder_left")
+
+
+@dataclass(frozen=True)
+class MigrationPlan:
+    """How the old version's states map onto the new one's (a state not named keeps its name)."""
+
+    states: dict[str, str] = field(default_factory=dict)
+
+    def state(self, old: str) -> str:
+        return self.states.get(old, old)
+
+
+def read_plan(path: Path | None) -> MigrationPlan:
+    """A plan file: ``states: {old_name: new_name, ...}``, read as untrusted YAML."""
+    if path is None:
+        return MigrationPlan()
+    data = read_source(path).data
+    unknown = sorted(set(data) - {"states"})
+    states = data.get("states") or {}
+    if unknown or not isinstance(states, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                                           for k, v in states.items()):
+        raise BadInput(f"{path}: a migration plan holds 'states: {{old_state: new_state, ...}}' only"
+                       + (f" (not {', '.join(unknown)})" if unknown else "") + ".")
+    return MigrationPlan(dict(states))
+
+
+@dataclass(frozen=True)
+class CaseMigration:
+    """What migrating one case would do, and whatever stands in the way."""
+
+    case_id: str
+    from_version: str
+    to_version: str
+    from_state: str
+    to_state: str
+    #: deadlines the new version starts or stops for this case (by name)
+    started: tuple[str, ...]
+    stopped: tuple[str, ...]
+    verdict: Verdict
+
+    @property
+    def allowed(self) -> bool:
+        return self.verdict.allowed
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"case": self.case_id, "from_version": self.from_version, "to_version": self.to_version,
+                "from_state": self.from_state, "to_state": self.to_state, "deadlines_started": list(self.started),
+                "deadlines_stopped": list(self.stopped), "allowed": self.allowed, "verdict": self.verdict.to_dict()}
+
+
+def judge_migration(case: Case, source: Definition, target: Definition, plan: MigrationPlan, actor: Staff,
+                    at: datetime) -> CaseMigration:
+    """May *actor* move *case* from *source* to *target* under *plan* now, and what would change?"""
+    day = day_of(at)
+    new_state = plan.state(case.state)
+    unmet: list[Unmet] = []
+    if new_state not in target.states:
+        unmet.append(Unmet("migration_state", f"state {case.state!r} has no counterpart in {label(target)}", (),
+                           f"Map it in the plan (--plan FILE with 'states: {{{case.state}: ...}}').",
+                           {"state": case.state}))
+        moved = case
+    else:
+        moved = replace(case, state=new_state, policy_digest=target.digest,
+                        markers={**case.markers, **({f"entered:{new_state}": case.markers.get(
+                            f"entered:{case.state}", case.state_entered_at or at)} if new_state != case.state
+                            else {})})
+    who = WhoMayAct(clauses=target.allocation.who, rules=target.allocation.rules).unmet(
+        Context(moved, actor, at, day, target))
+    if who is not None:
+        unmet.append(replace(who, kind="who", sentence=f"{who.sentence} (those who may allocate a case under "
+                                                        f"{label(target)} may migrate it)"))
+    if moved is not case and case.lead is not None and target.states[new_state].open:
+        holders = explain_allocation(target, moved, actor, at, case.lead, case.supervisor, case.worker)
+        unmet += [replace(u, who_could=f"Reallocate the case first. {u.who_could}".strip())
+                  for u in holders.unmet if u.kind in HOLDER_KINDS]
+    before = {i.name for i in due_for_case(case.id, case.team, case.state, case.markers, source.deadlines,
+                                           source.calendar_of, day, holder_roles(case))}
+    after = {i.name for i in due_for_case(moved.id, moved.team, moved.state, moved.markers, target.deadlines,
+                                          target.calendar_of, day, holder_roles(moved))} if moved is not case else before
+    verdict = Verdict("migrate", case.id, "migrate", case.state, new_state, actor.id, not unmet, tuple(unmet))
+    return CaseMigration(case.id, label(source), label(target), case.state, new_state,
+                         tuple(sorted(after - before)), tuple(sorted(before - after)), verdict)
