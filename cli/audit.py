@@ -1,4 +1,5 @@
-"""`casework audit ...`: verify the tamper-evident log, make signing keys, and sign checkpoints."""
+"""`casework audit ...`: verify the tamper-evident log, rebuild the tables from it, make signing keys, and sign
+checkpoints."""
 from __future__ import annotations
 
 import json
@@ -10,6 +11,7 @@ import click
 
 from .app import State, emit_json, pass_state
 from .options import json_option
+from .output import table
 
 __all__ = ["audit"]
 
@@ -19,7 +21,7 @@ _KEY = click.option("--key", "key", type=click.Path(path_type=Path), envvar="CAS
 
 @click.group()
 def audit() -> None:
-    """Check the tamper-evident audit log; sign checkpoints an auditor keeps."""
+    """Check the tamper-evident audit log, rebuild the tables from it; sign checkpoints an auditor keeps."""
 
 
 @audit.command()
@@ -51,6 +53,49 @@ def verify(state: State, checkpoint: Path | None, public_key: Path | None, as_js
         click.echo(f"BROKEN chain {b.chain} at entry {b.seq}: {b.reason}", err=True)
     if not report.ok:
         sys.exit(1)
+
+
+@audit.command()
+@click.option("--dry-run", is_flag=True, help="Say what a rebuild would put right; write nothing.")
+@json_option
+@pass_state
+def rebuild(state: State, dry_run: bool, as_json: bool) -> None:
+    """Rebuild cases, staff, facts, allocations, markers and settings from the audit chains.
+
+    For a store whose tables were edited directly ('audit verify' names the rows): each table is
+    emptied and refilled from the chains in one transaction. Refuses (exit 1, nothing written) if any
+    chain does not verify, since a rebuild from a changed log would make the change look legitimate.
+    A rebuild that puts rows right is recorded on the audit chain 'rebuild'. On PostgreSQL this is the
+    owner's operation: connect as the role that ran 'casework init' (the application role may not
+    delete facts or allocations, and is refused). Restart long-running services afterwards.
+    """
+    from workflow.errors import AuditBroken
+    from workflow.rebuilding import REBUILD_CHAIN, rebuild_projections
+
+    try:
+        done = rebuild_projections(state.cw, dry_run)
+    except AuditBroken as exc:
+        if as_json:
+            emit_json({"ok": False, "broken": [b.__dict__ for b in exc.broken]})
+        raise
+    if as_json:
+        emit_json({"ok": True, "entries": done.entries, "written": done.written, "changed": done.changed,
+                   "tables": done.tables, "found": list(done.found), "kept": done.kept})
+        return
+    counts = ["rows", "restored", "removed", "corrected"]
+    click.echo(f"{done.entries} audit entries verified; {done.changed} rows "
+               f"{'put right' if done.written else 'would be put right (dry run: nothing written)'}.")
+    click.echo(table([[name, *(n[k] for k in counts)] for name, n in done.tables.items()], ["table", *counts]))
+    for reason in done.found[:20]:
+        click.echo(f"  {reason}")
+    if len(done.found) > 20:
+        click.echo(f"  ... and {len(done.found) - 20} more (--json lists them all)")
+    if done.kept:
+        click.echo("Kept as each row stored them, since no audit entry says them: "
+                   + ", ".join(f"{table}.{column}" for table, columns in done.kept.items() for column in columns) + ".")
+    if done.written and done.changed:
+        click.echo(f"Recorded on the audit chain '{REBUILD_CHAIN}'. 'casework audit verify' now finds the tables "
+                   "as the chains say.")
 
 
 @audit.command()

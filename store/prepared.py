@@ -63,12 +63,13 @@ class Prepared:
             self._by_dialect[key] = _Compiled(self.statement, dialect)
         return self._by_dialect[key]
 
-    def _run(self, conn: Connection, params: dict[str, Any]) -> Any:
+    def _run(self, conn: Connection, params: dict[str, Any] | list[dict[str, Any]]) -> Any:
         compiled = self._for(conn.dialect)
-        args = compiled.parameters(params)
+        many = isinstance(params, list)
+        args = [compiled.parameters(p) for p in params] if many else compiled.parameters(params)
         cursor = conn.connection.dbapi_connection.cursor()
         try:
-            cursor.execute(compiled.sql, args)
+            (cursor.executemany if many else cursor.execute)(compiled.sql, args)
         except conn.dialect.loaded_dbapi.Error as err:
             invalidated = conn.dialect.is_disconnect(err, conn.connection.dbapi_connection, cursor)
             if invalidated:
@@ -83,6 +84,10 @@ class Prepared:
         count = cursor.rowcount
         cursor.close()
         return count
+
+    def execute_many(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+        """Run a write once for each of *rows*, in one call to the driver (a bulk insert)."""
+        self._run(conn, rows).close()
 
     def first(self, conn: Connection, params: dict[str, Any]) -> dict[str, Any] | None:
         """Run a query; returns its first row by column name, or None."""

@@ -6,20 +6,29 @@ did. Replaying the chains therefore gives what each of those tables must hold; a
 replay does not produce, a row it produces that is missing, or a value that differs is
 reported with the table, the row and what the chain says. Hash chains make the log
 tamper-evident; this makes the rest of the store answer to the log.
+
+The same replay rebuilds those tables (``audit rebuild``), but only from chains that
+verify: rebuilding from an edited log would make the edit look legitimate.
 """
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable
+from dataclasses import dataclass
+from typing import Any, Iterable, Iterator
 
-from store import Connection, audit, records
+from store import Connection, audit, records, tables as guarded
 
-__all__ = ["divergences", "derive"]
+from .errors import AuditBroken
+
+__all__ = ["divergences", "derive", "rebuild", "Rebuilt"]
 
 #: the case columns a guard reads, compared with what the chain says
 _CASE_COLUMNS = ("policy", "team", "state", "version", "opened_at", "state_entered_at", "allocated_at",
                  "lead_id", "supervisor_id", "worker_id", "previous_lead_id")
 _STAFF_COLUMNS = ("name", "roles", "team", "registration", "registered_until", "pcf_level", "training")
+#: the columns that identify a fact or an allocation (their ids are the store's own numbering)
+_FACT_KEY = ("case_id", "name", "at", "recorded_at", "by_id", "with_ids", "note", "state")
+_ALLOCATION_KEY = ("case_id", "at", "by_id", "reason", "lead_id", "supervisor_id", "worker_id")
 
 
 def _later(markers: dict[tuple[str, str], str], key: tuple[str, str], at: str) -> None:
@@ -29,6 +38,12 @@ def _later(markers: dict[tuple[str, str], str], key: tuple[str, str], at: str) -
 
 def derive(entries: Iterable[dict[str, Any]]) -> dict[str, dict[Any, Any]]:
     """What each table must hold after the given audit entries (in chain order), keyed by each row's identity."""
+    return _replay(entries)[0]
+
+
+def _replay(entries: Iterable[dict[str, Any]]) -> tuple[dict[str, dict[Any, Any]], dict[str, dict[str, str]]]:
+    """derive(), and when each case and each staff member last changed (the recorded_at of its last change)."""
+    updated: dict[str, dict[str, str]] = {"cases": {}, "staff": {}}
     cases: dict[str, dict[str, Any]] = {}
     staff: dict[str, dict[str, Any]] = {}
     facts: dict[tuple[Any, ...], int] = {}
@@ -39,6 +54,7 @@ def derive(entries: Iterable[dict[str, Any]]) -> dict[str, dict[Any, Any]]:
         action, p, cid, at = e["action"], e["payload"], e["case_id"], e["at"]
         if action == "staff":
             staff[p["id"]] = {k: p.get(k) for k in _STAFF_COLUMNS}
+            updated["staff"][p["id"]] = e["recorded_at"]
         elif action == "setting":
             settings[p["key"]] = p["value"]
         elif action == "open":
@@ -46,8 +62,10 @@ def derive(entries: Iterable[dict[str, Any]]) -> dict[str, dict[Any, Any]]:
                           "opened_at": at, "state_entered_at": at, "allocated_at": None, "lead_id": None,
                           "supervisor_id": None, "worker_id": None, "previous_lead_id": None}
             _later(markers, (cid, f"entered:{e['to_state']}"), at)
+            updated["cases"][cid] = e["recorded_at"]
         elif cid in cases and action in audit.CHANGES:
             case = cases[cid]
+            updated["cases"][cid] = e["recorded_at"]
             case["version"] += 1
             if action == "move":
                 _later(markers, (cid, f"event:{e['event']}"), at)
@@ -68,7 +86,7 @@ def derive(entries: Iterable[dict[str, Any]]) -> dict[str, dict[Any, Any]]:
                 allocations[key] = allocations.get(key, 0) + 1
                 _later(markers, (cid, "event:allocate"), at)
     return {"cases": cases, "staff": staff, "facts": facts, "allocations": allocations, "markers": markers,
-            "settings": settings}
+            "settings": settings}, updated
 
 
 def _stored(conn: Connection) -> dict[str, dict[Any, Any]]:
@@ -80,12 +98,11 @@ def _stored(conn: Connection) -> dict[str, dict[Any, Any]]:
         staff[r["id"]] = row
     facts: dict[tuple[Any, ...], int] = {}
     for r in records.rows_of(conn, "facts"):
-        key = (r["case_id"], r["name"], r["at"], r["recorded_at"], r["by_id"],
-               json.dumps(json.loads(r["with_ids"])), r["note"], r["state"])
+        key = tuple(json.dumps(json.loads(r[k])) if k == "with_ids" else r[k] for k in _FACT_KEY)
         facts[key] = facts.get(key, 0) + 1
     allocations: dict[tuple[Any, ...], int] = {}
     for r in records.rows_of(conn, "allocations"):
-        key = (r["case_id"], r["at"], r["by_id"], r["reason"], r["lead_id"], r["supervisor_id"], r["worker_id"])
+        key = tuple(r[k] for k in _ALLOCATION_KEY)
         allocations[key] = allocations.get(key, 0) + 1
     markers = {(r["case_id"], r["marker"]): r["at"] for r in records.rows_of(conn, "markers")}
     settings = {r["key"]: r["value"] for r in records.rows_of(conn, "settings")}
@@ -105,23 +122,118 @@ def _row(key: Any) -> str:
     return " / ".join(map(str, key)) if isinstance(key, tuple) else str(key)
 
 
+def _differences(want: dict[str, dict[Any, Any]], have: dict[str, dict[Any, Any]]
+                 ) -> Iterator[tuple[str, Any, Any, Any]]:
+    """(table, row, what the chain says, what the table holds) for every row where they differ (None: absent)."""
+    for table, expected in want.items():
+        actual = have[table]
+        differing = [key for key in expected.keys() | actual.keys() if expected.get(key) != actual.get(key)]
+        for key in sorted(differing, key=str):  # only the few that differ are put in order
+            yield table, key, expected.get(key), actual.get(key)
+
+
+def _reason(table: str, key: Any, right: Any, wrong: Any) -> str:
+    if wrong is None:
+        return f"table {table}: row {_row(key)} is missing; the chain says it is {right}"
+    if right is None:
+        return f"table {table}: row {_row(key)} ({wrong}) was made by no audit entry"
+    if isinstance(wrong, dict):
+        wrong = {k: v for k, v in wrong.items() if right.get(k) != v}
+        right = {k: right[k] for k in wrong}
+    return f"table {table}: row {_row(key)} has {wrong}; the chain says {right}"
+
+
 def divergences(conn: Connection) -> list[audit.Broken]:
     """Every row of the guarded tables that differs from what the audit chains say it must be."""
-    want, have = derive(audit.all_entries(conn)), _stored(conn)
-    found: list[audit.Broken] = []
-    for table in want:
-        expected, actual = want[table], have[table]
-        for key in sorted(set(expected) | set(actual), key=str):
-            if key not in actual:
-                reason = f"table {table}: row {_row(key)} is missing; the chain says it is {expected[key]}"
-            elif key not in expected:
-                reason = f"table {table}: row {_row(key)} ({actual[key]}) was made by no audit entry"
-            elif expected[key] != actual[key]:
-                wrong = {k: v for k, v in actual[key].items() if expected[key].get(k) != v} \
-                    if isinstance(actual[key], dict) else actual[key]
-                right = {k: expected[key][k] for k in wrong} if isinstance(wrong, dict) else expected[key]
-                reason = f"table {table}: row {_row(key)} has {wrong}; the chain says {right}"
-            else:
-                continue
-            found.append(audit.Broken(_chain_of(table, key), 0, None, reason))
-    return found
+    return [audit.Broken(_chain_of(table, key), 0, None, _reason(table, key, right, wrong))
+            for table, key, right, wrong in _differences(derive(audit.all_entries(conn)), _stored(conn))]
+
+
+@dataclass(frozen=True)
+class Rebuilt:
+    """What a rebuild found and wrote: per table the rows written and how many were put right."""
+
+    #: audit entries verified and replayed
+    entries: int
+    #: table → {"rows": rows it holds now, "restored": were missing, "removed": no entry made them,
+    #: "corrected": held other values}
+    tables: dict[str, dict[str, int]]
+    #: what was wrong, as audit verify words it
+    found: tuple[str, ...]
+    #: False for a dry run: nothing was written
+    written: bool
+    #: table → the columns no audit entry accounts for, kept as each row stored them (a restored row's are empty)
+    kept: dict[str, tuple[str, ...]]
+
+    @property
+    def changed(self) -> int:
+        """Rows restored, removed or corrected, over all tables."""
+        return sum(n for counts in self.tables.values() for k, n in counts.items() if k != "rows")
+
+
+def _carried(conn: Connection) -> dict[str, dict[str, dict[str, Any]]]:
+    """The columns of cases and staff that the replay does not produce (a column added for something the chains
+    do not record, such as ``cases.policy_digest``), as stored, by row id: a rebuild keeps them as they are
+    rather than blank what it cannot derive."""
+    derived = {"cases": {"id", "updated_at", *_CASE_COLUMNS}, "staff": {"id", "updated_at", *_STAFF_COLUMNS}}
+    return {table: {r["id"]: {k: v for k, v in r.items() if k not in columns} for r in records.rows_of(conn, table)}
+            for table, columns in derived.items()}
+
+
+def _rows_to_write(want: dict[str, dict[Any, Any]], updated: dict[str, dict[str, str]],
+                   carried: dict[str, dict[str, dict[str, Any]]], kept: dict[str, tuple[str, ...]]
+                   ) -> dict[str, list]:
+    """Every row of every guarded table, whole, in chain order (facts and allocations numbered anew)."""
+    def repeated(key_columns: tuple[str, ...], counted: dict[tuple[Any, ...], int]) -> list[dict[str, Any]]:
+        return [dict(zip(key_columns, key, strict=True)) for key, n in counted.items() for _ in range(n)]
+
+    def whole(table: str) -> list[dict[str, Any]]:
+        empty = dict.fromkeys(kept.get(table, ()))  # a restored row has them too, empty: every row, every column
+        return [{**empty, **carried[table].get(rid, {}), "id": rid, **row, "updated_at": updated[table][rid]}
+                for rid, row in want[table].items()]
+
+    return {
+        "cases": whole("cases"),
+        "staff": whole("staff"),
+        "facts": repeated(_FACT_KEY, want["facts"]),
+        "allocations": repeated(_ALLOCATION_KEY, want["allocations"]),
+        "markers": [{"case_id": cid, "marker": marker, "at": at} for (cid, marker), at in want["markers"].items()],
+        "settings": [{"key": key, "value": value} for key, value in want["settings"].items()],
+    }
+
+
+def _counts(right: Any, wrong: Any) -> dict[str, int]:
+    if isinstance(right or wrong, int):  # facts and allocations: how many identical rows there are
+        gap = (right or 0) - (wrong or 0)
+        return {"restored": gap} if gap > 0 else {"removed": -gap}
+    return {"restored": 1} if wrong is None else {"removed": 1} if right is None else {"corrected": 1}
+
+
+def rebuild(conn: Connection, dry_run: bool = False) -> Rebuilt:
+    """Replace every guarded table's rows with what the audit chains say (inside the caller's unit of work).
+
+    Refuses (AuditBroken, nothing written) when any chain does not verify, or a case's version disagrees
+    with its chain (what a cut-short chain looks like): the tables are rebuilt only from an intact log.
+    A column the chains do not account for is kept as its row stored it (see _carried). With *dry_run*,
+    reports what it would change and writes nothing.
+    """
+    if not dry_run:
+        guarded.lock_guarded_tables(conn)  # no writer may add to a chain between the check and the rewrite
+    checked, broken = audit.verify(conn)
+    if broken:
+        raise AuditBroken(broken)
+    want, updated = _replay(audit.all_entries(conn))
+    carried = _carried(conn)
+    kept = {table: tuple(sorted({k for row in by_id.values() for k in row})) for table, by_id in carried.items()}
+    kept = {table: columns for table, columns in kept.items() if columns}
+    rows = _rows_to_write(want, updated, carried, kept)
+    tables = {table: {"rows": len(held), "restored": 0, "removed": 0, "corrected": 0} for table, held in rows.items()}
+    found = []
+    for table, key, right, wrong in _differences(want, _stored(conn)):
+        found.append(_reason(table, key, right, wrong))
+        for kind, n in _counts(right, wrong).items():
+            tables[table][kind] += n
+    if not dry_run:
+        for table, held in rows.items():
+            guarded.replace_rows(conn, table, held)
+    return Rebuilt(checked, tables, tuple(found), not dry_run, kept)

@@ -67,6 +67,12 @@ class Snapshots:
             known = {i: self._staff[i] for i in ids if i in self._staff}
         return known, set(ids) - set(known)
 
+    def clear(self) -> None:
+        """Forget everything: the tables were rewritten under unchanged versions (audit rebuild)."""
+        with self._lock:
+            self._cases.clear()
+            self._staff, self._staff_seq = {}, None
+
     def keep_staff(self, staff_seq: int | None, people: Mapping[str, Staff]) -> None:
         """Remember staff read while the staff chain's head was *staff_seq*."""
         with self._lock:
