@@ -18,7 +18,7 @@ from .prepared import Prepared
 from .schema import audit, cases
 
 __all__ = ["GENESIS", "Head", "append", "chain_rows", "entries", "verify", "Broken", "canonical", "CHANGES",
-           "heads", "hash_at", "all_entries", "attribution_rows"]
+           "heads", "hash_at", "all_entries", "attribution_rows", "in_written_order"]
 
 #: the (seq, hash) of a chain's latest entry, (None, None) before its first
 Head = tuple[int | None, str | None]
@@ -27,7 +27,7 @@ GENESIS = "0" * 64
 _HASHED = ("chain", "seq", "recorded_at", "at", "actor", "action", "case_id", "event",
            "from_state", "to_state", "policy", "policy_version", "payload")
 #: actions that bump a case's version (a refused attempt changes nothing)
-CHANGES = ("open", "move", "fact", "allocate")
+CHANGES = ("open", "move", "fact", "allocate", "migrate")
 
 def canonical(payload: Any) -> str:
     """Stable JSON text: the form that is stored and hashed."""
@@ -165,4 +165,22 @@ def attribution_rows(conn: Connection) -> Iterator[Any]:
     payload = case((audit.c.chain.in_(("staff", "settings")), audit.c.payload), else_=None).label("payload")
     query = select(audit.c.id, audit.c.chain, audit.c.seq, audit.c.action, audit.c.actor, audit.c.principal,
                    payload).order_by(audit.c.id)
-    yield from conn.execution_options(yield_per=5000).execute(query)
+    yield from conn.execute(query.execution_options(yield_per=5000))
+
+
+#: what replaying the actions needs of an entry (not its hashes); a definitions entry's payload, a whole
+#: protocol version the definitions table also keeps, is left out
+_ACTION_COLUMNS = (audit.c.id, audit.c.chain, audit.c.seq, audit.c.recorded_at, audit.c.at, audit.c.actor,
+                   audit.c.action, audit.c.case_id, audit.c.event, audit.c.from_state, audit.c.to_state,
+                   audit.c.policy, audit.c.policy_version,
+                   case((audit.c.chain != "definitions", audit.c.payload), else_=None).label("payload"))
+
+
+def in_written_order(conn: Connection) -> Iterator[dict[str, Any]]:
+    """Every entry of every chain in the order written (by id), without its hashes, payload decoded ({} for
+    the definitions chain's): for judging each action as it was when written (streamed)."""
+    query = select(*_ACTION_COLUMNS).order_by(audit.c.id).execution_options(yield_per=5000)
+    for row in conn.execute(query):
+        entry = dict(row._mapping)
+        entry["payload"] = json.loads(entry["payload"]) if entry["payload"] is not None else {}
+        yield entry

@@ -297,7 +297,7 @@ def open_case_markers(conn: Connection, closed: Sequence[str], team: str | None 
     return open_cases, found
 
 
-_TABLES = {t.name: t for t in (staff, cases, allocations, facts, markers, settings)}
+_TABLES = {t.name: t for t in (staff, cases, allocations, facts, markers, settings, definitions)}
 
 
 def rows_of(conn: Connection, table: str) -> Iterable[dict[str, Any]]:

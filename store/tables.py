@@ -12,12 +12,12 @@ from sqlalchemy import bindparam, delete, insert
 from sqlalchemy.engine import Connection
 
 from .prepared import Prepared
-from .schema import allocations, cases, facts, markers, settings, staff
+from .schema import allocations, cases, definitions, facts, markers, settings, staff
 
 __all__ = ["GUARDED", "lock_guarded_tables", "replace_rows"]
 
 #: the tables a guard reads, by name, in the order a writer takes them
-GUARDED = {t.name: t for t in (cases, staff, facts, allocations, markers, settings)}
+GUARDED = {t.name: t for t in (cases, staff, facts, allocations, markers, settings, definitions)}
 #: readers still welcome; every other writer waits until the unit of work ends
 _LOCK = f"LOCK TABLE {', '.join(GUARDED)}, audit IN EXCLUSIVE MODE"
 _BATCH = 10_000

@@ -221,3 +221,23 @@ def test_effective_dates_out_of_order_are_refused_and_never_inherited(tmp_path):
     with pytest.raises(InvalidDefinition, match="bad_dates.yaml.*effective_until"):
         Policies([folder]).get("bad_dates")
     assert Policies([folder]).get("child").effective_until is None
+
+
+def test_a_case_pointed_at_another_version_or_an_edited_version_shows_in_verify(town):
+    """The versions kept and each case's pin are re-derived from the log like every guarded table: pointing a case
+    at a laxer version, or editing a kept version's text, is reported; rebuild puts both back."""
+    from workflow.rebuilding import rebuild_projections
+
+    cw, *_ = town
+    national = cw.policies.get("national")
+    service.open_case(cw, "N-1", "national", TEAM, "tm")  # keeps national's version too
+    with cw.store.write() as conn:
+        conn.exec_driver_sql(f"UPDATE cases SET policy_digest = '{national.digest}' WHERE id = 'E-1'")
+        conn.exec_driver_sql("UPDATE definitions SET body = replace(body, 'Family group meeting', 'Anything') "
+                             "WHERE name = 'edit_town'")
+    report = service.verify_audit(cw)
+    reasons = " ".join(b.reason for b in report.broken)
+    assert not report.ok and "table cases: row E-1" in reasons and "table definitions" in reasons
+    rebuild_projections(cw)
+    assert service.verify_audit(cw).ok
+    assert service.show_case(cw, "E-1")["state_title"] == "Family group meeting"

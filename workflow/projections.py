@@ -1,7 +1,7 @@
 """The tables the guards read, re-derived from the audit chains, so that `audit verify` sees an edit of any of them.
 
-Every change casework makes to ``cases``, ``staff``, ``facts``, ``allocations``, ``markers``
-and ``settings`` is written in the same unit of work as an audit entry that says what it
+Every change casework makes to ``cases``, ``staff``, ``facts``, ``allocations``, ``markers``,
+``settings`` and ``definitions`` (the protocol versions kept) is written in the same unit of work as an audit entry that says what it
 did. Replaying the chains therefore gives what each of those tables must hold; a row the
 replay does not produce, a row it produces that is missing, or a value that differs is
 reported with the table, the row and what the chain says. Hash chains make the log
@@ -24,8 +24,9 @@ __all__ = ["divergences", "derive", "rebuild", "Rebuilt"]
 
 #: the case columns a guard reads, compared with what the chain says
 _CASE_COLUMNS = ("policy", "team", "state", "version", "opened_at", "state_entered_at", "allocated_at",
-                 "lead_id", "supervisor_id", "worker_id", "previous_lead_id")
-_STAFF_COLUMNS = ("name", "roles", "team", "registration", "registered_until", "pcf_level", "training")
+                 "lead_id", "supervisor_id", "worker_id", "previous_lead_id", "policy_digest")
+_STAFF_COLUMNS = ("name", "roles", "team", "registration", "registered_until", "pcf_level", "training", "login",
+                  "left_on")
 #: the columns that identify a fact or an allocation (their ids are the store's own numbering)
 _FACT_KEY = ("case_id", "name", "at", "recorded_at", "by_id", "with_ids", "note", "state")
 _ALLOCATION_KEY = ("case_id", "at", "by_id", "reason", "lead_id", "supervisor_id", "worker_id")
@@ -50,6 +51,7 @@ def _replay(entries: Iterable[dict[str, Any]]) -> tuple[dict[str, dict[Any, Any]
     allocations: dict[tuple[Any, ...], int] = {}
     markers: dict[tuple[str, str], str] = {}
     settings: dict[str, str] = {}
+    kept: dict[str, dict[str, Any]] = {}
     for e in entries:
         action, p, cid, at = e["action"], e["payload"], e["case_id"], e["at"]
         if action == "staff":
@@ -57,17 +59,29 @@ def _replay(entries: Iterable[dict[str, Any]]) -> tuple[dict[str, dict[Any, Any]
             updated["staff"][p["id"]] = e["recorded_at"]
         elif action == "setting":
             settings[p["key"]] = p["value"]
+        elif action == "definition":  # a protocol version, kept whole (workflow.versions)
+            kept[p["digest"]] = {"name": p["name"], "version": p["version"], "lineage": p["lineage"],
+                                 "body": audit.canonical(p["body"]), "kept_at": e["recorded_at"]}
         elif action == "open":
             cases[cid] = {"policy": e["policy"], "team": p["team"], "state": e["to_state"], "version": 1,
                           "opened_at": at, "state_entered_at": at, "allocated_at": None, "lead_id": None,
-                          "supervisor_id": None, "worker_id": None, "previous_lead_id": None}
+                          "supervisor_id": None, "worker_id": None, "previous_lead_id": None,
+                          "policy_digest": p.get("digest")}
             _later(markers, (cid, f"entered:{e['to_state']}"), at)
             updated["cases"][cid] = e["recorded_at"]
         elif cid in cases and action in audit.CHANGES:
             case = cases[cid]
             updated["cases"][cid] = e["recorded_at"]
             case["version"] += 1
-            if action == "move":
+            if p.get("pinned"):  # a case from before versions were kept, pinned by this change
+                case["policy_digest"] = p["pinned"]
+            if action == "migrate":
+                case["policy_digest"] = p["to"]
+                if e["to_state"] != case["state"]:
+                    entered = markers.get((cid, f"entered:{case['state']}"), case["state_entered_at"])
+                    case["state"] = e["to_state"]
+                    _later(markers, (cid, f"entered:{e['to_state']}"), entered)
+            elif action == "move":
                 _later(markers, (cid, f"event:{e['event']}"), at)
                 if e["to_state"] != case["state"]:
                     case["state"], case["state_entered_at"] = e["to_state"], at
@@ -86,7 +100,7 @@ def _replay(entries: Iterable[dict[str, Any]]) -> tuple[dict[str, dict[Any, Any]
                 allocations[key] = allocations.get(key, 0) + 1
                 _later(markers, (cid, "event:allocate"), at)
     return {"cases": cases, "staff": staff, "facts": facts, "allocations": allocations, "markers": markers,
-            "settings": settings}, updated
+            "settings": settings, "definitions": kept}, updated
 
 
 def _stored(conn: Connection) -> dict[str, dict[Any, Any]]:
@@ -106,15 +120,17 @@ def _stored(conn: Connection) -> dict[str, dict[Any, Any]]:
         allocations[key] = allocations.get(key, 0) + 1
     markers = {(r["case_id"], r["marker"]): r["at"] for r in records.rows_of(conn, "markers")}
     settings = {r["key"]: r["value"] for r in records.rows_of(conn, "settings")}
+    kept = {r["digest"]: {"name": r["name"], "version": r["version"], "lineage": json.loads(r["lineage"]),
+                          "body": r["body"], "kept_at": r["kept_at"]} for r in records.rows_of(conn, "definitions")}
     return {"cases": cases, "staff": staff, "facts": facts, "allocations": allocations, "markers": markers,
-            "settings": settings}
+            "settings": settings, "definitions": kept}
 
 
 def _chain_of(table: str, key: Any) -> str:
     if table == "staff":
         return "staff"
-    if table == "settings":
-        return "settings"
+    if table in ("settings", "definitions"):
+        return table
     return f"case:{key[0] if isinstance(key, tuple) else key}"
 
 
@@ -199,6 +215,7 @@ def _rows_to_write(want: dict[str, dict[Any, Any]], updated: dict[str, dict[str,
         "allocations": repeated(_ALLOCATION_KEY, want["allocations"]),
         "markers": [{"case_id": cid, "marker": marker, "at": at} for (cid, marker), at in want["markers"].items()],
         "settings": [{"key": key, "value": value} for key, value in want["settings"].items()],
+        "definitions": [{"digest": digest, **row} for digest, row in want["definitions"].items()],
     }
 
 
