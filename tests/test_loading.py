@@ -90,7 +90,8 @@ def test_what_a_local_protocol_restates_unchanged_stays_the_base_s():
     Diagrams and handbooks star what a local protocol added or tightened (issue 7), so a
     restated national safeguard must not pass for a Kent addition.
     """
-    social_worker, assistant = Policies().get("kent").allocation.leads
+    trial = next(d for d in Policies().versions_of("kent") if d.version == "1")  # the SWA trial (KEN-1)
+    social_worker, assistant = trial.allocation.leads
     assert [(r.kind, r.origin) for r in social_worker.requires] == [("lead_is_registered_social_worker", "national")]
     assert social_worker.origin == "kent"  # its roles changed (practice educators may lead)
     origins = {r.kind: r.origin for r in assistant.requires}

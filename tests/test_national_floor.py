@@ -428,13 +428,14 @@ def test_a_sandbox_clock_beyond_the_dates_casework_keeps_is_bad_input(tmp_path):
 
 
 def test_an_unexpected_failure_exits_70_not_as_a_refusal(tmp_path, cli_run):
-    """A bug (here: a case row naming a state its protocol lacks) is exit 70 with a message, never 1 or a traceback."""
+    """A bug (here: a staff row whose roles are not the JSON casework writes) is exit 70 with a message, never 1 or
+    a traceback."""
     import sqlite3
 
     cli_run("staff", "add", "tm", "--name", "T", "--role", "team_manager", "--registered", "SW1")
     cli_run("case", "open", "B-1", "--policy", "national", "--team", "A", "--as", "tm")
     with sqlite3.connect(tmp_path / "cli.db") as conn:
-        conn.execute("UPDATE cases SET state = 'limbo' WHERE id = 'B-1'")
-    result = cli_run("case", "show", "B-1", ok=False)
+        conn.execute("UPDATE staff SET roles = 'team_manager' WHERE id = 'tm'")
+    result = cli_run("case", "can", "B-1", "--as", "tm", ok=False)
     assert result.exit_code == 70, result.output
     assert "casework failed unexpectedly" in result.output and "Traceback" not in result.output
