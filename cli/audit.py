@@ -123,3 +123,33 @@ def checkpoint(state: State, key: Path, output: Path) -> None:
     os.replace(tmp, output)
     body = doc["body"]
     click.echo(f"Checkpoint of {len(body['chains'])} chains ({body['entries']} entries) written to {output}.")
+
+
+@audit.command()
+@click.argument("case_id", metavar="[CASE]", required=False)
+@json_option
+@pass_state
+def replay(state: State, case_id: str | None, as_json: bool) -> None:
+    """Judge every recorded action of every case (or of CASE) again, under the protocol version, staff and facts
+    of its moment; exit 1 if any would not have been allowed (the store or the engine is wrong)."""
+    from workflow.replay import replay as replay_log
+
+    report = replay_log(state.cw, case_id)
+    if as_json:
+        emit_json(report.to_dict())
+    else:
+        scope = f"case {case_id}" if case_id else _count(report.cases, "case", "cases")
+        found = _count(len(report.discrepancies), "discrepancy", "discrepancies")
+        verdict = ("every one was allowed under the rules in force when it was made" if report.ok else
+                   f"{found}: the store or the engine is wrong")
+        click.echo(f"Replayed {_count(report.judged, 'action', 'actions')} of {scope} "
+                   f"({_count(report.entries, 'audit entry', 'audit entries')} read; "
+                   f"{_count(report.refused, 'refused attempt', 'refused attempts')} not judged again): {verdict}.")
+    for discrepancy in report.discrepancies:
+        click.echo(f"DISCREPANCY {discrepancy.message()}", err=True)
+    if not report.ok:
+        sys.exit(1)
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
