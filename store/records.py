@@ -39,11 +39,14 @@ def _head(column: Any, chain: Any) -> Any:
 
 #: the case row plus the heads of its audit chain and of the staff chain, in one statement:
 #: the writer appends without reading the head again, and the staff head versions cached staff rows;
-#: the store's authentication setting comes with them, so authenticating a move costs no round trip
+#: the store's authentication setting and the settings chain's head come with them, so authenticating a move
+#: costs no round trip while the staff and settings chains stand still (workflow.identity)
 _CASE_AND_HEADS = select(
     cases, _head(audit.c.seq, bindparam("b_chain")).label("head_seq"),
     _head(audit.c.hash, bindparam("b_chain")).label("head_hash"),
     _head(audit.c.seq, "staff").label("staff_seq"),
+    _head(audit.c.hash, "staff").label("staff_hash"),
+    _head(audit.c.hash, "settings").label("settings_hash"),
     select(settings.c.value).where(settings.c.key == "authentication").scalar_subquery().label("authentication"),
 ).where(cases.c.id == bindparam("b_id"))
 _GET_CASE_AND_HEADS = Prepared(_CASE_AND_HEADS)

@@ -8,6 +8,7 @@ from store import Connection, records
 from store.audit import Head
 
 from .clock import from_text
+from .identity import StoreState
 from .errors import CaseNotFound, StaffNotFound
 from .people import Case, Fact, Staff
 from .snapshots import CaseRecords, Snapshots
@@ -38,7 +39,7 @@ def load_case(conn: Connection, case_id: str, snapshots: Snapshots | None = None
 
 
 def load_case_and_actor(conn: Connection, case_id: str, actor: str, snapshots: Snapshots | None = None,
-                        lock: bool = False) -> tuple[Case, Staff, Head, str | None]:
+                        lock: bool = False) -> tuple[Case, Staff, Head, StoreState]:
     """The case, the person acting on it, the head of the case's audit chain (the row held, with *lock*)
     and the store's authentication setting."""
     case, people, head, authentication = load_case_for_write(conn, case_id, (actor,), snapshots, lock)
@@ -49,9 +50,9 @@ def load_case_and_actor(conn: Connection, case_id: str, actor: str, snapshots: S
 
 def load_case_for_write(conn: Connection, case_id: str, extra: Iterable[str] = (),
                         snapshots: Snapshots | None = None,
-                        lock: bool = False) -> tuple[Case, dict[str, Staff], Head, str | None]:
-    """The case, the staff named in it and in *extra*, its audit chain head (seq, hash) and the store's
-    authentication setting (None: never set).
+                        lock: bool = False) -> tuple[Case, dict[str, Staff], Head, StoreState]:
+    """The case, the staff named in it and in *extra*, its audit chain head (seq, hash) and what identity
+    needs to know of the store (its authentication setting, the staff and settings chains' heads).
 
     With *snapshots*, records kept at the case's current version and staff kept at the
     staff chain's current head are reused instead of read again. With *lock*, the case's row
@@ -91,7 +92,8 @@ def load_case_for_write(conn: Connection, case_id: str, extra: Iterable[str] = (
         former_leads=kept.former_leads,
         policy_digest=row["policy_digest"],
     )
-    return found, people, (row["head_seq"], row["head_hash"]), row["authentication"]
+    return found, people, (row["head_seq"], row["head_hash"]), StoreState(row["authentication"], row["staff_hash"],
+                                                                          row["settings_hash"])
 
 
 def _people(conn: Connection, ids: set[str], staff_seq: int | None,

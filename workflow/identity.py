@@ -31,8 +31,8 @@ from store import Connection, records
 
 from .errors import BadInput, IdentityRefused
 
-__all__ = ["Principal", "AUTHENTICATION", "DECLARED", "LOGIN", "LOGIN_NAME", "authentication_of", "authenticate",
-           "running"]
+__all__ = ["Principal", "StoreState", "AUTHENTICATION", "DECLARED", "LOGIN", "LOGIN_NAME", "authentication_of",
+           "authenticate", "running"]
 
 DECLARED = "declared"
 LOGIN = "login"
@@ -64,6 +64,21 @@ class Principal:
         """'database-login:ana', 'token:ana@la.example via database-login:casework_api': kept in the audit entry."""
         own = f"{self.method}:{self.name}"
         return f"{own} via {self.via}" if self.via else own
+
+
+@dataclass(frozen=True)
+class StoreState:
+    """What identity reads of the store with a case: its authentication setting and the heads of the staff and
+    settings chains. While both heads stand still, who a login is cannot have changed."""
+
+    setting: str | None
+    #: the hash of each chain's head: it names the whole chain before it, in this store and no other
+    staff_head: str | None
+    settings_head: str | None
+
+
+#: (store URL, staff head, settings head) → the connection's principal and whether it may vouch (logins that may act)
+_KNOWN: dict[tuple[str, str | None, str | None], tuple[Principal, bool]] = {}
 
 
 @lru_cache(maxsize=1)
@@ -114,11 +129,20 @@ def authenticate(conn: Connection, claimed: str, given: Principal | None = None,
     """The principal allowed to act as *claimed* in this unit of work, as audit entries record it.
 
     *given* is a principal a service verified (a token); it is taken only from a trusted login.
-    *mode* is the store's authentication setting when the caller read it already in this unit of work.
+    *mode* is what the caller read of the store already in this unit of work (a StoreState, whose chain heads
+    let a login's principal be reused while neither the staff list nor the settings changed).
     Raises IdentityRefused when the principal is bound to someone else or cannot act at all.
     """
-    setting = records.get_setting(conn, "authentication") if mode is _UNREAD else mode
-    base, may_vouch = _base(conn, claimed, setting)  # type: ignore[arg-type]
+    if isinstance(mode, StoreState):
+        key = (str(conn.engine.url), mode.staff_head, mode.settings_head)
+        if key not in _KNOWN:
+            if len(_KNOWN) > 256:
+                _KNOWN.clear()
+            _KNOWN[key] = _base(conn, claimed, mode.setting)
+        base, may_vouch = _KNOWN[key]
+    else:
+        setting = records.get_setting(conn, "authentication") if mode is _UNREAD else mode
+        base, may_vouch = _base(conn, claimed, setting)  # type: ignore[arg-type]
     principal = base
     if given is not None:
         if not may_vouch:
