@@ -241,3 +241,20 @@ def test_a_case_pointed_at_another_version_or_an_edited_version_shows_in_verify(
     rebuild_projections(cw)
     assert service.verify_audit(cw).ok
     assert service.show_case(cw, "E-1")["state_title"] == "Family group meeting"
+
+
+def test_a_case_on_an_older_version_shows_in_due_until_it_is_migrated(town):
+    """Once the file holds v2, E-1 (on v1) has a 'newer_version' item, not overdue, naming the command; a migration
+    to v2 (with the state mapped) clears it."""
+    from workflow.migration import MigrationPlan
+
+    cw, folder, url, clock = town
+    (folder / "edit_town.yaml").write_text(_V2)
+    later = _fresh(folder, url, clock)
+    [item] = [i for i in due_items(later) if i.case_id == "E-1"]
+    assert (item.name, item.overdue) == ("newer_version", False)
+    assert "casework policy migrate edit_town --to 2" in item.title
+    assert "newer_version" in [d["deadline"] for d in service.show_case(later, "E-1")["due"]]
+    service.migrate_cases(later, "edit_town", "2", "tm", plan=MigrationPlan({"family_meeting": "family_conference"}))
+    assert not [i for i in due_items(later) if i.name == "newer_version"]
+    later.store.dispose()

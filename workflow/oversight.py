@@ -13,7 +13,7 @@ from .deadlines import DueItem, due_for_case
 from .definition import Definition
 from .errors import BadInput, CaseworkError
 from .hydrate import staff_from_row
-from .safeguards import cp_lead_not_registered, holders_who_left, unjudged, version_ended
+from .safeguards import cp_lead_not_registered, holders_who_left, newer_version, unjudged, version_ended
 from .requirements.base import FIRST_DAY, LAST_DAY
 from .workspace import Casework
 
@@ -38,6 +38,7 @@ def due_items(cw: Casework, as_of: date | None = None, *, overdue_only: bool = F
         people = {s["id"]: staff_from_row(s) for s in records.all_staff(conn)}
         judged = [(case, _version_of(cw, conn, case)) for case in cases]
     roles = {sid: person.roles for sid, person in people.items()}
+    openings: dict[str, Definition | None] = {}
     items: list[DueItem] = []
     for case, d in judged:
         if staff and staff not in (case["lead_id"], case["supervisor_id"], case["worker_id"]):
@@ -52,12 +53,23 @@ def due_items(cw: Casework, as_of: date | None = None, *, overdue_only: bool = F
         items += due_for_case(case["id"], case["team"], case["state"], found, d.deadlines, d.calendar_of, as_of, holders)
         flag = cp_lead_not_registered(case["id"], case["team"], case["state"], people.get(case["lead_id"]), d, as_of)
         ended = version_ended(case["id"], case["team"], d, as_of)
-        items += [i for i in (flag, ended) if i is not None]
+        newer = newer_version(case["id"], case["team"], d, _opening_now(cw, case["policy"], as_of, openings), as_of)
+        items += [i for i in (flag, ended, newer) if i is not None]
         items += holders_who_left(case["id"], case["team"], {slot: people.get(case[f"{slot}_id"]) for slot in
                                                              ("lead", "supervisor", "worker")}, d, as_of)
     if overdue_only:
         items = [i for i in items if i.overdue]
     return sorted(items, key=lambda i: (i.working_days_left, i.due, i.case_id, i.name))
+
+
+def _opening_now(cw: Casework, policy: str, day: date, openings: dict[str, Definition | None]) -> Definition | None:
+    """The version a new case of *policy* would open under on *day* (None: none can), once per policy."""
+    if policy not in openings:
+        try:
+            openings[policy] = cw.versions.for_opening(policy, day)
+        except CaseworkError:
+            openings[policy] = None
+    return openings[policy]
 
 
 def _known_versions(cw: Casework, conn: Connection) -> list[Definition]:

@@ -15,7 +15,7 @@ from .people import Staff
 from .requirements import clauses_phrase
 
 __all__ = ["UNREGISTERED_CP_LEAD", "HOLDER_LEFT", "UNJUDGED", "VERSION_ENDED", "cp_lead_not_registered",
-           "holders_who_left", "unjudged", "version_ended"]
+           "NEWER_VERSION", "holders_who_left", "unjudged", "version_ended", "newer_version"]
 
 #: the name such an item carries in ``due`` and ``case show``
 UNREGISTERED_CP_LEAD = "cp_lead_not_registered"
@@ -25,6 +25,8 @@ HOLDER_LEFT = "holder_left"
 UNJUDGED = "cannot_judge"
 #: the name of the item for an open case still on a version whose trial or pilot has ended
 VERSION_ENDED = "version_ended"
+#: the name of the item for an open case on an older version than the one new cases open under
+NEWER_VERSION = "newer_version"
 
 
 def cp_lead_not_registered(case_id: str, team: str, state: str, lead: Staff | None, definition: Definition,
@@ -75,4 +77,17 @@ def version_ended(case_id: str, team: str, definition: Definition, as_of: date) 
     return DueItem(case_id, VERSION_ENDED,
                    f"Migrate to the current version: the case runs under {definition.name} v{definition.version}, "
                    f"which ended on {until}", since, -calendar_for().working_days_between(since, as_of), True, (),
+                   "a practice lead (casework policy migrate)", team)
+
+
+def newer_version(case_id: str, team: str, definition: Definition, current: Definition | None,
+                  as_of: date) -> DueItem | None:
+    """An item (not overdue) when new cases of the protocol open under another version than this case's, and
+    this case's has not ended (version_ended says that): a practice lead decides when to migrate it."""
+    if current is None or current.digest == definition.digest or version_ended(case_id, team, definition, as_of):
+        return None
+    return DueItem(case_id, NEWER_VERSION,
+                   f"A newer version applies to new cases: {current.name} v{current.version} (this case runs under "
+                   f"v{definition.version}); migrate it with 'casework policy migrate {current.name} --to "
+                   f"{current.version}'", current.effective_from or as_of, 0, False, (),
                    "a practice lead (casework policy migrate)", team)

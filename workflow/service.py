@@ -26,7 +26,7 @@ from .errors import (AllocationRefused, BadInput, CaseworkError, ConcurrentUpdat
 from .hydrate import load_case, load_case_and_actor, load_case_for_write, load_staff
 from .people import Case, Fact, Staff, holder_roles
 from .recording import explain_record
-from .safeguards import cp_lead_not_registered, holders_who_left, unjudged, version_ended
+from .safeguards import cp_lead_not_registered, holders_who_left, newer_version, unjudged, version_ended
 from .staff_actions import add_staff, leave_staff, list_staff, login_name, update_staff
 from . import versions
 from .units import KEEP, SKEW, is_sandbox, unit_of_work, when
@@ -424,7 +424,8 @@ def _summary(cw: Casework, case: Case, definition: "Definition | str", today: da
                            definition.calendar_of, today, holder_roles(case))
         flag = cp_lead_not_registered(case.id, case.team, case.state, case.lead, definition, today)
         ended = version_ended(case.id, case.team, definition, today)
-        due += [i for i in (flag, ended) if i is not None]
+        newer = newer_version(case.id, case.team, definition, _opening(cw, case.policy, today), today)
+        due += [i for i in (flag, ended, newer) if i is not None]
         due += holders_who_left(case.id, case.team, {"lead": case.lead, "supervisor": case.supervisor,
                                                      "worker": case.worker}, definition, today)
     return {
@@ -437,6 +438,13 @@ def _summary(cw: Casework, case: Case, definition: "Definition | str", today: da
                    "note": f.note, "state": f.state} for f in case.facts],
         "due": [i.to_dict() for i in sorted(due, key=lambda i: (i.due, i.name))],
     }
+
+
+def _opening(cw: Casework, policy: str, day: date) -> "Definition | None":
+    try:
+        return cw.versions.for_opening(policy, day)
+    except CaseworkError:
+        return None
 
 
 def case_overlay(cw: Casework, case_id: str, actor: str | None = None) -> "CaseOverlay":
