@@ -23,7 +23,7 @@ __all__ = [
     "insert_allocation", "case_allocations", "set_markers", "case_markers", "open_case_markers",
     "count_held", "lock_staff", "get_setting", "set_setting", "rows_of", "replace_staff", "staff_with_login",
     "count_staff", "session_login", "lock_chain", "get_definition", "insert_definition", "list_definitions",
-    "cases_per_version",
+    "cases_per_version", "rename_facts",
 ]
 
 _UPDATE_CASE = (update(cases)
@@ -141,6 +141,12 @@ def list_definitions(conn: Connection, name: str | None = None) -> list[dict[str
     if name is not None:
         query = query.where(definitions.c.name == name)
     return [{**r._mapping, "lineage": json.loads(r.lineage)} for r in conn.execute(query)]
+
+
+def rename_facts(conn: Connection, case_id: str, names: dict[str, str]) -> None:
+    """Give a case's recorded facts the names a new protocol version knows them by (a migration plan)."""
+    for old, new in names.items():
+        conn.execute(update(facts).where(facts.c.case_id == case_id, facts.c.name == old).values(name=new))
 
 
 def cases_per_version(conn: Connection) -> dict[str | None, dict[str, int]]:

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from cli.main import cli
 from workflow import service
+from workflow.errors import TransitionRefused
 from workflow.migration import MigrationPlan
 from workflow.oversight import due_items
 from workflow.workspace import open_casework
@@ -134,6 +135,55 @@ def test_the_cli_migrates_with_a_plan_file_and_reports_as_json(tmp_path, clock, 
     done = CliRunner().invoke(cli, [*base, "--plan", str(plan)])
     assert done.exit_code == 0 and "moved" in done.output, done.output
     bad = tmp_path / "bad.yaml"
-    bad.write_text("events: {a: b}\n")
+    bad.write_text("cases: {a: b}\n")
     assert CliRunner().invoke(cli, [*base, "--plan", str(bad)]).exit_code == 2
     cw.store.dispose()
+
+
+_FACTS_V1 = """name: heard_town
+extends: national
+version: 1
+facts:
+  family_consulted:
+    title: the family was consulted on the plan
+    who: [{relation: lead}]
+events:
+  hold_cin_review:
+    requires:
+      - fact_recorded: {fact: family_consulted, since: state}
+"""
+#: version 2 calls the fact family_heard and requires it under that name
+_FACTS_V2 = _FACTS_V1.replace("version: 1", "version: 2").replace("family_consulted", "family_heard")
+
+
+def test_a_plan_maps_renamed_facts_so_the_new_version_sees_what_was_recorded(tmp_path, clock, store_url):
+    """A fact recorded under v1's name counts under v2's once the plan maps it: the review v2 guards on it is
+    allowed; without the mapping it would be refused. The log keeps the old name; verify and replay agree."""
+    from workflow.replay import replay
+
+    folder = tmp_path / "machines"
+    folder.mkdir()
+    (folder / "heard_town.yaml").write_text(_FACTS_V1)
+    cw = open_casework(store_url, machines=[folder], clock=clock)
+    service.init_store(cw)
+    add_standard_staff(cw)
+    for cid in ("H-1", "H-2"):
+        walk_to_cin_plan(cw, cid, "heard_town", TEAM, "tm", "sw")
+        service.record_fact(cw, cid, "family_consulted", "sw")
+    (folder / "heard_town.yaml").write_text(_FACTS_V2)
+    later = open_casework(store_url, machines=[folder], clock=clock)
+    [unmapped] = service.migrate_cases(later, "heard_town", "2", "tm", case_ids=["H-2"])
+    assert unmapped.allowed  # migrating is lawful either way; what the new version sees differs
+    with pytest.raises(TransitionRefused) as refused:
+        service.move_case(later, "H-2", "hold_cin_review", "sw")
+    assert "fact_recorded" in [u.kind for u in refused.value.verdict.unmet]
+    [moved] = service.migrate_cases(later, "heard_town", "2", "tm",
+                                    plan=MigrationPlan(facts={"family_consulted": "family_heard"}))
+    assert moved.allowed
+    assert [f["name"] for f in service.show_case(later, "H-1")["facts"]] == ["assessment_completed", "family_heard"]
+    assert service.move_case(later, "H-1", "hold_cin_review", "sw").verdict.allowed
+    assert any(e["event"] == "family_consulted" for e in service.case_history(later, "H-1"))  # history as it was
+    assert service.verify_audit(later).ok
+    assert not replay(later).discrepancies
+    for workspace in (later, cw):
+        workspace.store.dispose()

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping, TypeVar
 
 from .allocation import explain_allocation
 from .clock import day_of
@@ -29,32 +29,52 @@ from .versions import label
 
 __all__ = ["MigrationPlan", "CaseMigration", "read_plan", "judge_migration", "HOLDER_KINDS"]
 
+_T = TypeVar("_T")
+
 #: what the new version's allocation rules may object to about who holds the case now
 HOLDER_KINDS = ("lead_role", "lead_path", "supervisor_role", "worker_role", "worker_path", "holder_left")
 
 
 @dataclass(frozen=True)
 class MigrationPlan:
-    """How the old version's states map onto the new one's (a state not named keeps its name)."""
+    """How the old version's states, events and facts map onto the new one's (a name not given is kept)."""
 
     states: dict[str, str] = field(default_factory=dict)
+    events: dict[str, str] = field(default_factory=dict)
+    facts: dict[str, str] = field(default_factory=dict)
 
     def state(self, old: str) -> str:
         return self.states.get(old, old)
 
+    def renamed_markers(self, markers: Mapping[str, _T]) -> dict[str, _T]:
+        """The markers the new version knows by new names ('event:<new>', 'fact:<new>'), each at its old time;
+        the old ones stay, as the history they came from does."""
+        found: dict[str, _T] = {}
+        for marker, at in markers.items():
+            kind, _, name = marker.partition(":")
+            new = {"event": self.events, "fact": self.facts}.get(kind, {}).get(name)
+            if new and new != name:
+                found[f"{kind}:{new}"] = at
+        return found
+
+    def to_payload(self) -> dict[str, dict[str, str]]:
+        """The event and fact names a migrate entry records (the state's mapping is its from/to states)."""
+        return {k: v for k, v in (("events", self.events), ("facts", self.facts)) if v}
+
 
 def read_plan(path: Path | None) -> MigrationPlan:
-    """A plan file: ``states: {old_name: new_name, ...}``, read as untrusted YAML."""
+    """A plan file: ``states:``, ``events:`` and ``facts:``, each ``{old_name: new_name, ...}``, read as
+    untrusted YAML."""
     if path is None:
         return MigrationPlan()
     data = read_source(path).data
-    unknown = sorted(set(data) - {"states"})
-    states = data.get("states") or {}
-    if unknown or not isinstance(states, dict) or not all(isinstance(k, str) and isinstance(v, str)
-                                                           for k, v in states.items()):
-        raise BadInput(f"{path}: a migration plan holds 'states: {{old_state: new_state, ...}}' only"
-                       + (f" (not {', '.join(unknown)})" if unknown else "") + ".")
-    return MigrationPlan(dict(states))
+    unknown = sorted(set(data) - {"states", "events", "facts"})
+    maps = {key: data.get(key) or {} for key in ("states", "events", "facts")}
+    if unknown or not all(isinstance(m, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in m.items())
+                          for m in maps.values()):
+        raise BadInput(f"{path}: a migration plan holds 'states:', 'events:' and 'facts:', each "
+                       f"{{old_name: new_name, ...}}" + (f" (not {', '.join(unknown)})" if unknown else "") + ".")
+    return MigrationPlan(**{key: dict(m) for key, m in maps.items()})
 
 
 @dataclass(frozen=True)
@@ -94,9 +114,11 @@ def judge_migration(case: Case, source: Definition, target: Definition, plan: Mi
         moved = case
     else:
         moved = replace(case, state=new_state, policy_digest=target.digest,
-                        markers={**case.markers, **({f"entered:{new_state}": case.markers.get(
-                            f"entered:{case.state}", case.state_entered_at or at)} if new_state != case.state
-                            else {})})
+                        facts=[replace(f, name=plan.facts.get(f.name, f.name)) for f in case.facts],
+                        markers={**case.markers, **plan.renamed_markers(case.markers),
+                                 **({f"entered:{new_state}": case.markers.get(
+                                     f"entered:{case.state}", case.state_entered_at or at)}
+                                    if new_state != case.state else {})})
     who = WhoMayAct(clauses=target.allocation.who, rules=target.allocation.rules).unmet(
         Context(moved, actor, at, day, target))
     if who is not None:

@@ -37,6 +37,19 @@ def _later(markers: dict[tuple[str, str], str], key: tuple[str, str], at: str) -
         markers[key] = at
 
 
+def _rename(cid: str, p: dict[str, Any], facts: dict[tuple[Any, ...], int],
+            markers: dict[tuple[str, str], str]) -> None:
+    """A migration plan's new names for the case's recorded facts and its event and fact markers (old markers stay)."""
+    names = p.get("facts", {})
+    for key in [k for k in facts if k[0] == cid and k[1] in names]:
+        renamed = (cid, names[key[1]], *key[2:])
+        facts[renamed] = facts.get(renamed, 0) + facts.pop(key)
+    for kind in ("event", "fact"):
+        for old, new in p.get(f"{kind}s", {}).items():
+            if (cid, f"{kind}:{old}") in markers:
+                _later(markers, (cid, f"{kind}:{new}"), markers[(cid, f"{kind}:{old}")])
+
+
 def derive(entries: Iterable[dict[str, Any]]) -> dict[str, dict[Any, Any]]:
     """What each table must hold after the given audit entries (in chain order), keyed by each row's identity."""
     return _replay(entries)[0]
@@ -77,6 +90,7 @@ def _replay(entries: Iterable[dict[str, Any]]) -> tuple[dict[str, dict[Any, Any]
                 case["policy_digest"] = p["pinned"]
             if action == "migrate":
                 case["policy_digest"] = p["to"]
+                _rename(cid, p, facts, markers)
                 if e["to_state"] != case["state"]:
                     entered = markers.get((cid, f"entered:{case['state']}"), case["state_entered_at"])
                     case["state"] = e["to_state"]

@@ -306,7 +306,8 @@ class _Replayer:
         found += self._against(source, e, record, at, now)
         if not source.states[record.state].open:
             found.append(Unmet("recorded", f"casework migrates open cases only; {record.state!r} is closed"))
-        plan = MigrationPlan({record.state: e["to_state"]})
+        plan = MigrationPlan({record.state: e["to_state"]}, dict(e["payload"].get("events", {})),
+                             dict(e["payload"].get("facts", {})))
         judged = judge_migration(record.as_case(self.staff), source, target, plan, self._person(e["actor"]), at)
         return found + list(judged.verdict.unmet)
 
@@ -392,8 +393,13 @@ class _Replayer:
             record.facts.append((e["event"], at, e["actor"], tuple(p.get("with", ())), p.get("note", ""),
                                  e["from_state"]))
             record.mark(f"fact:{e['event']}", at)
-        elif action == "migrate":  # the state keeps its entry time under its new name
+        elif action == "migrate":  # the state keeps its entry time under its new name; facts take the plan's
             record.digest = p["to"]
+            names = p.get("facts", {})
+            record.facts = [(names.get(f[0], f[0]), *f[1:]) for f in record.facts]
+            plan = MigrationPlan(events=dict(p.get("events", {})), facts=dict(names))
+            for marker, when in plan.renamed_markers(record.markers).items():
+                record.mark(marker, when)
             if e["to_state"] != record.state:
                 entered = record.markers.get(f"entered:{record.state}", record.state_entered_at or at)
                 self._enter(record, e["to_state"])

@@ -76,7 +76,7 @@ def _one(cw: Casework, case_id: str, target: Definition, plan: MigrationPlan, ac
         entry = {"recorded_at": to_text(now), "at": to_text(now), "actor": actor, "principal": principal,
                  "case_id": case.id, "event": "migrate", "from_state": case.state, "to_state": result.to_state,
                  "policy": case.policy, "policy_version": f"{target.version}@{target.digest[:12]}"}
-        payload = {"from": case.policy_digest, "to": target.digest,
+        payload = {"from": case.policy_digest, "to": target.digest, **plan.to_payload(),
                    **({"state": {case.state: result.to_state}} if result.to_state != case.state else {})}
         if not result.allowed:
             audit.append(conn, f"case:{case.id}", head, **entry, action="refused",
@@ -89,5 +89,7 @@ def _one(cw: Casework, case_id: str, target: Definition, plan: MigrationPlan, ac
         if result.to_state != case.state:
             entered = case.markers.get(f"entered:{case.state}") or case.state_entered_at or now
             records.set_markers(conn, case.id, {f"entered:{result.to_state}": to_text(entered)})
+        records.rename_facts(conn, case.id, plan.facts)
+        records.set_markers(conn, case.id, {k: to_text(v) for k, v in plan.renamed_markers(case.markers).items()})
         audit.append(conn, f"case:{case.id}", head, **entry, action="migrate", payload=payload)
     return result
