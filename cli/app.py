@@ -60,6 +60,14 @@ class State:
         return self._cw
 
 
+    def close(self) -> None:
+        """Close the store's connections when the command ends, so SQLite folds its write-ahead log back into
+        the file then, not whenever the interpreter gets round to it."""
+        if self._cw is not None:
+            self._cw.store.dispose()
+            self._cw = None
+
+
 pass_state = click.make_pass_decorator(State)
 
 

@@ -30,6 +30,7 @@ def cli(ctx: click.Context, db: str | None, machines: tuple[str, ...], clock) ->
     Exit codes: 0 done, 1 refused by policy, 2 bad input or usage, 3 conflict.
     """
     ctx.obj = State(db, machines or machines_from_env(), clock)
+    ctx.call_on_close(ctx.obj.close)
 
 
 for command in (init, demo, diagram, handbook, due, audit, staff, case, policy):
