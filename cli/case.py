@@ -108,15 +108,32 @@ def move(state: State, case_id: str, event: str, actor: str, reason: str | None,
 @click.argument("case_id", metavar="CASE")
 @click.argument("event", required=False)
 @as_option
+@click.option("--allocate", "lead", metavar="STAFF",
+              help="Preview allocating CASE to this lead (with --supervisor, --worker) instead of a move.")
+@click.option("--supervisor", metavar="STAFF", help="With --allocate: the supervisor named (kept if not given).")
+@click.option("--no-supervisor", is_flag=True, help="With --allocate: without a supervisor.")
+@click.option("--worker", metavar="STAFF", help="With --allocate: the worker named (kept if not given).")
+@click.option("--no-worker", is_flag=True, help="With --allocate: without a worker.")
 @_at
 @json_option
 @pass_state
-def can(state: State, case_id: str, event: str | None, actor: str, at, as_json: bool) -> None:
-    """What ACTOR may do to CASE now, what is missing, and who could do it."""
+def can(state: State, case_id: str, event: str | None, actor: str, lead: str | None, supervisor: str | None,
+        no_supervisor: bool, worker: str | None, no_worker: bool, at, as_json: bool) -> None:
+    """What ACTOR may do to CASE now, what is missing, and who could do it; --allocate previews an allocation."""
     from workflow import service
 
-    verdicts = ([service.explain(state.cw, case_id, event, actor, at, reason="(asked)")] if event
-                else service.available(state.cw, case_id, actor, at))
+    if lead is not None and event:
+        raise click.UsageError("Give an EVENT or --allocate STAFF, not both.")
+    if lead is None and (supervisor or no_supervisor or worker or no_worker):
+        raise click.UsageError("--supervisor and --worker go with --allocate STAFF.")
+    if lead is not None:
+        sup = None if no_supervisor else (supervisor or service.KEEP)
+        wrk = None if no_worker else (worker or service.KEEP)
+        verdicts = [service.preview_allocation(state.cw, case_id, lead, actor, supervisor=sup, worker=wrk,
+                                               reason="(asked)", at=at)]
+    else:
+        verdicts = ([service.explain(state.cw, case_id, event, actor, at, reason="(asked)")] if event
+                    else service.available(state.cw, case_id, actor, at))
     data = [v.to_dict() for v in verdicts]
     if as_json:
         emit_json({"case": case_id, "actor": actor, "events": data})

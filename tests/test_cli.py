@@ -254,3 +254,25 @@ def test_the_console_script_pauses_the_collector_only_until_the_store_is_open(tm
     runner = CliRunner()
     assert runner.invoke(cli, ["--db", str(tmp_path / "d.db"), "init"]).exit_code == 0
     assert gc.isenabled()
+
+
+def test_can_previews_an_allocation_with_the_verdict_allocate_gives(staffed):
+    """`case can CASE --allocate STAFF` says what `case allocate` would, writes nothing, and agrees with it: a CCW
+    lead is refused until the agreement with partners is recorded (WT-4), then allowed."""
+    _to_cin_plan(staffed)
+
+    def preview(*args: str) -> dict:
+        code, out, _ = staffed("case", "can", "C-1", "--allocate", *args, "--json")
+        assert code == 0
+        return json.loads(out)["events"][0]
+
+    before = staffed("case", "history", "C-1", "--json")[1]
+    refused = preview("ccw", "--supervisor", "sw", "--as", "tm")
+    assert refused["action"] == "allocate" and not refused["allowed"] and "WT-4" in str(refused["unmet"])
+    assert staffed("case", "history", "C-1", "--json")[1] == before  # a preview writes nothing
+    assert staffed("case", "allocate", "C-1", "--lead", "ccw", "--supervisor", "sw", "--as", "tm")[0] == 1
+    assert staffed("case", "record", "C-1", "lead_agreed_with_partners", "--as", "tm")[0] == 0
+    assert preview("ccw", "--supervisor", "sw", "--as", "tm")["allowed"]
+    assert staffed("case", "allocate", "C-1", "--lead", "ccw", "--supervisor", "sw", "--as", "tm")[0] == 0
+    assert "who" in [u["kind"] for u in preview("sw", "--no-supervisor", "--as", "ccw")["unmet"]]
+    assert staffed("case", "can", "C-1", "close", "--allocate", "sw", "--as", "tm")[0] == 2

@@ -41,7 +41,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "add_staff", "update_staff", "leave_staff", "list_staff", "open_case", "allocate", "record_fact", "move_case",
     "explain", "available", "show_case", "case_history", "list_cases", "verify_audit", "init_store",
-    "MoveResult", "AuditReport", "KEEP", "is_sandbox", "case_overlay", "migrate_cases",
+    "MoveResult", "AuditReport", "KEEP", "is_sandbox", "case_overlay", "migrate_cases", "preview_allocation",
 ]
 
 class MoveResult:
@@ -299,20 +299,11 @@ def allocate(cw: Casework, case_id: str, lead: str, actor: str, *, supervisor: s
         case, people, head, mode = load_case_for_write(conn, case_id, (actor, *named), cw.snapshots, lock=True)
         principal = identity.authenticate(conn, actor, cw.principal, mode)
         records.lock_staff(conn, named)  # caseloads are judged one writer at a time (STO-8)
-        person = _named(conn, people, actor)
-        new_lead = _named(conn, people, lead)
-        new_sup = case.supervisor if supervisor is KEEP else (_named(conn, people, supervisor) if supervisor else None)
-        new_worker = case.worker if worker is KEEP else (_named(conn, people, worker) if worker else None)
         _version(case, expected_version)
         definition, pin = _pinned(conn, cw, case, actor, principal, now)
         late = _backdating(definition, at, now)
-        open_states = [s for s, spec in definition.states.items() if spec.open]
-        new_lead = replace(new_lead, caseload=records.count_held(conn, new_lead.id, open_states, case_id))
-        if new_worker is not None:
-            new_worker = replace(new_worker, caseload=records.count_held(conn, new_worker.id, open_states, case_id))
-        _not_before_opening(case, at)
-        verdict = _both_days(lambda day: explain_allocation(definition, case, person, day, new_lead, new_sup,
-                                                            new_worker, reason), at, now)
+        verdict, new_lead, new_sup, new_worker = _allocation_verdict(
+            conn, definition, case, people, actor, lead, supervisor, worker, reason, at, now)
         if not verdict.allowed:
             _audit(conn, definition, case, "refused", actor, principal, at, now, verdict.event, verdict.target, {
                 "verdict": verdict.to_dict(), "lead": lead, "supervisor": new_sup.id if new_sup else None,
@@ -331,6 +322,37 @@ def allocate(cw: Casework, case_id: str, lead: str, actor: str, *, supervisor: s
     after.markers = {**case.markers, "event:allocate": max(at, case.markers.get("event:allocate", at))}
     after.policy_digest = definition.digest
     return MoveResult(verdict, partial(_summary, cw, after, definition, day_of(now)))
+
+
+def _allocation_verdict(conn, definition: Definition, case: Case, people: dict[str, Staff], actor: str, lead: str,
+                        supervisor: Any, worker: Any, reason: str | None, at: datetime,
+                        now: datetime) -> tuple[Verdict, Staff, Staff | None, Staff | None]:
+    """The verdict on an allocation, and the holders it names (each lead and worker with their caseload now)."""
+    person = _named(conn, people, actor)
+    new_lead = _named(conn, people, lead)
+    new_sup = case.supervisor if supervisor is KEEP else (_named(conn, people, supervisor) if supervisor else None)
+    new_worker = case.worker if worker is KEEP else (_named(conn, people, worker) if worker else None)
+    open_states = [s for s, spec in definition.states.items() if spec.open]
+    new_lead = replace(new_lead, caseload=records.count_held(conn, new_lead.id, open_states, case.id))
+    if new_worker is not None:
+        new_worker = replace(new_worker, caseload=records.count_held(conn, new_worker.id, open_states, case.id))
+    _not_before_opening(case, at)
+    verdict = _both_days(lambda day: explain_allocation(definition, case, person, day, new_lead, new_sup,
+                                                        new_worker, reason), at, now)
+    return verdict, new_lead, new_sup, new_worker
+
+
+def preview_allocation(cw: Casework, case_id: str, lead: str, actor: str, *, supervisor: str | None = KEEP,
+                       worker: str | None = KEEP, reason: str | None = None, at: datetime | None = None) -> Verdict:
+    """The verdict :func:`allocate` would give now, without making the allocation (nothing is written)."""
+    at, now = when(cw, at)
+    named = [p for p in (lead, supervisor, worker) if p is not KEEP and p]
+    with cw.store.read() as conn:
+        case, people, _, _ = load_case_for_write(conn, case_id, (actor, *named), cw.snapshots)
+        definition = _judged_by(conn, cw, case)
+        _backdating(definition, at, now)
+        return _allocation_verdict(conn, definition, case, people, actor, lead, supervisor, worker, reason, at,
+                                   now)[0]
 
 
 def _named(conn, people: dict[str, Staff], staff_id: str) -> Staff:
