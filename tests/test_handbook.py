@@ -309,4 +309,4 @@ def test_the_staff_page_says_who_may_change_the_staff_list(handbooks):
                   "Recording that someone has left"):
         assert title in text
     assert "registered service manager or head of service" in text and "WT-7" in text
-    assert text.count("Nobody may make this change for themselves") == 3
+    assert text.count("Nobody may make this change for themselves") == 5

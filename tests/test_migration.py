@@ -187,3 +187,26 @@ def test_a_plan_maps_renamed_facts_so_the_new_version_sees_what_was_recorded(tmp
     assert not replay(later).discrepancies
     for workspace in (later, cw):
         workspace.store.dispose()
+
+
+@pytest.mark.parametrize("to", ["closed", "stepped_down", "cin_plan", "referral"])
+def test_a_plan_cannot_move_a_case_off_the_child_protection_path_or_close_it(tmp_path, clock, sqlite_url, to):
+    """The reviewer's attack: mapping strategy_discussion onto another state would skip national's moves and their
+    conditions (WT-5, WT-7). A state the new version still has keeps its name; the case is refused and untouched."""
+    folder = tmp_path / "machines"
+    folder.mkdir()
+    (folder / "plain_town.yaml").write_text("name: plain_town\nextends: national\nversion: 1\n")
+    cw = open_casework(sqlite_url, machines=[folder], clock=clock)
+    service.init_store(cw)
+    add_standard_staff(cw)
+    walk_to_cin_plan(cw, "P-1", "plain_town", TEAM, "tm", "sw")
+    service.move_case(cw, "P-1", "escalate_to_strategy", "sw", reason="Injury seen at school")
+    (folder / "plain_town.yaml").write_text("name: plain_town\nextends: national\nversion: 2\n")
+    later = open_casework(sqlite_url, machines=[folder], clock=clock)
+    [refused] = service.migrate_cases(later, "plain_town", "2", "tm", plan=MigrationPlan({"strategy_discussion": to}))
+    assert not refused.allowed and [u.kind for u in refused.verdict.unmet] == ["migration_state"]
+    assert service.show_case(later, "P-1")["state"] == "strategy_discussion"
+    [kept] = service.migrate_cases(later, "plain_town", "2", "tm")
+    assert kept.allowed and service.show_case(later, "P-1")["state"] == "strategy_discussion"
+    later.store.dispose()
+    cw.store.dispose()

@@ -182,3 +182,19 @@ def test_a_local_protocol_may_narrow_staff_rules_and_the_store_applies_them(tmp_
     with pytest.raises(InvalidDefinition):
         service.init_store(cw, staff_protocol="loose_town")
     cw.store.dispose()
+
+
+def test_nobody_moves_their_own_team_or_leaving_day_and_a_leaver_is_not_revived(staffed, clock):
+    """The reviewer's attacks: a manager moving themselves to another team (gaining its managers' powers) or
+    postponing their own leaving day is refused; once someone has left, their record is closed (WT-7)."""
+    for change in (lambda: service.update_staff(staffed, "tm", "tm", team="Amber Valley"),
+                   lambda: service.leave_staff(staffed, "tm", "tm", on=START.date() + timedelta(days=30))):
+        with pytest.raises(StaffChangeRefused) as refused:
+            change()
+        assert "staff_self" in [u.kind for u in refused.value.verdict.unmet]
+    service.leave_staff(staffed, "sw", "tm", on=START.date())
+    clock.advance(days=2)
+    with pytest.raises(BadInput, match="record is closed"):
+        service.leave_staff(staffed, "sw", "sm", on=START.date() + timedelta(days=300))
+    with pytest.raises(BadInput, match="record is closed"):
+        service.update_staff(staffed, "sw", "sm", team="Amber Valley")

@@ -112,6 +112,10 @@ def _base(conn: Connection, claimed: str, mode: str | None) -> tuple[Principal, 
     if conn.dialect.name == "sqlite":  # a file has no logins: whoever runs casework writes it
         return Principal("os-user", _os_user()), True
     login = records.session_login(conn)
+    if not LOGIN_NAME.match(login):  # e.g. a role named 'x via database-login:owner': it could pass for another
+        raise IdentityRefused(f"The database login {login!r} is not a name casework takes (letters, digits and "
+                              f"_ . @ -): rename the role to act on this store.", f"database-login:{login[:60]}",
+                              claimed)
     if (mode or DECLARED) == DECLARED or _trusted_login(conn, login):
         return Principal("database-login", login), True
     mapped = records.staff_with_login(conn, login)

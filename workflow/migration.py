@@ -101,6 +101,23 @@ class CaseMigration:
                 "deadlines_stopped": list(self.stopped), "allowed": self.allowed, "verdict": self.verdict.to_dict()}
 
 
+def _not_the_same_stage(old: str, new: str, source: Definition, target: Definition) -> str | None:
+    """Why mapping *old* onto *new* would move the case rather than rename its stage (None: it would not).
+
+    A state the new version still has keeps its name; a renamed one keeps its path (Child in Need, child
+    protection, neither) and its openness, so no plan can take a case off the child protection path, close it
+    or reopen it without the moves and the conditions the protocol puts on them."""
+    if new == old:
+        return None
+    if old in target.states:
+        return f"state {old!r} is in {label(target)} too: it keeps its name, a plan cannot move the case to {new!r}"
+    was, now = source.states.get(old), target.states[new]
+    if was is not None and (was.path, was.open) != (now.path, now.open):
+        return (f"{old!r} ({was.path} path, {'open' if was.open else 'closed'}) cannot become {new!r} "
+                f"({now.path} path, {'open' if now.open else 'closed'})")
+    return None
+
+
 def judge_migration(case: Case, source: Definition, target: Definition, plan: MigrationPlan, actor: Staff,
                     at: datetime) -> CaseMigration:
     """May *actor* move *case* from *source* to *target* under *plan* now, and what would change?"""
@@ -111,6 +128,11 @@ def judge_migration(case: Case, source: Definition, target: Definition, plan: Mi
         unmet.append(Unmet("migration_state", f"state {case.state!r} has no counterpart in {label(target)}", (),
                            f"Map it in the plan (--plan FILE with 'states: {{{case.state}: ...}}').",
                            {"state": case.state}))
+        moved = case
+    elif (why := _not_the_same_stage(case.state, new_state, source, target)) is not None:
+        unmet.append(Unmet("migration_state", why, ("WT-5", "WT-7"),
+                           "A migration renames a stage, never moves the case: make the move itself, then migrate.",
+                           {"state": case.state, "to": new_state}))
         moved = case
     else:
         moved = replace(case, state=new_state, policy_digest=target.digest,

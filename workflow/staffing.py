@@ -24,8 +24,9 @@ __all__ = ["registration_number", "changes_between", "explain_staff_change", "SE
 
 #: a Social Work England registration number: 'SW' and digits
 _SWE = re.compile(r"^SW[0-9]{1,8}$")
-#: what nobody may change of themselves: it would let them widen what they may do
-SELF_CHANGES = ("roles", "registration", "login")
+#: what nobody may change of themselves: it would let them widen what they may do (a team brings the powers of
+#: its managers over its cases; a later leaving day, more days to act)
+SELF_CHANGES = ("roles", "registration", "login", "team", "leave")
 
 
 def registration_number(value: str | None) -> str | None:
@@ -64,6 +65,10 @@ def explain_staff_change(definition: Definition, actor: Staff, before: Staff | N
     kinds = changes_between(before, after)
     if not kinds:
         raise BadInput(f"Nothing to change: {after.id} already is as given.")
+    day = day_of(at)
+    if before is not None and before.left_on is not None and before.left_on < day:
+        raise BadInput(f"{after.id} left on {before.left_on}: a leaver's record is closed. Someone who returns is "
+                       f"added again under a new id.")
     nobody = Case(f"staff:{after.id}", definition.name, after.team or "", "")
     ctx = Context(nobody, actor, at, day_of(at), definition)
     unmet: list[Unmet] = []

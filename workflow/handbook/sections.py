@@ -11,6 +11,7 @@ from ..deadlines import DeadlineDef, Marker
 from ..definition import STAFF_CHANGES, Definition, HolderPolicy, is_local
 from ..requirements import ActorClause, Requirement
 from ..roles import roles_phrase
+from ..staffing import SELF_CHANGES
 from .model import Clause, Group, Link, Page, Section
 
 __all__ = ["section_pages", "anchor", "link"]
@@ -214,7 +215,7 @@ def _staff_sections(r: _Reader) -> tuple[Section, ...]:
     sections = []
     for kind in STAFF_CHANGES:
         change = r.d.staff.change(kind)
-        notes = ("Nobody may make this change for themselves",) if kind in ("roles", "registration", "login") else ()
+        notes = ("Nobody may make this change for themselves",) if kind in SELF_CHANGES else ()
         sections.append(Section(anchor("staff", kind), kind, _STAFF_TITLES[kind], change.says,
                                 r.is_local(change.origin), notes,
                                 who=tuple(r.clause_for_actor(c) for c in change.who), rules=change.rules))
