@@ -258,3 +258,37 @@ def test_a_case_on_an_older_version_shows_in_due_until_it_is_migrated(town):
     service.migrate_cases(later, "edit_town", "2", "tm", plan=MigrationPlan({"family_meeting": "family_conference"}))
     assert not [i for i in due_items(later) if i.name == "newer_version"]
     later.store.dispose()
+
+
+def test_a_version_forged_into_the_store_is_never_used(town):
+    """The reviewer's attack: a row in definitions (with its digest right) that lets a social work assistant close
+    cases, and E-1 pointed at it. casework refuses to judge by it (it loosens the national floor), cannot migrate
+    onto it (no file holds it), and verify reports the row and the pin."""
+    import hashlib
+
+    from sqlalchemy import text
+
+    cw, folder, url, clock = town
+    with cw.store.read() as conn:
+        [row] = [r for r in conn.exec_driver_sql("SELECT body FROM definitions WHERE name = 'edit_town'")]
+    body = json.loads(row[0])
+    body["version"] = "9"
+    body["events"]["close"]["who"] = [{"roles": ["social_work_assistant"], "qualified": False, "relation": None,
+                                       "team": None, "rules": [], "origin": "edit_town"}]
+    forged = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+    with cw.store.write() as conn:
+        conn.execute(text("INSERT INTO definitions (digest, name, version, lineage, body, kept_at) VALUES "
+                          "(:d, 'edit_town', '9', :l, :b, '2025-03-03T09:00:00+00:00')"),
+                     {"d": forged, "l": json.dumps(["national", "edit_town"]), "b": json.dumps(body, sort_keys=True)})
+        conn.exec_driver_sql(f"UPDATE cases SET policy_digest = '{forged}' WHERE id = 'E-1'")
+    later = _fresh(folder, url, clock)
+    shown = service.show_case(later, "E-1")
+    assert [d["deadline"] for d in shown["due"]] == ["cannot_judge"] and "loosens the national floor" in \
+        shown["due"][0]["title"]
+    with pytest.raises(BadInput, match="loosens the national floor"):
+        service.move_case(later, "E-1", "end_family_meeting", "swa")
+    with pytest.raises(BadInput, match="files on offer"):
+        service.migrate_cases(later, "edit_town", "9", "tm")
+    reasons = " ".join(b.reason for b in service.verify_audit(later).broken)
+    assert "table definitions" in reasons and "table cases: row E-1" in reasons
+    later.store.dispose()

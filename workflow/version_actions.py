@@ -24,17 +24,14 @@ __all__ = ["migrate_cases", "target_version"]
 
 
 def target_version(cw: Casework, policy: str, wanted: str) -> Definition:
-    """The version of *policy* called *wanted* (its version, or the start of its digest), from the files
-    (the current one or an earlier one in versions/) or the store."""
+    """The version of *policy* called *wanted* (its version, or the start of its digest), from the files on
+    offer (the current one or an earlier one in versions/): a case moves only onto a version the loader has
+    checked against the national floor, never onto one found only in the store."""
     for d in cw.policies.versions_of(policy):
         if wanted in (d.version, d.digest) or (len(wanted) >= 6 and d.digest.startswith(wanted)):
             return d
-    with cw.store.read() as conn:
-        for row in records.list_definitions(conn, policy):
-            if wanted in (row["version"], row["digest"]) or (len(wanted) >= 6 and row["digest"].startswith(wanted)):
-                return cw.versions.of(conn, policy, row["digest"])
-    raise BadInput(f"No version {wanted!r} of {policy!r} is in the files on offer or in the store "
-                   f"('casework policy versions {policy}' lists them).")
+    raise BadInput(f"No version {wanted!r} of {policy!r} is in the files on offer: a case is migrated onto a "
+                   f"version its file (or versions/{policy}@<version>.yaml) holds.")
 
 
 def migrate_cases(cw: Casework, policy: str, to: str, actor: str, *, plan: MigrationPlan | None = None,

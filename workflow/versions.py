@@ -121,9 +121,28 @@ class Versions:
         if row is None:
             raise VersionUnavailable(f"Case's protocol version {policy} ({digest[:12]}) is neither in the files on "
                                      f"offer nor in the store.")
-        definition = _restore(row)
+        definition = self._checked(_restore(row))
         with self._lock:
             self._known.setdefault(digest, definition)
+        return definition
+
+    def _checked(self, definition: Definition) -> Definition:
+        """A version read from the store only if it keeps today's national floor (a local one), or is a national
+        version the shipped files hold: a row written by anyone but casework cannot loosen the rules."""
+        from .catalogue import NATIONAL
+        from .floor import floor_findings
+
+        if definition.name == NATIONAL or len(definition.lineage) < 2 or definition.lineage[0] != NATIONAL:
+            if any(d.digest == definition.digest for d in self.policies.versions_of(NATIONAL)):
+                return definition
+            raise VersionUnavailable(f"The store keeps {label(definition)}, a baseline casework does not ship: it "
+                                     f"was not written by casework. Run 'casework audit verify'.")
+        found = floor_findings(self.current(NATIONAL), definition)
+        if found:
+            path, problem, _fix = found[0]
+            raise VersionUnavailable(f"The store's copy of {label(definition)} loosens the national floor (at "
+                                     f"{'.'.join(map(str, path))}: {problem}): it was not written by casework. Run "
+                                     f"'casework audit verify'.")
         return definition
 
     def known(self, digest: str) -> Definition | None:
