@@ -164,7 +164,7 @@ def attribution_rows(conn: Connection) -> Iterator[Any]:
     and settings entries only (what says which login acts as whom): for checking principals (streamed)."""
     payload = case((audit.c.chain.in_(("staff", "settings")), audit.c.payload), else_=None).label("payload")
     query = select(audit.c.id, audit.c.chain, audit.c.seq, audit.c.action, audit.c.actor, audit.c.principal,
-                   payload).order_by(audit.c.id)
+                   audit.c.recorded_at, payload).order_by(audit.c.id)
     yield from conn.execute(query.execution_options(yield_per=5000))
 
 

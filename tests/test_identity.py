@@ -229,4 +229,53 @@ def test_an_entry_appended_in_her_own_name_but_as_someone_else_shows_in_verify(s
     wrong = [b for b in report.broken if "not its actor's" in b.reason]
     assert [(b.chain, b.seq) for b in wrong] == [("staff", head["seq"] + 1), ("staff", head["seq"] + 2)]
     assert "database-login:alice acted as 'sm' but was mapped to sw" in wrong[0].reason
-    assert "mapped to nobody" in wrong[1].reason  # the first forged entry had already taken her off sw
+    assert "mapped to sw" in wrong[1].reason  # a forged entry teaches nothing: she is still sw's login
+
+
+def _append_as_alice(owner, fresh_postgres_url, postgres_server, chain: str, fields: dict, sql: str = "") -> None:
+    """alice, with a copy of casework, appends a hash-consistent entry in her own name, and mends a table."""
+    raw = fresh_postgres_url.replace("postgresql+psycopg://", "postgresql://")
+    with owner.store.read() as conn:
+        head = audit.entries(conn, chain)[-1]
+    [row] = audit.chain_rows(chain, [{"recorded_at": head["recorded_at"], "at": head["at"],
+                                      "principal": "database-login:alice", **fields}], head["seq"], head["hash"])
+    with psycopg.connect(raw.replace(f"//{postgres_server.role}@", "//alice@")) as conn:
+        conn.execute(f"INSERT INTO audit ({', '.join(row)}) VALUES ({', '.join(['%s'] * len(row))})",
+                     list(row.values()))
+        if sql:
+            conn.execute(sql)
+
+
+@pytest.mark.postgres
+def test_a_self_promotion_in_her_own_name_shows_in_verify(shared, fresh_postgres_url, postgres_server):
+    """alice (sw) appends, as herself, a staff entry making sw a head of service and mends the staff row: her
+    principal is hers, but the staff protocol never let anyone promote themselves, and verify says so (WT-7)."""
+    owner, _ = shared
+    with owner.store.read() as conn:
+        sw = next(e for e in reversed(audit.entries(conn, "staff")) if e["payload"].get("id") == "sw")
+    _append_as_alice(owner, fresh_postgres_url, postgres_server, "staff",
+                     {"actor": "sw", "action": "staff", "event": "roles",
+                      "payload": {**sw["payload"], "roles": ["head_of_service", "social_worker"]}},
+                     "UPDATE staff SET roles = '[\"head_of_service\", \"social_worker\"]' WHERE id = 'sw'")
+    wrong = [b for b in service.verify_audit(owner).broken if "staff protocol refuses" in b.reason]
+    assert len(wrong) == 1 and "their own roles" in wrong[0].reason
+
+
+@pytest.mark.postgres
+def test_a_setting_appended_by_a_login_is_reported_and_never_rebuilt(shared, fresh_postgres_url, postgres_server):
+    """alice appends 'service_login:alice' to the settings chain (her table privileges stop the row itself): verify
+    reports the entry as not the owner's, and audit rebuild refuses rather than make her a trusted service."""
+    from workflow.errors import AuditBroken
+    from workflow.rebuilding import rebuild_projections
+
+    owner, people = shared
+    _append_as_alice(owner, fresh_postgres_url, postgres_server, "settings",
+                     {"actor": "(casework init)", "action": "setting", "event": "service_login",
+                      "payload": {"key": "service_login:alice", "value": "true"}})
+    reasons = " ".join(b.reason for b in service.verify_audit(owner).broken)
+    assert "only the store's owner" in reasons
+    with pytest.raises(AuditBroken):
+        rebuild_projections(owner)
+    people["alice"].principal = Principal.token("x", "sm")
+    with pytest.raises(IdentityRefused):
+        service.add_staff(people["alice"], "hos2", "H", ["head_of_service"], registration="SW99", actor="sm")

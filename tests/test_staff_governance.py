@@ -198,3 +198,26 @@ def test_nobody_moves_their_own_team_or_leaving_day_and_a_leaver_is_not_revived(
         service.leave_staff(staffed, "sw", "sm", on=START.date() + timedelta(days=300))
     with pytest.raises(BadInput, match="record is closed"):
         service.update_staff(staffed, "sw", "sm", team="Amber Valley")
+
+
+def test_the_staff_protocol_is_the_version_init_kept_not_a_file_the_caller_brings(tmp_path, clock):
+    """The reviewer's attack: a team manager runs casework with a directory of their own whose strict_town.yaml
+    lets anyone add staff. The store judges by the strict_town version init kept, and still refuses them."""
+    strict, lax = tmp_path / "strict", tmp_path / "lax"
+    strict.mkdir()
+    lax.mkdir()
+    (strict / "strict_town.yaml").write_text(
+        "name: strict_town\nextends: national\nversion: 1\nstaff:\n  add:\n"
+        "    who: [{roles: [head_of_service], qualified: true}]\n    says: Only a head of service adds people here.\n")
+    (lax / "strict_town.yaml").write_text("name: strict_town\nextends: national\nversion: 1\n")
+    url = f"sqlite:///{tmp_path / 'pinned.db'}"
+    cw = open_casework(url, machines=[strict], clock=clock)
+    service.init_store(cw, staff_protocol="strict_town")
+    service.add_staff(cw, "hos", "H", ["head_of_service"], registration="SW1")
+    service.add_staff(cw, "tm", "T", ["team_manager"], registration="SW2", actor="hos")
+    own = open_casework(url, machines=[lax], clock=clock)
+    with pytest.raises(StaffChangeRefused, match="Only a head of service adds people here"):
+        service.add_staff(own, "x", "X", ["social_worker"], registration="SW3", actor="tm")
+    assert service.verify_audit(own).ok
+    for workspace in (cw, own):
+        workspace.store.dispose()

@@ -14,9 +14,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from datetime import datetime
+
 from store import Connection, audit
 
+from .clock import from_text
+from .definition import Definition
+from .errors import CaseworkError
+from .hydrate import staff_from_row
 from .identity import DECLARED
+from .people import Staff
+from .staffing import explain_staff_change
 
 __all__ = ["misattributed"]
 
@@ -60,21 +68,66 @@ class _Logins:
         return None
 
 
-def misattributed(conn: Connection) -> list[audit.Broken]:
-    """Every entry whose principal was not, when it was written, allowed to act as its actor.
+def _owner(conn: Connection) -> str | None:
+    """The login that created the store: the value of its first 'owner_login' setting (None: a file, or a
+    store from before owners were kept)."""
+    for entry in audit.entries(conn, "settings"):
+        if entry["payload"].get("key") == "owner_login":
+            return entry["payload"].get("value")
+    return None
 
-    Entries without a principal (made before principals were kept), by the operating-system
-    user of a personal file, of the store's own settings (its owner's) and refused attempts at
-    identity (the ``access`` chain) are not judged here.
+
+def misattributed(conn: Connection, staff_rules: Definition | None = None) -> list[audit.Broken]:
+    """Every entry whose principal was not, when it was written, allowed to act as its actor; every settings
+    entry not written by the store's owner; and (given the staff protocol's *staff_rules*) every change to the
+    staff list its actor was not allowed to make, as the staff list stood then.
+
+    Entries without a principal (made before principals and staff rules were kept), and refused attempts at
+    identity (the ``access`` chain) are not judged here; entries by the operating-system user of a personal file
+    are judged against the staff rules only. An entry found
+    wrong teaches nothing: a forged setting or staff change never makes a later entry look right.
     """
-    logins = _Logins()
+    logins, owner = _Logins(), _owner(conn)
+    staff: dict[str, Staff] = {}
     found: list[audit.Broken] = []
     for row in audit.attribution_rows(conn):
         payload = json.loads(row.payload) if row.payload is not None else {}
         principal = row.principal
-        if principal and row.chain not in ("settings", "access") and not principal.startswith("os-user:"):
+        why = None
+        if row.chain == "settings":
+            if owner is not None and principal and principal != f"{_LOGIN}{owner}":
+                why = f"{principal} wrote a setting, which only the store's owner ({_LOGIN}{owner}) does"
+        elif principal and row.chain != "access" and not principal.startswith("os-user:"):
             why = logins.problem(row.actor, principal)
-            if why is not None:
-                found.append(audit.Broken(row.chain, row.seq, row.id, f"entry {row.seq} is not its actor's: {why}"))
+        if why is None and staff_rules is not None and row.chain == "staff" and row.action == "staff" and principal:
+            why = _ungoverned(staff_rules, staff, row.actor, payload, from_text(row.recorded_at))
+        if why is not None:
+            found.append(audit.Broken(row.chain, row.seq, row.id, f"entry {row.seq} is not its actor's: {why}"))
+            continue
         logins.learn(row.chain, row.action, payload)
+        if row.chain == "staff" and row.action == "staff" and payload.get("id"):
+            staff[payload["id"]] = staff_from_row(payload)
     return found
+
+
+def _ungoverned(rules: Definition, staff: dict[str, Staff], actor_id: str, payload: dict[str, Any],
+                at: datetime) -> str | None:
+    """Why the staff protocol would have refused this change to the staff list then (None: it allows it)."""
+    try:
+        after = staff_from_row(payload)
+    except (KeyError, TypeError, ValueError):
+        return "its payload is not a staff row casework writes"
+    before = staff.get(after.id)
+    if payload.get("first") and not staff:
+        actor = after
+    elif actor_id not in staff:
+        return f"{actor_id!r} was not on the staff list when the change was written"
+    else:
+        actor = staff[actor_id]
+    try:
+        verdict = explain_staff_change(rules, actor, before, after, at)
+    except CaseworkError as exc:
+        return str(exc)
+    if verdict.allowed:
+        return None
+    return "the staff protocol refuses it: " + "; ".join(u.line() for u in verdict.unmet)

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from store import audit
 
-from . import identity
+from . import attribution, identity
+from .staff_actions import staff_rules_or_none
 from .clock import to_text
 from .errors import AuditBroken
 from .projections import Rebuilt, rebuild
@@ -37,6 +38,9 @@ def rebuild_projections(cw: Casework, dry_run: bool = False) -> Rebuilt:
     if damage is not None:
         raise AuditBroken([audit.Broken("(store file)", 0, None, damage)])
     with (cw.store.read() if dry_run else cw.store.write()) as conn:
+        wrong = attribution.misattributed(conn, staff_rules_or_none(cw, conn))
+        if wrong:  # rebuilding from entries their writers could not make would make them real
+            raise AuditBroken(wrong)
         done = rebuild(conn, dry_run)
         if done.written and done.changed:
             now = to_text(cw.clock())

@@ -27,7 +27,7 @@ from .hydrate import load_case, load_case_and_actor, load_case_for_write, load_s
 from .people import Case, Fact, Staff, holder_roles
 from .recording import explain_record
 from .safeguards import cp_lead_not_registered, holders_who_left, newer_version, unjudged, version_ended
-from .staff_actions import add_staff, leave_staff, list_staff, login_name, update_staff
+from .staff_actions import add_staff, leave_staff, list_staff, login_name, staff_rules_or_none, update_staff
 from . import versions
 from .units import KEEP, SKEW, is_sandbox, unit_of_work, when
 from .version_actions import migrate_cases
@@ -99,8 +99,7 @@ def init_store(cw: Casework, sandbox: bool = False, app_role: str | None = None,
     if authentication == identity.LOGIN and cw.store.is_sqlite:
         raise BadInput("A SQLite file has no database logins: its actors are declared (--as), and the operating-system "
                        "user is recorded. Share a store on PostgreSQL to authenticate people by login.")
-    if staff_protocol is not None:
-        cw.policies.get(staff_protocol)  # UnknownPolicy if it is not on offer
+    staff_rules = cw.versions.current(staff_protocol) if staff_protocol is not None else None  # UnknownPolicy
     with cw.store.write() as conn:
         new = not records.list_cases(conn) and not records.count_staff(conn)
         wanted: dict[str, str] = {}
@@ -116,9 +115,11 @@ def init_store(cw: Casework, sandbox: bool = False, app_role: str | None = None,
             wanted["owner_login"] = records.session_login(conn)
         for login in service_logins:
             wanted[f"service_login:{login_name(login)}"] = "true"
-        if staff_protocol is not None:
-            wanted["staff_protocol"] = staff_protocol
         now, principal = to_text(cw.clock()), identity.running(conn)
+        if staff_rules is not None:  # the version is kept and pinned: whoever brings another file of its name
+            versions.keep(conn, staff_rules, "(casework init)", principal, now)
+            wanted["staff_protocol"] = staff_rules.name
+            wanted["staff_protocol_digest"] = staff_rules.digest
         for key, value in wanted.items():
             if records.get_setting(conn, key) == value:
                 continue
@@ -505,7 +506,7 @@ def verify_audit(cw: Casework, checkpoint: "Checkpoint | None" = None) -> AuditR
         checked, broken = audit.verify(conn)
         seen = {b.chain for b in broken}  # a broken chain's replay says nothing more
         broken += [d for d in projections.divergences(conn) if d.chain not in seen]
-        broken += [m for m in attribution.misattributed(conn) if m.chain not in seen]
+        broken += [m for m in attribution.misattributed(conn, staff_rules_or_none(cw, conn)) if m.chain not in seen]
     if checkpoint is None:
         return AuditReport(checked, tuple(broken))
     against = [b for b in check_against(cw, checkpoint) if b.chain not in seen]

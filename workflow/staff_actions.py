@@ -14,7 +14,7 @@ from store import audit, records
 
 from . import identity
 from .clock import day_of, to_text
-from .errors import AlreadyExists, BadInput, StaffChangeRefused, UnknownName
+from .errors import AlreadyExists, BadInput, CaseworkError, StaffChangeRefused, UnknownName
 from .hydrate import load_staff, staff_from_row
 from .people import Staff
 from .requirements.base import FIRST_DAY, LAST_DAY
@@ -27,7 +27,7 @@ from .workspace import Casework
 if TYPE_CHECKING:  # pragma: no cover
     from .definition import Definition
 
-__all__ = ["add_staff", "update_staff", "leave_staff", "list_staff", "login_name"]
+__all__ = ["add_staff", "update_staff", "leave_staff", "list_staff", "login_name", "staff_rules_or_none"]
 
 
 def login_name(login: str) -> str:
@@ -38,8 +38,19 @@ def login_name(login: str) -> str:
 
 
 def _staff_rules(cw: Casework, conn) -> "Definition":
-    """The definition whose ``staff:`` section governs this store's staff list."""
-    return cw.policies.get(records.get_setting(conn, "staff_protocol") or "national")
+    """The definition whose ``staff:`` section governs this store's staff list: national, or the version of the
+    staff protocol that ``init --staff-protocol`` kept in the store (a file of that name brought by whoever runs
+    casework cannot stand in for it)."""
+    name = records.get_setting(conn, "staff_protocol") or "national"
+    return cw.versions.of(conn, name, records.get_setting(conn, "staff_protocol_digest"))
+
+
+def staff_rules_or_none(cw: Casework, conn) -> "Definition | None":
+    """The staff protocol's rules, or None when they cannot be read (audit verify then skips judging staff changes)."""
+    try:
+        return _staff_rules(cw, conn)
+    except CaseworkError:
+        return None
 
 
 def _staff_row(person: Staff, now: datetime) -> dict[str, Any]:
