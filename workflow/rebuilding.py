@@ -1,9 +1,10 @@
 """`audit rebuild`: put the tables the guards read back to what the audit chains say, in one unit of work.
 
 The owner's repair after a direct edit of ``cases``, ``staff``, ``facts``, ``allocations``,
-``markers`` or ``settings`` (which ``audit verify`` reports): the chains are the record, so
-each table is emptied and refilled from their replay (workflow.projections). It refuses,
-writing nothing, when the store file is damaged or any chain does not verify.
+``markers``, ``settings`` or ``definitions`` (which ``audit verify`` reports): the chains are the
+record, so each table is emptied and refilled from their replay (workflow.projections). It
+refuses, writing nothing, when the store file is damaged, any chain does not verify, or any
+entry is not its actor's to write (workflow.attribution): a rebuild would make it real.
 
 A rebuild changes no recorded history, but putting rows right is itself worth a record: one
 that corrected anything appends an entry to a chain of its own, ``rebuild``, saying how many
