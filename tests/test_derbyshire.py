@@ -133,3 +133,12 @@ def test_the_pilot_does_not_apply_before_its_start_date(derby, clock):
     with pytest.raises(AllocationRefused) as refused:
         service.allocate(derby, "D-3", "ccw", "ps", supervisor="sw")
     assert unmet_of(refused, "within_dates", "DER-8")
+
+
+def test_a_refused_supervisor_cites_derbyshires_rule_before_the_national_one(derby):
+    """Only a qualified social worker or practice supervisor supervises in Derbyshire (DER-1); a refusal says so,
+    then names WT-3, which DER-1 tightens."""
+    with pytest.raises(AllocationRefused) as refused:
+        service.allocate(derby, "D-1", "sw", "ps", supervisor="tm")
+    [unmet] = [u for u in refused.value.verdict.unmet if u.kind == "supervisor_role"]
+    assert unmet.rules == ("DER-1", "WT-3")

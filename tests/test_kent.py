@@ -91,7 +91,8 @@ def test_a_qualified_practice_supervisor_or_manager_oversees(kent):
     assert unmet_of(refused, "supervised_if_unqualified", "KEN-7")
     with pytest.raises(AllocationRefused) as refused:
         service.allocate(kent, "K-1", "swa", "tm", supervisor="sw")
-    assert unmet_of(refused, "supervisor_role", "WT-3")
+    unmet = unmet_of(refused, "supervisor_role", "KEN-7")
+    assert unmet.rules == ("KEN-7", "WT-3")  # Kent's own rule first, then the national rule it tightens
 
 
 def test_monthly_supervision_is_due_and_met(kent, clock):

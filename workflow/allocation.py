@@ -101,9 +101,11 @@ def explain_allocation(definition: Definition, case: Case, actor: Staff, at: dat
                                ("WT-1",) if slot == "lead" else (), "Allocate someone still in post."))
     unmet += _holder(alloc.leads, lead, "lead", state.path, ctx)
     if supervisor is not None and not any(c.matches(supervisor, ctx) for c in alloc.supervisors):
+        # the clauses' own rules first (a local protocol's, e.g. KEN-7), then the national rule they tighten
+        rules = tuple(dict.fromkeys((*(r for c in alloc.supervisors for r in c.rules), "WT-3")))
         unmet.append(Unmet("supervisor_role",
                            f"{supervisor.label} may not supervise: only {clauses_phrase(alloc.supervisors)} may",
-                           ("WT-3",), f"Name {clauses_phrase(alloc.supervisors)} as supervisor."))
+                           rules, f"Name {clauses_phrase(alloc.supervisors)} as supervisor."))
     if worker is not None:
         unmet += _holder(alloc.workers, worker, "worker", state.path, ctx)
     unmet += [u for r in alloc.requires if (u := r.unmet(ctx)) is not None]
