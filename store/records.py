@@ -23,7 +23,7 @@ __all__ = [
     "insert_allocation", "case_allocations", "set_markers", "case_markers", "open_case_markers",
     "count_held", "lock_staff", "get_setting", "set_setting", "rows_of", "replace_staff", "staff_with_login",
     "count_staff", "session_login", "lock_chain", "get_definition", "insert_definition", "list_definitions",
-    "cases_per_version", "rename_facts",
+    "cases_per_version", "rename_facts", "has_cases",
 ]
 
 _UPDATE_CASE = (update(cases)
@@ -103,6 +103,11 @@ def replace_staff(conn: Connection, row: dict[str, Any]) -> None:
 def staff_with_login(conn: Connection, login: str) -> list[str]:
     """The ids of the staff members this database login is mapped to (at most one, kept so by casework)."""
     return list(conn.execute(select(staff.c.id).where(staff.c.login == login).order_by(staff.c.id)).scalars())
+
+
+def has_cases(conn: Connection) -> bool:
+    """Whether the store holds any case (one indexed probe, not a read of them all)."""
+    return conn.execute(select(cases.c.id).limit(1)).first() is not None
 
 
 def count_staff(conn: Connection) -> int:

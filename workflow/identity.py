@@ -31,8 +31,7 @@ from store import Connection, records
 
 from .errors import BadInput, IdentityRefused
 
-__all__ = ["Principal", "StoreState", "AUTHENTICATION", "DECLARED", "LOGIN", "LOGIN_NAME", "authentication_of",
-           "authenticate", "running"]
+__all__ = ["Principal", "StoreState", "AUTHENTICATION", "DECLARED", "LOGIN", "LOGIN_NAME", "authenticate", "running"]
 
 DECLARED = "declared"
 LOGIN = "login"
@@ -95,11 +94,6 @@ def running(conn: Connection) -> str:
     if conn.dialect.name == "sqlite":
         return Principal("os-user", _os_user()).text()
     return Principal("database-login", records.session_login(conn)).text()
-
-
-def authentication_of(conn: Connection) -> str:
-    """How the store authenticates actors: 'declared' unless 'casework init' set 'login'."""
-    return records.get_setting(conn, "authentication") or DECLARED
 
 
 def _trusted_login(conn: Connection, login: str) -> bool:

@@ -53,23 +53,15 @@ def due_items(cw: Casework, as_of: date | None = None, *, overdue_only: bool = F
         items += due_for_case(case["id"], case["team"], case["state"], found, d.deadlines, d.calendar_of, as_of, holders)
         flag = cp_lead_not_registered(case["id"], case["team"], case["state"], people.get(case["lead_id"]), d, as_of)
         ended = version_ended(case["id"], case["team"], d, as_of)
-        newer = newer_version(case["id"], case["team"], d, _opening_now(cw, case["policy"], as_of, openings), as_of)
+        if case["policy"] not in openings:  # once per policy: a broken file is read once, not once per case
+            openings[case["policy"]] = cw.versions.opening_or_none(case["policy"], as_of)
+        newer = newer_version(case["id"], case["team"], d, openings[case["policy"]], as_of)
         items += [i for i in (flag, ended, newer) if i is not None]
         items += holders_who_left(case["id"], case["team"], {slot: people.get(case[f"{slot}_id"]) for slot in
                                                              ("lead", "supervisor", "worker")}, d, as_of)
     if overdue_only:
         items = [i for i in items if i.overdue]
     return sorted(items, key=lambda i: (i.working_days_left, i.due, i.case_id, i.name))
-
-
-def _opening_now(cw: Casework, policy: str, day: date, openings: dict[str, Definition | None]) -> Definition | None:
-    """The version a new case of *policy* would open under on *day* (None: none can), once per policy."""
-    if policy not in openings:
-        try:
-            openings[policy] = cw.versions.for_opening(policy, day)
-        except CaseworkError:
-            openings[policy] = None
-    return openings[policy]
 
 
 def _known_versions(cw: Casework, conn: Connection) -> list[Definition]:

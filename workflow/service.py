@@ -101,10 +101,10 @@ def init_store(cw: Casework, sandbox: bool = False, app_role: str | None = None,
                        "user is recorded. Share a store on PostgreSQL to authenticate people by login.")
     staff_rules = cw.versions.current(staff_protocol) if staff_protocol is not None else None  # UnknownPolicy
     with cw.store.write() as conn:
-        new = not records.list_cases(conn) and not records.count_staff(conn)
+        new = not records.has_cases(conn) and not records.count_staff(conn)
         wanted: dict[str, str] = {}
         if sandbox:
-            if records.get_setting(conn, "sandbox") != "true" and records.list_cases(conn):
+            if records.get_setting(conn, "sandbox") != "true" and records.has_cases(conn):
                 raise BadInput("Only an empty store can become a training sandbox; use a new --db.")
             wanted["sandbox"] = "true"
         if authentication is None and new and records.get_setting(conn, "authentication") is None:
@@ -447,7 +447,7 @@ def _summary(cw: Casework, case: Case, definition: "Definition | str", today: da
                            definition.calendar_of, today, holder_roles(case))
         flag = cp_lead_not_registered(case.id, case.team, case.state, case.lead, definition, today)
         ended = version_ended(case.id, case.team, definition, today)
-        newer = newer_version(case.id, case.team, definition, _opening(cw, case.policy, today), today)
+        newer = newer_version(case.id, case.team, definition, cw.versions.opening_or_none(case.policy, today), today)
         due += [i for i in (flag, ended, newer) if i is not None]
         due += holders_who_left(case.id, case.team, {"lead": case.lead, "supervisor": case.supervisor,
                                                      "worker": case.worker}, definition, today)
@@ -461,13 +461,6 @@ def _summary(cw: Casework, case: Case, definition: "Definition | str", today: da
                    "note": f.note, "state": f.state} for f in case.facts],
         "due": [i.to_dict() for i in sorted(due, key=lambda i: (i.due, i.name))],
     }
-
-
-def _opening(cw: Casework, policy: str, day: date) -> "Definition | None":
-    try:
-        return cw.versions.for_opening(policy, day)
-    except CaseworkError:
-        return None
 
 
 def case_overlay(cw: Casework, case_id: str, actor: str | None = None) -> "CaseOverlay":

@@ -19,8 +19,10 @@ from pydantic import ValidationError
 
 from store import Connection, audit, records
 
+from .catalogue import NATIONAL
 from .definition import Definition
 from .errors import BadInput, CaseworkError
+from .floor import floor_findings
 from .loader import Policies
 
 __all__ = ["Versions", "VersionUnavailable", "body_of", "keep", "label"]
@@ -129,9 +131,6 @@ class Versions:
     def _checked(self, definition: Definition) -> Definition:
         """A version read from the store only if it keeps today's national floor (a local one), or is a national
         version the shipped files hold: a row written by anyone but casework cannot loosen the rules."""
-        from .catalogue import NATIONAL
-        from .floor import floor_findings
-
         if definition.name == NATIONAL or len(definition.lineage) < 2 or definition.lineage[0] != NATIONAL:
             if any(d.digest == definition.digest for d in self.policies.versions_of(NATIONAL)):
                 return definition
@@ -145,7 +144,10 @@ class Versions:
                                      f"'casework audit verify'.")
         return definition
 
-    def known(self, digest: str) -> Definition | None:
-        """A version met before by this workspace (no store access), or None."""
-        with self._lock:
-            return self._known.get(digest)
+    def opening_or_none(self, policy: str, day: date) -> Definition | None:
+        """:meth:`for_opening`, or None when no version of *policy* can open a case on *day* (its file gone or
+        broken, or none in effect): for listings that say what is current without failing over it."""
+        try:
+            return self.for_opening(policy, day)
+        except CaseworkError:
+            return None
