@@ -86,10 +86,14 @@ class Root(click.Group):
     """Maps casework's exceptions to exit codes: 1 refused, 2 bad input, 3 conflict, 70 a bug of casework's."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        from workflow.errors import EXIT_INTERNAL, CaseworkError, Refused
+        from workflow.errors import EXIT_INTERNAL, CaseworkError, MissingArguments, Refused
 
         try:
             return super().invoke(ctx)
+        except MissingArguments as exc:  # a usage error, with the verdict so a caller sees what is missing
+            if ctx.meta.get("casework.json"):
+                emit_json(exc.verdict.to_dict())
+            fail(f"Error: {exc}", exc.exit_code)
         except Refused as exc:
             if ctx.meta.get("casework.json"):
                 emit_json(exc.verdict.to_dict())

@@ -114,26 +114,38 @@ def move(state: State, case_id: str, event: str, actor: str, reason: str | None,
 @click.option("--no-supervisor", is_flag=True, help="With --allocate: without a supervisor.")
 @click.option("--worker", metavar="STAFF", help="With --allocate: the worker named (kept if not given).")
 @click.option("--no-worker", is_flag=True, help="With --allocate: without a worker.")
+@click.option("--record", "fact", metavar="FACT", help="Preview recording FACT (with --note, --with) instead of a move.")
+@click.option("--reason", help="The reason the move or allocation would give.")
+@click.option("--note", default="", help="With --record: the note it would carry.")
+@click.option("--with", "with_staff", multiple=True, metavar="STAFF", help="With --record: who took part.")
 @_at
 @json_option
 @pass_state
 def can(state: State, case_id: str, event: str | None, actor: str, lead: str | None, supervisor: str | None,
-        no_supervisor: bool, worker: str | None, no_worker: bool, at, as_json: bool) -> None:
-    """What ACTOR may do to CASE now, what is missing, and who could do it; --allocate previews an allocation."""
+        no_supervisor: bool, worker: str | None, no_worker: bool, fact: str | None, reason: str | None, note: str,
+        with_staff: tuple[str, ...], at, as_json: bool) -> None:
+    """What ACTOR may do to CASE now, what is missing, and who could do it.
+
+    Given the same options, the verdict is the one `case move`, `case allocate` or `case record` would give:
+    what they need and was not given (a reason, a note, the people taking part) is listed as such."""
     from workflow import service
 
-    if lead is not None and event:
-        raise click.UsageError("Give an EVENT or --allocate STAFF, not both.")
+    if sum(x is not None and x != "" for x in (event, lead, fact)) > 1:
+        raise click.UsageError("Give an EVENT, --allocate STAFF or --record FACT, not more than one.")
     if lead is None and (supervisor or no_supervisor or worker or no_worker):
         raise click.UsageError("--supervisor and --worker go with --allocate STAFF.")
+    if fact is None and (note or with_staff):
+        raise click.UsageError("--note and --with go with --record FACT.")
     if lead is not None:
         sup = None if no_supervisor else (supervisor or service.KEEP)
         wrk = None if no_worker else (worker or service.KEEP)
         verdicts = [service.preview_allocation(state.cw, case_id, lead, actor, supervisor=sup, worker=wrk,
-                                               reason="(asked)", at=at)]
+                                               reason=reason, at=at)]
+    elif fact is not None:
+        verdicts = [service.preview_record(state.cw, case_id, fact, actor, with_staff=with_staff, note=note, at=at)]
     else:
-        verdicts = ([service.explain(state.cw, case_id, event, actor, at, reason="(asked)")] if event
-                    else service.available(state.cw, case_id, actor, at))
+        verdicts = ([service.explain(state.cw, case_id, event, actor, at, reason=reason)] if event
+                    else service.available(state.cw, case_id, actor, at, reason=reason))
     data = [v.to_dict() for v in verdicts]
     if as_json:
         emit_json({"case": case_id, "actor": actor, "events": data})

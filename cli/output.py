@@ -44,7 +44,10 @@ def case_text(case: dict[str, Any]) -> str:
 def verdict_text(v: dict[str, Any]) -> str:
     """'allowed  start_s47 -> s47_enquiry' plus one line per unmet requirement."""
     target = f" -> {v['target']}" if v.get("target") else ""
-    head = f"{'allowed' if v['allowed'] else 'refused'}  {v['event']}{target}"
+    refused = any(not u.get("argument") for u in v["unmet"])
+    needs = [u["argument"] for u in v["unmet"] if u.get("argument")]
+    word = "allowed" if v["allowed"] else "refused" if refused else "needs"
+    head = f"{word}  {v['event']}{target}" + (f"  (give {', '.join(dict.fromkeys(needs))})" if needs else "")
     lines = [head]
     for u in v["unmet"]:
         rules = f" ({', '.join(u['rules'])})" if u["rules"] else ""

@@ -100,10 +100,13 @@ def test_can_lists_each_event_with_target_verdict_and_unmet(staffed):
     assert events["hold_cin_review"]["allowed"] is True and events["hold_cin_review"]["target"] == "cin_plan"
     close = events["close"]
     assert close["allowed"] is False
-    assert {u["kind"] for u in close["unmet"]} == {"who"}
+    # without --reason the reason shows as an argument to give, as 'case move' would say (#14)
+    assert {u["kind"]: u["argument"] for u in close["unmet"]} == {"who": None, "reason_given": "--reason"}
     assert all({"kind", "params", "sentence", "rules", "who_could"} <= set(u) for u in close["unmet"])
-    code, out, _ = staffed("case", "can", "C-1", "close", "--as", "sw")
-    assert code == 0 and out.startswith("refused  close -> closed")
+    code, out, _ = staffed("case", "can", "C-1", "close", "--as", "sw", "--reason", "Plan complete")
+    assert code == 0 and out.startswith("refused  close -> closed") and "reason" not in out.lower()
+    code, out, _ = staffed("case", "can", "C-1", "step_down", "--as", "sw")
+    assert code == 0 and out.startswith("needs  step_down -> stepped_down  (give --reason)")
 
 
 def test_bad_input_exits_2_and_suggests_the_closest_name(staffed):

@@ -6,7 +6,7 @@ from datetime import date, datetime, timezone
 import pytest
 
 from workflow import service
-from workflow.errors import AllocationRefused, RecordRefused, TransitionRefused
+from workflow.errors import MissingArguments, AllocationRefused, RecordRefused, TransitionRefused
 from workflow.oversight import due_items
 
 from .helpers import unmet_of, walk_to_cin_plan
@@ -113,7 +113,11 @@ def test_joint_visits_are_with_a_qualified_practitioner(kent):
     service.allocate(kent, "K-1", "swa", "tm", supervisor="ps")
     with pytest.raises(RecordRefused) as refused:
         service.record_fact(kent, "K-1", "joint_visit", "swa", with_staff=["ccw"])
-    assert unmet_of(refused, "with_qualified", "KEN-4")
+    unmet = unmet_of(refused, "with", "KEN-4")
+    # who could: the qualified people on the staff list, by name, never the CCW named (#14)
+    assert "ps (practice supervisor)" in unmet.who_could and "ccw" not in unmet.who_could
+    with pytest.raises(MissingArguments):  # nobody named at all: a usage error that writes nothing
+        service.record_fact(kent, "K-1", "joint_visit", "swa")
     service.record_fact(kent, "K-1", "joint_visit", "swa", with_staff=["sw"])
     assert service.show_case(kent, "K-1")["facts"][-1]["with"] == ["sw"]
 

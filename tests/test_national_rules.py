@@ -10,7 +10,7 @@ import pytest
 
 from store import audit
 from workflow import service
-from workflow.errors import AllocationRefused, InvalidDefinition, RecordRefused, TransitionRefused
+from workflow.errors import AllocationRefused, InvalidDefinition, MissingArguments, RecordRefused, TransitionRefused
 from workflow.loader import load_file
 
 from .helpers import STAFF, TEAM, add_standard_staff, case_in_assessment, case_in_cin_plan, hand_to_ccw, unmet_of
@@ -167,11 +167,15 @@ def test_moves_stop_once_the_supervisor_registration_lapses(work, clock):
     unmet = unmet_of(refused, "supervised_if_unqualified", "WT-3")
     assert "lapsed on 2024-12-31" in unmet.sentence and "supervisor" in unmet.who_could
     # dated on the supervisor's last registered day the review is allowed in itself, but a back-dated
-    # action must also be allowed today, so recording it late is refused too
-    assert service.explain(work, "C-1", "hold_cin_review", "ccw", at=_utc(2024, 12, 31, 15)).allowed
+    # action must also be allowed today, so recording it late is refused too, and 'can' says so (#14)
+    asked = service.explain(work, "C-1", "hold_cin_review", "ccw", at=_utc(2024, 12, 31, 15))
     with pytest.raises(TransitionRefused) as late:
         service.move_case(work, "C-1", "hold_cin_review", "ccw", at=_utc(2024, 12, 31, 15))
     assert any(u.sentence.startswith("Today:") for u in late.value.verdict.unmet)
+    assert not asked.allowed and [u.sentence for u in asked.unmet] == [u.sentence for u in late.value.verdict.unmet]
+    clock.now = _utc(2024, 12, 31, 15)
+    assert service.explain(work, "C-1", "hold_cin_review", "ccw").allowed
+    clock.now = _utc(2025, 1, 6, 9)
     assert not service.explain(work, "C-1", "hold_cin_review", "ccw").allowed
 
 
@@ -213,9 +217,11 @@ def test_an_unqualified_lead_plan_needs_the_supervisor_approvals(work):
         service.move_case(work, "C-1", "start_cin_plan", "ccw")
     wt4 = [u for u in refused.value.verdict.unmet if "WT-4" in u.rules]
     assert [u.kind for u in wt4] == ["any_of", "any_of"]
-    assert "must record 'assessment_approved'" in wt4[0].who_could
-    assert "must record 'plan_approved'" in wt4[1].who_could
-    assert all("the case's supervisor" in u.who_could.lower() for u in wt4)
+    # "who could" names the people who may record the approval now: the supervisor and the team's managers,
+    # never the CCW who asked (#14)
+    assert "can record 'assessment_approved'" in wt4[0].who_could
+    assert "can record 'plan_approved'" in wt4[1].who_could
+    assert all("sw (social worker)" in u.who_could and "ccw" not in u.who_could.split("Or:")[-1] for u in wt4)
 
     service.record_fact(work, "C-1", "assessment_approved", "sw")
     with pytest.raises(TransitionRefused) as refused:
@@ -289,10 +295,12 @@ def test_lead_registration_is_checked_on_the_date_of_the_move(work, clock):
     service.open_case(work, "C-1", "national", TEAM, "tm")
     service.allocate(work, "C-1", "lapsed", "tm")
     service.move_case(work, "C-1", "escalate_to_strategy", "lapsed", reason="Disclosure at school")
-    clock.now = _utc(2025, 1, 6, 9)
     # the last minute of 31 December and the first of 1 January (GMT, so UTC is England's day)
-    assert service.explain(work, "C-1", "start_s47", "tm", at=_utc(2024, 12, 31, 23, 59)).allowed
-    assert not service.explain(work, "C-1", "start_s47", "tm", at=_utc(2025, 1, 1, 0, 0)).allowed
+    clock.now = _utc(2024, 12, 31, 23, 59)
+    assert service.explain(work, "C-1", "start_s47", "tm").allowed
+    clock.now = _utc(2025, 1, 1, 0, 0)
+    assert not service.explain(work, "C-1", "start_s47", "tm").allowed
+    clock.now = _utc(2025, 1, 6, 9)
     with pytest.raises(TransitionRefused) as refused:
         service.move_case(work, "C-1", "start_s47", "tm", at=_utc(2025, 1, 2, 9))
     unmet = unmet_of(refused, "lead_is_registered_social_worker", "WT-5")
@@ -385,7 +393,7 @@ def test_every_action_and_refused_attempt_is_in_the_case_history(cw, clock):
         lambda: service.move_case(cw, "C-1", "decide_assessment", "tm"),
         lambda: service.record_fact(cw, "C-1", "assessment_completed", "sw2"),     # refused: not the lead
         lambda: service.record_fact(cw, "C-1", "assessment_completed", "sw", note="Seen at home"),
-        lambda: service.move_case(cw, "C-1", "escalate_to_strategy", "sw"),        # refused: no reason
+        lambda: service.move_case(cw, "C-1", "escalate_to_strategy", "sw2", reason="Worried"),  # refused: who
         lambda: service.move_case(cw, "C-1", "start_cin_plan", "sw"),
     ]
     for i, step in enumerate(steps):
@@ -402,7 +410,7 @@ def test_every_action_and_refused_attempt_is_in_the_case_history(cw, clock):
         ("move", "tm", "decide_assessment"),
         ("refused", "sw2", "assessment_completed"),
         ("fact", "sw", "assessment_completed"),
-        ("refused", "sw", "escalate_to_strategy"),
+        ("refused", "sw2", "escalate_to_strategy"),
         ("move", "sw", "start_cin_plan"),
     ]
     for i, entry in enumerate(history):
@@ -436,16 +444,32 @@ def test_a_refused_attempt_keeps_its_verdict_with_rule_ids(work):
     case_in_cin_plan(work)
     hand_to_ccw(work)
     with pytest.raises(TransitionRefused):
-        service.move_case(work, "C-1", "escalate_to_strategy", "ccw")
+        service.move_case(work, "C-1", "escalate_to_strategy", "ccw", reason="Bruising seen")
     entry = service.case_history(work, "C-1")[-1]
     assert (entry["action"], entry["actor"], entry["event"]) == ("refused", "ccw", "escalate_to_strategy")
     assert (entry["from_state"], entry["to_state"]) == ("cin_plan", "strategy_discussion")
     verdict = entry["payload"]["verdict"]
     assert verdict["allowed"] is False and verdict["actor"] == "ccw" and verdict["case_id"] == "C-1"
-    assert {u["kind"]: u["rules"] for u in verdict["unmet"]} == {
-        "lead_is_registered_social_worker": ["WT-5"], "reason_given": ["WT-7"]}
+    assert {u["kind"]: u["rules"] for u in verdict["unmet"]} == {"lead_is_registered_social_worker": ["WT-5"]}
     assert all(u["sentence"] and u["who_could"] for u in verdict["unmet"])
     assert service.verify_audit(work).ok
+
+
+def test_a_missing_reason_is_a_usage_error_that_writes_nothing(cw):
+    """A move that needs a reason, made without one, writes nothing (not even a refused entry): exit 2 (#14)."""
+    # WT-7
+    add_standard_staff(cw)
+    case_in_cin_plan(cw)
+    hand_to_ccw(cw)
+    history = service.case_history(cw, "C-1")
+    with pytest.raises(MissingArguments) as missing:
+        service.move_case(cw, "C-1", "escalate_to_strategy", "ccw")
+    assert [u.argument for u in missing.value.verdict.missing] == ["--reason"]
+    assert missing.value.exit_code == 2 and "would still be refused" in str(missing.value)
+    assert "WT-5" in str(missing.value)  # what else is unmet is said now, not after a second attempt
+    assert service.case_history(cw, "C-1") == history
+    asked = service.explain(cw, "C-1", "escalate_to_strategy", "ccw")
+    assert [u.kind for u in asked.unmet] == [u.kind for u in missing.value.verdict.unmet]
 
 
 def test_a_refused_move_changes_nothing_but_adds_one_refused_entry(cw):

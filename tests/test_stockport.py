@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 
 from workflow import service
-from workflow.errors import AllocationRefused, RecordRefused, TransitionRefused
+from workflow.errors import AllocationRefused, MissingArguments, RecordRefused, TransitionRefused
 from workflow.oversight import due_items
 
 from .helpers import unmet_of, walk_to_assessment
@@ -86,14 +86,40 @@ def test_assessments_authorised_and_plans_agreed_by_the_ps_pe(sto):
     assert service.move_case(sto, "S-1", "start_cin_plan", "pe").case["state"] == "cin_plan"
 
 
+def test_the_student_records_the_assessment_and_the_ps_pe_authorises_its_latest_version(sto):
+    """The student who works the case records their assessment; the PS/PE authorises it, and a revised recording
+    needs authorising again before the CIN plan starts."""  # STO-1 STO-4
+    service.allocate(sto, "S-1", "pe", "pe", worker="stu")
+    with pytest.raises(RecordRefused) as refused:  # nothing to authorise yet
+        service.record_fact(sto, "S-1", "assessment_authorised", "pe")
+    unmet = unmet_of(refused, "any_of", "STO-4")
+    assert "stu (student social worker) can record 'student_assessment'" in unmet.who_could
+    with pytest.raises(RecordRefused):  # only the student who works the case
+        service.record_fact(sto, "S-1", "student_assessment", "stu_x")
+    service.record_fact(sto, "S-1", "student_assessment", "stu")
+    service.record_fact(sto, "S-1", "assessment_authorised", "pe")
+    service.record_fact(sto, "S-1", "assessment_completed", "pe")
+    service.record_fact(sto, "S-1", "plan_agreed", "pe")
+    service.record_fact(sto, "S-1", "student_assessment", "stu", note="Revised after the school's report")
+    with pytest.raises(TransitionRefused) as refused:
+        service.move_case(sto, "S-1", "start_cin_plan", "pe")
+    unmet = unmet_of(refused, "none_of", "STO-4")
+    assert unmet.sentence.startswith("The PS/PE authorises the student's latest recording of the assessment")
+    assert "pe (practice educator) can record 'assessment_authorised'" in unmet.who_could
+    service.record_fact(sto, "S-1", "assessment_authorised", "pe")
+    assert service.move_case(sto, "S-1", "start_cin_plan", "pe").case["state"] == "cin_plan"
+
+
 def test_a_joint_visit_within_six_weeks_of_allocation(sto, clock):
     """A joint visit is due within 6 weeks of allocation, with a qualified colleague, and then met."""  # STO-5
     service.allocate(sto, "S-1", "pe", "pe", worker="stu")
     item = next(i for i in due_items(sto, clock.now.date()) if i.name == "first_joint_visit")
     assert item.due == date(2025, 4, 14)
     assert next(i for i in due_items(sto, date(2025, 4, 15)) if i.name == "first_joint_visit").overdue
-    with pytest.raises(RecordRefused):
+    with pytest.raises(MissingArguments):  # nobody named as taking part: a usage error, nothing written
         service.record_fact(sto, "S-1", "joint_visit", "stu")
+    with pytest.raises(RecordRefused):
+        service.record_fact(sto, "S-1", "joint_visit", "stu", with_staff=["stu_x"])
     service.record_fact(sto, "S-1", "joint_visit", "stu", with_staff=["pe"])
     assert "first_joint_visit" not in [i.name for i in due_items(sto, date(2025, 4, 15))]
 
@@ -104,9 +130,31 @@ def test_tac_meetings_chaired_by_ps_pe_until_the_student_is_assessed_competent(s
     with pytest.raises(TransitionRefused) as refused:
         service.move_case(sto, "S-1", "hold_tac_meeting", "stu")
     assert unmet_of(refused, "any_of", "STO-6")
+    # "after the initial TAC meeting": the competence cannot be recorded before one, so the student can
+    # never chair the first
+    with pytest.raises(RecordRefused) as refused:
+        service.record_fact(sto, "S-1", "chair_competence", "pe")
+    unmet = unmet_of(refused, "event_happened", "STO-6")
+    assert "tl (team leader)" in unmet.who_could and "stu" not in unmet.who_could
     service.move_case(sto, "S-1", "hold_tac_meeting", "tl")
     service.record_fact(sto, "S-1", "chair_competence", "pe")
     assert service.move_case(sto, "S-1", "hold_tac_meeting", "stu").case["state"] == "cin_plan"
+
+
+def test_a_student_competence_to_chair_is_that_student_and_lapses_with_a_new_worker(sto, clock):
+    """The competence belongs to the student who works the case: another student allocated later chairs only once
+    the PS/PE assesses them."""  # STO-6
+    _to_cin_with_student(sto)
+    service.move_case(sto, "S-1", "hold_tac_meeting", "tl")
+    service.record_fact(sto, "S-1", "chair_competence", "pe")
+    service.add_staff(sto, "stu2", "stu2", ["student_social_worker"], team=TEAM, pcf_level=3, actor="tm")
+    clock.advance(days=1)
+    service.allocate(sto, "S-1", "pe", "pe", worker="stu2")
+    with pytest.raises(TransitionRefused) as refused:
+        service.move_case(sto, "S-1", "hold_tac_meeting", "stu2")
+    assert "since the worker last changed" in unmet_of(refused, "any_of", "STO-6").sentence
+    service.record_fact(sto, "S-1", "chair_competence", "pe")
+    assert service.move_case(sto, "S-1", "hold_tac_meeting", "stu2").case["state"] == "cin_plan"
 
 
 def test_students_are_never_keyworker_on_child_protection(sto):
@@ -114,15 +162,28 @@ def test_students_are_never_keyworker_on_child_protection(sto):
     _to_cin_with_student(sto)
     with pytest.raises(TransitionRefused) as refused:
         service.move_case(sto, "S-1", "escalate_to_strategy", "pe", reason="Disclosure")
-    assert unmet_of(refused, "none_of", "STO-7")
+    unmet = unmet_of(refused, "none_of", "STO-7")
+    # the definition's own sentence, what holds now, and who could change it, by name (#14)
+    assert unmet.sentence.startswith("A student is never the worker on a child protection case")
+    assert "stu (student social worker)" in unmet.sentence and "pe (practice educator)," in unmet.who_could
     service.allocate(sto, "S-1", "pe", "pe", worker=None)
     service.move_case(sto, "S-1", "escalate_to_strategy", "pe", reason="Disclosure")
     with pytest.raises(AllocationRefused) as refused:
         service.allocate(sto, "S-1", "pe", "pe", worker="stu")
     assert unmet_of(refused, "worker_path", "WT-5")
-    with pytest.raises(RecordRefused):
+    with pytest.raises(MissingArguments):
         service.record_fact(sto, "S-1", "supervised_task", "stu", note="Took notes at the strategy meeting")
-    service.record_fact(sto, "S-1", "supervised_task", "stu", with_staff=["pe"],
+    # "under the direct supervision of the Keyworker and Practice Supervisor/Educator": a social worker of
+    # another team is neither
+    service.allocate(sto, "S-1", "sw", "ps")
+    with pytest.raises(RecordRefused) as refused:
+        service.record_fact(sto, "S-1", "supervised_task", "stu", with_staff=["tl"], note="Took notes")
+    found = [u for u in refused.value.verdict.unmet if u.kind == "with"]
+    assert len(found) == 2 and all("STO-7" in u.rules for u in found)
+    assert "sw (social worker)" in found[0].who_could
+    with pytest.raises(RecordRefused):  # the keyworker alone is not enough
+        service.record_fact(sto, "S-1", "supervised_task", "stu", with_staff=["sw"], note="Took notes")
+    service.record_fact(sto, "S-1", "supervised_task", "stu", with_staff=["sw", "pe"],
                         note="Took notes at the strategy meeting")
 
 

@@ -30,8 +30,9 @@ def cw_cli(cli_run):
     return run
 
 
-def _refused(result, kind: str, rule: str) -> dict:
-    assert result.exit_code == 1, result.output
+def _refused(result, kind: str, rule: str, code: int = 1) -> dict:
+    """The unmet item of *kind* citing *rule*; exit 1 for a refusal, 2 for an argument not given (#14)."""
+    assert result.exit_code == code, result.output
     verdict = json.loads(result.stdout)
     found = [u for u in verdict["unmet"] if u["kind"] == kind and rule in u["rules"]]
     assert found, verdict
@@ -86,7 +87,7 @@ def test_the_whole_torbay_scenario(cw_cli):
 def test_endorsement_needs_a_recorded_rationale_from_a_service_manager(cw_cli):
     """The SM endorses, and the endorsement carries its rationale as management oversight."""  # TOR-2
     refusal = _refused(cw_cli("case", "record", "T-1", "sm_endorsement", "--as", "sm", "--json", ok=False),
-                       "note_required", "TOR-2")
+                       "note_required", "TOR-2", code=2)
     assert "--note" in refusal["who_could"]
     _refused(cw_cli("case", "record", "T-1", "sm_endorsement", "--as", "tm", "--note", "ok", "--json",
                     ok=False), "who", "TOR-2")
@@ -95,7 +96,7 @@ def test_endorsement_needs_a_recorded_rationale_from_a_service_manager(cw_cli):
 def test_only_in_scope_reasons_are_accepted(cw_cli):
     """The reason for a CCW allocation must be one of Torbay's four in-scope reasons."""  # TOR-7
     refusal = _refused(cw_cli("case", "record", "T-1", "ccw_scope", "--as", "tm", "--note", "capacity",
-                              "--json", ok=False), "note_choice", "TOR-7")
+                              "--json", ok=False), "note_choice", "TOR-7", code=2)
     assert "housing_need" in refusal["sentence"]
 
 
@@ -164,3 +165,91 @@ def test_professional_difference_is_recorded_and_visible(cw_cli):
                for f in shown["facts"])
     text = cw_cli("case", "show", "T-1").stdout
     assert "professional_difference by school" in text
+
+
+def test_each_step_of_the_handover_follows_the_one_before(cw_cli):
+    """The SM endorses only an identified child, and the social worker "then" tells the family: a step recorded
+    before the one it follows is refused, naming who must act first."""  # TOR-1 TOR-2 TOR-3
+    run = cw_cli
+    refusal = _refused(run("case", "record", "T-1", "sm_endorsement", "--as", "sm", "--note", "Housing need",
+                           "--json", ok=False), "fact_recorded", "TOR-2")
+    assert "ccw_identified" in refusal["sentence"] and "tm (team manager)" in refusal["who_could"]
+    refusal = _refused(run("case", "record", "T-1", "family_informed", "--as", "sw", "--json", ok=False),
+                       "fact_recorded", "TOR-3")
+    assert "sm_endorsement" in refusal["sentence"] and "'ccw_identified' must come first" in refusal["sentence"]
+    run("case", "record", "T-1", "ccw_identified", "--as", "tm", "--note", "In supervision")
+    refusal = _refused(run("case", "record", "T-1", "family_informed", "--as", "sw", "--json", ok=False),
+                       "fact_recorded", "TOR-3")
+    assert "sm (service manager) can record 'sm_endorsement'" in refusal["who_could"]
+    for fact in ("handover_agreed", "case_summary_updated"):
+        _refused(run("case", "record", "T-1", fact, "--as", "tm" if fact == "case_summary_updated" else "sw",
+                     *(["--with", "ccw"] if fact == "handover_agreed" else []), "--json", ok=False),
+                 "fact_recorded", "TOR-2")
+    run("case", "record", "T-1", "sm_endorsement", "--as", "sm", "--note", "Housing need; stable")
+    run("case", "record", "T-1", "family_informed", "--as", "sw")
+    history = json.loads(run("case", "history", "T-1", "--json").stdout)
+    assert [e["event"] for e in history if e["action"] == "fact"][-3:] == ["ccw_identified", "sm_endorsement",
+                                                                          "family_informed"]
+
+
+def test_who_could_names_only_people_who_would_be_allowed(cw_cli):
+    """Before the CCW leads, the case summary is the allocated social worker's or the team manager's to update:
+    the CCW asking is told so by name, and is not named."""  # TOR-5
+    run = cw_cli
+    _ccw_process(run, without=("case_summary_updated",))
+    asked = json.loads(run("case", "can", "T-1", "--allocate", "ccw", "--supervisor", "asw", "--as", "tm",
+                           "--json").stdout)["events"][0]
+    refusal = _refused(run("case", "allocate", "T-1", "--lead", "ccw", "--supervisor", "asw", "--as", "tm",
+                           "--json", ok=False), "fact_recorded", "TOR-5")
+    assert [u for u in asked["unmet"] if u["kind"] == "fact_recorded"] == [refusal]  # 'can' gives the same verdict
+    who = refusal["who_could"]
+    assert "sw (social worker)" in who and "tm (team manager)" in who
+    assert "ccw" not in who.split("(casework")[0] and "asw" not in who.split("(casework")[0]
+    can = json.loads(run("case", "can", "T-1", "--record", "case_summary_updated", "--as", "ccw", "--json").stdout)
+    assert can["events"][0]["allowed"] is False and can["events"][0]["unmet"][0]["kind"] == "who"
+    can = json.loads(run("case", "can", "T-1", "--record", "case_summary_updated", "--as", "sw", "--json").stdout)
+    assert can["events"][0]["allowed"] is True
+
+
+def test_after_an_escalation_the_ccw_process_starts_again(cw_cli):
+    """Escalated and reallocated to the previous social worker, the case cannot go straight back to the CCW on the
+    old endorsement: the evidence counts since the current lead took the case."""  # TOR-9
+    run = cw_cli
+    _ccw_process(run)
+    run("case", "allocate", "T-1", "--lead", "ccw", "--supervisor", "asw", "--as", "tm")
+    run("case", "record", "T-1", "escalation_raised", "--as", "ccw", "--note", "Worries at school")
+    refusal = _refused(run("case", "allocate", "T-1", "--lead", "sw_other", "--no-supervisor", "--as", "asw",
+                           "--json", ok=False), "any_of", "TOR-9")
+    assert "sw (social worker)" in refusal["who_could"] and "ccw" not in refusal["who_could"]
+    run("case", "allocate", "T-1", "--lead", "sw", "--no-supervisor", "--as", "asw", "--reason", "Need escalated")
+    refusal = _refused(run("case", "allocate", "T-1", "--lead", "ccw", "--supervisor", "asw", "--as", "tm",
+                           "--json", ok=False), "fact_recorded", "TOR-1")
+    assert "since the lead last changed" in refusal["sentence"]
+    _ccw_process(run)
+    run("case", "allocate", "T-1", "--lead", "ccw", "--supervisor", "asw", "--as", "tm")
+    assert json.loads(run("case", "show", "T-1", "--json").stdout)["lead"]["id"] == "ccw"
+
+
+def test_an_escalation_not_yet_considered_is_due_for_reallocation_or_review(cw_cli):
+    """While a CCW leads, an escalation they raised puts the case in `due` from that day until the ASW or TM
+    considers it; raised again, it is due again."""  # TOR-9
+    run = cw_cli
+    _ccw_process(run)
+    run("case", "allocate", "T-1", "--lead", "ccw", "--supervisor", "asw", "--as", "tm")
+
+    def flagged() -> list[dict]:
+        return [d for d in json.loads(run("due", "--json").stdout) if d["deadline"] == "holder_condition:lead"]
+
+    assert flagged() == []
+    run("case", "record", "T-1", "escalation_raised", "--as", "ccw", "--note", "Worries at school")
+    [item] = flagged()
+    assert item["overdue"] and item["rules"] == ["TOR-9"] and item["case"] == "T-1"
+    assert item["due"] == json.loads(run("case", "show", "T-1", "--json").stdout)["facts"][-1]["at"][:10]
+    shown = json.loads(run("case", "show", "T-1", "--json").stdout)
+    assert any(d["deadline"] == "holder_condition:lead" for d in shown["due"])
+    _refused(run("case", "record", "T-1", "escalation_considered", "--as", "sw", "--note", "x", "--json",
+                 ok=False), "who", "TOR-9")
+    run("case", "record", "T-1", "escalation_considered", "--as", "asw", "--note", "Housing only; CCW keeps it")
+    assert flagged() == []
+    run("case", "record", "T-1", "escalation_raised", "--as", "ccw", "--note", "Disclosure")
+    assert len(flagged()) == 1

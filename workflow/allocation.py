@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
+from .catalogue import NATIONAL
 from .clock import day_of
 from .definition import Definition, HolderPolicy
 from .people import Case, Staff
@@ -30,21 +31,29 @@ def proposed_case(case: Case, lead: Staff, supervisor: Staff | None, worker: Sta
                    former_leads=former, facts=list(case.facts))
 
 
+def _local_first(policies: "list[HolderPolicy] | tuple[HolderPolicy, ...]") -> list[HolderPolicy]:
+    """Policies a local protocol wrote before the national ones: a refusal cites the local rule first."""
+    return sorted(policies, key=lambda p: p.origin in ("", NATIONAL))
+
+
 def _holder(policies: tuple[HolderPolicy, ...], person: Staff, slot: str, path: str,
             ctx: Context) -> list[Unmet]:
     matching = [p for p in policies if person.roles & set(p.roles)]
     if not matching:
         allowed = sorted({r for p in policies for r in p.roles})
+        # the policies' own rules (a local protocol's first), then the national rule on who may lead
+        rules = tuple(dict.fromkeys((*(r for p in _local_first(policies) for r in p.rules),
+                                     *(("WT-2",) if slot == "lead" else ()))))
         return [Unmet(f"{slot}_role",
                       f"{person.label} may not be {slot} under this protocol; it allows: "
                       f"{roles_phrase(allowed) or 'nobody'}",
-                      ("WT-2",) if slot == "lead" else (),
+                      rules or ("WT-7",),
                       f"Allocate a {roles_phrase(allowed)} instead." if allowed else "",
                       {"roles": sorted(person.roles)})]
     on_path = [p for p in matching if path in p.paths]
     if not on_path:
         where = "child protection" if path == "cp" else "Child in Need"
-        rules = tuple(dict.fromkeys(r for p in matching for r in p.rules)) + (("WT-5",) if path == "cp" else ())
+        rules = tuple(dict.fromkeys(r for p in _local_first(matching) for r in p.rules)) + (("WT-5",) if path == "cp" else ())
         return [Unmet(f"{slot}_path",
                       f"{person.label} may not be {slot} of a {where} case; case {ctx.case.id} is in "
                       f"{ctx.case.state!r}",
@@ -53,7 +62,7 @@ def _holder(policies: tuple[HolderPolicy, ...], person: Staff, slot: str, path: 
                       {"path": path})]
     best: list[Unmet] | None = None
     for policy in on_path:
-        unmet = [u for r in policy.requires if (u := r.unmet(ctx)) is not None]
+        unmet = [u for r in (*policy.requires, *policy.keeps) if (u := r.unmet(ctx)) is not None]
         if not unmet:
             return []
         if best is None or len(unmet) < len(best):
@@ -79,13 +88,14 @@ def _who_may(case: Case, lead: Staff, supervisor: Staff | None, worker: Staff | 
 
 def explain_allocation(definition: Definition, case: Case, actor: Staff, at: datetime, lead: Staff,
                        supervisor: Staff | None = None, worker: Staff | None = None,
-                       reason: str | None = None) -> Verdict:
-    """May *actor* make *lead* (with *supervisor*, *worker*) hold *case* now?"""
+                       reason: str | None = None, staff: tuple[Staff, ...] | None = None) -> Verdict:
+    """May *actor* make *lead* (with *supervisor*, *worker*) hold *case* now? With *staff* (everyone on the
+    staff list), each unmet item names the people who could meet it."""
     day = day_of(at)
     alloc = definition.allocation
-    now = Context(case, actor, at, day, definition, reason)
+    now = Context(case, actor, at, day, definition, reason, staff)
     proposed = proposed_case(case, lead, supervisor, worker)
-    ctx = Context(proposed, actor, at, day, definition, reason)
+    ctx = Context(proposed, actor, at, day, definition, reason, staff, current=case)
     unmet: list[Unmet] = []
     for clauses in _who_may(case, lead, supervisor, worker, alloc.who, alloc.workers_who):
         who = WhoMayAct(clauses=clauses, rules=alloc.rules).unmet(now)
@@ -93,12 +103,13 @@ def explain_allocation(definition: Definition, case: Case, actor: Staff, at: dat
             unmet.append(who)
     state = definition.states[case.state]
     if not state.open:
-        unmet.append(Unmet("state", f"case {case.id} is {case.state!r}, not open", (),
+        unmet.append(Unmet("state", f"case {case.id} is {case.state!r}, not open", alloc.rules or ("WT-1",),
                            "Reopen the case first."))
     for slot, person in (("lead", lead), ("supervisor", supervisor), ("worker", worker)):
         if person is not None and not person.active_on(day):
             unmet.append(Unmet("holder_left", f"{person.label} left on {person.left_on} and cannot be {slot}",
-                               ("WT-1",) if slot == "lead" else (), "Allocate someone still in post."))
+                               ("WT-1",) if slot == "lead" else ("WT-3",) if slot == "supervisor" else alloc.rules or ("WT-7",),
+                               "Allocate someone still in post."))
     unmet += _holder(alloc.leads, lead, "lead", state.path, ctx)
     if supervisor is not None and not any(c.matches(supervisor, ctx) for c in alloc.supervisors):
         # the clauses' own rules first (a local protocol's, e.g. KEN-7), then the national rule they tighten

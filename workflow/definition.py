@@ -98,6 +98,11 @@ class FactDef(_Frozen):
     choices: tuple[str, ...] = Field((), max_length=MANY)
     #: someone recorded as taking part (--with) must be social-work-qualified (a joint visit)
     with_qualified: bool = False
+    #: the people it is recorded with (--with): each clause is met by someone named other than the recorder,
+    #: e.g. the case's keyworker and a PS/PE for a student's task under direct supervision (STO-7)
+    with_: tuple[ActorClause, ...] = Field((), alias="with", max_length=MANY)
+    #: what must hold before it may be recorded: order ("the decision first") and conditions, as for events
+    requires: tuple[RequirementItem, ...] = Field((), max_length=MANY)
     rules: tuple[str, ...] = Field((), max_length=MANY)
     origin: str = ""
 
@@ -108,6 +113,9 @@ class HolderPolicy(_Frozen):
     roles: tuple[Role, ...] = Field(min_length=1, max_length=MANY)
     paths: tuple[Literal["cin", "cp"], ...] = ("cin",)
     requires: tuple[RequirementItem, ...] = Field((), max_length=MANY)
+    #: conditions that must keep holding while this holder holds the case (checked at allocation too): on the
+    #: day one stops holding, ``due`` lists the case for reallocation or review
+    keeps: tuple[RequirementItem, ...] = Field((), max_length=MANY)
     rules: tuple[str, ...] = Field((), max_length=MANY)
     says: str = ""
     origin: str = ""
@@ -267,4 +275,7 @@ class Definition(_Frozen):
         for key, policies in (("leads", alloc.leads), ("workers", alloc.workers)):
             for j, pol in enumerate(policies):
                 found += [(("allocation", key, j, "requires", i), r) for i, r in enumerate(pol.requires)]
+                found += [(("allocation", key, j, "keeps", i), r) for i, r in enumerate(pol.keeps)]
+        for name, fact in self.facts.items():
+            found += [(("facts", name, "requires", i), r) for i, r in enumerate(fact.requires)]
         return found

@@ -29,8 +29,10 @@ def exit_mark(overlay: CaseOverlay | None, event: str, source: str) -> tuple[str
     if overlay is None or source != overlay.state or event not in overlay.verdicts:
         return "", "", {}
     verdict = overlay.verdicts[event]
-    if verdict.allowed:
-        return f"OPEN to {overlay.actor} now", OPEN, {"color": OPEN, "penwidth": "2.5"}
+    if not verdict.refused:  # open, perhaps once a reason is given
+        needs = ", ".join(dict.fromkeys(u.argument for u in verdict.missing))
+        return (f"OPEN to {overlay.actor} now{f' (with {needs})' if needs else ''}", OPEN,
+                {"color": OPEN, "penwidth": "2.5"})
     first = verdict.unmet[0] if verdict.unmet else None
     reason = f": {first.sentence}{rules_text(first.rules)}" if first else ""
     return f"REFUSED for {overlay.actor}{reason}", REFUSED, {"style": "dashed", "color": REFUSED}

@@ -12,7 +12,7 @@ from transitions import Machine
 
 from .clock import day_of
 from .definition import Definition
-from .errors import TransitionRefused, UnknownEvent
+from .errors import MissingArguments, TransitionRefused, UnknownEvent
 from .people import Case, Staff
 from .requirements import Context, Requirement
 from .requirements.actor import WhoMayAct
@@ -39,18 +39,21 @@ class Engine:
             for name, ev in definition.events.items()
         }
 
-    def explain(self, case: Case, event: str, actor: Staff, at: datetime, reason: str | None = None) -> Verdict:
-        """May *actor* fire *event* on *case* at *at*? Every unmet requirement is listed."""
+    def explain(self, case: Case, event: str, actor: Staff, at: datetime, reason: str | None = None,
+                staff: tuple[Staff, ...] | None = None) -> Verdict:
+        """May *actor* fire *event* on *case* at *at*? Every unmet requirement is listed; with *staff* (everyone
+        on the staff list), each says by name who could meet it."""
         checks = self._checks.get(event)
         if checks is None:
             raise UnknownEvent(event, self.definition.events, f"in policy {self.definition.name!r}")
         ev = self.definition.events[event]
-        ctx = Context(case, actor, at, day_of(at), self.definition, reason)
+        ctx = Context(case, actor, at, day_of(at), self.definition, reason, staff)
         unmet: list[Unmet] = []
         if case.state not in ev.sources:
             unmet.append(Unmet(
                 "state", f"'{event}' cannot be made from state {case.state!r}; it leaves "
                          f"{', '.join(repr(s) for s in ev.sources)}",
+                rules=ev.rules or ("WT-7",),
                 who_could=f"Nobody can now; see 'casework case can {case.id}' for the moves open from {case.state!r}.",
                 params={"from": list(ev.sources)}))
         for requirement in checks:
@@ -59,9 +62,11 @@ class Engine:
                 unmet.append(failed)
         return Verdict("move", case.id, event, case.state, ev.to, actor.id, not unmet, tuple(unmet))
 
-    def available(self, case: Case, actor: Staff, at: datetime) -> list[Verdict]:
-        """Every event leaving the case's state, each with its verdict for *actor* now."""
-        return [self.explain(case, name, actor, at, reason="(asked)")
+    def available(self, case: Case, actor: Staff, at: datetime, reason: str | None = None,
+                  staff: tuple[Staff, ...] | None = None) -> list[Verdict]:
+        """Every event leaving the case's state, each with its verdict for *actor* now (an event that needs a
+        reason not given says so, as ``move`` would)."""
+        return [self.explain(case, name, actor, at, reason, staff)
                 for name, _ in self.definition.events_from(case.state)]
 
     def fire(self, case: Case, event: str, at: datetime) -> None:
@@ -74,6 +79,8 @@ class Engine:
     def move(self, case: Case, event: str, actor: Staff, at: datetime, reason: str | None = None) -> Verdict:
         """Fire *event* if the verdict allows it, else raise TransitionRefused carrying the verdict."""
         verdict = self.explain(case, event, actor, at, reason)
+        if verdict.missing:
+            raise MissingArguments(verdict)
         if not verdict.allowed:
             raise TransitionRefused(verdict)
         self.fire(case, event, at)

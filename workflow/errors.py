@@ -17,7 +17,7 @@ __all__ = [
     "CaseNotFound", "StaffNotFound", "UnknownPolicy", "UnknownEvent", "UnknownFact",
     "StoreNotReady", "Refused", "TransitionRefused", "AllocationRefused", "RecordRefused",
     "Conflict", "ConcurrentUpdate", "LostRace", "AlreadyExists", "DiagramError", "IdentityRefused",
-    "StaffChangeRefused", "AuditBroken",
+    "StaffChangeRefused", "AuditBroken", "MissingArguments",
 ]
 
 EXIT_REFUSED = 1
@@ -108,6 +108,19 @@ class IdentityRefused(BadInput):
         self.principal = principal
         self.claimed = claimed
         super().__init__(message)
+
+
+class MissingArguments(BadInput):
+    """The action needs options that were not given (a reason, a note, the people taking part): a usage error
+    that writes nothing. Carries the verdict, so the caller sees what else would be unmet once they are given."""
+
+    def __init__(self, verdict: "Verdict"):
+        self.verdict = verdict
+        needs = "\n  - ".join(f"{u.argument}: {u.line()}" for u in verdict.missing)
+        also = [u for u in verdict.unmet if not u.argument]
+        rest = ("\nOnce given, it would still be refused:\n  - " + "\n  - ".join(u.line() for u in also)) if also else ""
+        super().__init__(f"'{verdict.event}' on case {verdict.case_id} needs more than was given (nothing was "
+                         f"written):\n  - {needs}{rest}")
 
 
 class DiagramError(BadInput):

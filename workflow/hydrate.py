@@ -10,7 +10,7 @@ from store.audit import Head
 from .clock import from_text
 from .identity import StoreState
 from .errors import CaseNotFound, StaffNotFound
-from .people import Case, Fact, Staff
+from .people import Case, Fact, Staff, holder_changes
 from .snapshots import CaseRecords, Snapshots
 
 __all__ = ["staff_from_row", "load_staff", "load_case", "load_case_and_actor", "load_case_for_write"]
@@ -63,10 +63,12 @@ def load_case_for_write(conn: Connection, case_id: str, extra: Iterable[str] = (
         raise CaseNotFound(case_id, [c["id"] for c in records.list_cases(conn)])
     kept = snapshots.case(case_id, row["version"]) if snapshots else None
     if kept is None:
+        allocations = records.case_allocations(conn, case_id)
         kept = CaseRecords(
             row["version"], tuple(records.case_facts(conn, case_id)),
             {k: from_text(v) for k, v in records.case_markers(conn, case_id).items()},
-            _former_leads(conn, case_id, row["lead_id"]))
+            _former_leads(allocations, row["lead_id"]),
+            holder_changes((from_text(a["at"]), a["lead_id"], a["supervisor_id"], a["worker_id"]) for a in allocations))
         if snapshots:
             snapshots.keep(case_id, kept)
     ids = {row[k] for k in ("lead_id", "supervisor_id", "worker_id", "previous_lead_id") if row[k]}
@@ -90,6 +92,7 @@ def load_case_for_write(conn: Connection, case_id: str, extra: Iterable[str] = (
                for f in kept.fact_rows if f["by_id"] in people],
         markers=dict(kept.markers),
         former_leads=kept.former_leads,
+        holder_since=dict(kept.holder_since),
         policy_digest=row["policy_digest"],
     )
     return found, people, (row["head_seq"], row["head_hash"]), StoreState(row["authentication"], row["staff_hash"],
@@ -105,9 +108,9 @@ def _people(conn: Connection, ids: set[str], staff_seq: int | None,
     return {**known, **read}
 
 
-def _former_leads(conn: Connection, case_id: str, current: str | None) -> tuple[str, ...]:
+def _former_leads(allocations: list[dict[str, Any]], current: str | None) -> tuple[str, ...]:
     leads: list[str] = []
-    for a in reversed(records.case_allocations(conn, case_id)):
+    for a in reversed(allocations):
         if a["lead_id"] != current and a["lead_id"] not in leads:
             leads.append(a["lead_id"])
     return tuple(leads)

@@ -21,9 +21,10 @@ _MERGED = {("states",), ("events",), ("facts",), ("allocation",), ("staff",), ("
            ("staff", "*"),
            ("states", "*"), ("events", "*"), ("facts", "*"), ("deadlines", "*"), ("rulebook", "*")}
 #: lists a local protocol appends to: base requirements always stay
-_APPENDED = {("events", "*", "requires"), ("allocation", "requires")}
+_APPENDED = {("events", "*", "requires"), ("allocation", "requires"), ("facts", "*", "requires"),
+             ("facts", "*", "with")}
 #: lists whose items are stamped with the definition that wrote them
-_STAMPED = {"requires", "who", "leads", "workers", "supervisors", "workers_who"}
+_STAMPED = {"requires", "who", "leads", "workers", "supervisors", "workers_who", "keeps", "with"}
 #: mappings whose entries are stamped likewise
 _ENTRIES = {"states", "events", "facts", "staff", "deadlines", "rulebook"}
 #: what each file says for itself, never inherited from its base: when its own version is in effect

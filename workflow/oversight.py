@@ -12,8 +12,9 @@ from .clock import day_of, from_text
 from .deadlines import DueItem, due_for_case
 from .definition import Definition
 from .errors import BadInput, CaseworkError
-from .hydrate import staff_from_row
-from .safeguards import cp_lead_not_registered, holders_who_left, newer_version, unjudged, version_ended
+from .hydrate import load_case, staff_from_row
+from .safeguards import (conditions_lapsed, cp_lead_not_registered, holders_who_left, keeps_at_stake, newer_version,
+                         unjudged, version_ended)
 from .requirements.base import FIRST_DAY, LAST_DAY
 from .workspace import Casework
 
@@ -37,7 +38,13 @@ def due_items(cw: Casework, as_of: date | None = None, *, overdue_only: bool = F
         cases, markers = records.open_case_markers(conn, closed, team)
         people = {s["id"]: staff_from_row(s) for s in records.all_staff(conn)}
         judged = [(case, _version_of(cw, conn, case)) for case in cases]
-    roles = {sid: person.roles for sid, person in people.items()}
+        roles = {sid: person.roles for sid, person in people.items()}
+        # the few cases whose holders hold under conditions that must keep holding are read whole
+        whole = {case["id"]: load_case(conn, case["id"]) for case, d in judged
+                 if not isinstance(d, DueItem) and (not staff or staff in (case["lead_id"], case["supervisor_id"],
+                                                                           case["worker_id"]))
+                 and keeps_at_stake(d, case["state"], {slot: roles.get(case[f"{slot}_id"], frozenset())
+                                                       for slot in ("lead", "worker")})}
     openings: dict[str, Definition | None] = {}
     items: list[DueItem] = []
     for case, d in judged:
@@ -59,6 +66,8 @@ def due_items(cw: Casework, as_of: date | None = None, *, overdue_only: bool = F
         items += [i for i in (flag, ended, newer) if i is not None]
         items += holders_who_left(case["id"], case["team"], {slot: people.get(case[f"{slot}_id"]) for slot in
                                                              ("lead", "supervisor", "worker")}, d, as_of)
+        if case["id"] in whole:
+            items += conditions_lapsed(whole[case["id"]], d, as_of)
     if overdue_only:
         items = [i for i in items if i.overdue]
     return sorted(items, key=lambda i: (i.working_days_left, i.due, i.case_id, i.name))

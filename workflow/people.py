@@ -7,10 +7,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Iterable
 
 from .roles import SOCIAL_WORK_ROLES, roles_phrase
 
-__all__ = ["Staff", "Fact", "Case", "holder_roles"]
+__all__ = ["Staff", "Fact", "Case", "holder_roles", "HOLDER_SLOTS", "holder_changes"]
+
+#: the places a person holds a case in
+HOLDER_SLOTS = ("lead", "supervisor", "worker")
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +88,10 @@ class Case:
     markers: dict[str, datetime] = field(default_factory=dict)
     #: digest of the protocol version the case runs under (None: opened before versions were kept)
     policy_digest: str | None = None
+    #: when each slot ('lead', 'supervisor', 'worker') last changed hands (absent: never held). While an
+    #: allocation is judged the proposed case keeps the times before it: evidence "since the lead changed"
+    #: means since the current lead took over
+    holder_since: dict[str, datetime] = field(default_factory=dict)
 
     def allocated(self) -> tuple[Staff, ...]:
         """Everyone currently allocated: lead, supervisor and worker."""
@@ -97,3 +105,15 @@ def holder_roles(case: Case) -> frozenset[str]:
         if person is not None:
             roles |= person.roles
     return roles
+
+
+def holder_changes(allocations: "Iterable[tuple[datetime, str | None, str | None, str | None]]") -> dict[str, datetime]:
+    """When each slot last changed hands, from the case's allocations (at, lead, supervisor, worker), oldest first."""
+    since: dict[str, datetime] = {}
+    held: dict[str, str | None] = {slot: None for slot in HOLDER_SLOTS}
+    for at, *people in allocations:
+        for slot, person in zip(HOLDER_SLOTS, people):
+            if person != held[slot]:
+                held[slot] = person
+                since[slot] = at
+    return since

@@ -31,7 +31,7 @@ from .definition import Definition
 from .errors import CaseNotFound, CaseworkError
 from .hydrate import staff_from_row
 from .migration import MigrationPlan, judge_migration
-from .people import Case, Fact, Staff
+from .people import Case, Fact, Staff, holder_changes
 from .recording import explain_record
 from .units import SKEW
 from .verdict import Unmet, Verdict
@@ -154,6 +154,8 @@ class _Record:
     previous_lead: str | None = None
     #: the lead of each allocation, oldest first (the case's former leads)
     leads: list[str] = field(default_factory=list)
+    #: (at, lead, supervisor, worker) of each allocation, oldest first
+    allocations: list[tuple[datetime, str | None, str | None, str | None]] = field(default_factory=list)
     #: (name, at, by, with, note, state) of each fact, in the order recorded
     facts: list[tuple[str, datetime, str, tuple[str, ...], str, str]] = field(default_factory=list)
     markers: dict[str, datetime] = field(default_factory=dict)
@@ -178,7 +180,7 @@ class _Record:
             self.lead, self.supervisor, self.worker, self.previous_lead))
         return Case(self.id, self.policy, self.team, self.state, self.version, self.opened_at, self.state_entered_at,
                     self.allocated_at, lead, supervisor, worker, previous, tuple(former), facts, dict(self.markers),
-                    self.digest)
+                    self.digest, holder_changes(self.allocations))
 
 
 def _on_both_days(judge: Callable[[datetime], Verdict], at: datetime, now: datetime) -> tuple[Unmet, ...]:
@@ -410,6 +412,7 @@ class _Replayer:
                 record.previous_lead = record.lead
             record.lead, record.supervisor, record.worker = p["lead_id"], p["supervisor_id"], p["worker_id"]
             record.leads.append(p["lead_id"])
+            record.allocations.append((at, p["lead_id"], p["supervisor_id"], p["worker_id"]))
             record.allocated_at = at
             record.mark("event:allocate", at)
             self._hold(record, +1)

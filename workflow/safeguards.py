@@ -6,21 +6,25 @@ therefore list such a case as overdue for reallocation from the day after the la
 """
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from .calendar import calendar_for
+from .clock import LONDON, day_of
 from .deadlines import DueItem
-from .definition import Definition
-from .people import Staff
-from .requirements import clauses_phrase
+from .definition import Definition, HolderPolicy
+from .people import Case, Staff
+from .requirements import Context, clauses_phrase
+from .verdict import Unmet
 
 __all__ = ["UNREGISTERED_CP_LEAD", "HOLDER_LEFT", "UNJUDGED", "VERSION_ENDED", "cp_lead_not_registered",
-           "NEWER_VERSION", "holders_who_left", "unjudged", "version_ended", "newer_version"]
+           "NEWER_VERSION", "HOLDER_CONDITION", "keeps_at_stake", "conditions_lapsed", "holders_who_left", "unjudged", "version_ended", "newer_version"]
 
 #: the name such an item carries in ``due`` and ``case show``
 UNREGISTERED_CP_LEAD = "cp_lead_not_registered"
 #: the name of the item for a case still held by someone who has left
 HOLDER_LEFT = "holder_left"
+#: the name of the item for a case whose holder no longer meets a condition that must keep holding
+HOLDER_CONDITION = "holder_condition"
 #: the name of the item for a case whose protocol version cannot be judged
 UNJUDGED = "cannot_judge"
 #: the name of the item for an open case still on a version whose trial or pilot has ended
@@ -91,3 +95,66 @@ def newer_version(case_id: str, team: str, definition: Definition, current: Defi
                    f"v{definition.version}); migrate it with 'casework policy migrate {current.name} --to "
                    f"{current.version}'", current.effective_from or as_of, 0, False, (),
                    "a practice lead (casework policy migrate)", team)
+
+
+def keeps_at_stake(definition: Definition, state: str, roles_of: dict[str, frozenset[str]]) -> bool:
+    """Whether a holder (slot → roles) holds under a policy with conditions that must keep holding: only such
+    cases need reading whole for :func:`conditions_lapsed`."""
+    if not definition.states[state].open:
+        return False
+    alloc = definition.allocation
+    return any(p.keeps for slot, policies in (("lead", alloc.leads), ("worker", alloc.workers))
+               for p in policies if roles_of.get(slot, frozenset()) & set(p.roles))
+
+
+def conditions_lapsed(case: Case, definition: Definition, as_of: date) -> list[DueItem]:
+    """An overdue item for each holder whose policy's ``keeps`` conditions no longer hold on *as_of*: the case
+    needs reallocating or reviewing from the day they stopped holding (e.g. TOR-9, an escalation not yet
+    considered). A holder fitting several policies is at stake only if every one of them fails."""
+    state = definition.states.get(case.state)
+    if state is None or not state.open:
+        return []
+    alloc = definition.allocation
+    items = []
+    for slot, person, policies in (("lead", case.lead, alloc.leads), ("worker", case.worker, alloc.workers)):
+        if person is None:
+            continue
+        fitting = [p for p in policies if person.roles & set(p.roles) and state.path in p.paths]
+        if not fitting or any(not p.keeps for p in fitting):
+            continue
+        failed = [_lapsed(case, person, p, definition, as_of) for p in fitting]
+        if any(f is None for f in failed):
+            continue
+        since, unmet = min((f for f in failed if f is not None), key=lambda f: f[0])
+        late = calendar_for().working_days_between(since, as_of)
+        rules = tuple(dict.fromkeys(r for u in unmet for r in u.rules))
+        items.append(DueItem(case.id, f"{HOLDER_CONDITION}:{slot}",
+                             f"Reallocate or review: {person.label}, the case's {slot}, no longer meets: "
+                             + "; ".join(u.sentence for u in unmet), since, -late, True, rules,
+                             clauses_phrase(alloc.who), case.team))
+    return items
+
+
+def _lapsed(case: Case, person: Staff, policy: HolderPolicy, definition: Definition,
+            as_of: date) -> tuple[date, list[Unmet]] | None:
+    """None if *policy*'s conditions hold on *as_of*, else the first day they stopped holding and what fails.
+
+    Nothing on the case changed after its latest fact, marker or change of hands, so a condition that held
+    then stopped with the passing of days (found by bisection); one that failed then stopped at that change."""
+    def failing(day: date, at: datetime | None = None) -> list[Unmet]:
+        moment = at or datetime.combine(day, time(23, 59, 59), tzinfo=LONDON)
+        ctx = Context(case, case.lead or person, moment, day, definition)
+        return [u for r in policy.keeps if (u := r.unmet(ctx)) is not None]
+
+    unmet = failing(as_of)
+    if not unmet:
+        return None
+    moments = [*case.markers.values(), *(f.at for f in case.facts), *case.holder_since.values()]
+    last = max(moments) if moments else None
+    if last is None or failing(day_of(last), last):
+        return (day_of(last) if last else as_of), unmet
+    low, high = day_of(last), as_of  # holds on low, fails on high
+    while (high - low).days > 1:
+        middle = low + timedelta(days=(high - low).days // 2)
+        low, high = (low, middle) if failing(middle) else (middle, high)
+    return high, unmet

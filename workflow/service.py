@@ -21,12 +21,13 @@ from .allocation import explain_allocation, proposed_case
 from .checkpoints import Checkpoint, check_against
 from .clock import day_of, to_text
 from .deadlines import due_for_case
-from .errors import (AllocationRefused, BadInput, CaseworkError, ConcurrentUpdate, RecordRefused, TransitionRefused,
-                     UnknownName)
-from .hydrate import load_case, load_case_and_actor, load_case_for_write, load_staff
+from .errors import (AllocationRefused, BadInput, CaseworkError, ConcurrentUpdate, MissingArguments, RecordRefused,
+                     TransitionRefused, UnknownName)
+from .hydrate import load_case, load_case_and_actor, load_case_for_write, load_staff, staff_from_row
 from .people import Case, Fact, Staff, holder_roles
 from .recording import explain_record
-from .safeguards import cp_lead_not_registered, holders_who_left, newer_version, unjudged, version_ended
+from .safeguards import (conditions_lapsed, cp_lead_not_registered, holders_who_left, newer_version, unjudged,
+                         version_ended)
 from .staff_actions import add_staff, leave_staff, list_staff, login_name, staff_rules_or_none, update_staff
 from . import versions
 from .units import KEEP, SKEW, is_sandbox, unit_of_work, when
@@ -152,6 +153,23 @@ def _both_days(judge, at: datetime, now: datetime) -> Verdict:
     return replace(then, allowed=then.allowed and today.allowed, unmet=then.unmet + extra)
 
 
+def _judged(conn, judge: Callable[[datetime, tuple[Staff, ...] | None], Verdict], at: datetime,
+            now: datetime) -> Verdict:
+    """The verdict on both days (_both_days); when something is unmet, judged again with the staff list so that
+    each unmet item names the people who could meet it (read only then: an allowed action does not pay for it)."""
+    verdict = _both_days(lambda day: judge(day, None), at, now)
+    if verdict.allowed:
+        return verdict
+    staff = tuple(staff_from_row(r) for r in records.all_staff(conn))
+    return _both_days(lambda day: judge(day, staff), at, now)
+
+
+def _settled(verdict: Verdict) -> None:
+    """A verdict that lacks arguments is a usage error before it is anything else: nothing is written."""
+    if verdict.missing:
+        raise MissingArguments(verdict)
+
+
 def _not_before_opening(case: Case, at: datetime) -> None:
     if case.opened_at and at < case.opened_at:
         raise BadInput(f"{to_text(at)} is before case {case.id} was opened ({to_text(case.opened_at)}).")
@@ -191,12 +209,6 @@ def _judged_by(conn, cw: Casework, case: Case) -> Definition:
     return definition
 
 
-def _read(cw: Casework, case_id: str, actor: str) -> tuple[Case, Staff, Definition]:
-    with cw.store.read() as conn:  # a read: nothing to authenticate
-        case, person = load_case_and_actor(conn, case_id, actor, cw.snapshots)[:2]
-        return case, person, _judged_by(conn, cw, case)
-
-
 @unit_of_work
 def open_case(cw: Casework, case_id: str, policy: str, team: str, actor: str,
               at: datetime | None = None) -> dict[str, Any]:
@@ -221,17 +233,39 @@ def open_case(cw: Casework, case_id: str, policy: str, team: str, actor: str,
 
 def explain(cw: Casework, case_id: str, event: str, actor: str, at: datetime | None = None,
             reason: str | None = None) -> Verdict:
-    """The verdict for one move, without making it (nothing is written)."""
-    at, _ = when(cw, at)
-    case, person, definition = _read(cw, case_id, actor)
-    return cw.engine(definition).explain(case, event, person, at, reason)
+    """The verdict :func:`move_case` would give with the same arguments, without making the move (nothing is
+    written): a missing reason shows as an unmet item naming ``--reason``, which ``move_case`` refuses as a usage
+    error."""
+    at, now = when(cw, at)
+    with cw.store.read() as conn:  # a read: nothing to authenticate
+        case, person = load_case_and_actor(conn, case_id, actor, cw.snapshots)[:2]
+        engine = cw.engine(_judged_by(conn, cw, case))
+        return _judged(conn, lambda day, staff: engine.explain(case, event, person, day, reason, staff), at, now)
 
 
-def available(cw: Casework, case_id: str, actor: str, at: datetime | None = None) -> list[Verdict]:
-    """Every move out of the case's state, each with its verdict for *actor*."""
-    at, _ = when(cw, at)
-    case, person, definition = _read(cw, case_id, actor)
-    return cw.engine(definition).available(case, person, at)
+def available(cw: Casework, case_id: str, actor: str, at: datetime | None = None,
+              reason: str | None = None) -> list[Verdict]:
+    """Every move out of the case's state, each with the verdict :func:`explain` gives."""
+    at, now = when(cw, at)
+    with cw.store.read() as conn:
+        case, person = load_case_and_actor(conn, case_id, actor, cw.snapshots)[:2]
+        definition = _judged_by(conn, cw, case)
+        engine = cw.engine(definition)
+        return [_judged(conn, lambda day, staff, name=name: engine.explain(case, name, person, day, reason, staff),
+                        at, now) for name, _ in definition.events_from(case.state)]
+
+
+def preview_record(cw: Casework, case_id: str, fact: str, actor: str, *, with_staff: Sequence[str] = (),
+                   note: str = "", at: datetime | None = None) -> Verdict:
+    """The verdict :func:`record_fact` would give with the same arguments, without recording (nothing is written)."""
+    at, now = when(cw, at)
+    with cw.store.read() as conn:
+        case, people, _, _ = load_case_for_write(conn, case_id, (actor, *with_staff), cw.snapshots)
+        person = _named(conn, people, actor)
+        others = tuple(_named(conn, people, other) for other in with_staff)
+        definition = _judged_by(conn, cw, case)
+        return _judged(conn, lambda day, staff: explain_record(definition, case, fact, person, day, note, others,
+                                                               staff), at, now)
 
 
 @unit_of_work
@@ -253,7 +287,8 @@ def move_case(cw: Casework, case_id: str, event: str, actor: str, *, reason: str
             raise BadInput(f"{to_text(at)} is before case {case_id} entered {case.state!r} "
                            f"({to_text(case.state_entered_at)}); a move cannot predate the case's current state.")
         engine = cw.engine(definition)
-        verdict = _both_days(lambda day: engine.explain(case, event, person, day, reason), at, now)
+        verdict = _judged(conn, lambda day, staff: engine.explain(case, event, person, day, reason, staff), at, now)
+        _settled(verdict)
         if not verdict.allowed:
             _audit(conn, definition, case, "refused", actor, principal, at, now, event, verdict.target,
                    {"verdict": verdict.to_dict(), "reason": reason}, head)
@@ -305,6 +340,7 @@ def allocate(cw: Casework, case_id: str, lead: str, actor: str, *, supervisor: s
         late = _backdating(definition, at, now)
         verdict, new_lead, new_sup, new_worker = _allocation_verdict(
             conn, definition, case, people, actor, lead, supervisor, worker, reason, at, now)
+        _settled(verdict)
         if not verdict.allowed:
             _audit(conn, definition, case, "refused", actor, principal, at, now, verdict.event, verdict.target, {
                 "verdict": verdict.to_dict(), "lead": lead, "supervisor": new_sup.id if new_sup else None,
@@ -320,6 +356,9 @@ def allocate(cw: Casework, case_id: str, lead: str, actor: str, *, supervisor: s
     if refused:
         raise AllocationRefused(verdict)
     after.version, after.allocated_at = case.version + 1, at
+    after.holder_since = {**case.holder_since, **{slot: at for slot, was, now_ in (
+        ("lead", case.lead, new_lead), ("supervisor", case.supervisor, new_sup), ("worker", case.worker, new_worker))
+        if (was.id if was else None) != (now_.id if now_ else None)}}
     after.markers = {**case.markers, "event:allocate": max(at, case.markers.get("event:allocate", at))}
     after.policy_digest = definition.digest
     return MoveResult(verdict, partial(_summary, cw, after, definition, day_of(now)))
@@ -338,8 +377,8 @@ def _allocation_verdict(conn, definition: Definition, case: Case, people: dict[s
     if new_worker is not None:
         new_worker = replace(new_worker, caseload=records.count_held(conn, new_worker.id, open_states, case.id))
     _not_before_opening(case, at)
-    verdict = _both_days(lambda day: explain_allocation(definition, case, person, day, new_lead, new_sup,
-                                                        new_worker, reason), at, now)
+    verdict = _judged(conn, lambda day, staff: explain_allocation(definition, case, person, day, new_lead, new_sup,
+                                                                  new_worker, reason, staff), at, now)
     return verdict, new_lead, new_sup, new_worker
 
 
@@ -389,7 +428,9 @@ def record_fact(cw: Casework, case_id: str, fact: str, actor: str, *, with_staff
         definition, pin = _pinned(conn, cw, case, actor, principal, now)
         late = _backdating(definition, at, now)
         _not_before_opening(case, at)
-        verdict = _both_days(lambda day: explain_record(definition, case, fact, person, day, note, others), at, now)
+        verdict = _judged(conn, lambda day, staff: explain_record(definition, case, fact, person, day, note, others,
+                                                                  staff), at, now)
+        _settled(verdict)
         if not verdict.allowed:
             _audit(conn, definition, case, "refused", actor, principal, at, now, verdict.event, verdict.target,
                    {"verdict": verdict.to_dict(), "with": list(with_staff), "note": note}, head)
@@ -451,6 +492,7 @@ def _summary(cw: Casework, case: Case, definition: "Definition | str", today: da
         due += [i for i in (flag, ended, newer) if i is not None]
         due += holders_who_left(case.id, case.team, {"lead": case.lead, "supervisor": case.supervisor,
                                                      "worker": case.worker}, definition, today)
+        due += conditions_lapsed(case, definition, today)
     return {
         "id": case.id, "policy": case.policy, "protocol_version": label, "team": case.team, "state": case.state,
         "state_title": state_title, "path": path, "open": is_open, "version": case.version,

@@ -30,6 +30,8 @@ class CaseRecords:
     fact_rows: tuple[Mapping[str, Any], ...]
     markers: Mapping[str, datetime]
     former_leads: tuple[str, ...]
+    #: when each slot last changed hands (people.holder_changes)
+    holder_since: Mapping[str, datetime]
 
 
 class Snapshots:
@@ -57,7 +59,8 @@ class Snapshots:
         with self._lock:
             found = self._cases.get(case_id)
             if found is not None and found.version == version:
-                self._cases[case_id] = CaseRecords(new_version, found.fact_rows, dict(markers), found.former_leads)
+                self._cases[case_id] = CaseRecords(new_version, found.fact_rows, dict(markers), found.former_leads,
+                                                       found.holder_since)
 
     def staff(self, staff_seq: int | None, ids: Iterable[str]) -> tuple[dict[str, Staff], set[str]]:
         """Known staff among *ids* as of staff chain head *staff_seq*, and the ids still to read."""

@@ -21,6 +21,8 @@ class Unmet:
     who_could: str = ""
     params: dict[str, Any] = field(default_factory=dict)
     origin: str = ""
+    #: the option that was not given (e.g. '--reason'): a usage error, not a refusal
+    argument: str = ""
 
     def line(self) -> str:
         """'sentence (WT-5). who could' — one line of a refusal message."""
@@ -52,6 +54,16 @@ class Verdict:
         return f"Cannot '{self.event}' {subject}{where} as {self.actor}:\n  - {lines}"
 
     @property
+    def missing(self) -> tuple[Unmet, ...]:
+        """The arguments the action needs and was not given (reason, note, people taking part, a choice)."""
+        return tuple(u for u in self.unmet if u.argument)
+
+    @property
+    def refused(self) -> bool:
+        """Refused by the protocol itself, whatever arguments are given."""
+        return any(not u.argument for u in self.unmet)
+
+    @property
     def rules(self) -> tuple[str, ...]:
         """Every rule ID behind the refusal, in order of first mention."""
         seen: dict[str, None] = {}
@@ -64,7 +76,7 @@ class Verdict:
         data = asdict(self)
         data["unmet"] = [
             {"kind": u.kind, "params": u.params, "sentence": u.sentence, "rules": list(u.rules),
-             "who_could": u.who_could, "origin": u.origin}
+             "who_could": u.who_could, "origin": u.origin, "argument": u.argument or None}
             for u in self.unmet
         ]
         return data

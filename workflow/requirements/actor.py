@@ -1,6 +1,7 @@
 """Who may act: clauses about the acting person and their relation to the case."""
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import cached_property
 from typing import Annotated, Literal
 
@@ -8,7 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 
 from ..people import Staff
 from ..roles import ROLES, roles_phrase
-from .base import MANY, Context, Requirement, check_rule_ids, register
+from .base import MANY, Context, Requirement, check_rule_ids, people_phrase, register
 
 __all__ = ["Role", "ActorClause", "WhoMayAct", "ActorHasRole", "ActorIsQualified", "clauses_phrase"]
 
@@ -129,13 +130,20 @@ class WhoMayAct(Requirement):
         return f"{ctx.actor.label} is not among those who may do this"
 
     def who_could(self, ctx: Context) -> str:
+        if ctx.staff is not None:
+            base = replace(ctx, case=ctx.now_case, current=None)
+            able = [p for p in ctx.active_staff() if p.id != ctx.actor.id and self.holds(replace(base, actor=p))]
+            if able:
+                return f"Ask {people_phrase(able)} ({clauses_phrase(self.clauses)})."
+            return f"Nobody on the staff list may do this now: it needs {clauses_phrase(self.clauses, ctx)}."
         return f"Ask {clauses_phrase(self.clauses, ctx)}."
 
     def all_rules(self) -> tuple[str, ...]:
         rules = dict.fromkeys(self.rules)
         for c in self.clauses:
             rules.update(dict.fromkeys(c.rules))
-        return tuple(rules)
+        # who may act is the protocol's to say (WT-7) when the clauses cite nothing more particular
+        return tuple(rules) or ("WT-7",)
 
 
 @register

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Iterable
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -20,7 +20,7 @@ from ..verdict import Unmet
 if TYPE_CHECKING:  # pragma: no cover
     from ..definition import Definition
 
-__all__ = ["Context", "Requirement", "REGISTRY", "register", "RULE_ID", "check_rule_ids", "Day", "PcfLevel", "MANY",
+__all__ = ["Context", "Requirement", "people_phrase", "NAMED", "REGISTRY", "register", "RULE_ID", "check_rule_ids", "Day", "PcfLevel", "MANY",
            "FIRST_DAY", "LAST_DAY"]
 
 #: the dates a definition may name: wide enough for any protocol, narrow enough that the
@@ -50,6 +50,32 @@ class Context:
     day: date
     definition: "Definition"
     reason: str | None = None
+    #: everyone on the staff list, when the caller has it: "who could" then names the people for whom the
+    #: unmet requirement would hold, never someone who would be refused (None: described in words)
+    staff: tuple[Staff, ...] | None = None
+    #: the case as it stands, when ``case`` is the case as an allocation would leave it
+    current: Case | None = None
+
+    @property
+    def now_case(self) -> Case:
+        """The case as it stands before the action (what someone could do about it now is judged on this)."""
+        return self.current or self.case
+
+    def active_staff(self) -> tuple[Staff, ...]:
+        """The people still employed on the day, when the caller gave the staff list."""
+        return tuple(s for s in self.staff or () if s.active_on(self.day))
+
+
+#: the most people a "who could" sentence names before saying how many more there are
+NAMED = 6
+
+
+def people_phrase(people: "Iterable[Staff]") -> str:
+    """'ana (team manager), bob (service manager)' (at most NAMED, then 'and 3 others')."""
+    found = list(people)
+    named = ", ".join(p.label for p in found[:NAMED])
+    more = len(found) - NAMED
+    return f"{named} and {more} other{'s' if more > 1 else ''}" if more > 0 else named
 
 
 def check_rule_ids(value: tuple[str, ...]) -> tuple[str, ...]:
@@ -68,6 +94,9 @@ class Requirement(BaseModel):
     kind: str = ""
     #: parameter filled by the compact YAML form ``kind: value``
     primary: ClassVar[str | None] = None
+    #: the option the person acting must give (e.g. '--reason'): unmet, it is a usage error (exit 2) that writes
+    #: nothing, never an audited refusal, and ``case can`` reports it the same way
+    argument: ClassVar[str] = ""
 
     rules: tuple[str, ...] = Field((), max_length=MANY)
     says: str | None = Field(None, max_length=4000)
@@ -98,6 +127,14 @@ class Requirement(BaseModel):
         """Who could make it hold, as a sentence."""
         return ""
 
+    def explain_held(self, ctx: Context) -> str:
+        """What holds now, for a rule that says it must not (``none_of``): the kind's sentence by default."""
+        return self.describe()
+
+    def undo_who(self, ctx: Context) -> str:
+        """Who could make it stop holding (for ``none_of``); empty when nobody can say."""
+        return ""
+
     def params(self) -> dict[str, Any]:
         """The parameters as written, for JSON output and diagrams."""
         return self.model_dump(mode="json", exclude={"kind", "rules", "says", "origin"}, exclude_defaults=True)
@@ -111,7 +148,7 @@ class Requirement(BaseModel):
         if self.holds(ctx):
             return None
         return Unmet(self.kind, self.explain(ctx), self.all_rules(), self.who_could(ctx),
-                     self.params(), self.origin)
+                     self.params(), self.origin, self.argument)
 
     def references(self) -> dict[str, tuple[str, ...]]:
         """Names this requirement refers to, by namespace ('facts', 'teams'), for load-time checks."""

@@ -1,20 +1,33 @@
-"""Requirements on what has been recorded on the case: visits, approvals, rationales."""
+"""Requirements on what has been recorded on the case: visits, approvals, rationales, and their order.
+
+Evidence has a lifetime and an order. ``since`` says from when a fact counts (the case's
+opening, the current state, the current allocation, or the latest of named anchors: an
+event, another fact, a state entered, a holder changing hands), so an endorsement lapses
+when the lead it was given for hands the case on. ``after`` says what the fact must
+follow, and those anchors must exist: "the social worker *then* explains the decision"
+needs the decision first. Only facts dated at or before the action count, so a back-dated
+action never leans on something recorded later.
+"""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal, Union
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..clock import day_of
 from ..people import Fact, Staff
 from ..roles import roles_phrase
-from .actor import Role, clauses_phrase
-from .base import MANY, Context, Requirement, register
+from ..verdict import Unmet
+from .actor import ActorClause, Role, WhoMayAct, clauses_phrase
+from .base import MANY, Context, Requirement, people_phrase, register
 
-__all__ = ["FactRecorded", "Relation", "related_staff"]
+__all__ = ["FactRecorded", "EventHappened", "LatestFact", "Anchor", "Relation", "related_staff",
+           "recording_unmet", "who_may_record", "who_may_make"]
 
 Relation = Literal["lead", "supervisor", "worker", "allocated", "previous_lead"]
+Slot = Literal["lead", "supervisor", "worker"]
 
 _RELATION_TEXT = {
     "lead": "the lead practitioner", "supervisor": "the supervisor", "worker": "the worker",
@@ -36,14 +49,126 @@ def _is(person: Staff, people: tuple[Staff, ...]) -> bool:
     return any(p.id == person.id for p in people)
 
 
+class Anchor(BaseModel):
+    """A moment in the case's life, named by what happened then (exactly one field)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    #: the latest time this event was made on the case
+    event: str | None = None
+    #: the latest time this fact was recorded (at or before the action)
+    fact: str | None = None
+    #: the latest time the case entered this state
+    entered: str | None = None
+    #: the latest time this slot changed hands (the current lead took over, say)
+    holder: Slot | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> "Anchor":
+        given = [k for k in ("event", "fact", "entered", "holder") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("an anchor names exactly one of 'event', 'fact', 'entered' or 'holder', "
+                             f"found: {', '.join(given) or 'none'}")
+        return self
+
+    def time(self, ctx: Context) -> datetime | None:
+        """When it last happened on the case as it stands, or None if it never has."""
+        case = ctx.case
+        if self.fact is not None:
+            return next((f.at for f in reversed(case.facts) if f.name == self.fact and f.at <= ctx.at), None)
+        if self.holder is not None:
+            return case.holder_since.get(self.holder)
+        marker = f"event:{self.event}" if self.event is not None else f"entered:{self.entered}"
+        return case.markers.get(marker)
+
+    def text(self) -> str:
+        if self.fact is not None:
+            return f"'{self.fact}'"
+        if self.holder is not None:
+            return f"the {self.holder} last changed"
+        return f"'{self.event}'" if self.event is not None else f"the case entered {self.entered!r}"
+
+    def references(self) -> dict[str, tuple[str, ...]]:
+        for space, name in (("events", self.event), ("facts", self.fact), ("states", self.entered)):
+            if name is not None:
+                return {space: (name,)}
+        return {}
+
+
+#: where evidence starts counting: a scope word, an anchor, or several (the latest of them applies)
+Scope = Union[Literal["case", "state", "allocation"], Anchor]
+_SCOPE_TEXT = {"case": "", "state": "since the case entered its current state",
+               "allocation": "since the current allocation"}
+
+
+def _scope_time(scope: Scope, ctx: Context) -> datetime | None:
+    if isinstance(scope, Anchor):
+        return scope.time(ctx)
+    case = ctx.case
+    return {"case": None, "state": case.state_entered_at, "allocation": case.allocated_at}[scope]
+
+
+def _scope_text(scope: Scope) -> str:
+    return f"since {scope.text()}" if isinstance(scope, Anchor) else _SCOPE_TEXT[scope]
+
+
+def _merge_refs(*parts: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    merged: dict[str, tuple[str, ...]] = {}
+    for part in parts:
+        for space, names in part.items():
+            merged[space] = merged.get(space, ()) + names
+    return merged
+
+
+def recording_unmet(ctx: Context, fact: str) -> list[Unmet]:
+    """What the protocol itself asks before *fact* may be recorded on ``ctx.case`` by ``ctx.actor`` (the case
+    open, who may record it, what it must follow); arguments (note, people taking part) are the caller's."""
+    spec = ctx.definition.facts[fact]
+    unmet: list[Unmet] = []
+    if not ctx.definition.states[ctx.case.state].open:
+        unmet.append(Unmet("state", f"case {ctx.case.id} is {ctx.case.state!r}, not open",
+                           spec.rules or ("WT-7",), "Reopen the case first."))
+    who = WhoMayAct(clauses=spec.who, rules=spec.rules or ("WT-7",), origin=spec.origin).unmet(ctx)
+    if who is not None:
+        unmet.append(who)
+    for requirement in spec.requires:
+        failed = requirement.unmet(ctx)
+        if failed is not None:
+            unmet.append(failed)
+    return unmet
+
+
+def who_may_record(ctx: Context, fact: str) -> tuple[Staff, ...]:
+    """Everyone on the staff list who the protocol would let record *fact* on the case as it stands now."""
+    if fact not in ctx.definition.facts:
+        return ()
+    base = replace(ctx, case=ctx.now_case, current=None, staff=None)
+    return tuple(p for p in ctx.active_staff() if not recording_unmet(replace(base, actor=p), fact))
+
+
+def who_may_make(ctx: Context, event: str) -> tuple[Staff, ...]:
+    """Everyone on the staff list the protocol would let make *event* on the case as it stands now (given the
+    arguments it needs)."""
+    ev = ctx.definition.events.get(event)
+    case = ctx.now_case
+    if ev is None or case.state not in ev.sources:
+        return ()
+    base = replace(ctx, case=case, current=None, staff=None, reason="(given)")
+    checks = (WhoMayAct(clauses=ev.who), *ev.requires)
+    return tuple(p for p in ctx.active_staff() if all(r.holds(replace(base, actor=p)) for r in checks))
+
+
 @register
 class FactRecorded(Requirement):
-    """A fact has been recorded, optionally by or with particular people, since a point in time."""
+    """A fact has been recorded, optionally by or with particular people, within its lifetime and in order."""
 
     kind: Literal["fact_recorded"] = "fact_recorded"
     primary = "fact"
     fact: str
-    since: Literal["case", "state", "allocation"] = "case"
+    #: from when it counts: 'case', 'state', 'allocation', an anchor, or a list of them (the latest applies)
+    since: Union[Scope, tuple[Scope, ...]] = "case"
+    #: what it must follow: each anchor must have happened, and the fact be recorded at or after it
+    after: tuple[Anchor, ...] = Field((), max_length=MANY)
     by: Relation | None = None
     by_roles: tuple[Role, ...] = Field((), max_length=MANY)
     by_qualified: bool = False
@@ -51,12 +176,15 @@ class FactRecorded(Requirement):
     with_roles: tuple[Role, ...] = Field((), max_length=MANY)
     with_qualified: bool = False
 
+    def _scopes(self) -> tuple[Scope, ...]:
+        return self.since if isinstance(self.since, tuple) else (self.since,)
+
     def _since(self, ctx: Context) -> datetime | None:
-        case = ctx.case
-        return {"case": None, "state": case.state_entered_at, "allocation": case.allocated_at}[self.since]
+        times = [t for t in (_scope_time(s, ctx) for s in self._scopes()) if t is not None]
+        return max(times) if times else None
 
     def _fits(self, fact: Fact, ctx: Context, since: datetime | None) -> bool:
-        if fact.name != self.fact or (since is not None and fact.at < since):
+        if fact.name != self.fact or fact.at > ctx.at or (since is not None and fact.at < since):
             return False
         day = day_of(fact.at)
         if self.by and not _is(fact.by, related_staff(ctx, self.by)):
@@ -77,6 +205,11 @@ class FactRecorded(Requirement):
 
     def holds(self, ctx: Context) -> bool:
         since = self._since(ctx)
+        for anchor in self.after:
+            at = anchor.time(ctx)
+            if at is None:
+                return False
+            since = at if since is None else max(since, at)
         return any(self._fits(f, ctx, since) for f in reversed(ctx.case.facts))
 
     def _qualifiers(self) -> str:
@@ -89,10 +222,9 @@ class FactRecorded(Requirement):
             parts.append("by a registered social worker")
         if self._with_text():
             parts.append(self._with_text())
-        scope = {"case": "", "state": "since the case entered its current state",
-                 "allocation": "since the current allocation"}[self.since]
-        if scope:
-            parts.append(scope)
+        parts += [t for t in (_scope_text(s) for s in self._scopes()) if t]
+        if self.after:
+            parts.append("after " + " and ".join(a.text() for a in self.after))
         return (" " + ", ".join(parts)) if parts else ""
 
     def _with_text(self) -> str:
@@ -108,12 +240,39 @@ class FactRecorded(Requirement):
     def describe(self) -> str:
         return f"'{self.fact}' must be recorded{self._qualifiers()}"
 
+    def explain_held(self, ctx: Context) -> str:
+        return f"'{self.fact}' has been recorded{self._qualifiers()}"
+
     def explain(self, ctx: Context) -> str:
         spec = ctx.definition.facts.get(self.fact)
         title = f" ({spec.title})" if spec is not None and spec.title else ""
-        return f"'{self.fact}'{title} has not been recorded{self._qualifiers()}"
+        missing = [a.text() for a in self.after if a.time(ctx) is None]
+        first = f"; {' and '.join(missing)} must come first" if missing else ""
+        return f"'{self.fact}'{title} has not been recorded{self._qualifiers()}{first}"
+
+    def _fits_person(self, person: Staff, ctx: Context) -> bool:
+        """Whether a fact *person* records now would count (by, by_roles, by_qualified)."""
+        if self.by and not _is(person, related_staff(ctx, self.by)):
+            return False
+        if self.by_roles and not (person.roles & set(self.by_roles)):
+            return False
+        return not self.by_qualified or person.qualified_on(ctx.day)
 
     def who_could(self, ctx: Context) -> str:
+        with_ = f" {self._with_text()}" if self._with_text() else ""
+        command = f"(casework case record {ctx.case.id} {self.fact} --as STAFF ...)"
+        first = [a for a in self.after if a.time(ctx) is None]
+        if first:
+            return f"First {' and '.join(a.text() for a in first)}; then '{self.fact}' can be recorded{with_}."
+        if ctx.staff is not None:
+            able = [p for p in who_may_record(ctx, self.fact) if self._fits_person(p, ctx)]
+            if not able:
+                return (f"Nobody on the staff list can record '{self.fact}'{self._qualifiers()} now; "
+                        f"see 'casework case can {ctx.case.id} --record {self.fact}' for what it needs first.")
+            return f"{people_phrase(able)} can record '{self.fact}'{with_} {command}."
+        return self._who_in_words(ctx, with_, command)
+
+    def _who_in_words(self, ctx: Context, with_: str, command: str) -> str:
         if self.by:
             people = related_staff(ctx, self.by)
             who = (f"{_RELATION_TEXT[self.by]} ({', '.join(p.id for p in people)})" if people
@@ -123,29 +282,154 @@ class FactRecorded(Requirement):
         else:
             spec = ctx.definition.facts.get(self.fact)
             who = clauses_phrase(spec.who, ctx) if spec is not None and spec.who else "someone allocated to the case"
-        with_ = f" {self._with_text()}" if self._with_text() else ""
-        return f"{who[0].upper()}{who[1:]} must record '{self.fact}'{with_} (casework case record {ctx.case.id} {self.fact} ...)."
+        return f"{who[0].upper()}{who[1:]} must record '{self.fact}'{with_} {command}."
+
+    def params(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude={"kind", "rules", "says", "origin"}, exclude_defaults=True,
+                               exclude_none=True)
 
     def references(self) -> dict[str, tuple[str, ...]]:
-        return {"facts": (self.fact,)}
+        anchors = [s for s in self._scopes() if isinstance(s, Anchor)] + list(self.after)
+        return _merge_refs({"facts": (self.fact,)}, *(a.references() for a in anchors))
+
+
+@register
+class LatestFact(Requirement):
+    """Of a set of facts, the one recorded last is the one named: 'requested, then completed' reads as
+    completed, 'requested, completed, requested again' as requested. Nothing of the set recorded: unmet."""
+
+    kind: Literal["latest_fact"] = "latest_fact"
+    #: the facts that succeed one another (e.g. [assessment_requested, assessment_completed])
+    of: tuple[str, ...] = Field(min_length=2, max_length=MANY)
+    #: the one that must be the latest
+    is_: str = Field(alias="is")
+    #: from when they count, as for fact_recorded
+    since: Union[Scope, tuple[Scope, ...]] = "case"
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _named_in_set(self) -> "LatestFact":
+        if self.is_ not in self.of:
+            raise ValueError(f"'is' ({self.is_!r}) must be one of 'of': {', '.join(self.of)}")
+        return self
+
+    def _latest(self, ctx: Context) -> Fact | None:
+        scopes = self.since if isinstance(self.since, tuple) else (self.since,)
+        times = [t for t in (_scope_time(s, ctx) for s in scopes) if t is not None]
+        since = max(times) if times else None
+        return next((f for f in reversed(ctx.case.facts)
+                     if f.name in self.of and f.at <= ctx.at and (since is None or f.at >= since)), None)
+
+    def holds(self, ctx: Context) -> bool:
+        latest = self._latest(ctx)
+        return latest is not None and latest.name == self.is_
+
+    def describe(self) -> str:
+        others = " or ".join(f"'{n}'" for n in self.of if n != self.is_)
+        return f"'{self.is_}' must be recorded after the latest {others}"
+
+    def explain(self, ctx: Context) -> str:
+        latest = self._latest(ctx)
+        if latest is None:
+            return f"None of {', '.join(repr(n) for n in self.of)} has been recorded"
+        if latest.name == self.is_:
+            return f"The latest of {', '.join(repr(n) for n in self.of)} is '{self.is_}'"
+        return f"The latest of {', '.join(repr(n) for n in self.of)} is '{latest.name}' ({latest.at:%Y-%m-%d})"
+
+    def who_could(self, ctx: Context) -> str:
+        if ctx.staff is not None:
+            able = who_may_record(ctx, self.is_)
+            if able:
+                return f"{people_phrase(able)} can record '{self.is_}' (casework case record {ctx.case.id} {self.is_} ...)."
+            return f"Nobody on the staff list can record '{self.is_}' now."
+        spec = ctx.definition.facts.get(self.is_)
+        who = clauses_phrase(spec.who, ctx) if spec is not None else "someone allocated to the case"
+        return f"{who[0].upper()}{who[1:]} must record '{self.is_}'."
+
+    def explain_held(self, ctx: Context) -> str:
+        latest = self._latest(ctx)
+        when = f" ({latest.at:%Y-%m-%d}, by {latest.by.label})" if latest is not None else ""
+        return f"the latest of {', '.join(repr(n) for n in self.of)} is '{self.is_}'{when}"
+
+    def undo_who(self, ctx: Context) -> str:
+        following = [n for n in self.of if n != self.is_]
+        if ctx.staff is not None:
+            able = {p.id: p for n in following for p in who_may_record(ctx, n)}
+            if able:
+                return f"{people_phrase(able.values())} can record {' or '.join(repr(n) for n in following)}."
+        return f"Record {' or '.join(repr(n) for n in following)}."
+
+    def params(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude={"kind", "rules", "says", "origin"}, exclude_defaults=True,
+                               exclude_none=True, by_alias=True)
+
+    def references(self) -> dict[str, tuple[str, ...]]:
+        scopes = self.since if isinstance(self.since, tuple) else (self.since,)
+        return _merge_refs({"facts": self.of}, *(s.references() for s in scopes if isinstance(s, Anchor)))
 
 
 @register
 class EventHappened(Requirement):
-    """An event has been made on this case before (e.g. the first TAC meeting was held)."""
+    """An event has been made on this case before (e.g. the first TAC meeting was held), optionally after an
+    anchor (since the current lead took over, say)."""
 
     kind: Literal["event_happened"] = "event_happened"
     primary = "event"
     event: str
+    since: Union[Scope, tuple[Scope, ...]] = "case"
 
     def holds(self, ctx: Context) -> bool:
-        return f"event:{self.event}" in ctx.case.markers
+        at = ctx.case.markers.get(f"event:{self.event}")
+        if at is None or at > ctx.at:
+            return False
+        scopes = self.since if isinstance(self.since, tuple) else (self.since,)
+        times = [t for t in (_scope_time(s, ctx) for s in scopes) if t is not None]
+        return not times or at >= max(times)
 
     def describe(self) -> str:
-        return f"'{self.event}' must have happened on this case first"
+        scopes = self.since if isinstance(self.since, tuple) else (self.since,)
+        when = ", ".join(t for t in (_scope_text(s) for s in scopes) if t)
+        return f"'{self.event}' must have happened on this case first{' ' + when if when else ''}"
 
     def who_could(self, ctx: Context) -> str:
+        if ctx.staff is not None:
+            able = who_may_make(ctx, self.event)
+            if able:
+                return f"Make '{self.event}' first: {people_phrase(able)} may."
         return f"Make '{self.event}' first."
 
+    def params(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude={"kind", "rules", "says", "origin"}, exclude_defaults=True,
+                               exclude_none=True)
+
     def references(self) -> dict[str, tuple[str, ...]]:
-        return {"events": (self.event,)}
+        scopes = self.since if isinstance(self.since, tuple) else (self.since,)
+        return _merge_refs({"events": (self.event,)}, *(s.references() for s in scopes if isinstance(s, Anchor)))
+
+
+def with_unmet(ctx: Context, fact: str, with_staff: tuple[Staff, ...]) -> list[Unmet]:
+    """The people a fact must be recorded with (its ``with:`` clauses, ``with_qualified``): each clause met by
+    someone named with --with other than the recorder. Nobody named at all is a missing argument."""
+    spec = ctx.definition.facts[fact]
+    clauses: list[ActorClause] = list(spec.with_)
+    if spec.with_qualified:
+        clauses.append(ActorClause(qualified=True, rules=spec.rules))
+    if not clauses:
+        return []
+    rules = tuple(dict.fromkeys((*(r for c in clauses for r in c.rules), *spec.rules))) or ("WT-7",)
+    wanted = clauses_phrase(tuple(clauses), ctx).replace("; or ", "; and ")
+    others = tuple(w for w in with_staff if w.id != ctx.actor.id)
+    if not others:
+        return [Unmet("with", f"'{fact}' must be recorded with the people taking part: {wanted}", rules,
+                      f"Name them with --with STAFF (repeatable).", {}, spec.origin, "--with")]
+    unmet = []
+    for clause in clauses:
+        if not any(clause.matches(w, ctx) for w in others):
+            able = [p for p in ctx.active_staff() if p.id != ctx.actor.id and clause.matches(p, ctx)]
+            who = f" ({people_phrase(able)})" if able else ""
+            unmet.append(Unmet("with", f"'{fact}' must be recorded with {clause.describe(ctx)}; "
+                                       f"named: {', '.join(w.label for w in others)}",
+                               tuple(dict.fromkeys((*clause.rules, *spec.rules))) or ("WT-7",),
+                               f"Name {clause.describe(ctx)}{who} with --with.", {}, spec.origin))
+    return unmet

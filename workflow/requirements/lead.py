@@ -5,14 +5,15 @@ At allocation time these are evaluated against the *proposed* case, so the same 
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
 from ..people import Staff
 from ..roles import roles_phrase
-from .actor import Role, clauses_phrase
-from .base import MANY, Context, PcfLevel, Requirement, register
+from .actor import ActorClause, Role, clauses_phrase
+from .base import MANY, Context, PcfLevel, Requirement, people_phrase, register
 
 __all__ = [
     "LeadAllocated", "LeadIsRegisteredSocialWorker", "SupervisedIfUnqualified",
@@ -20,8 +21,21 @@ __all__ = [
 ]
 
 
-def _reallocators(ctx: Context) -> str:
-    return clauses_phrase(ctx.definition.allocation.who)
+def _reallocators(ctx: Context, clauses: "tuple[ActorClause, ...] | None" = None) -> str:
+    """Who may (re)allocate the case now, to begin a sentence: by name when the staff list is known, else in
+    words."""
+    clauses = clauses or ctx.definition.allocation.who
+    if ctx.staff is not None:
+        base = replace(ctx, case=ctx.now_case, current=None, staff=None)
+        able = [p for p in ctx.active_staff() if any(c.matches(p, replace(base, actor=p)) for c in clauses)]
+        if able:
+            return people_phrase(able)
+    return _cap(clauses_phrase(clauses))
+
+
+def _cap(text: str) -> str:
+    """First letter upper case, the rest as written (staff ids stay as they are)."""
+    return text[:1].upper() + text[1:]
 
 
 def _registration_note(staff: Staff, ctx: Context) -> str:
@@ -46,7 +60,7 @@ class LeadAllocated(Requirement):
         return f"Case {ctx.case.id} has no allocated lead practitioner"
 
     def who_could(self, ctx: Context) -> str:
-        return f"{_reallocators(ctx).capitalize()} must allocate a lead practitioner."
+        return f"{_reallocators(ctx)} must allocate a lead practitioner."
 
 
 @register
@@ -70,7 +84,7 @@ class LeadIsRegisteredSocialWorker(Requirement):
                 f"{_registration_note(lead, ctx)} on {ctx.day}")
 
     def who_could(self, ctx: Context) -> str:
-        return f"{_reallocators(ctx).capitalize()} must first reallocate the case to a registered social worker."
+        return f"{_reallocators(ctx)} must first reallocate the case to a registered social worker."
 
 
 @register
@@ -99,7 +113,7 @@ class SupervisedIfUnqualified(Requirement):
                 f"so cannot oversee lead practitioner {lead.label}")
 
     def who_could(self, ctx: Context) -> str:
-        return f"{_reallocators(ctx).capitalize()} must name a social-work-qualified supervisor."
+        return f"{_reallocators(ctx)} must name a social-work-qualified supervisor."
 
 
 @register
@@ -118,7 +132,7 @@ class LeadHasRole(Requirement):
         return f"The lead practitioner must be a {roles_phrase(self.roles)}"
 
     def who_could(self, ctx: Context) -> str:
-        return f"{_reallocators(ctx).capitalize()} must reallocate the case to a {roles_phrase(self.roles)}."
+        return f"{_reallocators(ctx)} must reallocate the case to a {roles_phrase(self.roles)}."
 
 
 @register
@@ -197,7 +211,7 @@ class WorkerAllocated(Requirement):
         return "A worker must be allocated to the case"
 
     def who_could(self, ctx: Context) -> str:
-        return f"{_reallocators(ctx).capitalize()} must allocate a worker."
+        return f"{_reallocators(ctx)} must allocate a worker."
 
 
 @register
@@ -234,8 +248,15 @@ class LeadWasFormerLead(Requirement):
         return "The lead practitioner must be someone who held the case before"
 
     def who_could(self, ctx: Context) -> str:
-        former = ", ".join(ctx.case.former_leads) or "nobody yet"
-        return f"Reallocate to a former lead ({former})."
+        current = ctx.now_case.lead
+        former = [f for f in ctx.case.former_leads if current is None or f != current.id]
+        if ctx.staff is not None:
+            by_id = {p.id: p for p in ctx.active_staff()}
+            still = [by_id[f] for f in former if f in by_id]
+            if not still:
+                return "Nobody who led the case before is still in post."
+            return f"Reallocate to someone who led the case before: {people_phrase(still)}."
+        return f"Reallocate to a former lead ({', '.join(former) or 'nobody yet'})."
 
 
 @register
@@ -282,7 +303,16 @@ class WorkerHasRole(Requirement):
         return f"The worker is {worker.label if worker else 'nobody'}"
 
     def who_could(self, ctx: Context) -> str:
-        return f"{_reallocators(ctx).capitalize()} can change the worker."
+        alloc = ctx.definition.allocation
+        return f"{_reallocators(ctx, alloc.workers_who or alloc.who)} can change the worker."
+
+    def explain_held(self, ctx: Context) -> str:
+        worker = ctx.case.worker
+        return f"the worker is {worker.label if worker else 'nobody'}"
+
+    def undo_who(self, ctx: Context) -> str:
+        alloc = ctx.definition.allocation
+        return f"{_reallocators(ctx, alloc.workers_who or alloc.who)} can reallocate the worker's part first."
 
 
 @register

@@ -68,4 +68,10 @@ class NoneOf(_Combinator):
 
     def explain(self, ctx: Context) -> str:
         held = [o for o in self.options if o.holds(ctx)]
-        return "This must not hold: " + "; ".join(o.text() for o in held)
+        if self.says:  # the definition's own sentence, with what holds now
+            return f"{self.says} ({'; '.join(o.explain_held(ctx) for o in held)})"
+        return "This must not hold: " + "; ".join(o.explain_held(ctx) for o in held)
+
+    def who_could(self, ctx: Context) -> str:
+        held = [o for o in self.options if o.holds(ctx)]
+        return " ".join(filter(None, (o.undo_who(ctx) for o in held)))

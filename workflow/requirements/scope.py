@@ -73,6 +73,7 @@ class ReasonGiven(Requirement):
     """The person acting gives a reason, kept in the audit log (a recorded rationale)."""
 
     kind: Literal["reason_given"] = "reason_given"
+    argument = "--reason"
 
     def holds(self, ctx: Context) -> bool:
         return bool(ctx.reason and ctx.reason.strip())
