@@ -142,3 +142,32 @@ def test_a_refused_supervisor_cites_derbyshires_rule_before_the_national_one(der
         service.allocate(derby, "D-1", "sw", "ps", supervisor="tm")
     [unmet] = [u for u in refused.value.verdict.unmet if u.kind == "supervisor_role"]
     assert unmet.rules == ("DER-1", "WT-3")
+
+
+def test_the_cin_plan_is_started_by_the_allocated_ps_or_sw_and_a_refusal_says_so(derby):
+    """Starting the CIN plan is the allocated SW's or supervising PS's: a refusal cites DER-4 and names them."""  # DER-4
+    service.record_fact(derby, "D-1", "assessment_completed", "sw")
+    service.record_fact(derby, "D-1", "co_allocation_agreed", "ps")
+    service.allocate(derby, "D-1", "sw", "ps", worker="ccw")
+    with pytest.raises(TransitionRefused) as refused:
+        service.move_case(derby, "D-1", "start_cin_plan", "ccw")
+    unmet = unmet_of(refused, "who", "DER-4")
+    assert "sw (social worker)" in unmet.who_could and "ccw" not in unmet.who_could
+    assert service.explain(derby, "D-1", "start_cin_plan", "ccw").unmet == refused.value.verdict.unmet
+
+
+def test_a_pilot_lead_whose_case_returns_to_assessment_is_due_for_reallocation(derby, clock):
+    """A revised assessment is a social worker's: once one starts under a pilot CCW lead, `due` lists the case
+    for reallocation or review from that day until it is reallocated."""  # DER-5 DER-2 DER-8
+    _co_allocated_cin(derby)
+    service.record_fact(derby, "D-1", "lead_agreed_with_partners", "ps")
+    service.allocate(derby, "D-1", "ccw", "ps", supervisor="sw", worker=None)
+    assert not [i for i in due_items(derby, date(2025, 3, 3)) if i.name.startswith("holder_condition")]
+    clock.advance(days=2)
+    service.move_case(derby, "D-1", "revise_assessment", "sw", reason="New concerns about school attendance")
+    clock.advance(days=7)
+    [item] = [i for i in due_items(derby, clock.now.date()) if i.name == "holder_condition:lead"]
+    assert item.overdue and item.due == date(2025, 3, 5) and item.rules[:1] == ("DER-5",)
+    assert "ccw (community care worker)" in item.title
+    service.allocate(derby, "D-1", "sw", "ps", supervisor=None)
+    assert not [i for i in due_items(derby, clock.now.date()) if i.name.startswith("holder_condition")]

@@ -94,7 +94,8 @@ def test_torbay_shows_the_sm_endorsement_on_the_handover_to_a_community_care_wor
     ccw = next(s for s in _section_group(torbay, "Who may lead") if "community care worker" in s.title)
     endorsement = next(c for c in ccw.requires if "TOR-2" in c.rules)
     assert "sm_endorsement" in endorsement.text and endorsement.local and ccw.local
-    assert [link.href for link in endorsement.see] == ["facts.html#fact-sm_endorsement"]
+    # it links the endorsement and what the endorsement must follow (#14)
+    assert [link.href for link in endorsement.see] == ["facts.html#fact-sm_endorsement", "facts.html#fact-ccw_identified"]
     assert ccw.anchor in [link.href.split("#")[1] for link in torbay.rule("TOR-2").enforced_at]
     fact = _section(torbay, "fact-sm_endorsement")
     assert fact.local and any("rationale" in note for note in fact.notes)

@@ -24,7 +24,8 @@ def test_a_case_needs_its_lead_before_it_moves_on(cw):
     service.open_case(cw, "C-1", "national", "Erewash", "tm")
     with pytest.raises(TransitionRefused) as refused:
         service.move_case(cw, "C-1", "decide_assessment", "tm")
-    assert unmet_of(refused, "lead_allocated", "WT-1").who_could.startswith("A registered team manager")
+    who = unmet_of(refused, "lead_allocated", "WT-1").who_could  # the people who may allocate, by name (#14)
+    assert "tm (team manager)" in who and who.endswith("must allocate a lead practitioner.")
 
 
 def test_one_lead_at_a_time_reallocation_replaces_it(cw):

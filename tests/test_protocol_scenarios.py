@@ -74,10 +74,12 @@ def test_stockport_student_placement_case(run):
     # STO-8: a PCF level 1 student holds at most 2 cases.
     refused(run("case", "allocate", "S-3", "--lead", "pe", "--worker", "stu", "--as", "pe", "--json", ok=False),
             "caseload_within", "STO-8", "already holds 2 open cases", "caseload")
-    # STO-4: the plan needs the PE's authorisation of the assessment and agreement of the plan.
+    # STO-1/STO-4: the student records the assessment; the plan needs the PE's authorisation of it and
+    # agreement of the plan.
+    run("case", "record", "S-1", "student_assessment", "--as", "stu")
     run("case", "record", "S-1", "assessment_completed", "--as", "pe")
     refused(run("case", "move", "S-1", "start_cin_plan", "--as", "pe", "--json", ok=False),
-            "fact_recorded", "STO-4", "assessment_authorised", "the case's lead practitioner (pe)")
+            "fact_recorded", "STO-4", "assessment_authorised", "pe (practice educator) can record")
     run("case", "record", "S-1", "assessment_authorised", "--as", "pe")
     run("case", "record", "S-1", "plan_agreed", "--as", "pe")
     run("case", "move", "S-1", "start_cin_plan", "--as", "pe")

@@ -128,6 +128,10 @@ def _fact_sections(r: _Reader) -> tuple[Section, ...]:
         for req in ev.requires:
             for fact in req.references().get("facts", ()):
                 needed_by.setdefault(fact, []).append(link("event", name, ev.title or name))
+    for other, spec in d.facts.items():
+        for req in spec.requires:
+            for fact in req.references().get("facts", ()):
+                needed_by.setdefault(fact, []).append(link("fact", other, spec.title or other))
     for kind, policies in (("lead", d.allocation.leads), ("worker", d.allocation.workers)):
         for i, policy in enumerate(policies):
             for req in policy.requires:
@@ -142,11 +146,14 @@ def _fact_sections(r: _Reader) -> tuple[Section, ...]:
             notes.append("The note is one of: " + ", ".join(f.choices))
         if f.with_qualified:
             notes.append("Someone recorded as taking part must be social-work-qualified")
+        for clause in f.with_:
+            notes.append(f"Recorded with {clause.describe()}, named as taking part")
         links = (("Needed before", tuple(dict.fromkeys(needed_by.get(name, ())))),
                  *r.deadline_links("Starts the clock for", "Meets", lambda m, name=name: m.fact == name))
         sections.append(Section(anchor("fact", name), name, f.title or name, f.description, r.is_local(f.origin),
                                 tuple(notes), who_label="Who may record it",
                                 who=tuple(r.clause_for_actor(c) for c in f.who),
+                                requires=tuple(r.clause_for(q) for q in f.requires),
                                 links=tuple((label, ls) for label, ls in links if ls), rules=f.rules))
     return tuple(sections)
 
@@ -158,8 +165,10 @@ def _holder_title(policy: HolderPolicy, kind: str) -> str:
 
 def _holder_section(r: _Reader, policy: HolderPolicy, kind: str, i: int) -> Section:
     paths = " and ".join(_PATHS[p] for p in policy.paths)
+    keeps = tuple(f"While they hold it, this must keep holding (else the case is due for reallocation or review): "
+                  f"{q.text()}" for q in policy.keeps)
     return Section(anchor(kind, str(i)), f"{kind} {i + 1}", _holder_title(policy, kind), policy.says,
-                   r.is_local(policy.origin), (f"On: {paths}",),
+                   r.is_local(policy.origin), (f"On: {paths}", *keeps),
                    requires=tuple(r.clause_for(q) for q in policy.requires), rules=policy.rules)
 
 

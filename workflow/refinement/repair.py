@@ -103,7 +103,10 @@ def _qualify(person: Person, rng: Random) -> None:
 
 def _fact(req: Requirement, view: View, rng: Random, d: Definition) -> None:
     sit = view.sit
-    horizon = {"case": sit.opened_ago, "state": sit.entered_ago, "allocation": sit.allocated_ago}[req.since]
+    scopes = req.since if isinstance(req.since, tuple) else (req.since,)
+    known = {"case": sit.opened_ago, "state": sit.entered_ago, "allocation": sit.allocated_ago}
+    # an anchor (an event, a fact, a change of hands) may be as recent as now: a fact recorded now follows it
+    horizon = min(known[s] if isinstance(s, str) else 0 for s in scopes)
     if req.by:
         by = _holder(view, req.by if req.by != "allocated" else rng.choice(("lead", "supervisor", "worker")), rng)
     elif req.by_roles or req.by_qualified or rng.random() < 0.5:
