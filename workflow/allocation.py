@@ -15,7 +15,7 @@ from .people import Case, Staff
 from .requirements import ActorClause, Context, clauses_phrase
 from .requirements.actor import WhoMayAct
 from .roles import roles_phrase
-from .verdict import Unmet, Verdict
+from .verdict import Unmet, Verdict, cited
 
 __all__ = ["explain_allocation", "proposed_case"]
 
@@ -120,4 +120,4 @@ def explain_allocation(definition: Definition, case: Case, actor: Staff, at: dat
     if worker is not None:
         unmet += _holder(alloc.workers, worker, "worker", state.path, ctx)
     unmet += [u for r in alloc.requires if (u := r.unmet(ctx)) is not None]
-    return Verdict("allocate", case.id, "allocate", case.state, None, actor.id, not unmet, tuple(unmet))
+    return Verdict("allocate", case.id, "allocate", case.state, None, actor.id, not unmet, cited(unmet, alloc.rules))

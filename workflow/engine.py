@@ -16,7 +16,7 @@ from .errors import MissingArguments, TransitionRefused, UnknownEvent
 from .people import Case, Staff
 from .requirements import Context, Requirement
 from .requirements.actor import WhoMayAct
-from .verdict import Unmet, Verdict
+from .verdict import Unmet, Verdict, cited
 
 __all__ = ["Engine"]
 
@@ -60,7 +60,7 @@ class Engine:
             failed = requirement.unmet(ctx)
             if failed is not None:
                 unmet.append(failed)
-        return Verdict("move", case.id, event, case.state, ev.to, actor.id, not unmet, tuple(unmet))
+        return Verdict("move", case.id, event, case.state, ev.to, actor.id, not unmet, cited(unmet, ev.rules))
 
     def available(self, case: Case, actor: Staff, at: datetime, reason: str | None = None,
                   staff: tuple[Staff, ...] | None = None) -> list[Verdict]:

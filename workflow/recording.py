@@ -9,7 +9,7 @@ from .errors import UnknownFact
 from .people import Case, Staff
 from .requirements import Context
 from .requirements.facts import recording_unmet, with_unmet
-from .verdict import Unmet, Verdict
+from .verdict import Unmet, Verdict, cited
 
 __all__ = ["explain_record"]
 
@@ -35,4 +35,4 @@ def explain_record(definition: Definition, case: Case, fact: str, actor: Staff, 
     elif spec.note_required and not note.strip():
         unmet.append(Unmet("note_required", f"'{fact}' must carry its rationale as a note", rules,
                            "Give it with --note.", {}, spec.origin, "--note"))
-    return Verdict("record", case.id, fact, case.state, None, actor.id, not unmet, tuple(unmet))
+    return Verdict("record", case.id, fact, case.state, None, actor.id, not unmet, cited(unmet, spec.rules))

@@ -5,10 +5,14 @@ audit log can keep it with a refused attempt.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-__all__ = ["Unmet", "Verdict"]
+__all__ = ["Unmet", "Verdict", "cited"]
+
+#: the rule a refusal cites when the protocol names nothing more particular: the protocol defines who may
+#: act and what the process is, and every step is auditable (WT-7)
+PROTOCOL_RULE = "WT-7"
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,3 +84,9 @@ class Verdict:
             for u in self.unmet
         ]
         return data
+
+
+def cited(unmet: "list[Unmet] | tuple[Unmet, ...]", fallback: tuple[str, ...] = ()) -> tuple[Unmet, ...]:
+    """Every unmet item with at least one rule ID: its own, else the action's (*fallback*), else WT-7."""
+    rules = fallback or (PROTOCOL_RULE,)
+    return tuple(u if u.rules else replace(u, rules=rules) for u in unmet)
