@@ -108,8 +108,10 @@ def move(state: State, case_id: str, event: str, actor: str, reason: str | None,
 @click.argument("case_id", metavar="CASE")
 @click.argument("event", required=False)
 @as_option
-@click.option("--allocate", "lead", metavar="STAFF",
-              help="Preview allocating CASE to this lead (with --supervisor, --worker) instead of a move.")
+@click.option("--allocate", "allocate", metavar="[STAFF]", is_flag=False, flag_value="",
+              help="Preview an allocation instead of a move: --allocate --lead STAFF (or --allocate STAFF), "
+                   "with --supervisor, --worker.")
+@click.option("--lead", metavar="STAFF", help="With --allocate: the lead named.")
 @click.option("--supervisor", metavar="STAFF", help="With --allocate: the supervisor named (kept if not given).")
 @click.option("--no-supervisor", is_flag=True, help="With --allocate: without a supervisor.")
 @click.option("--worker", metavar="STAFF", help="With --allocate: the worker named (kept if not given).")
@@ -121,15 +123,21 @@ def move(state: State, case_id: str, event: str, actor: str, reason: str | None,
 @_at
 @json_option
 @pass_state
-def can(state: State, case_id: str, event: str | None, actor: str, lead: str | None, supervisor: str | None,
-        no_supervisor: bool, worker: str | None, no_worker: bool, fact: str | None, reason: str | None, note: str,
-        with_staff: tuple[str, ...], at, as_json: bool) -> None:
+def can(state: State, case_id: str, event: str | None, actor: str, allocate: str | None, lead: str | None,
+        supervisor: str | None, no_supervisor: bool, worker: str | None, no_worker: bool, fact: str | None,
+        reason: str | None, note: str, with_staff: tuple[str, ...], at, as_json: bool) -> None:
     """What ACTOR may do to CASE now, what is missing, and who could do it.
 
     Given the same options, the verdict is the one `case move`, `case allocate` or `case record` would give:
     what they need and was not given (a reason, a note, the people taking part) is listed as such."""
     from workflow import service
 
+    if allocate and lead and allocate != lead:
+        raise click.UsageError(f"--allocate {allocate} and --lead {lead} name two leads; give one.")
+    if allocate is not None or lead is not None:
+        lead = allocate or lead
+        if not lead:
+            raise click.UsageError("Name the lead: --allocate --lead STAFF.")
     if sum(x is not None and x != "" for x in (event, lead, fact)) > 1:
         raise click.UsageError("Give an EVENT, --allocate STAFF or --record FACT, not more than one.")
     if lead is None and (supervisor or no_supervisor or worker or no_worker):

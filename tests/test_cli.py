@@ -278,4 +278,8 @@ def test_can_previews_an_allocation_with_the_verdict_allocate_gives(staffed):
     assert preview("ccw", "--supervisor", "sw", "--as", "tm")["allowed"]
     assert staffed("case", "allocate", "C-1", "--lead", "ccw", "--supervisor", "sw", "--as", "tm")[0] == 0
     assert "who" in [u["kind"] for u in preview("sw", "--no-supervisor", "--as", "ccw")["unmet"]]
+    # the spelling, --allocate --lead STAFF, is the same preview
+    assert preview("--lead", "sw", "--no-supervisor", "--as", "ccw") == preview("sw", "--no-supervisor", "--as", "ccw")
     assert staffed("case", "can", "C-1", "close", "--allocate", "sw", "--as", "tm")[0] == 2
+    assert staffed("case", "can", "C-1", "--allocate", "--as", "tm")[0] == 2  # no lead named
+    assert staffed("case", "can", "C-1", "--allocate", "sw", "--lead", "ccw", "--as", "tm")[0] == 2

@@ -13,6 +13,7 @@ from .clock import day_of
 from .definition import Definition, HolderPolicy
 from .people import Case, Staff
 from .requirements import ActorClause, Context, clauses_phrase
+from .requirements.base import people_phrase
 from .requirements.actor import WhoMayAct
 from .roles import roles_phrase
 from .verdict import Unmet, Verdict, cited
@@ -48,7 +49,7 @@ def _holder(policies: tuple[HolderPolicy, ...], person: Staff, slot: str, path: 
                       f"{person.label} may not be {slot} under this protocol; it allows: "
                       f"{roles_phrase(allowed) or 'nobody'}",
                       rules or ("WT-7",),
-                      f"Allocate a {roles_phrase(allowed)} instead." if allowed else "",
+                      _instead(policies, slot, path, ctx, f"a {roles_phrase(allowed)}") if allowed else "",
                       {"roles": sorted(person.roles)})]
     on_path = [p for p in matching if path in p.paths]
     if not on_path:
@@ -58,7 +59,8 @@ def _holder(policies: tuple[HolderPolicy, ...], person: Staff, slot: str, path: 
                       f"{person.label} may not be {slot} of a {where} case; case {ctx.case.id} is in "
                       f"{ctx.case.state!r}",
                       tuple(dict.fromkeys(rules)),
-                      "Allocate a registered social worker instead." if path == "cp" else "",
+                      _instead(policies, slot, path, ctx, "a registered social worker" if path == "cp"
+                               else "someone the protocol lets hold it"),
                       {"path": path})]
     best: list[Unmet] | None = None
     for policy in on_path:
@@ -68,6 +70,20 @@ def _holder(policies: tuple[HolderPolicy, ...], person: Staff, slot: str, path: 
         if best is None or len(unmet) < len(best):
             best = unmet
     return best or []
+
+
+def _instead(policies: tuple[HolderPolicy, ...], slot: str, path: str, ctx: Context, words: str) -> str:
+    """'Allocate sw (social worker) or pat (team leader) instead': the people on the staff list who could hold
+    the slot now (each judged as the proposed holder), else *words*."""
+    if ctx.staff is None:
+        return f"Allocate {words} instead."
+    base = replace(ctx, staff=None)
+    able = []
+    for person in ctx.active_staff():
+        proposed = replace(ctx.case, **{slot: person})
+        if not _holder(policies, person, slot, path, replace(base, case=proposed)):
+            able.append(person)
+    return f"Allocate {people_phrase(able)} instead." if able else f"Nobody on the staff list can be {slot} now."
 
 
 def _id(person: Staff | None) -> str | None:
