@@ -283,3 +283,20 @@ def test_can_previews_an_allocation_with_the_verdict_allocate_gives(staffed):
     assert staffed("case", "can", "C-1", "close", "--allocate", "sw", "--as", "tm")[0] == 2
     assert staffed("case", "can", "C-1", "--allocate", "--as", "tm")[0] == 2  # no lead named
     assert staffed("case", "can", "C-1", "--allocate", "sw", "--lead", "ccw", "--as", "tm")[0] == 2
+
+
+def test_a_missing_reason_exits_2_writes_nothing_and_can_says_the_same(staffed):
+    """`case move` without a reason the move needs is a usage error (exit 2) that writes nothing, not an audited
+    refusal; `case can` with the same options says the same, and with the reason both allow it."""  # WT-7
+    _to_cin_plan(staffed)
+    before = staffed("case", "history", "C-1", "--json")[1]
+    code, out, err = staffed("case", "move", "C-1", "step_down", "--as", "sw", "--json")
+    assert code == 2 and "--reason" in err and "nothing was written" in err
+    assert [u["argument"] for u in json.loads(out)["unmet"]] == ["--reason"]
+    assert staffed("case", "history", "C-1", "--json")[1] == before
+    code, out, _ = staffed("case", "can", "C-1", "step_down", "--as", "sw", "--json")
+    asked = json.loads(out)["events"][0]
+    assert code == 0 and not asked["allowed"] and [u["argument"] for u in asked["unmet"]] == ["--reason"]
+    code, out, _ = staffed("case", "can", "C-1", "step_down", "--as", "sw", "--reason", "Needs met", "--json")
+    assert json.loads(out)["events"][0]["allowed"]
+    assert staffed("case", "move", "C-1", "step_down", "--as", "sw", "--reason", "Needs met")[0] == 0
