@@ -20,7 +20,7 @@ from .schema import allocations, audit, cases, definitions, facts, markers, sett
 __all__ = [
     "get_staff", "staff_by_ids", "all_staff", "insert_staff",
     "get_case", "get_case_and_heads", "insert_case", "update_case", "list_cases", "case_facts", "insert_fact",
-    "insert_allocation", "case_allocations", "set_markers", "case_markers", "open_case_markers",
+    "insert_allocation", "case_allocations", "held_counts", "set_markers", "case_markers", "open_case_markers",
     "count_held", "lock_staff", "get_setting", "set_setting", "rows_of", "replace_staff", "staff_with_login",
     "count_staff", "session_login", "lock_chain", "get_definition", "insert_definition", "list_definitions",
     "cases_per_version", "rename_facts", "has_cases",
@@ -219,6 +219,20 @@ def count_held(conn: Connection, staff_id: str, states: Sequence[str], excluding
     if excluding is not None:
         query = query.where(cases.c.id != excluding)
     return conn.execute(query).scalar_one()
+
+
+def held_counts(conn: Connection, states: Sequence[str], excluding: str | None = None) -> dict[str, int]:
+    """How many cases in *states* each person holds as lead or worker (one case may be left out): one query for
+    the whole staff list, as count_held counts for one person."""
+    counts: dict[str, int] = {}
+    for column in (cases.c.lead_id, cases.c.worker_id):
+        query = (select(column, func.count()).where(cases.c.state.in_(list(states)), column.is_not(None))
+                 .group_by(column))
+        if excluding is not None:
+            query = query.where(cases.c.id != excluding)
+        for person, n in conn.execute(query):
+            counts[person] = counts.get(person, 0) + n
+    return counts
 
 
 def lock_staff(conn: Connection, ids: Iterable[str]) -> None:

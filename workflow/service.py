@@ -154,14 +154,30 @@ def _both_days(judge, at: datetime, now: datetime) -> Verdict:
 
 
 def _judged(conn, judge: Callable[[datetime, tuple[Staff, ...] | None], Verdict], at: datetime,
-            now: datetime) -> Verdict:
+            now: datetime, caseloads: tuple[Sequence[str], str] | None = None) -> Verdict:
     """The verdict on both days (_both_days); when something is unmet, judged again with the staff list so that
-    each unmet item names the people who could meet it (read only then: an allowed action does not pay for it)."""
+    each unmet item names the people who could meet it (read only then: an allowed action does not pay for it).
+    With *caseloads* (the open states, the case judged), each person carries the cases they hold elsewhere, as
+    an allocation judges its candidates (STO-8)."""
     verdict = _both_days(lambda day: judge(day, None), at, now)
     if verdict.allowed:
         return verdict
     staff = tuple(staff_from_row(r) for r in records.all_staff(conn))
+    if caseloads is not None:
+        held = records.held_counts(conn, *caseloads)
+        staff = tuple(replace(p, caseload=held.get(p.id, 0)) for p in staff)
     return _both_days(lambda day: judge(day, staff), at, now)
+
+
+def _timing(definition: Definition, case: Case, at: datetime, now: datetime, move: bool = False) -> dict[str, Any]:
+    """The dates an action may carry, checked before it is judged (the same for a preview as for the action):
+    within the back-dating window, not before the case opened, a move not before its current state began."""
+    late = _backdating(definition, at, now)
+    _not_before_opening(case, at)
+    if move and case.state_entered_at and at < case.state_entered_at:
+        raise BadInput(f"{to_text(at)} is before case {case.id} entered {case.state!r} "
+                       f"({to_text(case.state_entered_at)}); a move cannot predate the case's current state.")
+    return late
 
 
 def _settled(verdict: Verdict) -> None:
@@ -239,7 +255,9 @@ def explain(cw: Casework, case_id: str, event: str, actor: str, at: datetime | N
     at, now = when(cw, at)
     with cw.store.read() as conn:  # a read: nothing to authenticate
         case, person = load_case_and_actor(conn, case_id, actor, cw.snapshots)[:2]
-        engine = cw.engine(_judged_by(conn, cw, case))
+        definition = _judged_by(conn, cw, case)
+        _timing(definition, case, at, now, move=True)
+        engine = cw.engine(definition)
         return _judged(conn, lambda day, staff: engine.explain(case, event, person, day, reason, staff), at, now)
 
 
@@ -250,6 +268,7 @@ def available(cw: Casework, case_id: str, actor: str, at: datetime | None = None
     with cw.store.read() as conn:
         case, person = load_case_and_actor(conn, case_id, actor, cw.snapshots)[:2]
         definition = _judged_by(conn, cw, case)
+        _timing(definition, case, at, now, move=True)
         engine = cw.engine(definition)
         return [_judged(conn, lambda day, staff, name=name: engine.explain(case, name, person, day, reason, staff),
                         at, now) for name, _ in definition.events_from(case.state)]
@@ -264,6 +283,7 @@ def preview_record(cw: Casework, case_id: str, fact: str, actor: str, *, with_st
         person = _named(conn, people, actor)
         others = tuple(_named(conn, people, other) for other in with_staff)
         definition = _judged_by(conn, cw, case)
+        _timing(definition, case, at, now)
         return _judged(conn, lambda day, staff: explain_record(definition, case, fact, person, day, note, others,
                                                                staff), at, now)
 
@@ -282,10 +302,7 @@ def move_case(cw: Casework, case_id: str, event: str, actor: str, *, reason: str
         principal = identity.authenticate(conn, actor, cw.principal, mode)
         _version(case, expected_version)
         definition, pin = _pinned(conn, cw, case, actor, principal, now)
-        late = _backdating(definition, at, now)
-        if case.state_entered_at and at < case.state_entered_at:
-            raise BadInput(f"{to_text(at)} is before case {case_id} entered {case.state!r} "
-                           f"({to_text(case.state_entered_at)}); a move cannot predate the case's current state.")
+        late = _timing(definition, case, at, now, move=True)
         engine = cw.engine(definition)
         verdict = _judged(conn, lambda day, staff: engine.explain(case, event, person, day, reason, staff), at, now)
         _settled(verdict)
@@ -378,7 +395,8 @@ def _allocation_verdict(conn, definition: Definition, case: Case, people: dict[s
         new_worker = replace(new_worker, caseload=records.count_held(conn, new_worker.id, open_states, case.id))
     _not_before_opening(case, at)
     verdict = _judged(conn, lambda day, staff: explain_allocation(definition, case, person, day, new_lead, new_sup,
-                                                                  new_worker, reason, staff), at, now)
+                                                                  new_worker, reason, staff), at, now,
+                      caseloads=(open_states, case.id))
     return verdict, new_lead, new_sup, new_worker
 
 
@@ -426,8 +444,7 @@ def record_fact(cw: Casework, case_id: str, fact: str, actor: str, *, with_staff
         others = tuple(_named(conn, people, other) for other in with_staff)
         _version(case, expected_version)
         definition, pin = _pinned(conn, cw, case, actor, principal, now)
-        late = _backdating(definition, at, now)
-        _not_before_opening(case, at)
+        late = _timing(definition, case, at, now)
         verdict = _judged(conn, lambda day, staff: explain_record(definition, case, fact, person, day, note, others,
                                                                   staff), at, now)
         _settled(verdict)

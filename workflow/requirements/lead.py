@@ -242,14 +242,16 @@ class LeadWasFormerLead(Requirement):
     kind: Literal["lead_was_former_lead"] = "lead_was_former_lead"
 
     def holds(self, ctx: Context) -> bool:
-        return ctx.case.lead is not None and ctx.case.lead.id in ctx.case.former_leads
+        # who led the case before this action: the proposed case of an allocation no longer counts its incoming
+        # lead among its former leads
+        return ctx.case.lead is not None and ctx.case.lead.id in ctx.now_case.former_leads
 
     def describe(self) -> str:
         return "The lead practitioner must be someone who held the case before"
 
     def who_could(self, ctx: Context) -> str:
         current = ctx.now_case.lead
-        former = [f for f in ctx.case.former_leads if current is None or f != current.id]
+        former = [f for f in ctx.now_case.former_leads if current is None or f != current.id]
         if ctx.staff is not None:
             by_id = {p.id: p for p in ctx.active_staff()}
             still = [by_id[f] for f in former if f in by_id]
