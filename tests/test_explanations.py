@@ -68,9 +68,9 @@ CORE_ROLES = ("social_worker", "team_manager", "practice_supervisor", "practice_
               "tac_senior_practitioner")
 
 #: examples of the in-memory properties; the durable one is slower (a store per example)
-FAST = settings(max_examples=120, deadline=None,
+FAST = settings(max_examples=80, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-DURABLE = settings(max_examples=12, deadline=None,
+DURABLE = settings(max_examples=8, deadline=None,
                    suppress_health_check=[HealthCheck.too_slow])
 
 

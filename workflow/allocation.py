@@ -73,8 +73,8 @@ def _holder(policies: tuple[HolderPolicy, ...], person: Staff, slot: str, path: 
 
 
 def _instead(policies: tuple[HolderPolicy, ...], slot: str, path: str, ctx: Context, words: str) -> str:
-    """'Allocate sw (social worker) or pat (team leader) instead': the people on the staff list who could hold
-    the slot now (each judged as the proposed holder), else *words*."""
+    """'Allocate a registered social worker instead: sw (social worker), pat (team leader)': the people on the
+    staff list who could hold the slot now (each judged as the proposed holder)."""
     if ctx.staff is None:
         return f"Allocate {words} instead."
     base = replace(ctx, staff=None)
@@ -83,7 +83,7 @@ def _instead(policies: tuple[HolderPolicy, ...], slot: str, path: str, ctx: Cont
         proposed = replace(ctx.case, **{slot: person})
         if not _holder(policies, person, slot, path, replace(base, case=proposed)):
             able.append(person)
-    return f"Allocate {people_phrase(able)} instead." if able else f"Nobody on the staff list can be {slot} now."
+    return f"Allocate {words} instead: {people_phrase(able)}." if able else f"Nobody on the staff list can be {slot} now."
 
 
 def _id(person: Staff | None) -> str | None:
