@@ -253,3 +253,56 @@ def test_an_escalation_not_yet_considered_is_due_for_reallocation_or_review(cw_c
     assert flagged() == []
     run("case", "record", "T-1", "escalation_raised", "--as", "ccw", "--note", "Disclosure")
     assert len(flagged()) == 1
+
+
+def test_the_ccw_keeps_the_case_when_its_supervisor_changes(cw_cli):
+    """Naming a new supervisor for a CCW-led case judges the CCW on the hand-over they were given, not on
+    evidence since they took the case (found by review: the supervisor could never be changed)."""  # TOR-6 TOR-9
+    run = cw_cli
+    _ccw_process(run)
+    run("case", "allocate", "T-1", "--lead", "ccw", "--supervisor", "asw", "--as", "tm")
+    run("case", "allocate", "T-1", "--lead", "ccw", "--supervisor", "tm", "--as", "tm", "--reason", "ASW on leave")
+    shown = json.loads(run("case", "show", "T-1", "--json").stdout)
+    assert (shown["lead"]["id"], shown["supervisor"]["id"]) == ("ccw", "tm")
+
+
+def test_the_day_an_escalation_stopped_being_considered_stays_put(sqlite_cw, clock):
+    """The holder_condition item is due from the day the escalation was raised, whatever is recorded after it, and
+    `due --as-of` an earlier day sees only what had happened by then (found by review)."""  # TOR-9
+    from datetime import date, timedelta
+
+    from workflow import service
+    from workflow.oversight import due_items
+
+    cw = sqlite_cw
+    for person in STAFF:
+        sid, name, roles = person[0], person[2], [person[4]]
+        opts = dict(zip(person[5::2], person[6::2]))
+        service.add_staff(cw, sid, name, roles, team=opts.get("--team"), registration=opts.get("--registered"),
+                          actor=None if sid == "tm" else "tm")
+    service.open_case(cw, "T-1", "torbay", "Paignton", "tm")
+    service.allocate(cw, "T-1", "sw", "tm")
+    service.move_case(cw, "T-1", "decide_assessment", "tm")
+    service.record_fact(cw, "T-1", "assessment_completed", "sw")
+    service.move_case(cw, "T-1", "start_cin_plan", "sw")
+    for fact, actor, extra in PROCESS:
+        clock.advance(minutes=1)
+        args = dict(zip(extra[::2], extra[1::2]))
+        service.record_fact(cw, "T-1", fact, actor, note=args.get("--note", ""),
+                            with_staff=[args["--with"]] if "--with" in args else [])
+    service.allocate(cw, "T-1", "ccw", "tm", supervisor="asw")
+    clock.advance(days=2)
+    raised = clock.now.date()
+    service.record_fact(cw, "T-1", "escalation_raised", "ccw", note="Worries")
+    clock.advance(days=3)
+    service.record_fact(cw, "T-1", "home_visit", "ccw")
+    clock.advance(days=4)
+
+    def flagged(as_of: date):
+        return [i for i in due_items(cw, as_of) if i.name == "holder_condition:lead"]
+
+    [now] = flagged(clock.now.date())
+    assert now.due == raised and now.overdue
+    assert flagged(raised - timedelta(days=1)) == []
+    [then] = flagged(raised + timedelta(days=1))
+    assert then.due == raised

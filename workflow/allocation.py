@@ -28,8 +28,15 @@ def proposed_case(case: Case, lead: Staff, supervisor: Staff | None, worker: Sta
     former = case.former_leads
     if changed and case.lead is not None:
         former = (case.lead.id, *(f for f in former if f not in (case.lead.id, lead.id)))
+    # a holder the allocation keeps is judged on the evidence their own hand-over was given on: "since the lead
+    # changed" then means since the lead before them took the case
+    kept = {slot for slot, was, now in (("lead", case.lead, lead), ("supervisor", case.supervisor, supervisor),
+                                        ("worker", case.worker, worker))
+            if was is not None and now is not None and was.id == now.id}
+    since = {slot: at for slot, at in case.holder_since.items() if slot not in kept}
+    since.update({slot: case.holder_prior[slot] for slot in kept if slot in case.holder_prior})
     return replace(case, lead=lead, supervisor=supervisor, worker=worker, previous_lead=previous,
-                   former_leads=former, facts=list(case.facts))
+                   former_leads=former, facts=list(case.facts), holder_since=since)
 
 
 def _local_first(policies: "list[HolderPolicy] | tuple[HolderPolicy, ...]") -> list[HolderPolicy]:

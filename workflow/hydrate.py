@@ -68,7 +68,7 @@ def load_case_for_write(conn: Connection, case_id: str, extra: Iterable[str] = (
             row["version"], tuple(records.case_facts(conn, case_id)),
             {k: from_text(v) for k, v in records.case_markers(conn, case_id).items()},
             _former_leads(allocations, row["lead_id"]),
-            holder_changes((from_text(a["at"]), a["lead_id"], a["supervisor_id"], a["worker_id"]) for a in allocations))
+            *holder_changes((from_text(a["at"]), a["lead_id"], a["supervisor_id"], a["worker_id"]) for a in allocations))
         if snapshots:
             snapshots.keep(case_id, kept)
     ids = {row[k] for k in ("lead_id", "supervisor_id", "worker_id", "previous_lead_id") if row[k]}
@@ -92,7 +92,7 @@ def load_case_for_write(conn: Connection, case_id: str, extra: Iterable[str] = (
                for f in kept.fact_rows if f["by_id"] in people],
         markers=dict(kept.markers),
         former_leads=kept.former_leads,
-        holder_since=dict(kept.holder_since),
+        holder_since=dict(kept.holder_since), holder_prior=dict(kept.holder_prior),
         policy_digest=row["policy_digest"],
     )
     return found, people, (row["head_seq"], row["head_hash"]), StoreState(row["authentication"], row["staff_hash"],

@@ -92,6 +92,9 @@ class Case:
     #: allocation is judged the proposed case keeps the times before it: evidence "since the lead changed"
     #: means since the current lead took over
     holder_since: dict[str, datetime] = field(default_factory=dict)
+    #: when the holder before the current one took each slot (absent: nobody did): what ``holder_since`` becomes
+    #: while an allocation that keeps the slot's holder is judged, so it is judged on the evidence it was given on
+    holder_prior: dict[str, datetime] = field(default_factory=dict)
 
     def allocated(self) -> tuple[Staff, ...]:
         """Everyone currently allocated: lead, supervisor and worker."""
@@ -107,13 +110,18 @@ def holder_roles(case: Case) -> frozenset[str]:
     return roles
 
 
-def holder_changes(allocations: "Iterable[tuple[datetime, str | None, str | None, str | None]]") -> dict[str, datetime]:
-    """When each slot last changed hands, from the case's allocations (at, lead, supervisor, worker), oldest first."""
+def holder_changes(allocations: "Iterable[tuple[datetime, str | None, str | None, str | None]]"
+                   ) -> tuple[dict[str, datetime], dict[str, datetime]]:
+    """When each slot last changed hands, and when the change before that was, from the case's allocations
+    (at, lead, supervisor, worker), oldest first."""
     since: dict[str, datetime] = {}
+    prior: dict[str, datetime] = {}
     held: dict[str, str | None] = {slot: None for slot in HOLDER_SLOTS}
     for at, *people in allocations:
         for slot, person in zip(HOLDER_SLOTS, people):
             if person != held[slot]:
                 held[slot] = person
+                if slot in since:
+                    prior[slot] = since[slot]
                 since[slot] = at
-    return since
+    return since, prior

@@ -180,7 +180,7 @@ class _Record:
             self.lead, self.supervisor, self.worker, self.previous_lead))
         return Case(self.id, self.policy, self.team, self.state, self.version, self.opened_at, self.state_entered_at,
                     self.allocated_at, lead, supervisor, worker, previous, tuple(former), facts, dict(self.markers),
-                    self.digest, holder_changes(self.allocations))
+                    self.digest, *holder_changes(self.allocations))
 
 
 def _on_both_days(judge: Callable[[datetime], Verdict], at: datetime, now: datetime) -> tuple[Unmet, ...]:

@@ -6,6 +6,7 @@ therefore list such a case as overdue for reallocation from the day after the la
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 
 from .calendar import calendar_for
@@ -122,7 +123,7 @@ def conditions_lapsed(case: Case, definition: Definition, as_of: date) -> list[D
         fitting = [p for p in policies if person.roles & set(p.roles) and state.path in p.paths]
         if not fitting or any(not p.keeps for p in fitting):
             continue
-        failed = [_lapsed(case, person, p, definition, as_of) for p in fitting]
+        failed = [_lapsed(case, slot, person, p, definition, as_of) for p in fitting]
         if any(f is None for f in failed):
             continue
         since, unmet = min((f for f in failed if f is not None), key=lambda f: f[0])
@@ -135,26 +136,49 @@ def conditions_lapsed(case: Case, definition: Definition, as_of: date) -> list[D
     return items
 
 
-def _lapsed(case: Case, person: Staff, policy: HolderPolicy, definition: Definition,
+def _lapsed(case: Case, slot: str, person: Staff, policy: HolderPolicy, definition: Definition,
             as_of: date) -> tuple[date, list[Unmet]] | None:
-    """None if *policy*'s conditions hold on *as_of*, else the first day they stopped holding and what fails.
+    """None if *policy*'s conditions hold on *as_of*, else the first day of the spell, still running on *as_of*,
+    in which they have not held, and what fails.
 
-    Nothing on the case changed after its latest fact, marker or change of hands, so a condition that held
-    then stopped with the passing of days (found by bisection); one that failed then stopped at that change."""
-    def failing(day: date, at: datetime | None = None) -> list[Unmet]:
-        moment = at or datetime.combine(day, time(23, 59, 59), tzinfo=LONDON)
-        ctx = Context(case, case.lead or person, moment, day, definition)
+    Only what happened by the end of *as_of* counts. The conditions are judged at each moment something happened
+    on the case since the holder took it (its facts, markers and changes of hands): the spell starts at the first
+    such moment after the last one at which they held; if they held at the last moment, they stopped with the
+    passing of days, found by bisection."""
+    end = datetime.combine(as_of, time(23, 59, 59), tzinfo=LONDON)
+
+    entered = sorted((at, marker.split(":", 1)[1]) for marker, at in case.markers.items()
+                     if marker.startswith("entered:") and marker.split(":", 1)[1] in definition.states)
+
+    def failing(moment: datetime) -> list[Unmet]:
+        # the case as it stood then: the state it had last entered by that moment (markers keep the latest entry)
+        then = [(at, state) for at, state in entered if at <= moment]
+        stood = replace(case, state=then[-1][1], state_entered_at=then[-1][0]) if then else case
+        ctx = Context(stood, case.lead or person, moment, day_of(moment), definition)
         return [u for r in policy.keeps if (u := r.unmet(ctx)) is not None]
 
-    unmet = failing(as_of)
+    unmet = failing(end)
     if not unmet:
         return None
-    moments = [*case.markers.values(), *(f.at for f in case.facts), *case.holder_since.values()]
-    last = max(moments) if moments else None
-    if last is None or failing(day_of(last), last):
-        return (day_of(last) if last else as_of), unmet
-    low, high = day_of(last), as_of  # holds on low, fails on high
+    start = case.holder_since.get(slot)
+    moments = sorted({m for m in (*case.markers.values(), *(f.at for f in case.facts), *case.holder_since.values())
+                      if m <= end and (start is None or m >= start)})
+    first_failing: datetime | None = None
+    for moment in reversed(moments):
+        if not failing(moment):
+            break
+        first_failing = moment
+    else:
+        return (day_of(moments[0]) if moments else as_of), unmet
+    if first_failing is not None:
+        return day_of(first_failing), unmet
+    low = day_of(moments[-1])  # held on its last moment: it stopped on a later day
+    high = as_of
+
+    def fails_on(day: date) -> bool:
+        return bool(failing(datetime.combine(day, time(23, 59, 59), tzinfo=LONDON)))
+
     while (high - low).days > 1:
         middle = low + timedelta(days=(high - low).days // 2)
-        low, high = (low, middle) if failing(middle) else (middle, high)
+        low, high = (low, middle) if fails_on(middle) else (middle, high)
     return high, unmet

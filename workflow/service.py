@@ -373,9 +373,11 @@ def allocate(cw: Casework, case_id: str, lead: str, actor: str, *, supervisor: s
     if refused:
         raise AllocationRefused(verdict)
     after.version, after.allocated_at = case.version + 1, at
-    after.holder_since = {**case.holder_since, **{slot: at for slot, was, now_ in (
-        ("lead", case.lead, new_lead), ("supervisor", case.supervisor, new_sup), ("worker", case.worker, new_worker))
-        if (was.id if was else None) != (now_.id if now_ else None)}}
+    changed = [slot for slot, was, now_ in (("lead", case.lead, new_lead), ("supervisor", case.supervisor, new_sup),
+                                            ("worker", case.worker, new_worker))
+               if (was.id if was else None) != (now_.id if now_ else None)]
+    after.holder_prior = {**case.holder_prior, **{s: case.holder_since[s] for s in changed if s in case.holder_since}}
+    after.holder_since = {**case.holder_since, **{s: at for s in changed}}
     after.markers = {**case.markers, "event:allocate": max(at, case.markers.get("event:allocate", at))}
     after.policy_digest = definition.digest
     return MoveResult(verdict, partial(_summary, cw, after, definition, day_of(now)))

@@ -30,8 +30,9 @@ class CaseRecords:
     fact_rows: tuple[Mapping[str, Any], ...]
     markers: Mapping[str, datetime]
     former_leads: tuple[str, ...]
-    #: when each slot last changed hands (people.holder_changes)
+    #: when each slot last changed hands, and the change before (people.holder_changes)
     holder_since: Mapping[str, datetime]
+    holder_prior: Mapping[str, datetime]
 
 
 class Snapshots:
@@ -60,7 +61,7 @@ class Snapshots:
             found = self._cases.get(case_id)
             if found is not None and found.version == version:
                 self._cases[case_id] = CaseRecords(new_version, found.fact_rows, dict(markers), found.former_leads,
-                                                       found.holder_since)
+                                                       found.holder_since, found.holder_prior)
 
     def staff(self, staff_seq: int | None, ids: Iterable[str]) -> tuple[dict[str, Staff], set[str]]:
         """Known staff among *ids* as of staff chain head *staff_seq*, and the ids still to read."""

@@ -335,7 +335,7 @@ class LatestFact(Requirement):
             return f"None of {', '.join(repr(n) for n in self.of)} has been recorded"
         if latest.name == self.is_:
             return f"The latest of {', '.join(repr(n) for n in self.of)} is '{self.is_}'"
-        return f"The latest of {', '.join(repr(n) for n in self.of)} is '{latest.name}' ({latest.at:%Y-%m-%d})"
+        return f"The latest of {', '.join(repr(n) for n in self.of)} is '{latest.name}' ({day_of(latest.at)})"
 
     def who_could(self, ctx: Context) -> str:
         if ctx.staff is not None:
@@ -349,7 +349,7 @@ class LatestFact(Requirement):
 
     def explain_held(self, ctx: Context) -> str:
         latest = self._latest(ctx)
-        when = f" ({latest.at:%Y-%m-%d}, by {latest.by.label})" if latest is not None else ""
+        when = f" ({day_of(latest.at)}, by {latest.by.label})" if latest is not None else ""
         return f"the latest of {', '.join(repr(n) for n in self.of)} is '{self.is_}'{when}"
 
     def undo_who(self, ctx: Context) -> str:
