@@ -2,7 +2,7 @@
 malformed anchors, back-dating around an order, a request that comes again after its completion."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 
 import pytest

@@ -422,7 +422,7 @@ def with_unmet(ctx: Context, fact: str, with_staff: tuple[Staff, ...]) -> list[U
     others = tuple(w for w in with_staff if w.id != ctx.actor.id)
     if not others:
         return [Unmet("with", f"'{fact}' must be recorded with the people taking part: {wanted}", rules,
-                      f"Name them with --with STAFF (repeatable).", {}, spec.origin, "--with")]
+                      "Name them with --with STAFF (repeatable).", {}, spec.origin, "--with")]
     unmet = []
     for clause in clauses:
         if not any(clause.matches(w, ctx) for w in others):
