@@ -147,7 +147,7 @@ TO_CP_AND_BACK = [
     Move("C-1", "escalate_to_strategy", "tm", "Injury reported"),
 ]
 
-PROPERTY = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTY = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 #: what the examples met, so that a test can show the properties are not vacuous
 seen: Counter[str] = Counter()
