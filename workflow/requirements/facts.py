@@ -120,6 +120,31 @@ def _merge_refs(*parts: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]
     return merged
 
 
+class _Scoped(Requirement):
+    """Shared by the kinds whose evidence has a lifetime: ``since``, its time on a case, its words, its names."""
+
+    #: from when it counts: 'case', 'state', 'allocation', an anchor, or a list of them (the latest applies)
+    since: Union[Scope, tuple[Scope, ...]] = "case"
+
+    def _scopes(self) -> tuple[Scope, ...]:
+        return self.since if isinstance(self.since, tuple) else (self.since,)
+
+    def _since(self, ctx: Context) -> datetime | None:
+        """When evidence starts counting on ctx.case, or None when it counts from the case's opening."""
+        times = [t for t in (_scope_time(s, ctx) for s in self._scopes()) if t is not None]
+        return max(times) if times else None
+
+    def _since_texts(self) -> list[str]:
+        return [t for t in (_scope_text(s) for s in self._scopes()) if t]
+
+    def _anchors(self) -> list[Anchor]:
+        return [s for s in self._scopes() if isinstance(s, Anchor)]
+
+    def params(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude={"kind", "rules", "says", "origin"}, exclude_defaults=True,
+                               exclude_none=True, by_alias=True)
+
+
 def recording_unmet(ctx: Context, fact: str) -> list[Unmet]:
     """What the protocol itself asks before *fact* may be recorded on ``ctx.case`` by ``ctx.actor`` (the case
     open, who may record it, what it must follow); arguments (note, people taking part) are the caller's."""
@@ -159,14 +184,12 @@ def who_may_make(ctx: Context, event: str) -> tuple[Staff, ...]:
 
 
 @register
-class FactRecorded(Requirement):
+class FactRecorded(_Scoped):
     """A fact has been recorded, optionally by or with particular people, within its lifetime and in order."""
 
     kind: Literal["fact_recorded"] = "fact_recorded"
     primary = "fact"
     fact: str
-    #: from when it counts: 'case', 'state', 'allocation', an anchor, or a list of them (the latest applies)
-    since: Union[Scope, tuple[Scope, ...]] = "case"
     #: what it must follow: each anchor must have happened, and the fact be recorded at or after it
     after: tuple[Anchor, ...] = Field((), max_length=MANY)
     by: Relation | None = None
@@ -175,13 +198,6 @@ class FactRecorded(Requirement):
     with_relation: Relation | None = None
     with_roles: tuple[Role, ...] = Field((), max_length=MANY)
     with_qualified: bool = False
-
-    def _scopes(self) -> tuple[Scope, ...]:
-        return self.since if isinstance(self.since, tuple) else (self.since,)
-
-    def _since(self, ctx: Context) -> datetime | None:
-        times = [t for t in (_scope_time(s, ctx) for s in self._scopes()) if t is not None]
-        return max(times) if times else None
 
     def _fits(self, fact: Fact, ctx: Context, since: datetime | None) -> bool:
         if fact.name != self.fact or fact.at > ctx.at or (since is not None and fact.at < since):
@@ -222,7 +238,7 @@ class FactRecorded(Requirement):
             parts.append("by a registered social worker")
         if self._with_text():
             parts.append(self._with_text())
-        parts += [t for t in (_scope_text(s) for s in self._scopes()) if t]
+        parts += self._since_texts()
         if self.after:
             parts.append("after " + " and ".join(a.text() for a in self.after))
         return (" " + ", ".join(parts)) if parts else ""
@@ -284,17 +300,12 @@ class FactRecorded(Requirement):
             who = clauses_phrase(spec.who, ctx) if spec is not None and spec.who else "someone allocated to the case"
         return f"{who[0].upper()}{who[1:]} must record '{self.fact}'{with_} {command}."
 
-    def params(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", exclude={"kind", "rules", "says", "origin"}, exclude_defaults=True,
-                               exclude_none=True)
-
     def references(self) -> dict[str, tuple[str, ...]]:
-        anchors = [s for s in self._scopes() if isinstance(s, Anchor)] + list(self.after)
-        return _merge_refs({"facts": (self.fact,)}, *(a.references() for a in anchors))
+        return _merge_refs({"facts": (self.fact,)}, *(a.references() for a in (*self._anchors(), *self.after)))
 
 
 @register
-class LatestFact(Requirement):
+class LatestFact(_Scoped):
     """Of a set of facts, the one recorded last is the one named: 'requested, then completed' reads as
     completed, 'requested, completed, requested again' as requested. Nothing of the set recorded: unmet."""
 
@@ -303,8 +314,6 @@ class LatestFact(Requirement):
     of: tuple[str, ...] = Field(min_length=2, max_length=MANY)
     #: the one that must be the latest
     is_: str = Field(alias="is")
-    #: from when they count, as for fact_recorded
-    since: Union[Scope, tuple[Scope, ...]] = "case"
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
@@ -315,9 +324,7 @@ class LatestFact(Requirement):
         return self
 
     def _latest(self, ctx: Context) -> Fact | None:
-        scopes = self.since if isinstance(self.since, tuple) else (self.since,)
-        times = [t for t in (_scope_time(s, ctx) for s in scopes) if t is not None]
-        since = max(times) if times else None
+        since = self._since(ctx)
         return next((f for f in reversed(ctx.case.facts)
                      if f.name in self.of and f.at <= ctx.at and (since is None or f.at >= since)), None)
 
@@ -360,36 +367,26 @@ class LatestFact(Requirement):
                 return f"{people_phrase(able.values())} can record {' or '.join(repr(n) for n in following)}."
         return f"Record {' or '.join(repr(n) for n in following)}."
 
-    def params(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", exclude={"kind", "rules", "says", "origin"}, exclude_defaults=True,
-                               exclude_none=True, by_alias=True)
-
     def references(self) -> dict[str, tuple[str, ...]]:
-        scopes = self.since if isinstance(self.since, tuple) else (self.since,)
-        return _merge_refs({"facts": self.of}, *(s.references() for s in scopes if isinstance(s, Anchor)))
+        return _merge_refs({"facts": self.of}, *(a.references() for a in self._anchors()))
 
 
 @register
-class EventHappened(Requirement):
+class EventHappened(_Scoped):
     """An event has been made on this case before (e.g. the first TAC meeting was held), optionally after an
     anchor (since the current lead took over, say)."""
 
     kind: Literal["event_happened"] = "event_happened"
     primary = "event"
     event: str
-    since: Union[Scope, tuple[Scope, ...]] = "case"
 
     def holds(self, ctx: Context) -> bool:
         at = ctx.case.markers.get(f"event:{self.event}")
-        if at is None or at > ctx.at:
-            return False
-        scopes = self.since if isinstance(self.since, tuple) else (self.since,)
-        times = [t for t in (_scope_time(s, ctx) for s in scopes) if t is not None]
-        return not times or at >= max(times)
+        since = self._since(ctx)
+        return at is not None and at <= ctx.at and (since is None or at >= since)
 
     def describe(self) -> str:
-        scopes = self.since if isinstance(self.since, tuple) else (self.since,)
-        when = ", ".join(t for t in (_scope_text(s) for s in scopes) if t)
+        when = ", ".join(self._since_texts())
         return f"'{self.event}' must have happened on this case first{' ' + when if when else ''}"
 
     def who_could(self, ctx: Context) -> str:
@@ -399,13 +396,8 @@ class EventHappened(Requirement):
                 return f"Make '{self.event}' first: {people_phrase(able)} may."
         return f"Make '{self.event}' first."
 
-    def params(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", exclude={"kind", "rules", "says", "origin"}, exclude_defaults=True,
-                               exclude_none=True)
-
     def references(self) -> dict[str, tuple[str, ...]]:
-        scopes = self.since if isinstance(self.since, tuple) else (self.since,)
-        return _merge_refs({"events": (self.event,)}, *(s.references() for s in scopes if isinstance(s, Anchor)))
+        return _merge_refs({"events": (self.event,)}, *(a.references() for a in self._anchors()))
 
 
 def with_unmet(ctx: Context, fact: str, with_staff: tuple[Staff, ...]) -> list[Unmet]:

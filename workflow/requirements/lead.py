@@ -305,16 +305,19 @@ class WorkerHasRole(Requirement):
         return f"The worker is {worker.label if worker else 'nobody'}"
 
     def who_could(self, ctx: Context) -> str:
+        return f"{self._changers(ctx)} can change the worker."
+
+    @staticmethod
+    def _changers(ctx: Context) -> str:
         alloc = ctx.definition.allocation
-        return f"{_reallocators(ctx, alloc.workers_who or alloc.who)} can change the worker."
+        return _reallocators(ctx, alloc.workers_who or alloc.who)
 
     def explain_held(self, ctx: Context) -> str:
-        worker = ctx.case.worker
-        return f"the worker is {worker.label if worker else 'nobody'}"
+        sentence = self.explain(ctx)
+        return sentence[:1].lower() + sentence[1:]
 
     def undo_who(self, ctx: Context) -> str:
-        alloc = ctx.definition.allocation
-        return f"{_reallocators(ctx, alloc.workers_who or alloc.who)} can reallocate the worker's part first."
+        return f"{self._changers(ctx)} can reallocate the worker's part first."
 
 
 @register
