@@ -40,8 +40,9 @@ def due_items(cw: Casework, as_of: date | None = None, *, overdue_only: bool = F
         judged = [(case, _version_of(cw, conn, case)) for case in cases]
         roles = {sid: person.roles for sid, person in people.items()}
         # the few cases whose holders hold under conditions that must keep holding are read whole
-        with_keeps = {d.digest for _, d in judged if not isinstance(d, DueItem)
-                      and any(p.keeps for p in (*d.allocation.leads, *d.allocation.workers))}
+        versions_met = {d.digest: d for _, d in judged if not isinstance(d, DueItem)}
+        with_keeps = {digest for digest, d in versions_met.items()
+                      if any(p.keeps for p in (*d.allocation.leads, *d.allocation.workers))}
         whole = {case["id"]: load_case(conn, case["id"]) for case, d in judged
                  if not isinstance(d, DueItem) and d.digest in with_keeps
                  and (not staff or staff in (case["lead_id"], case["supervisor_id"], case["worker_id"]))
