@@ -11,11 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from sqlalchemy import bindparam, case, func, insert, select, tuple_
-from sqlalchemy.engine import Connection
-
-from .prepared import Prepared
-from .schema import audit, cases
+from .link import Link as Connection
 
 __all__ = ["GENESIS", "Head", "append", "chain_rows", "entries", "verify", "Broken", "canonical", "CHANGES",
            "heads", "hash_at", "all_entries", "attribution_rows", "in_written_order"]
@@ -56,10 +52,6 @@ def chain_rows(chain: str, entries_fields: list[dict[str, Any]], seq: int = 0,
     return rows
 
 
-_INSERT = Prepared(insert(audit).values({c: bindparam(c) for c in (*_HASHED, "principal", "prev_hash", "hash")}))
-_HEAD = (select(audit.c.seq, audit.c.hash).where(audit.c.chain == bindparam("b_chain"))
-         .order_by(audit.c.seq.desc()).limit(1))
-
 
 def append(conn: Connection, chain: str, head: Head | None = None, **fields: Any) -> dict[str, Any]:
     """Add one entry at the head of *chain* inside the caller's transaction.
@@ -68,16 +60,16 @@ def append(conn: Connection, chain: str, head: Head | None = None, **fields: Any
     (``(None, None)`` for an empty chain); a stale head fails on the chain's unique key.
     """
     if head is None:
-        found = conn.execute(_HEAD, {"b_chain": chain}).first()
+        found = conn.execute("audit_head", {"b_chain": chain}).first()
         head = (found.seq, found.hash) if found else (None, None)
     row = chain_rows(chain, [fields], head[0] or 0, head[1] or GENESIS)[0]
-    _INSERT.execute(conn, row)
+    conn.execute("append_audit", row)
     return row
 
 
 def entries(conn: Connection, chain: str) -> list[dict[str, Any]]:
     """Every entry of one chain, oldest first, payload decoded."""
-    rows = conn.execute(select(audit).where(audit.c.chain == chain).order_by(audit.c.seq)).mappings()
+    rows = conn.execute("chain_entries", {"b_chain": chain}).mappings()
     return [{**row, "payload": json.loads(row["payload"])} for row in rows]
 
 
@@ -92,8 +84,7 @@ class Broken:
 
 
 def _rows(conn: Connection) -> Iterator[Any]:
-    # a statement's option: the connection's own would stay set for the caller's later statements
-    yield from conn.execute(select(audit).order_by(audit.c.chain, audit.c.seq).execution_options(yield_per=5000))
+    yield from conn.stream("audit_by_chain")
 
 
 def verify(conn: Connection) -> tuple[int, list[Broken]]:
@@ -123,7 +114,7 @@ def verify(conn: Connection) -> tuple[int, list[Broken]]:
         last_seq[chain] = row["seq"]
         if row["action"] in CHANGES and row["case_id"] is not None:
             changes[row["case_id"]] = changes.get(row["case_id"], 0) + 1
-    for case_id, version in conn.execute(select(cases.c.id, cases.c.version)):
+    for case_id, version in conn.execute("case_versions"):
         chain = f"case:{case_id}"
         if changes.get(case_id, 0) != version and not any(b.chain == chain for b in broken):
             broken.append(Broken(chain, last_seq.get(chain, 0) + 1, None,
@@ -142,10 +133,7 @@ def all_entries(conn: Connection) -> Iterator[dict[str, Any]]:
 
 def heads(conn: Connection) -> dict[str, tuple[int, str]]:
     """The (seq, hash) of every chain's latest entry: what a checkpoint signs."""
-    latest = (select(audit.c.chain, func.max(audit.c.seq).label("seq")).group_by(audit.c.chain).subquery())
-    query = (select(audit.c.chain, audit.c.seq, audit.c.hash)
-             .join(latest, (audit.c.chain == latest.c.chain) & (audit.c.seq == latest.c.seq)))
-    return {row.chain: (row.seq, row.hash) for row in conn.execute(query)}
+    return {row.chain: (row.seq, row.hash) for row in conn.execute("audit_heads")}
 
 
 def hash_at(conn: Connection, entries: list[tuple[str, int]]) -> dict[tuple[str, int], str]:
@@ -153,8 +141,7 @@ def hash_at(conn: Connection, entries: list[tuple[str, int]]) -> dict[tuple[str,
     found: dict[tuple[str, int], str] = {}
     for start in range(0, len(entries), 500):
         part = entries[start:start + 500]
-        query = select(audit.c.chain, audit.c.seq, audit.c.hash).where(tuple_(audit.c.chain, audit.c.seq).in_(part))
-        for row in conn.execute(query):
+        for row in conn.execute("hash_at", {"b_pairs": part}):
             found[(row.chain, row.seq)] = row.hash
     return found
 
@@ -162,25 +149,13 @@ def hash_at(conn: Connection, entries: list[tuple[str, int]]) -> dict[tuple[str,
 def attribution_rows(conn: Connection) -> Iterator[Any]:
     """Every entry's (id, chain, seq, action, actor, principal) in the order written, with the payload of staff
     and settings entries only (what says which login acts as whom): for checking principals (streamed)."""
-    payload = case((audit.c.chain.in_(("staff", "settings")), audit.c.payload), else_=None).label("payload")
-    query = select(audit.c.id, audit.c.chain, audit.c.seq, audit.c.action, audit.c.actor, audit.c.principal,
-                   audit.c.recorded_at, payload).order_by(audit.c.id)
-    yield from conn.execute(query.execution_options(yield_per=5000))
-
-
-#: what replaying the actions needs of an entry (not its hashes); a definitions entry's payload, a whole
-#: protocol version the definitions table also keeps, is left out
-_ACTION_COLUMNS = (audit.c.id, audit.c.chain, audit.c.seq, audit.c.recorded_at, audit.c.at, audit.c.actor,
-                   audit.c.action, audit.c.case_id, audit.c.event, audit.c.from_state, audit.c.to_state,
-                   audit.c.policy, audit.c.policy_version,
-                   case((audit.c.chain != "definitions", audit.c.payload), else_=None).label("payload"))
+    yield from conn.stream("attribution_rows")
 
 
 def in_written_order(conn: Connection) -> Iterator[dict[str, Any]]:
     """Every entry of every chain in the order written (by id), without its hashes, payload decoded ({} for
     the definitions chain's): for judging each action as it was when written (streamed)."""
-    query = select(*_ACTION_COLUMNS).order_by(audit.c.id).execution_options(yield_per=5000)
-    for row in conn.execute(query):
+    for row in conn.stream("in_written_order"):
         entry = dict(row._mapping)
         entry["payload"] = json.loads(entry["payload"]) if entry["payload"] is not None else {}
         yield entry

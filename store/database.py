@@ -5,18 +5,17 @@ Every driver error is translated here into casework's own exceptions, so nothing
 """
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
-
-from sqlalchemy import create_engine, event, inspect
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError, SQLAlchemyError
+from typing import Any, Iterator
 
 from workflow.errors import AlreadyExists, BadInput, ConcurrentUpdate, LostRace, StoreNotReady
+
+from .link import Link
 
 __all__ = ["Store", "DEFAULT_URL", "resolve_url"]
 
@@ -28,6 +27,7 @@ _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _ROLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 #: the first bytes of every SQLite database file
 _SQLITE_MAGIC = b"SQLite format 3\x00"
+_PASSWORD = re.compile(r"(://[^:/@]*:)[^@]*@")
 
 
 def known_revisions() -> list[str]:
@@ -43,35 +43,124 @@ def resolve_url(db: str | None) -> str:
     return f"sqlite:///{Path(db).expanduser()}"
 
 
+def _sqlite_database(url: str) -> str:
+    """What follows ``sqlite:///`` ('' or ':memory:' for an in-memory store)."""
+    return url.split(":///", 1)[1] if ":///" in url else ""
+
+
 def _sqlite_file(url: str) -> Path | None:
-    database = url.split(":///", 1)[1] if ":///" in url else ""
+    database = _sqlite_database(url)
     return Path(database) if database and database != ":memory:" and not database.startswith("file:") else None
 
 
-def _read_only_url(path: Path | None) -> str:
-    """A SQLite URL that opens *path* without writing anything (no journal, no -wal or -shm files)."""
-    return f"sqlite:///file:{path}?immutable=1&uri=true"
+class _SQLite:
+    """SQLite on the standard library's driver: one writer connection, kept open; a reader per thread.
+
+    SQLite lets one writer at a time into a file, so one connection loses no concurrency, and keeping
+    it spares each unit of work a connect (about a quarter of a durable move). Writers of this process
+    queue on a lock, as writers of other processes queue on the file's busy timeout. An in-memory store
+    is one connection that readers share with the writer.
+    """
+
+    def __init__(self, url: str, path: Path | None, read_only: bool):
+        import sqlite3
+
+        self.driver = sqlite3
+        self.url, self.path, self.read_only = url, path, read_only
+        self.memory = path is None and not _sqlite_database(url).startswith("file:")
+        self.lock = threading.Lock()
+        self._writer: Any = None
+        self._readers = threading.local()
+        self._opened: list[Any] = []
+
+    def connect(self) -> Any:
+        if self.read_only and self.path is not None:  # an auditor's copy: no journal, no -wal or -shm files
+            conn = self.driver.connect(f"{self.path.resolve().as_uri()}?immutable=1", uri=True,
+                                       isolation_level=None, check_same_thread=False)
+        else:
+            database = _sqlite_database(self.url)
+            conn = self.driver.connect(database or ":memory:", uri=database.startswith("file:"),
+                                       isolation_level=None, check_same_thread=False, timeout=_WRITER_WAIT_SECONDS)
+        try:
+            if not self.read_only:  # WAL with synchronous=FULL: a committed move survives a power cut
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=FULL")
+            conn.execute(f"PRAGMA busy_timeout={_WRITER_WAIT_SECONDS * 1000}")
+        except self.driver.Error:
+            conn.close()
+            raise
+        self._opened.append(conn)
+        return conn
+
+    def writer(self) -> Any:
+        if self._writer is None:
+            self._writer = self.connect()
+        return self._writer
+
+    def reader(self) -> Any:
+        if self.memory:
+            return self.writer()
+        conn = getattr(self._readers, "conn", None)
+        if conn is None:
+            conn = self._readers.conn = self.connect()
+        return conn
+
+    def close(self) -> None:
+        for conn in self._opened:
+            conn.close()
+        self._opened.clear()
+        self._writer = None
+        self._readers = threading.local()
 
 
-def _sqlite_setup(engine: Engine, read_only: bool = False) -> None:
-    """WAL with synchronous=FULL (a committed move survives a power cut); writers queue up."""
+class _PostgreSQL:
+    """PostgreSQL on psycopg, its connections pooled by SQLAlchemy (imported only for a PostgreSQL store)."""
 
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, _record) -> None:  # pragma: no cover - driver callback
-        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
-        cur = dbapi_conn.cursor()
-        if not read_only:
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=FULL")
-        cur.execute("PRAGMA busy_timeout=30000")
-        cur.close()
+    def __init__(self, url: str):
+        import psycopg
+        from sqlalchemy import create_engine
 
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Connection) -> None:  # pragma: no cover - driver callback
-        immediate = conn.get_execution_options().get("casework_write", False)
-        # straight to the driver: SQLAlchemy's recipe runs this through exec_driver_sql,
-        # which costs a statement's worth of overhead on every unit of work
-        conn.connection.driver_connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        self.driver = psycopg
+        self.engine = create_engine(url)
+        self._names = itertools.count()
+
+    def connect(self) -> Any:
+        from sqlalchemy.exc import DBAPIError
+
+        try:
+            return self.engine.raw_connection()
+        except DBAPIError as exc:  # connecting failed: the driver's own error, translated by the store
+            raise exc.orig from None
+
+    def stream_cursor(self, conn: Any) -> Any:
+        return conn.cursor(name=f"casework_stream_{next(self._names)}")
+
+    def release(self, conn: Any, failed: bool) -> None:
+        raw = conn.dbapi_connection
+        if raw is not None and raw.closed:
+            conn.invalidate()
+        else:
+            try:
+                conn.rollback() if failed else None
+            except self.driver.Error:
+                conn.invalidate()
+        conn.close()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+class _Kept:
+    """The store's SQLite connection lent to SQLAlchemy for a migration: closing it leaves it open."""
+
+    def __init__(self, conn: Any):
+        self._conn = conn
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+    def close(self) -> None:
+        """The store closes its own connections (Store.dispose)."""
 
 
 class Store:
@@ -85,34 +174,37 @@ class Store:
         #: a SQLite file this process may read but not write (an auditor's copy): opened immutable
         self.read_only = self.path is not None and self.path.exists() and not os.access(self.path, os.W_OK)
         self._checked = False
+        self.dialect = "sqlite" if self.is_sqlite else "postgresql"
         try:
-            self.engine = create_engine(_read_only_url(self.path) if self.read_only else self.url)
-            self._writer = self.engine.execution_options(casework_write=True)
-            self._held: Connection | None = None
-            self._held_lock = threading.Lock()
-        except (SQLAlchemyError, ImportError, ValueError) as exc:
-            raise StoreNotReady(f"Cannot use the store {self.url!r}: {exc}") from None
-        if self.is_sqlite:
-            _sqlite_setup(self.engine, self.read_only)
+            if self.is_sqlite:
+                self._backend: _SQLite | _PostgreSQL = _SQLite(self.url, self.path, self.read_only)
+            elif self.url.startswith("postgresql"):
+                self._backend = _PostgreSQL(self.url)
+            else:
+                raise ValueError("casework stores are SQLite files or PostgreSQL databases")
+        except Exception as exc:  # a bad URL or a missing driver, in whatever form the library reports it
+            raise StoreNotReady(f"Cannot use the store {_shown(self.url)!r}: {exc}") from None
+        self._errors = self._backend.driver
 
     def __repr__(self) -> str:
-        return f"Store({self.engine.url.render_as_string(hide_password=True)!r})"
+        return f"Store({_shown(self.url)!r})"
 
     @contextmanager
     def _translated(self) -> Iterator[None]:
+        errors = self._errors
         try:
             yield
-        except IntegrityError as exc:
-            text = str(exc.orig).lower()
+        except errors.IntegrityError as exc:
+            text = str(exc).lower()
             if "uq_audit_chain_seq" in text or "audit.chain" in text:
                 raise LostRace("Someone else changed this record at the same moment; "
                                "nothing was written. Reload it and try again.") from None
             if "unique" in text or "duplicate key" in text:
-                raise AlreadyExists(f"That already exists: {exc.orig}") from None
-            raise BadInput(f"The store refused the change ({exc.orig}); a required value is missing or invalid. "
+                raise AlreadyExists(f"That already exists: {exc}") from None
+            raise BadInput(f"The store refused the change ({exc}); a required value is missing or invalid. "
                            "Nothing was written.") from None
-        except OperationalError as exc:
-            text = str(exc.orig).lower()
+        except errors.OperationalError as exc:
+            text = str(exc).lower()
             if "could not serialize" in text or "deadlock detected" in text:
                 raise LostRace("Another writer changed the same records at the same moment; nothing was "
                                "written. Try again.") from None
@@ -124,20 +216,20 @@ class Store:
             if "readonly" in text or "read-only" in text:
                 raise StoreNotReady(f"The store {self} is read-only here: it can be read and verified, not "
                                     f"written. Nothing was written.") from None
-            raise StoreNotReady(f"Cannot use the store {self}: {exc.orig}") from None
-        except ProgrammingError as exc:
-            if "does not exist" in str(exc.orig):
+            raise StoreNotReady(f"Cannot use the store {self}: {exc}") from None
+        except errors.ProgrammingError as exc:
+            if "does not exist" in str(exc):
                 raise StoreNotReady(f"The store {self} has no casework tables: run 'casework init'.") from None
-            if "permission denied" in str(exc.orig):
-                raise StoreNotReady(f"The store {self} does not let this database role do that ({exc.orig}); "
+            if "permission denied" in str(exc):
+                raise StoreNotReady(f"The store {self} does not let this database role do that ({exc}); "
                                     f"nothing was written. An owner's operation such as 'audit rebuild' needs the "
                                     f"role that owns the tables (the one that ran 'casework init').") from None
-            raise StoreNotReady(f"Cannot use the store {self}: {exc.orig}") from None
-        except DBAPIError as exc:
-            text = str(exc.orig).lower()
+            raise StoreNotReady(f"Cannot use the store {self}: {exc}") from None
+        except errors.Error as exc:
+            text = str(exc).lower()
             if "malformed" in text or "not a database" in text or "corrupt" in text:
                 raise StoreNotReady(_corrupt(self)) from None
-            raise StoreNotReady(f"Cannot use the store {self}: {exc.orig}") from None
+            raise StoreNotReady(f"Cannot use the store {self}: {exc}") from None
 
     def _exists(self) -> None:
         """A store is created by 'casework init' only: reading a missing SQLite file never makes one."""
@@ -166,47 +258,92 @@ class Store:
         self._checked = True
 
     @contextmanager
-    def write(self) -> Iterator[Connection]:
+    def write(self) -> Iterator[Link]:
         """One unit of work: everything inside commits together or not at all."""
         self._check_before_writing()
-        if self.is_sqlite:
-            with self._sqlite_writer() as conn, self._translated(), conn.begin():
-                yield conn
-            return
-        with self._translated(), self._writer.connect() as conn, conn.begin():
-            yield conn
+        with self._unit(write=True) as link:
+            yield link
 
     @contextmanager
-    def _sqlite_writer(self) -> Iterator[Connection]:
-        """The process's one SQLite writer connection, kept open between units of work.
-
-        SQLite lets one writer at a time into a file, so one connection loses no
-        concurrency, and keeping it spares each unit of work a pool checkout and return
-        (about a quarter of a durable move). Writers of this process queue on a lock, as
-        writers of other processes queue on the file's busy timeout.
-        """
-        if not self._held_lock.acquire(timeout=_WRITER_WAIT_SECONDS):
-            raise ConcurrentUpdate("The store is busy with another writer; nothing was written. Try again.")
-        try:
-            if self._held is None:
-                with self._translated():
-                    self._held = self._writer.connect()
-            conn = self._held
-            try:
-                yield conn
-            finally:
-                if conn.invalidated or conn.closed:
-                    self._held = None
-                    conn.close()
-        finally:
-            self._held_lock.release()
-
-    @contextmanager
-    def read(self) -> Iterator[Connection]:
+    def read(self) -> Iterator[Link]:
         """A read-only connection (its transaction is rolled back at the end)."""
         self._exists()
-        with self._translated(), self.engine.connect() as conn:
-            yield conn
+        with self._unit(write=False) as link:
+            yield link
+
+    @contextmanager
+    def _unit(self, write: bool) -> Iterator[Link]:
+        backend = self._backend
+        if isinstance(backend, _SQLite):
+            with self._sqlite_unit(backend, write) as link:
+                yield link
+            return
+        with self._translated():
+            conn = backend.connect()
+        failed = True
+        try:
+            with self._translated():
+                yield Link(conn, "postgresql", self.url, stream_cursor=backend.stream_cursor)
+                conn.commit() if write else conn.rollback()
+            failed = False
+        finally:
+            backend.release(conn, failed)
+
+    @contextmanager
+    def _sqlite_unit(self, backend: _SQLite, write: bool) -> Iterator[Link]:
+        shared = write or backend.memory
+        if shared and not backend.lock.acquire(timeout=_WRITER_WAIT_SECONDS):
+            raise ConcurrentUpdate("The store is busy with another writer; nothing was written. Try again.")
+        try:
+            with self._translated():
+                conn = backend.writer() if write else backend.reader()
+                conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            try:
+                with self._translated():
+                    yield Link(conn, "sqlite", self.url)
+                    conn.execute("COMMIT" if write else "ROLLBACK")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        finally:
+            if shared:
+                backend.lock.release()
+
+    def _alembic(self, work: Any) -> Any:
+        """Run *work(connection)* on a SQLAlchemy connection of this store, in one transaction (migrations)."""
+        from sqlalchemy import create_engine, event
+        from sqlalchemy.exc import DBAPIError
+        from sqlalchemy.pool import StaticPool
+
+        backend = self._backend
+        if isinstance(backend, _SQLite):  # the store's own writer connection, BEGIN and COMMIT issued by us
+            engine = create_engine("sqlite://", creator=lambda: _Kept(backend.writer()), poolclass=StaticPool)
+            event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        else:
+            engine = create_engine(self.url)
+        try:
+            with self._held_writer(), engine.connect() as conn:
+                with conn.begin():
+                    return work(conn)
+        except DBAPIError as exc:
+            with self._translated():
+                raise exc.orig from None
+        finally:
+            engine.dispose()
+
+    @contextmanager
+    def _held_writer(self) -> Iterator[None]:
+        backend = self._backend
+        if not isinstance(backend, _SQLite):
+            yield
+            return
+        if not backend.lock.acquire(timeout=_WRITER_WAIT_SECONDS):
+            raise ConcurrentUpdate("The store is busy with another writer; nothing was written. Try again.")
+        try:
+            yield
+        finally:
+            backend.lock.release()
 
     def upgrade(self) -> str:
         """Create or upgrade the schema to the newest migration; returns the revision."""
@@ -223,10 +360,12 @@ class Store:
                                 f"(up to {known_revisions()[-1]}): install a newer casework.")
         config = Config()
         config.set_main_option("script_location", str(_MIGRATIONS))
-        with self._translated(), self.engine.connect() as conn:
+
+        def migrate(conn: Any) -> None:
             config.attributes["connection"] = conn
             command.upgrade(config, "head")
-            conn.commit()
+
+        self._alembic(migrate)
         self._checked = False
         return self.revision() or ""
 
@@ -234,8 +373,11 @@ class Store:
         """The schema revision the store is at, or None before ``casework init``."""
         if self.path is not None and not self.path.exists():
             return None
-        with self._translated(), self.engine.connect() as conn:
-            if not inspect(conn).has_table("alembic_version"):
+        probe = ("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+                 if self.is_sqlite else "SELECT count(*) FROM pg_tables WHERE tablename = 'alembic_version' "
+                                        "AND schemaname = current_schema()")
+        with self._unit(write=False) as conn:
+            if not conn.exec_driver_sql(probe).scalar():
                 return None
             return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
 
@@ -259,13 +401,12 @@ class Store:
             f'GRANT SELECT ON settings, alembic_version TO "{role}"',
             f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO "{role}"',
         ]
-        with self._translated(), self.engine.connect() as conn:
+        with self._unit(write=True) as conn:
             exists = conn.exec_driver_sql("SELECT 1 FROM pg_roles WHERE rolname = %(r)s", {"r": role}).first()
             if not exists:
                 statements.insert(0, f'CREATE ROLE "{role}" LOGIN')
             for sql in statements:
                 conn.exec_driver_sql(sql)
-            conn.commit()
         return statements
 
     def damage(self) -> str | None:
@@ -283,11 +424,17 @@ class Store:
 
     def dispose(self) -> None:
         """Close the store's connections (embedding services call this on shutdown)."""
-        with self._held_lock:
-            if self._held is not None:
-                self._held.close()
-                self._held = None
-        self.engine.dispose()
+        backend = self._backend
+        if isinstance(backend, _SQLite):
+            with backend.lock:
+                backend.close()
+        else:
+            backend.close()
+
+
+def _shown(url: str) -> str:
+    """*url* with any password hidden."""
+    return _PASSWORD.sub(r"\1***@", url)
 
 
 def _corrupt(store: "Store") -> str:

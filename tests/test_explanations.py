@@ -492,11 +492,13 @@ def _referral(staff: tuple[Staff, ...], lead: Staff, actor: Staff) -> Scenario:
 
 _PAIR = _example_staff(("social_worker", "SW900000", None), ("team_manager", "SW900001", None))
 _MANAGER_DECIDES = (_referral(_PAIR, _PAIR[0], _PAIR[1]), MoveAction("decide_assessment", None))
+_WORKER_DECIDES = (_referral(_PAIR, _PAIR[0], _PAIR[0]), MoveAction("decide_assessment", None))
 
 
 @FAST
 @given(judged())
 @example(_MANAGER_DECIDES)  # a move that is made, whatever the random examples reach
+@example(_WORKER_DECIDES)  # and one that is refused
 def test_the_preview_of_a_move_agrees_with_the_move(drawn):
     """(a) Engine.explain allows a move exactly when Engine.move makes it with the same arguments: a verdict
     lacking an argument is MissingArguments, any other unmet item TransitionRefused; the staff list changes

@@ -1,17 +1,18 @@
-"""The write path a move takes: prepared statements on the driver, and SQLite's one held writer.
+"""The store's driver path: named statements compiled ahead of time, and SQLite's one held writer.
 
 Both exist for speed (benchmarks/engine.py); these tests prove they change nothing a
-user relies on: errors are translated as before, a failed unit of work leaves nothing
-and the writer keeps working, and writers of one process still all get through.
+user relies on: rows read as SQLAlchemy's would, errors are translated as before, a failed
+unit of work leaves nothing and the writer keeps working, writers of one process still
+all get through, and the shipped SQL is what SQLAlchemy compiles today.
 """
 from __future__ import annotations
 
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Column, DateTime, MetaData, String, Table, bindparam, select
 
-from store import audit
-from store.prepared import Prepared
+from store import audit, compiled_sql, records, statements
 from store.schema import cases
 from tests.helpers import add_standard_staff, case_in_cin_plan
 from tests.test_store_contract import snapshot
@@ -30,28 +31,66 @@ def ready(cw):
     return cw
 
 
-def test_a_prepared_statement_refuses_what_needs_sqlalchemy_at_execution(sqlite_cw):
-    """A column converted on the way out, or an IN list, is refused with the way out: conn.execute."""
+def test_the_shipped_sql_is_what_sqlalchemy_compiles_from_the_statements_today():
+    """store/compiled_sql.py cannot drift from store/statements.py or the schema: regenerate it with
+    'python -m store.statements' after changing either."""
+    shipped = (Path(statements.__file__).parent / "compiled_sql.py").read_text(encoding="utf-8")
+    assert shipped == statements.catalogue_source()
+    assert compiled_sql.FINGERPRINT == statements.fingerprint()
+    assert set(compiled_sql.CATALOGUE["postgresql"]) == set(statements.EVERYDAY)
+
+
+def test_a_statement_that_needs_sqlalchemy_at_execution_is_refused(sqlite_cw):
+    """A column converted on the way out (a DateTime) would read differently on the driver: refused."""
     with sqlite_cw.store.read() as conn:
-        with pytest.raises(TypeError, match="conn.execute"):
-            Prepared(select(_STAMPED).where(_STAMPED.c.id == bindparam("b_id"))).first(conn, {"b_id": "x"})
-        with pytest.raises(TypeError, match="conn.execute"):
-            Prepared(select(cases.c.id).where(cases.c.id.in_(bindparam("ids", expanding=True)))).first(
-                conn, {"ids": ["C-1"]})
+        with pytest.raises(TypeError, match="needs SQLAlchemy"):
+            conn.execute(select(_STAMPED).where(_STAMPED.c.id == bindparam("b_id")), {"b_id": "x"})
 
 
-def test_a_prepared_statement_names_a_missing_parameter(ready):
+def test_a_missing_parameter_is_named(ready):
     with ready.store.read() as conn:
         with pytest.raises(TypeError, match="b_id"):
-            Prepared(select(cases.c.state).where(cases.c.id == bindparam("b_id"))).first(conn, {})
+            conn.execute("get_case", {})
 
 
-def test_a_prepared_query_reads_by_column_name(ready):
-    """The same row SQLAlchemy would give, as a mapping, on SQLite and PostgreSQL."""
-    query = Prepared(select(cases.c.id, cases.c.state, cases.c.version).where(cases.c.id == bindparam("b_id")))
+def test_rows_read_by_column_name_and_as_mappings(ready):
+    """The same row SQLAlchemy would give, on SQLite and PostgreSQL."""
     with ready.store.read() as conn:
-        assert query.first(conn, {"b_id": "C-1"}) == {"id": "C-1", "state": "cin_plan", "version": 5}
-        assert query.first(conn, {"b_id": "C-404"}) is None
+        row = conn.execute("get_case", {"b_id": "C-1"}).first()
+        assert (row.id, row.state, row.version) == ("C-1", "cin_plan", 5)
+        assert row._mapping["policy"] == "national" and row[0] == "C-1"
+        assert conn.execute("get_case", {"b_id": "C-404"}).first() is None
+        with pytest.raises(AttributeError):
+            row.no_such_column
+
+
+def test_lists_expand_on_the_driver_and_what_it_cannot_take_falls_back_to_sqlalchemy(ready):
+    """An IN list of names is expanded by the store; an empty one and one of pairs are rendered by SQLAlchemy,
+    and every form gives the rows a plain query would."""
+    case_in_cin_plan(ready, "C-2")
+    with ready.store.read() as conn:
+        assert set(records.staff_by_ids(conn, ["sw", "tm", "nobody"])) == {"sw", "tm"}
+        assert [r["id"] for r in records.list_cases(conn, states=["cin_plan"])] == ["C-1", "C-2"]
+        assert records.list_cases(conn, states=[]) == []
+        assert [r.id for r in conn.execute("list_cases(states)", {"b_states": []})] == []
+        assert [r["id"] for r in records.list_cases(conn, state="cin_plan", team="Erewash")] == ["C-1", "C-2"]
+        heads = audit.heads(conn)
+        wanted = [("case:C-1", heads["case:C-1"][0]), ("case:C-2", 1), ("case:C-404", 1)]
+        found = audit.hash_at(conn, wanted)
+        assert set(found) == {("case:C-1", heads["case:C-1"][0]), ("case:C-2", 1)}
+        assert found[("case:C-1", heads["case:C-1"][0])] == heads["case:C-1"][1]
+        assert records.count_held(conn, "sw", ["cin_plan"]) == 2
+        assert records.count_held(conn, "sw", ["cin_plan"], excluding="C-1") == 1
+        assert records.held_counts(conn, ["cin_plan"]) == {"sw": 2}
+
+
+def test_a_statement_outside_the_catalogue_is_compiled_on_first_use(ready):
+    """A variant no everyday command runs (three filters at once) still runs, compiled by SQLAlchemy."""
+    key = "list_cases(state,states,team)"
+    assert key not in compiled_sql.CATALOGUE["sqlite"]
+    with ready.store.read() as conn:
+        rows = conn.execute(key, {"b_state": "cin_plan", "b_states": ["cin_plan", "closed"], "b_team": "Erewash"})
+        assert [r.id for r in rows] == ["C-1"]
 
 
 def test_a_driver_error_on_the_prepared_path_is_translated_and_leaves_nothing(ready):
@@ -70,7 +109,7 @@ def test_the_sqlite_writer_is_kept_and_survives_a_failed_unit_of_work(sqlite_cw)
     """One driver connection serves every unit of work; a failure rolls back and the next write works."""
     add_standard_staff(sqlite_cw)
     with sqlite_cw.store.write() as conn:
-        first = conn.connection.dbapi_connection
+        first = conn.connection
     before = snapshot(sqlite_cw)
     with pytest.raises(RuntimeError):
         with sqlite_cw.store.write() as conn:
@@ -81,18 +120,18 @@ def test_the_sqlite_writer_is_kept_and_survives_a_failed_unit_of_work(sqlite_cw)
     assert snapshot(sqlite_cw) == before
     case_in_cin_plan(sqlite_cw, "C-1")
     with sqlite_cw.store.write() as conn:
-        assert conn.connection.dbapi_connection is first
+        assert conn.connection is first
     assert service.show_case(sqlite_cw, "C-1")["state"] == "cin_plan"
 
 
 def test_after_dispose_the_store_opens_a_new_writer(sqlite_cw):
     add_standard_staff(sqlite_cw)
     with sqlite_cw.store.write() as conn:
-        first = conn.connection.dbapi_connection
+        first = conn.connection
     sqlite_cw.store.dispose()
     case_in_cin_plan(sqlite_cw, "C-1")
     with sqlite_cw.store.write() as conn:
-        assert conn.connection.dbapi_connection is not first
+        assert conn.connection is not first
     assert service.show_case(sqlite_cw, "C-1")["version"] == 5
 
 

@@ -91,7 +91,7 @@ def _os_user() -> str:
 
 def running(conn: Connection) -> str:
     """The principal running casework on this connection, bound to nobody (for the store's own entries)."""
-    if conn.dialect.name == "sqlite":
+    if conn.dialect == "sqlite":
         return Principal("os-user", _os_user()).text()
     return Principal("database-login", records.session_login(conn)).text()
 
@@ -103,7 +103,7 @@ def _trusted_login(conn: Connection, login: str) -> bool:
 
 def _base(conn: Connection, claimed: str, mode: str | None) -> tuple[Principal, bool]:
     """The principal of this connection, and whether it may vouch for the person it names."""
-    if conn.dialect.name == "sqlite":  # a file has no logins: whoever runs casework writes it
+    if conn.dialect == "sqlite":  # a file has no logins: whoever runs casework writes it
         return Principal("os-user", _os_user()), True
     login = records.session_login(conn)
     if not LOGIN_NAME.match(login):  # e.g. a role named 'x via database-login:owner': it could pass for another
@@ -132,7 +132,7 @@ def authenticate(conn: Connection, claimed: str, given: Principal | None = None,
     Raises IdentityRefused when the principal is bound to someone else or cannot act at all.
     """
     if isinstance(mode, StoreState):
-        key = (str(conn.engine.url), mode.staff_head, mode.settings_head)
+        key = (conn.url, mode.staff_head, mode.settings_head)
         if key not in _KNOWN:
             if len(_KNOWN) > 256:
                 _KNOWN.clear()

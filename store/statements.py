@@ -1,0 +1,308 @@
+"""Every statement the store runs, written as SQLAlchemy Core and named by a key.
+
+The store runs them on the DB-API driver from SQL compiled ahead of time
+(``store/compiled_sql.py``, written by ``python -m store.statements``), so an everyday
+command never imports SQLAlchemy; a key that is not compiled there (a rare variant, or
+a parameter list SQL must expand) is compiled here when first run. A key names a
+statement and, in brackets, its variant: ``update_case(state,version)`` sets those
+columns, ``list_cases(state,team)`` filters by those. Our own parameters are named
+``b_*``; an insert's are its column names.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib
+import pprint
+import re
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+from sqlalchemy import bindparam, case, delete, func, insert, or_, select, tuple_, update
+from sqlalchemy.engine import Dialect
+from sqlalchemy.sql.expression import Executable
+
+from .schema import allocations, audit, cases, definitions, facts, markers, metadata, settings, staff
+
+__all__ = ["build", "compile_key", "compile_statement", "dialect_named", "EVERYDAY", "catalogue_source", "fingerprint"]
+
+_TABLES = {t.name: t for t in metadata.sorted_tables}
+_KEY = re.compile(r"^(?P<name>[a-z_]+)(?:\((?P<args>[a-z_,:]*)\))?$")
+
+
+def _head(column: Any, chain: Any) -> Any:
+    return select(column).where(audit.c.chain == chain).order_by(audit.c.seq.desc()).limit(1).scalar_subquery()
+
+
+def _case_and_heads() -> Executable:
+    """The case row plus the heads of its audit chain and of the staff chain, in one statement.
+
+    The writer appends without reading the head again, and the staff head versions cached staff rows;
+    the store's authentication setting and the settings chain's head come with them, so authenticating a
+    move costs no round trip while the staff and settings chains stand still (workflow.identity)."""
+    return select(
+        cases, _head(audit.c.seq, bindparam("b_chain")).label("head_seq"),
+        _head(audit.c.hash, bindparam("b_chain")).label("head_hash"),
+        _head(audit.c.seq, "staff").label("staff_seq"),
+        _head(audit.c.hash, "staff").label("staff_hash"),
+        _head(audit.c.hash, "settings").label("settings_hash"),
+        select(settings.c.value).where(settings.c.key == "authentication").scalar_subquery().label("authentication"),
+    ).where(cases.c.id == bindparam("b_id"))
+
+
+def _insert(table: Any, columns: list[str] | None = None) -> Executable:
+    names = columns or [c.name for c in table.columns if c.autoincrement is not True]  # the store numbers those
+    return insert(table).values({c: bindparam(c) for c in names})
+
+
+def _list_cases(args: list[str]) -> Executable:
+    query = select(cases).order_by(cases.c.id)
+    if "state" in args:
+        query = query.where(cases.c.state == bindparam("b_state"))
+    if "states" in args:
+        query = query.where(cases.c.state.in_(bindparam("b_states", expanding=True)))
+    if "team" in args:
+        query = query.where(cases.c.team == bindparam("b_team"))
+    return query
+
+
+def _count_held(args: list[str]) -> Executable:
+    query = (select(func.count()).select_from(cases)
+             .where(cases.c.state.in_(bindparam("b_states", expanding=True)),
+                    or_(cases.c.lead_id == bindparam("b_staff"), cases.c.worker_id == bindparam("b_staff"))))
+    return query.where(cases.c.id != bindparam("b_excluding")) if "excluding" in args else query
+
+
+def _held_counts(args: list[str]) -> Executable:
+    column = cases.c[args[0]]
+    query = (select(column.label("person"), func.count().label("n"))
+             .where(cases.c.state.in_(bindparam("b_states", expanding=True)), column.is_not(None)).group_by(column))
+    return query.where(cases.c.id != bindparam("b_excluding")) if "excluding" in args[1:] else query
+
+
+def _open_cases(args: list[str]) -> Executable:
+    query = select(cases).where(cases.c.state.not_in(bindparam("b_closed", expanding=True))).order_by(cases.c.id)
+    return query.where(cases.c.team == bindparam("b_team")) if "team" in args else query
+
+
+def _open_markers(args: list[str]) -> Executable:
+    query = (select(markers.c.case_id, markers.c.marker, markers.c.at)
+             .join(cases, cases.c.id == markers.c.case_id)
+             .where(cases.c.state.not_in(bindparam("b_closed", expanding=True))))
+    return query.where(cases.c.team == bindparam("b_team")) if "team" in args else query
+
+
+def _list_definitions(args: list[str]) -> Executable:
+    query = select(definitions.c.digest, definitions.c.name, definitions.c.version, definitions.c.lineage,
+                   definitions.c.kept_at).order_by(definitions.c.name, definitions.c.kept_at, definitions.c.version,
+                                                   definitions.c.digest)
+    return query.where(definitions.c.name == bindparam("b_name")) if "name" in args else query
+
+
+def _marker_upsert(dialect: str) -> Executable:
+    """INSERT ... ON CONFLICT that keeps the later time: one statement per marker write."""
+    stmt = importlib.import_module(f"sqlalchemy.dialects.{dialect}").insert(markers).values(
+        case_id=bindparam("case_id"), marker=bindparam("marker"), at=bindparam("at"))
+    later = case((stmt.excluded.at > markers.c.at, stmt.excluded.at), else_=markers.c.at)
+    return stmt.on_conflict_do_update(index_elements=[markers.c.case_id, markers.c.marker], set_={"at": later})
+
+
+#: what replaying the actions needs of an entry (not its hashes); a definitions entry's payload, a whole
+#: protocol version the definitions table also keeps, is left out
+def _action_columns() -> tuple[Any, ...]:
+    return (audit.c.id, audit.c.chain, audit.c.seq, audit.c.recorded_at, audit.c.at, audit.c.actor,
+            audit.c.action, audit.c.case_id, audit.c.event, audit.c.from_state, audit.c.to_state,
+            audit.c.policy, audit.c.policy_version,
+            case((audit.c.chain != "definitions", audit.c.payload), else_=None).label("payload"))
+
+
+def _latest_heads() -> Executable:
+    latest = select(audit.c.chain, func.max(audit.c.seq).label("seq")).group_by(audit.c.chain).subquery()
+    return (select(audit.c.chain, audit.c.seq, audit.c.hash)
+            .join(latest, (audit.c.chain == latest.c.chain) & (audit.c.seq == latest.c.seq)))
+
+
+_HASHED_AUDIT = ("chain", "seq", "recorded_at", "at", "actor", "action", "case_id", "event", "from_state",
+                 "to_state", "policy", "policy_version", "payload", "principal", "prev_hash", "hash")
+
+#: key name → builder(args, dialect name)
+_BUILDERS: dict[str, Callable[[list[str], str], Executable]] = {
+    # staff
+    "get_staff": lambda a, d: select(staff).where(staff.c.id == bindparam("b_id")),
+    "staff_in": lambda a, d: select(staff).where(staff.c.id.in_(bindparam("b_ids", expanding=True))),
+    "all_staff": lambda a, d: select(staff).order_by(staff.c.id),
+    "insert_staff": lambda a, d: _insert(staff),
+    "replace_staff": lambda a, d: update(staff).where(staff.c.id == bindparam("b_id")).values(
+        {c.name: bindparam(c.name) for c in staff.columns if c.name != "id"}),
+    "staff_with_login": lambda a, d: select(staff.c.id).where(staff.c.login == bindparam("b_login"))
+    .order_by(staff.c.id),
+    "count_staff": lambda a, d: select(func.count()).select_from(staff),
+    "lock_staff": lambda a, d: select(staff.c.id).where(staff.c.id.in_(bindparam("b_ids", expanding=True)))
+    .order_by(staff.c.id).with_for_update(),
+    "lock_chain": lambda a, d: select(func.pg_advisory_xact_lock(func.hashtext(bindparam("b_chain")))),
+    # cases
+    "has_cases": lambda a, d: select(cases.c.id).limit(1),
+    "get_case": lambda a, d: select(cases).where(cases.c.id == bindparam("b_id")),
+    "case_and_heads": lambda a, d: _case_and_heads(),
+    #: holds the case's row until the unit of work ends (PostgreSQL; SQLite's writer holds the file already).
+    #: A statement of its own: in READ COMMITTED the read after it sees what the writer before committed,
+    #: where a locking read would return the chain heads of its first snapshot
+    "lock_case": lambda a, d: select(cases.c.id).where(cases.c.id == bindparam("b_id")).with_for_update(),
+    "insert_case": lambda a, d: _insert(cases),
+    "update_case": lambda a, d: update(cases).where(cases.c.id == bindparam("b_id"),
+                                                    cases.c.version == bindparam("b_expected"))
+    .values({c: bindparam(f"v_{c}") for c in a}),
+    "list_cases": lambda a, d: _list_cases(a),
+    "count_held": lambda a, d: _count_held(a),
+    "held_counts": lambda a, d: _held_counts(a),
+    "cases_per_version": lambda a, d: select(cases.c.policy_digest, cases.c.state, func.count().label("n"))
+    .group_by(cases.c.policy_digest, cases.c.state),
+    "open_cases": lambda a, d: _open_cases(a),
+    "open_markers": lambda a, d: _open_markers(a),
+    "case_versions": lambda a, d: select(cases.c.id, cases.c.version),
+    # facts, allocations, markers
+    "case_facts": lambda a, d: select(facts).where(facts.c.case_id == bindparam("b_id")).order_by(facts.c.at,
+                                                                                                  facts.c.id),
+    "insert_fact": lambda a, d: _insert(facts),
+    "rename_fact": lambda a, d: update(facts).where(facts.c.case_id == bindparam("b_case"),
+                                                    facts.c.name == bindparam("b_old")).values(name=bindparam("b_new")),
+    "insert_allocation": lambda a, d: _insert(allocations),
+    "case_allocations": lambda a, d: select(allocations).where(allocations.c.case_id == bindparam("b_id"))
+    .order_by(allocations.c.id),
+    "case_markers": lambda a, d: select(markers.c.marker, markers.c.at).where(markers.c.case_id == bindparam("b_id")),
+    "set_marker": lambda a, d: _marker_upsert(d),
+    # settings and definitions
+    "get_setting": lambda a, d: select(settings.c.value).where(settings.c.key == bindparam("b_key")),
+    "delete_setting": lambda a, d: delete(settings).where(settings.c.key == bindparam("b_key")),
+    "insert_setting": lambda a, d: _insert(settings),
+    "get_definition": lambda a, d: select(definitions).where(definitions.c.digest == bindparam("b_digest")),
+    "insert_definition": lambda a, d: _insert(definitions),
+    "list_definitions": lambda a, d: _list_definitions(a),
+    # whole tables (audit verify, audit rebuild)
+    "rows_of": lambda a, d: select(_TABLES[a[0]]),
+    "delete_all": lambda a, d: delete(_TABLES[a[0]]),
+    "insert_rows": lambda a, d: _insert(_TABLES[a[0]], a[1:]),
+    # the audit log
+    "append_audit": lambda a, d: _insert(audit, list(_HASHED_AUDIT)),
+    "audit_head": lambda a, d: select(audit.c.seq, audit.c.hash).where(audit.c.chain == bindparam("b_chain"))
+    .order_by(audit.c.seq.desc()).limit(1),
+    "chain_entries": lambda a, d: select(audit).where(audit.c.chain == bindparam("b_chain")).order_by(audit.c.seq),
+    "audit_by_chain": lambda a, d: select(audit).order_by(audit.c.chain, audit.c.seq),
+    "audit_heads": lambda a, d: _latest_heads(),
+    "hash_at": lambda a, d: select(audit.c.chain, audit.c.seq, audit.c.hash)
+    .where(tuple_(audit.c.chain, audit.c.seq).in_(bindparam("b_pairs", expanding=True))),
+    "attribution_rows": lambda a, d: select(
+        audit.c.id, audit.c.chain, audit.c.seq, audit.c.action, audit.c.actor, audit.c.principal,
+        audit.c.recorded_at,
+        case((audit.c.chain.in_(("staff", "settings")), audit.c.payload), else_=None).label("payload"))
+    .order_by(audit.c.id),
+    "in_written_order": lambda a, d: select(*_action_columns()).order_by(audit.c.id),
+}
+
+_CASE_COLUMNS = [c.name for c in cases.columns]
+_PIN = ("policy_digest",)
+#: the variants an everyday command runs, compiled ahead of time (a test proves they need no SQLAlchemy)
+EVERYDAY: tuple[str, ...] = (
+    *(k for k in _BUILDERS if k not in {"update_case", "list_cases", "count_held", "held_counts", "open_cases",
+                                         "open_markers", "list_definitions", "rows_of", "delete_all",
+                                         "insert_rows", "hash_at"}),
+    *(f"update_case({','.join(sorted(cols + pin))})" for pin in ((), _PIN) for cols in (
+        ("state", "version", "state_entered_at", "updated_at"),
+        ("version", "updated_at"),
+        ("lead_id", "supervisor_id", "worker_id", "previous_lead_id", "allocated_at", "version", "updated_at"),
+        ("lead_id", "supervisor_id", "previous_lead_id", "allocated_at", "version", "updated_at"),
+        ("lead_id", "previous_lead_id", "allocated_at", "version", "updated_at"),
+        ("state", "version", "updated_at"))),
+    "list_cases", "list_cases(state)", "list_cases(team)", "list_cases(state,team)", "list_cases(states)",
+    "count_held", "count_held(excluding)",
+    *(f"held_counts({c}{x})" for c in ("lead_id", "worker_id") for x in ("", ",excluding")),
+    "open_cases", "open_cases(team)", "open_markers", "open_markers(team)",
+    "list_definitions", "list_definitions(name)",
+    *(f"rows_of({t})" for t in ("staff", "cases", "allocations", "facts", "markers", "settings", "definitions")),
+)
+
+
+def _parse(key: str) -> tuple[str, list[str]]:
+    found = _KEY.match(key)
+    if not found or found["name"] not in _BUILDERS:
+        raise KeyError(f"no statement {key!r}")
+    args = found["args"]
+    return found["name"], (args.split(",") if args else [])
+
+
+def build(key: str, dialect: str) -> Executable:
+    """The Core statement for *key* on *dialect* ('sqlite' or 'postgresql')."""
+    name, args = _parse(key)
+    return _BUILDERS[name](args, dialect)
+
+
+def dialect_named(name: str) -> Dialect:
+    """The SQLAlchemy dialect whose SQL the store's driver runs: sqlite3, or psycopg for PostgreSQL."""
+    if name == "sqlite":
+        from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
+        return SQLiteDialect_pysqlite()
+    from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
+    return PGDialect_psycopg()
+
+
+def compile_key(key: str, dialect: str, values: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One statement compiled for *dialect*: its SQL, its parameters in placeholder order (or by name) and
+    the values fixed in the statement itself. With *values*, the expanding parameters are rendered for them
+    (a list the driver cannot expand by itself: an empty one, or one of pairs)."""
+    return _compiled(build(key, dialect), dialect, values, key)
+
+
+def compile_statement(statement: Any, dialect: str, values: dict[str, Any]) -> dict[str, Any]:
+    """Any Core statement compiled for *dialect* with *values* bound (ad hoc SQL: tests, one-off repairs)."""
+    return _compiled(statement, dialect, values, "the statement")
+
+
+def _compiled(statement: Any, dialect: str, values: dict[str, Any] | None, what: str) -> dict[str, Any]:
+    target = dialect_named(dialect)
+    compiled = statement.compile(dialect=target, column_keys=list(values) if values is not None else None)
+    for name, bind in compiled.binds.items():
+        if bind.type.dialect_impl(target).bind_processor(target) is not None:
+            raise TypeError(f"{what}: parameter {name!r} needs SQLAlchemy at execution time")
+    for column in getattr(statement, "selected_columns", ()):
+        if column.type.dialect_impl(target).result_processor(target, None) is not None:
+            raise TypeError(f"{what}: column {column.name!r} needs SQLAlchemy at execution time")
+    if getattr(compiled, "escaped_bind_names", None):
+        raise TypeError(f"{what}: parameter names need escaping")
+    positions = list(compiled.positiontup) if compiled.positional else None
+    if values is not None:
+        expanded = compiled.construct_expanded_state(compiled.construct_params(values, _check=False))
+        return {"sql": expanded.statement, "positions": list(expanded.positiontup) if positions is not None else None,
+                "fixed": dict(expanded.parameters), "expanding": []}
+    required = {compiled.bind_names[b] for b in compiled.binds.values() if b.required}
+    return {
+        "sql": compiled.string,
+        "positions": positions,
+        "fixed": {n: v for n, v in compiled.construct_params(_check=False).items() if n not in required},
+        "expanding": sorted({compiled.bind_names[b] for b in compiled.binds.values() if b.expanding}),
+    }
+
+
+def fingerprint() -> str:
+    """What the compiled SQL depends on: this file and the schema (a change invalidates the catalogue)."""
+    here = Path(__file__).resolve().parent
+    return hashlib.sha256(b"".join((here / f).read_bytes() for f in ("statements.py", "schema.py"))).hexdigest()
+
+
+def catalogue_source() -> str:
+    """The text of ``store/compiled_sql.py``: every everyday statement compiled for both dialects."""
+    catalogue = {d: {k: compile_key(k, d) for k in EVERYDAY if not (d == "sqlite" and k in _POSTGRES_ONLY)}
+                 for d in ("sqlite", "postgresql")}
+    return ('"""Generated by ``python -m store.statements``: do not edit (a test compares it with a fresh '
+            'compile)."""\n'
+            f"FINGERPRINT = {fingerprint()!r}\n"
+            f"CATALOGUE = {pprint.pformat(catalogue, width=116, sort_dicts=True)}\n")
+
+
+#: statements that only PostgreSQL runs (SQLite's unit of work holds the whole file)
+_POSTGRES_ONLY = {"lock_staff", "lock_chain", "lock_case"}
+
+
+if __name__ == "__main__":  # pragma: no cover - the generator, run by hand after a change here
+    target = Path(__file__).resolve().parent / "compiled_sql.py"
+    target.write_text(catalogue_source(), encoding="utf-8")
+    print(f"wrote {target}", file=sys.stderr)
