@@ -29,7 +29,7 @@ class Duration(BaseModel):
     surface only when a case reached the deadline).
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
     working_days: int | None = Field(None, gt=0, le=1300)
     days: int | None = Field(None, gt=0, le=1830)
     weeks: int | None = Field(None, gt=0, le=260)
@@ -57,7 +57,7 @@ class Duration(BaseModel):
 class Marker(BaseModel):
     """Something that happens on a case (entering a state, an event, a fact), or a fixed date."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid", populate_by_name=True)
     entered: str | None = None
     event: str | None = None
     fact: str | None = None
@@ -97,7 +97,7 @@ def marker_key(kind: str, name: str) -> str:
 class DeadlineDef(BaseModel):
     """'X within N of Y', optionally 'then every M', while the case is in some states."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
     title: str
     says: str = ""
     rules: tuple[str, ...] = Field((), max_length=MANY)

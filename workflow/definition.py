@@ -40,7 +40,7 @@ def is_local(origin: str, base: str) -> bool:
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid", populate_by_name=True)
 
     @field_validator("rules", check_fields=False)
     @classmethod

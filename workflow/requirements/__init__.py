@@ -68,5 +68,6 @@ RequirementItem = Annotated[
     BeforeValidator(normalise),
 ]
 
-for _combinator in (logic.AnyOf, logic.NoneOf):
-    _combinator.model_rebuild(_types_namespace={"RequirementItem": RequirementItem})
+#: the combinators' options are requirements of any kind: their forward reference resolves here, when pydantic
+#: first builds their validators (models defer that to their first use, so a start-up spends nothing on it)
+logic.RequirementItem = RequirementItem  # type: ignore[attr-defined]

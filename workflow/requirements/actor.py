@@ -37,7 +37,7 @@ _RELATIONS = {
 class ActorClause(BaseModel):
     """One kind of person who may act; every field given must hold."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     roles: tuple[Role, ...] = Field((), max_length=MANY)
     qualified: bool = False

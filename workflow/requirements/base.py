@@ -89,7 +89,7 @@ def check_rule_ids(value: tuple[str, ...]) -> tuple[str, ...]:
 class Requirement(BaseModel):
     """Something that must hold before an action. Subclasses implement :meth:`holds`."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     kind: str = ""
     #: parameter filled by the compact YAML form ``kind: value``

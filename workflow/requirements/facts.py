@@ -52,7 +52,7 @@ def _is(person: Staff, people: tuple[Staff, ...]) -> bool:
 class Anchor(BaseModel):
     """A moment in the case's life, named by what happened then (exactly one field)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     #: the latest time this event was made on the case
     event: str | None = None
@@ -315,7 +315,7 @@ class LatestFact(_Scoped):
     #: the one that must be the latest
     is_: str = Field(alias="is")
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid", populate_by_name=True)
 
     @model_validator(mode="after")
     def _named_in_set(self) -> "LatestFact":
