@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import Callable, Literal, Mapping
+from typing import Any, Callable, Literal, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -20,6 +20,12 @@ from .requirements.base import MANY, Day, check_rule_ids
 __all__ = ["Duration", "Marker", "DeadlineDef", "DueItem", "due_for_case", "marker_key"]
 
 Unit = Literal["working_days", "days", "weeks", "months"]
+
+
+def _given(model: BaseModel) -> list[tuple[str, Any]]:
+    """The fields of *model* that are set, in declaration order (read directly: a dump would make pydantic
+    build the model's serializer, which a command that only reads a loaded definition never needs)."""
+    return [(name, value) for name in type(model).model_fields if (value := getattr(model, name)) is not None]
 
 
 class Duration(BaseModel):
@@ -37,17 +43,17 @@ class Duration(BaseModel):
 
     @model_validator(mode="after")
     def _one_unit(self) -> "Duration":
-        if len(self.model_dump(exclude_none=True)) != 1:
+        if len(_given(self)) != 1:
             raise ValueError("give exactly one of working_days, days, weeks, months (a positive number)")
         return self
 
     @property
     def unit(self) -> Unit:
-        return next(iter(self.model_dump(exclude_none=True)))  # type: ignore[return-value]
+        return _given(self)[0][0]  # type: ignore[return-value]
 
     @property
     def amount(self) -> int:
-        return next(iter(self.model_dump(exclude_none=True).values()))
+        return int(_given(self)[0][1])
 
     def text(self) -> str:
         unit = self.unit.replace("_", " ")
@@ -66,12 +72,12 @@ class Marker(BaseModel):
 
     @model_validator(mode="after")
     def _one(self) -> "Marker":
-        if len(self.model_dump(exclude_none=True)) != 1:
+        if len(_given(self)) != 1:
             raise ValueError("give exactly one of entered (a state), event, fact or date")
         return self
 
     def key(self) -> str:
-        kind, name = next(iter(self.model_dump(exclude_none=True).items()))
+        kind, name = _given(self)[0]
         return marker_key(kind, str(name))
 
     def when(self, markers: Mapping[str, datetime]) -> datetime | None:
@@ -81,7 +87,7 @@ class Marker(BaseModel):
         return markers.get(self.key())
 
     def text(self) -> str:
-        kind, name = next(iter(self.model_dump(exclude_none=True).items()))
+        kind, name = _given(self)[0]
         if kind == "day":
             return str(name)
         if (kind, name) == ("event", "allocate"):

@@ -35,7 +35,9 @@ class Engine:
             auto_transitions=False,
         )
         self._checks: dict[str, tuple[Requirement, ...]] = {
-            name: (WhoMayAct(clauses=ev.who, rules=ev.rules, origin=ev.origin), *ev.requires)
+            # its parts were validated with the definition: building it unvalidated keeps pydantic from
+            # building WhoMayAct's validator at every start-up
+            name: (WhoMayAct.model_construct(clauses=ev.who, rules=ev.rules, origin=ev.origin), *ev.requires)
             for name, ev in definition.events.items()
         }
 

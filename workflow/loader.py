@@ -29,6 +29,7 @@ from .checks import check_definition
 from .definition import Definition
 from .errors import DefinitionProblem, InvalidDefinition, UnknownPolicy
 from .floor import floor_findings, keep_holder_requirements
+from .loaded_cache import LoadedCache
 from .merging import Resolved, merge, stamp
 from .refinement import Proof, baseline_proof, prove
 from .sources import Source, read_source
@@ -129,6 +130,8 @@ class Policies:
 
     def __init__(self, directories: Sequence[Path | str] = (), catalogue: Catalogue | None = None):
         self.catalogue = catalogue or Catalogue(directories)
+        #: what earlier commands loaded from these same files, kept on disk
+        self._stored = LoadedCache(self.catalogue)
         self._cache: dict[str, Loaded] = {}
         self._earlier: dict[str, list[Definition]] = {}
 
@@ -152,14 +155,16 @@ class Policies:
     def load(self, name: str, chain: tuple[str, ...] = ()) -> Loaded:
         """Protocol *name* loaded, checked and proven (cached); *chain* is the names extending it."""
         if name not in self._cache:
-            self._cache[name] = self._load(self.catalogue.find(name), chain, expected=name)
+            file = self.catalogue.find(name)
+            self._cache[name] = self._stored.get(file, lambda: self._load(file, chain, expected=name))
         return self._cache[name]
 
     def versions_of(self, name: str) -> list[Definition]:
         """Protocol *name*'s version in its file, then each earlier one kept in ``versions/`` beside it (cached)."""
         if name not in self._earlier:
-            self._earlier[name] = [self._load(path, (), expected=name).definition
-                                   for path in self.catalogue.earlier(name)]
+            self._earlier[name] = [
+                self._stored.get(path, lambda path=path: self._load(path, (), expected=name)).definition
+                for path in self.catalogue.earlier(name)]
         return [self.get(name), *self._earlier[name]]
 
     def load_file(self, file: Path | str) -> Loaded:
