@@ -34,12 +34,12 @@ from sqlalchemy import delete, insert, update
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from store import audit  # noqa: E402
-from store.schema import audit as audit_table, cases, facts, markers, settings, staff  # noqa: E402
-from workflow import identity, projections, service  # noqa: E402
-from workflow.clock import to_text  # noqa: E402
-from workflow.rebuilding import rebuild_projections  # noqa: E402
-from workflow.workspace import Casework, open_casework  # noqa: E402
+from casework.store import audit  # noqa: E402
+from casework.store.schema import audit as audit_table, cases, facts, markers, settings, staff  # noqa: E402
+from casework.workflow import identity, projections, service  # noqa: E402
+from casework.workflow.clock import to_text  # noqa: E402
+from casework.workflow.rebuilding import rebuild_projections  # noqa: E402
+from casework.workflow.workspace import Casework, open_casework  # noqa: E402
 
 from benchmarks.diagrams import median_seconds  # noqa: E402
 

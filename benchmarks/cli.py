@@ -42,7 +42,7 @@ def median_ms(args: list[str], runs: int) -> tuple[float, float, float]:
 def import_breakdown(db: str) -> list[tuple[str, float]]:
     """Milliseconds of import time per top-level package for one `case move` (self times summed)."""
     code = (f"import sys; sys.argv = ['casework', '--db', {db!r}, 'case', 'move', 'C-0', {EVENT!r}, '--as', 'sw']\n"
-            "from cli.main import main\ntry:\n    main()\nexcept SystemExit:\n    pass\n")
+            "from casework.cli.main import main\ntry:\n    main()\nexcept SystemExit:\n    pass\n")
     done = subprocess.run([sys.executable, "-X", "importtime", "-c", code], capture_output=True, text=True,
                           check=True)
     totals: collections.Counter[str] = collections.Counter()

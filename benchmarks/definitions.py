@@ -20,8 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from workflow.loader import Policies, shipped_directory  # noqa: E402
-from workflow.refinement import prove  # noqa: E402
+from casework.workflow.loader import Policies, shipped_directory  # noqa: E402
+from casework.workflow.refinement import prove  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location("bench_engine", ROOT / "benchmarks" / "engine.py")
 bench_engine = importlib.util.module_from_spec(_spec)

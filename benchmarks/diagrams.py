@@ -19,8 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from workflow.diagram import allocation_source, diagram_source, render  # noqa: E402
-from workflow.loader import Policies  # noqa: E402
+from casework.workflow.diagram import allocation_source, diagram_source, render  # noqa: E402
+from casework.workflow.loader import Policies  # noqa: E402
 
 
 def median_seconds(work, repeat: int) -> float:

@@ -18,12 +18,12 @@ from sqlalchemy import insert
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from store import audit  # noqa: E402
-from store.schema import audit as audit_table, cases, markers, staff  # noqa: E402
-from workflow import service  # noqa: E402
-from workflow.clock import to_text  # noqa: E402
-from workflow.oversight import due_items  # noqa: E402
-from workflow.workspace import open_casework  # noqa: E402
+from casework.store import audit  # noqa: E402
+from casework.store.schema import audit as audit_table, cases, markers, staff  # noqa: E402
+from casework.workflow import service  # noqa: E402
+from casework.workflow.clock import to_text  # noqa: E402
+from casework.workflow.oversight import due_items  # noqa: E402
+from casework.workflow.workspace import open_casework  # noqa: E402
 
 STATES = ["referral", "assessment", "cin_plan", "s47_enquiry", "cp_plan"]
 T0 = datetime(2025, 1, 6, 9, tzinfo=timezone.utc)

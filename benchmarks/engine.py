@@ -27,11 +27,11 @@ sys.path.insert(0, str(ROOT))
 
 from transitions import Machine  # noqa: E402
 
-from workflow import service  # noqa: E402
-from workflow.engine import Engine  # noqa: E402
-from workflow.loader import Policies  # noqa: E402
-from workflow.people import Case, Staff  # noqa: E402
-from workflow.workspace import open_casework  # noqa: E402
+from casework.workflow import service  # noqa: E402
+from casework.workflow.engine import Engine  # noqa: E402
+from casework.workflow.loader import Policies  # noqa: E402
+from casework.workflow.people import Case, Staff  # noqa: E402
+from casework.workflow.workspace import open_casework  # noqa: E402
 
 AT = datetime(2025, 3, 3, 9, tzinfo=timezone.utc)
 SW = Staff("sw", "Sam", frozenset({"social_worker"}), "A", "SW1", None)
@@ -342,7 +342,7 @@ def main() -> None:
     # whole CLI commands are measured by benchmarks/cli.py
     for package in ("workflow", "store", "cli"):
         compileall.compile_dir(str(ROOT / package), quiet=1)
-    load_s = process_median([sys.executable, "-c", "from workflow.loader import Policies; Policies().all()"], runs=9)
+    load_s = process_median([sys.executable, "-c", "from casework.workflow.loader import Policies; Policies().all()"], runs=9)
     start = time.perf_counter()
     Policies().all()
     in_process = time.perf_counter() - start

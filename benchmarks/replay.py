@@ -28,11 +28,11 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert  # noqa: E402
 
-from store import audit  # noqa: E402
-from store.schema import audit as audit_table, cases  # noqa: E402
-from workflow import service  # noqa: E402
-from workflow.replay import replay  # noqa: E402
-from workflow.workspace import open_casework  # noqa: E402
+from casework.store import audit  # noqa: E402
+from casework.store.schema import audit as audit_table, cases  # noqa: E402
+from casework.workflow import service  # noqa: E402
+from casework.workflow.replay import replay  # noqa: E402
+from casework.workflow.workspace import open_casework  # noqa: E402
 
 from definitions import _median  # noqa: E402  (this script's directory is on the path)
 

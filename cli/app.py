@@ -52,7 +52,7 @@ class State:
     @property
     def cw(self):
         if self._cw is None:
-            from workflow.workspace import open_casework
+            from casework.workflow.workspace import open_casework
             fixed = self.clock
             self._cw = open_casework(self.db, self.machines, (lambda: fixed) if fixed else None,
                                      simulated=fixed is not None)
@@ -86,7 +86,7 @@ class Root(click.Group):
     """Maps casework's exceptions to exit codes: 1 refused, 2 bad input, 3 conflict, 70 a bug of casework's."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        from workflow.errors import EXIT_INTERNAL, CaseworkError, MissingArguments, Refused
+        from casework.workflow.errors import EXIT_INTERNAL, CaseworkError, MissingArguments, Refused
 
         try:
             return super().invoke(ctx)

@@ -33,8 +33,8 @@ def audit() -> None:
 @pass_state
 def verify(state: State, checkpoint: Path | None, public_key: Path | None, as_json: bool) -> None:
     """Recompute every hash chain; exit 1 if any entry was changed or removed."""
-    from workflow import service
-    from workflow.checkpoints import read_checkpoint
+    from casework.workflow import service
+    from casework.workflow.checkpoints import read_checkpoint
 
     signed = read_checkpoint(checkpoint, public_key) if checkpoint else None
     report = service.verify_audit(state.cw, signed)
@@ -69,8 +69,8 @@ def rebuild(state: State, dry_run: bool, as_json: bool) -> None:
     owner's operation: connect as the role that ran 'casework init' (the application role may not
     delete facts or allocations, and is refused). Restart long-running services afterwards.
     """
-    from workflow.errors import AuditBroken
-    from workflow.rebuilding import REBUILD_CHAIN, rebuild_projections
+    from casework.workflow.errors import AuditBroken
+    from casework.workflow.rebuilding import REBUILD_CHAIN, rebuild_projections
 
     try:
         done = rebuild_projections(state.cw, dry_run)
@@ -102,7 +102,7 @@ def rebuild(state: State, dry_run: bool, as_json: bool) -> None:
 @_KEY
 def keygen(key: Path) -> None:
     """Make a new signing key at KEY (owner-only) and its public key at KEY.pub, for the auditor."""
-    from workflow.checkpoints import generate_key
+    from casework.workflow.checkpoints import generate_key
 
     public = generate_key(key)
     click.echo(f"Signing key written to {key}; give the public key {public} to whoever verifies checkpoints.")
@@ -115,7 +115,7 @@ def keygen(key: Path) -> None:
 @pass_state
 def checkpoint(state: State, key: Path, output: Path) -> None:
     """Sign the head of every audit chain with KEY and write it to OUTPUT for an auditor to keep."""
-    from workflow.checkpoints import make_checkpoint
+    from casework.workflow.checkpoints import make_checkpoint
 
     doc = make_checkpoint(state.cw, key)
     tmp = output.with_name(f".{output.name}.tmp")
@@ -132,7 +132,7 @@ def checkpoint(state: State, key: Path, output: Path) -> None:
 def replay(state: State, case_id: str | None, as_json: bool) -> None:
     """Judge every recorded action of every case (or of CASE) again, under the protocol version, staff and facts
     of its moment; exit 1 if any would not have been allowed (the store or the engine is wrong)."""
-    from workflow.replay import replay as replay_log
+    from casework.workflow.replay import replay as replay_log
 
     report = replay_log(state.cw, case_id)
     if as_json:

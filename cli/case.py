@@ -36,7 +36,7 @@ def _done(result, as_json: bool) -> None:
 @pass_state
 def open_(state: State, case_id: str, policy: str, team: str, actor: str, at, as_json: bool) -> None:
     """Open CASE in its protocol's first state (a referral)."""
-    from workflow import service
+    from casework.workflow import service
 
     data = service.open_case(state.cw, case_id, policy, team, actor, at)
     emit_json(data) if as_json else click.echo(case_text(data))
@@ -59,7 +59,7 @@ def allocate(state: State, case_id: str, lead: str, supervisor: str | None, no_s
              worker: str | None, no_worker: bool, actor: str, reason: str | None, at, expect_version,
              as_json: bool) -> None:
     """Allocate or reallocate CASE to a lead practitioner."""
-    from workflow import service
+    from casework.workflow import service
 
     sup = None if no_supervisor else (supervisor or service.KEEP)
     wrk = None if no_worker else (worker or service.KEEP)
@@ -80,7 +80,7 @@ def allocate(state: State, case_id: str, lead: str, supervisor: str | None, no_s
 def record(state: State, case_id: str, fact: str, actor: str, with_staff: tuple[str, ...], note: str, at,
            expect_version, as_json: bool) -> None:
     """Record FACT on CASE (a visit, an approval, a rationale...)."""
-    from workflow import service
+    from casework.workflow import service
 
     _done(service.record_fact(state.cw, case_id, fact, actor, with_staff=with_staff, note=note, at=at,
                               expected_version=expect_version), as_json)
@@ -98,7 +98,7 @@ def record(state: State, case_id: str, fact: str, actor: str, with_staff: tuple[
 def move(state: State, case_id: str, event: str, actor: str, reason: str | None, at, expect_version,
          as_json: bool) -> None:
     """Move CASE by EVENT, if the protocol allows it."""
-    from workflow import service
+    from casework.workflow import service
 
     _done(service.move_case(state.cw, case_id, event, actor, reason=reason, at=at,
                             expected_version=expect_version), as_json)
@@ -130,7 +130,7 @@ def can(state: State, case_id: str, event: str | None, actor: str, allocate: str
 
     Given the same options, the verdict is the one `case move`, `case allocate` or `case record` would give:
     what they need and was not given (a reason, a note, the people taking part) is listed as such."""
-    from workflow import service
+    from casework.workflow import service
 
     if allocate and lead and allocate != lead:
         raise click.UsageError(f"--allocate {allocate} and --lead {lead} name two leads; give one.")
@@ -167,7 +167,7 @@ def can(state: State, case_id: str, event: str | None, actor: str, allocate: str
 @pass_state
 def show(state: State, case_id: str, as_json: bool) -> None:
     """Where CASE stands: state, holders, version and facts."""
-    from workflow import service
+    from casework.workflow import service
 
     data = service.show_case(state.cw, case_id)
     emit_json(data) if as_json else click.echo(case_text(data))
@@ -179,7 +179,7 @@ def show(state: State, case_id: str, as_json: bool) -> None:
 @pass_state
 def history(state: State, case_id: str, as_json: bool) -> None:
     """Every audited action on CASE, refused attempts included."""
-    from workflow import service
+    from casework.workflow import service
 
     entries = service.case_history(state.cw, case_id)
     emit_json(entries) if as_json else click.echo(history_text(entries))
@@ -192,7 +192,7 @@ def history(state: State, case_id: str, as_json: bool) -> None:
 @pass_state
 def list_(state: State, state_name: str | None, team: str | None, as_json: bool) -> None:
     """List cases."""
-    from workflow import service
+    from casework.workflow import service
 
     rows = service.list_cases(state.cw, state_name, team)
     if as_json:

@@ -20,7 +20,7 @@ def handbook(state: State, policy_name: str | None, all_policies: bool, output: 
 
     Open DIR/index.html in a browser: it needs no server and no network.
     """
-    from workflow.handbook import write_handbook, write_handbooks
+    from casework.workflow.handbook import write_handbook, write_handbooks
 
     if all_policies == bool(policy_name):
         raise click.UsageError("Name one POLICY, or use --all.")

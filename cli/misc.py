@@ -30,7 +30,7 @@ __all__ = ["init", "demo", "diagram", "due"]
 def init(state: State, sandbox: bool, app_role: str | None, authentication: str | None,
          service_logins: tuple[str, ...], staff_protocol: str | None) -> None:
     """Create or upgrade the store."""
-    from workflow import service
+    from casework.workflow import service
 
     revision = service.init_store(state.cw, sandbox, app_role, authentication=authentication,
                                   service_logins=service_logins, staff_protocol=staff_protocol)
@@ -46,7 +46,7 @@ def init(state: State, sandbox: bool, app_role: str | None, authentication: str 
 @pass_state
 def demo(state: State, team: str, as_json: bool) -> None:
     """Seed demo staff and run a demo case through the national protocol."""
-    from workflow.demo import run_demo
+    from casework.workflow.demo import run_demo
 
     report = run_demo(state.cw, team)
     if as_json:
@@ -78,7 +78,7 @@ def demo(state: State, team: str, as_json: bool) -> None:
 def diagram(state: State, policy_name: str | None, all_policies: bool, output: str | None, fmt: str | None,
             compact: bool, allocation: bool, case_id: str | None, actor: str | None) -> None:
     """Render POLICY (or --all) as a diagram with graphviz."""
-    from workflow.diagram import render, render_all
+    from casework.workflow.diagram import render, render_all
 
     if all_policies:
         if not output:
@@ -94,7 +94,7 @@ def diagram(state: State, policy_name: str | None, all_policies: bool, output: s
         fmt = suffix if suffix in ("svg", "png", "pdf", "dot") else "svg"
     overlay = None
     if case_id:
-        from workflow import service
+        from casework.workflow import service
 
         overlay = service.case_overlay(state.cw, case_id, actor)
     data = render(state.cw.policies.get(policy_name), fmt, compact, overlay, allocation)
@@ -114,7 +114,7 @@ def diagram(state: State, policy_name: str | None, all_policies: bool, output: s
 @pass_state
 def due(state: State, as_of, overdue: bool, team: str | None, staff: str | None, as_json: bool) -> None:
     """What is due or overdue on open cases, most urgent first."""
-    from workflow.oversight import due_items
+    from casework.workflow.oversight import due_items
 
     items = due_items(state.cw, as_of, overdue_only=overdue, team=team, staff=staff)
     if as_json:

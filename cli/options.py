@@ -16,8 +16,8 @@ class _Parsed(click.ParamType):
         self._parser = parser
 
     def convert(self, value: Any, param, ctx) -> Any:
-        from workflow import clock
-        from workflow.errors import BadInput
+        from casework.workflow import clock
+        from casework.workflow.errors import BadInput
 
         try:
             return getattr(clock, self._parser)(value)

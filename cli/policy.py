@@ -12,8 +12,8 @@ from .options import as_option, json_option
 from .output import table
 
 if TYPE_CHECKING:
-    from workflow.errors import DefinitionProblem
-    from workflow.refinement import Proof
+    from casework.workflow.errors import DefinitionProblem
+    from casework.workflow.refinement import Proof
 
 __all__ = ["policy"]
 
@@ -28,7 +28,7 @@ def policy() -> None:
 @pass_state
 def list_(state: State, as_json: bool) -> None:
     """The protocols on offer."""
-    from workflow.policies import list_policies
+    from casework.workflow.policies import list_policies
 
     found = list_policies(state.cw)
     if as_json:
@@ -45,7 +45,7 @@ def list_(state: State, as_json: bool) -> None:
 @pass_state
 def versions(state: State, name: str | None, as_json: bool) -> None:
     """The versions of protocol NAME (or of every protocol) kept in the store, with the cases on each."""
-    from workflow.policies import policy_versions
+    from casework.workflow.policies import policy_versions
 
     found = policy_versions(state.cw, name)
     if as_json:
@@ -72,8 +72,8 @@ def versions(state: State, name: str | None, as_json: bool) -> None:
 def migrate(state: State, name: str, to: str, plan: Path | None, case_ids: tuple[str, ...], dry_run: bool,
             actor: str, as_json: bool) -> None:
     """Move the open cases of protocol NAME onto version --to; exit 1 if any case is refused (it keeps its version)."""
-    from workflow import service
-    from workflow.migration import read_plan
+    from casework.workflow import service
+    from casework.workflow.migration import read_plan
 
     found = service.migrate_cases(state.cw, name, to, actor, plan=read_plan(plan), dry_run=dry_run,
                                   case_ids=case_ids or None)
@@ -101,7 +101,7 @@ def migrate(state: State, name: str, to: str, plan: Path | None, case_ids: tuple
 @pass_state
 def show(state: State, name: str, as_json: bool) -> None:
     """The resolved definition NAME (after extends)."""
-    from workflow.policies import definition_json, show_policy
+    from casework.workflow.policies import definition_json, show_policy
 
     d = show_policy(state.cw, name)
     if as_json:
@@ -134,7 +134,7 @@ def check(state: State, files: tuple[str, ...], as_json: bool) -> None:
     A clean file prints its refinement proof (national actions compared, situations explored);
     a file that could let someone do what national refuses prints where, and a counterexample.
     """
-    from workflow.policies import check_policy
+    from casework.workflow.policies import check_policy
 
     results = check_policy(state.cw, files)
     if as_json:
@@ -172,7 +172,7 @@ def _proof_json(proof: Proof | None) -> dict[str, Any] | None:
 @pass_state
 def diff(state: State, first: str, second: str, as_json: bool) -> None:
     """Who may do what, and what must hold first, in A and not in B, and the reverse."""
-    from workflow.policy_diff import diff_policies
+    from casework.workflow.policy_diff import diff_policies
 
     a, b = state.cw.policies.get(first), state.cw.policies.get(second)
     found = diff_policies(a, b)

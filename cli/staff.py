@@ -38,7 +38,7 @@ def add(state: State, staff_id: str, name: str, roles: tuple[str, ...], registra
         registered_until, team: str | None, pcf_level: int | None, training: tuple[str, ...], login: str | None,
         actor: str | None, reason: str | None, as_json: bool) -> None:
     """Add staff member ID."""
-    from workflow import service
+    from casework.workflow import service
 
     person = service.add_staff(state.cw, staff_id, name, roles, team=team, registration=registration,
                                registered_until=registered_until, pcf_level=pcf_level, training=training,
@@ -70,7 +70,7 @@ def update(state: State, staff_id: str, actor: str, add_roles: tuple[str, ...], 
            pcf_level: int | None, training: tuple[str, ...], login: str | None, no_login: bool,
            reason: str | None, as_json: bool) -> None:
     """Change staff member ID: roles, team, registration (renewal or lapse), PCF level, training or login."""
-    from workflow import service
+    from casework.workflow import service
 
     if no_registration and (registration or registered_until):
         raise click.UsageError("--no-registration cannot be given with --registered or --registered-until.")
@@ -99,7 +99,7 @@ def update(state: State, staff_id: str, actor: str, add_roles: tuple[str, ...], 
 @pass_state
 def leave(state: State, staff_id: str, actor: str, on, reason: str | None, as_json: bool) -> None:
     """Record that staff member ID left; their open cases then show in 'due' as needing reallocation."""
-    from workflow import service
+    from casework.workflow import service
 
     person = service.leave_staff(state.cw, staff_id, actor, on=on, reason=reason)
     if as_json:
@@ -120,7 +120,7 @@ def _row(p) -> dict:
 @pass_state
 def list_(state: State, as_json: bool) -> None:
     """List staff."""
-    from workflow import service
+    from casework.workflow import service
 
     people = [_row(p) for p in service.list_staff(state.cw)]
     if as_json:

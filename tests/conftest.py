@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from workflow.workspace import Casework, open_casework
+from casework.workflow.workspace import Casework, open_casework
 
 pytest_plugins = ["tests.pg_server"]
 
@@ -52,7 +52,7 @@ def store_url(request, tmp_path) -> str:
 
 
 def _open(url: str, clock: Clock) -> Casework:
-    from workflow import service
+    from casework.workflow import service
 
     cw = open_casework(url, clock=clock)
     service.init_store(cw)
@@ -83,7 +83,7 @@ def cli_run(tmp_path):
     """
     from click.testing import CliRunner
 
-    from cli.main import cli
+    from casework.cli.main import cli
 
     db = str(tmp_path / "cli.db")
     runner = CliRunner()

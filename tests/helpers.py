@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from workflow import service
-from workflow.workspace import Casework
+from casework.workflow import service
+from casework.workflow.workspace import Casework
 
 TEAM = "Erewash"
 

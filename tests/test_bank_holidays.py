@@ -14,7 +14,7 @@ from datetime import date
 import holidays
 import pytest
 
-from workflow.bank_holidays import england_bank_holidays
+from casework.workflow.bank_holidays import england_bank_holidays
 
 YEARS = [2022, 2023, 2026, 2031]
 
@@ -77,7 +77,7 @@ def test_an_unusable_cache_directory_still_gives_the_dates(tmp_path, monkeypatch
 
 def test_with_a_warm_cache_counting_working_days_does_not_import_holidays(cache_dir):
     """The point of the cache: a fresh process counts working days without loading `holidays`."""
-    code = ("import sys; from datetime import date; from workflow.calendar import calendar_for; "
+    code = ("import sys; from datetime import date; from casework.workflow.calendar import calendar_for; "
             "n = calendar_for().working_days_between(date(2026, 1, 1), date(2026, 12, 31)); "
             "print(n, 'holidays' in sys.modules)")
     env = {"CASEWORK_CACHE_DIR": str(cache_dir), "PATH": "/usr/bin:/bin"}

@@ -12,12 +12,12 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import delete, insert, select, update
 
-from cli.main import cli
-from store import audit as audit_log
-from store.schema import allocations, audit, cases, facts, markers
-from workflow import projections, service
-from workflow.checkpoints import generate_key, make_checkpoint, read_checkpoint
-from workflow.errors import BadInput
+from casework.cli.main import cli
+from casework.store import audit as audit_log
+from casework.store.schema import allocations, audit, cases, facts, markers
+from casework.workflow import projections, service
+from casework.workflow.checkpoints import generate_key, make_checkpoint, read_checkpoint
+from casework.workflow.errors import BadInput
 
 from .helpers import add_standard_staff, case_in_cin_plan
 
@@ -140,7 +140,7 @@ def test_the_cli_signs_and_verifies_and_says_what_verify_proves(tmp_path):
     assert plain.exit_code == 0 and "not that none was rewritten" in plain.output
     checked = run("audit", "verify", "--checkpoint", str(point), "--public-key", f"{key}.pub")
     assert checked.exit_code == 0 and "the public key given" in checked.output
-    from workflow.workspace import open_casework
+    from casework.workflow.workspace import open_casework
     cw = open_casework(db)
     _rewrite(cw, "case:K-1", 1, actor="someone_else")
     cw.store.dispose()

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cli.main import cli
+from casework.cli.main import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 CASEWORK = str(Path(sys.executable).parent / "casework")
@@ -248,7 +248,7 @@ def test_policy_diff_shows_each_side(run):
 
 def test_the_console_script_pauses_the_collector_only_until_the_store_is_open(tmp_path):
     """`casework` skips garbage collection while importing its libraries, then collects as usual."""
-    code = ("import gc, sys\nfrom cli.main import main\n"
+    code = ("import gc, sys\nfrom casework.cli.main import main\n"
             f"sys.argv = ['casework', '--db', {str(tmp_path / 'c.db')!r}, 'init']\n"
             "try:\n    main()\nexcept SystemExit as exc:\n    code = exc.code\n"
             "print(code, gc.isenabled(), gc.get_freeze_count() > 0)")

@@ -8,8 +8,8 @@ from __future__ import annotations
 import multiprocessing
 from typing import Any
 
-from workflow import service
-from workflow.workspace import open_casework
+from casework.workflow import service
+from casework.workflow.workspace import open_casework
 
 from .helpers import walk_to_assessment
 

@@ -34,11 +34,11 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, Phase, given, note, settings
 from hypothesis import strategies as st
 
-from cli.main import cli
-from workflow.errors import InvalidDefinition
-from workflow.loader import Policies, shipped_directory
-from workflow.refinement import prove
-from workflow.roles import ROLES
+from casework.cli.main import cli
+from casework.workflow.errors import InvalidDefinition
+from casework.workflow.loader import Policies, shipped_directory
+from casework.workflow.refinement import prove
+from casework.workflow.roles import ROLES
 
 CASEWORK = str(Path(sys.executable).parent / "casework")
 LOCAL_PROTOCOLS = ("derbyshire", "kent", "stockport", "torbay")

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from workflow.engine import Engine
-from workflow.errors import InvalidDefinition, UnknownPolicy
-from workflow.loader import Policies, load_file, shipped_directory
+from casework.workflow.engine import Engine
+from casework.workflow.errors import InvalidDefinition, UnknownPolicy
+from casework.workflow.loader import Policies, load_file, shipped_directory
 
 SHIPPED = sorted(p.stem for p in shipped_directory().glob("*.yaml"))
 

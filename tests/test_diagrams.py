@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from .diagram_reading import key_entries, layout_problems, moves, node_label, plain, squash, timescales
-from workflow.diagram import allocation_source, diagram_source, render
-from workflow.loader import Policies
+from casework.workflow.diagram import allocation_source, diagram_source, render
+from casework.workflow.loader import Policies
 
 ROOT = Path(__file__).resolve().parent.parent
 REFRESH = ".venv/bin/casework diagram --all -o diagrams/"

@@ -33,18 +33,18 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter
 
-from workflow import service
-from workflow.allocation import explain_allocation, proposed_case
-from workflow.clock import day_of
-from workflow.engine import Engine
-from workflow.errors import CaseworkError, MissingArguments, Refused, TransitionRefused
-from workflow.loader import Policies
-from workflow.people import Case, Fact, Staff
-from workflow.recording import explain_record
-from workflow.requirements import REGISTRY, Context, RequirementItem
-from workflow.roles import ROLES
-from workflow.verdict import Unmet, Verdict
-from workflow.workspace import open_casework
+from casework.workflow import service
+from casework.workflow.allocation import explain_allocation, proposed_case
+from casework.workflow.clock import day_of
+from casework.workflow.engine import Engine
+from casework.workflow.errors import CaseworkError, MissingArguments, Refused, TransitionRefused
+from casework.workflow.loader import Policies
+from casework.workflow.people import Case, Fact, Staff
+from casework.workflow.recording import explain_record
+from casework.workflow.requirements import REGISTRY, Context, RequirementItem
+from casework.workflow.roles import ROLES
+from casework.workflow.verdict import Unmet, Verdict
+from casework.workflow.workspace import open_casework
 
 from .conftest import START, Clock
 from .helpers import STAFF, TEAM, add_standard_staff, walk_to_assessment

@@ -13,8 +13,8 @@ import subprocess
 import sys
 
 from tests.helpers import add_standard_staff
-from workflow import service
-from workflow.workspace import open_casework
+from casework.workflow import service
+from casework.workflow.workspace import open_casework
 
 _DAY = [
     ["staff", "add", "sw3", "--name", "Sam Three", "--role", "social_worker", "--registered", "SW900099",
@@ -41,7 +41,7 @@ _DAY = [
 _DRIVER = """
 import json, sys
 from click.testing import CliRunner
-from cli.main import cli
+from casework.cli.main import cli
 db, day = sys.argv[1], json.loads(sys.argv[2])
 runner = CliRunner()
 codes = []

@@ -17,9 +17,9 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from click.testing import CliRunner
 
-from cli.main import cli
-from workflow.handbook import build_handbook, write_handbook
-from workflow.loader import Policies
+from casework.cli.main import cli
+from casework.workflow.handbook import build_handbook, write_handbook
+from casework.workflow.loader import Policies
 
 ROOT = Path(__file__).resolve().parent.parent
 #: the baseline and one local protocol; each page of both is opened in the browser

@@ -17,10 +17,10 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from cli.main import cli
-from workflow.errors import InvalidDefinition
-from workflow.loader import load_file, shipped_directory
-from workflow.sources import MAX_BYTES, read_source
+from casework.cli.main import cli
+from casework.workflow.errors import InvalidDefinition
+from casework.workflow.loader import load_file, shipped_directory
+from casework.workflow.sources import MAX_BYTES, read_source
 
 CASEWORK = str(Path(sys.executable).parent / "casework")
 HEADER = "name: local\nextends: national\nversion: 1\n"

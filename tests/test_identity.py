@@ -10,12 +10,12 @@ import psycopg
 import pytest
 from click.testing import CliRunner
 
-from cli.main import cli
-from store import audit
-from workflow import service
-from workflow.errors import IdentityRefused, TransitionRefused
-from workflow.identity import Principal
-from workflow.workspace import open_casework
+from casework.cli.main import cli
+from casework.store import audit
+from casework.workflow import service
+from casework.workflow.errors import IdentityRefused, TransitionRefused
+from casework.workflow.identity import Principal
+from casework.workflow.workspace import open_casework
 
 from .helpers import TEAM, add_standard_staff, case_in_cin_plan
 
@@ -144,7 +144,7 @@ def test_a_forged_principal_breaks_the_chain_and_logins_cannot_rewrite_it(shared
 @pytest.mark.postgres
 def test_only_a_service_manager_maps_a_login_and_nobody_maps_their_own(shared):
     """Mapping a login lets it act as the person: a team manager may not (WT-7), nor sm for themselves."""
-    from workflow.errors import StaffChangeRefused
+    from casework.workflow.errors import StaffChangeRefused
 
     owner, _ = shared
     with pytest.raises(StaffChangeRefused) as refused:
@@ -153,7 +153,7 @@ def test_only_a_service_manager_maps_a_login_and_nobody_maps_their_own(shared):
     with pytest.raises(StaffChangeRefused) as own:
         service.update_staff(owner, "sm", "sm", login="carol")
     assert [u.kind for u in own.value.verdict.unmet] == ["staff_self"]
-    from workflow.errors import AlreadyExists
+    from casework.workflow.errors import AlreadyExists
     with pytest.raises(AlreadyExists):
         service.update_staff(owner, "sw2", "sm", login="alice")
 
@@ -173,7 +173,7 @@ def test_a_personal_store_records_the_operating_system_user(sqlite_cw):
 
 def test_a_personal_store_cannot_claim_login_authentication(sqlite_cw):
     """A SQLite file has no logins to map: 'init --authentication login' is bad input and changes nothing."""
-    from workflow.errors import BadInput
+    from casework.workflow.errors import BadInput
 
     with pytest.raises(BadInput, match="no database logins"):
         service.init_store(sqlite_cw, authentication="login")
@@ -266,8 +266,8 @@ def test_a_self_promotion_in_her_own_name_shows_in_verify(shared, fresh_postgres
 def test_a_setting_appended_by_a_login_is_reported_and_never_rebuilt(shared, fresh_postgres_url, postgres_server):
     """alice appends 'service_login:alice' to the settings chain (her table privileges stop the row itself): verify
     reports the entry as not the owner's, and audit rebuild refuses rather than make her a trusted service."""
-    from workflow.errors import AuditBroken
-    from workflow.rebuilding import rebuild_projections
+    from casework.workflow.errors import AuditBroken
+    from casework.workflow.rebuilding import rebuild_projections
 
     owner, people = shared
     _append_as_alice(owner, fresh_postgres_url, postgres_server, "settings",

@@ -34,15 +34,15 @@ from hypothesis import strategies as st
 from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 
-from store.audit import CHANGES
-from store.schema import metadata
-from workflow import service
-from workflow.errors import (AuditBroken, CaseworkError, ConcurrentUpdate, DiagramError, IdentityRefused,
+from casework.store.audit import CHANGES
+from casework.store.schema import metadata
+from casework.workflow import service
+from casework.workflow.errors import (AuditBroken, CaseworkError, ConcurrentUpdate, DiagramError, IdentityRefused,
                              InvalidDefinition, Refused, StoreNotReady)
-from workflow.loader import Policies
-from workflow.replay import replay
-from workflow.snapshots import Snapshots
-from workflow.workspace import Casework, open_casework
+from casework.workflow.loader import Policies
+from casework.workflow.replay import replay
+from casework.workflow.snapshots import Snapshots
+from casework.workflow.workspace import Casework, open_casework
 
 from .conftest import START, Clock
 from .helpers import walk_to_assessment

@@ -5,9 +5,9 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from workflow import service
-from workflow.errors import MissingArguments, AllocationRefused, RecordRefused, TransitionRefused
-from workflow.oversight import due_items
+from casework.workflow import service
+from casework.workflow.errors import MissingArguments, AllocationRefused, RecordRefused, TransitionRefused
+from casework.workflow.oversight import due_items
 
 from .helpers import unmet_of, walk_to_cin_plan
 
@@ -150,7 +150,7 @@ def test_when_the_trial_ends_swa_led_cases_are_due_for_reallocation(kent, clock)
 def test_the_trial_and_what_follows_it_are_two_versions(kent, clock):
     """Cases opened during the trial run under version 1 and keep an SWA lead; from 4 April 2025 new cases open
     under version 2, where no SWA leads, and the trial's open cases show in due as needing migration (KEN-2)."""
-    from workflow.policies import policy_versions
+    from casework.workflow.policies import policy_versions
 
     service.allocate(kent, "K-1", "swa", "tm", supervisor="ps")
     assert service.show_case(kent, "K-1")["protocol_version"].startswith("kent v1")

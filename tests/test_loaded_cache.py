@@ -11,8 +11,8 @@ import pickle
 
 import pytest
 
-from workflow.errors import InvalidDefinition
-from workflow.loader import Policies
+from casework.workflow.errors import InvalidDefinition
+from casework.workflow.loader import Policies
 
 LOCAL = "name: medway\nextends: national\nversion: 1\ndescription: {text}\n"
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from workflow.engine import Engine
-from workflow.errors import InvalidDefinition, UnknownPolicy
-from workflow.loader import Policies, load_file
+from casework.workflow.engine import Engine
+from casework.workflow.errors import InvalidDefinition, UnknownPolicy
+from casework.workflow.loader import Policies, load_file
 
 SHIPPED = ["national", "derbyshire", "kent", "stockport", "torbay"]
 

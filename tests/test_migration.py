@@ -8,12 +8,12 @@ from datetime import datetime, timezone
 import pytest
 from click.testing import CliRunner
 
-from cli.main import cli
-from workflow import service
-from workflow.errors import TransitionRefused
-from workflow.migration import MigrationPlan
-from workflow.oversight import due_items
-from workflow.workspace import open_casework
+from casework.cli.main import cli
+from casework.workflow import service
+from casework.workflow.errors import TransitionRefused
+from casework.workflow.migration import MigrationPlan
+from casework.workflow.oversight import due_items
+from casework.workflow.workspace import open_casework
 
 from .helpers import TEAM, add_standard_staff, walk_to_cin_plan
 from .test_versions import _V1, _V2
@@ -159,7 +159,7 @@ _FACTS_V2 = _FACTS_V1.replace("version: 1", "version: 2").replace("family_consul
 def test_a_plan_maps_renamed_facts_so_the_new_version_sees_what_was_recorded(tmp_path, clock, store_url):
     """A fact recorded under v1's name counts under v2's once the plan maps it: the review v2 guards on it is
     allowed; without the mapping it would be refused. The log keeps the old name; verify and replay agree."""
-    from workflow.replay import replay
+    from casework.workflow.replay import replay
 
     folder = tmp_path / "machines"
     folder.mkdir()

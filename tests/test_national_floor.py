@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cli.main import cli
-from workflow import service
-from workflow.errors import AllocationRefused, InvalidDefinition
-from workflow.loader import Policies, load_file, shipped_directory
-from workflow.workspace import open_casework
+from casework.cli.main import cli
+from casework.workflow import service
+from casework.workflow.errors import AllocationRefused, InvalidDefinition
+from casework.workflow.loader import Policies, load_file, shipped_directory
+from casework.workflow.workspace import open_casework
 
 from .helpers import STAFF, add_standard_staff, case_in_cin_plan
 
@@ -384,7 +384,7 @@ def test_policy_check_proves_every_shipped_protocol(tmp_path):
 def test_a_passed_proof_is_reused_by_digest_and_redone_for_a_changed_file(tmp_path, monkeypatch):
     """Only the first use of a file pays for the search; an edit makes a new digest and a new search."""
     monkeypatch.setenv("CASEWORK_CACHE_DIR", str(tmp_path / "cache"))
-    from workflow.refinement import proof as proofs
+    from casework.workflow.refinement import proof as proofs
     monkeypatch.setattr(proofs, "_MEMO", {})
     path = _local(tmp_path / "la", "cached", "events:\n  close:\n    who: [{relation: supervisor, qualified: true}]\n")
     first = Policies().load_file(path).proof

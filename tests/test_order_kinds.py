@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cli.main import cli
-from workflow import service
-from workflow.errors import RecordRefused, TransitionRefused
-from workflow.workspace import open_casework
+from casework.cli.main import cli
+from casework.workflow import service
+from casework.workflow.errors import RecordRefused, TransitionRefused
+from casework.workflow.workspace import open_casework
 
 HEADER = "name: ordered\nextends: national\nversion: 1\n"
 #: a protocol of its own: an assessment requested and completed, and a CIN plan only on a completed one

@@ -5,10 +5,10 @@ import psycopg
 import pytest
 from click.testing import CliRunner
 
-from cli.main import cli
-from workflow import service
-from workflow.errors import BadInput
-from workflow.workspace import open_casework
+from casework.cli.main import cli
+from casework.workflow import service
+from casework.workflow.errors import BadInput
+from casework.workflow.workspace import open_casework
 
 from .helpers import add_standard_staff, case_in_cin_plan
 

@@ -18,12 +18,12 @@ from typing import Any, Iterator
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from store.schema import audit
-from workflow import service
-from workflow.clock import day_of
-from workflow.errors import CaseworkError, Refused
-from workflow.loader import Policies
-from workflow.workspace import open_casework
+from casework.store.schema import audit
+from casework.workflow import service
+from casework.workflow.clock import day_of
+from casework.workflow.errors import CaseworkError, Refused
+from casework.workflow.loader import Policies
+from casework.workflow.workspace import open_casework
 
 from .conftest import START, Clock
 from .helpers import STAFF, TEAM, add_standard_staff, case_in_cin_plan

@@ -117,7 +117,7 @@ def test_kent_trial_replayed_in_a_training_sandbox(tmp_path):
     """Kent's trial walked through the CLI on its own dates, in a sandbox: SWA leads, then the trial ends."""
     from click.testing import CliRunner
 
-    from cli.main import cli
+    from casework.cli.main import cli
 
     db = str(tmp_path / "kent-training.db")
     runner = CliRunner()

@@ -54,7 +54,7 @@ def test_a_copied_protocol_with_a_new_name_and_teams_works(tmp_path):
     """The README's 'Adapting a protocol' recipe: copy kent.yaml, rename, change teams; it checks and runs."""
     from click.testing import CliRunner
 
-    from cli.main import cli
+    from casework.cli.main import cli
 
     block = README.split("### Adapting a protocol", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
     commands = block.replace("\\\n", " ").strip().splitlines()

@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, update
 
-from store import audit, records
-from store.schema import audit as audit_table, cases, markers
-from store.tables import GUARDED
-from workflow import identity, service
-from workflow.errors import AuditBroken, StoreNotReady
-from workflow.rebuilding import REBUILD_CHAIN, rebuild_projections
+from casework.store import audit, records
+from casework.store.schema import audit as audit_table, cases, markers
+from casework.store.tables import GUARDED
+from casework.workflow import identity, service
+from casework.workflow.errors import AuditBroken, StoreNotReady
+from casework.workflow.rebuilding import REBUILD_CHAIN, rebuild_projections
 
 from .helpers import add_standard_staff, case_in_assessment, case_in_cin_plan, hand_to_ccw
 from .test_pg_roles import app_store  # noqa: F401 - the fixture: an owner and an application role

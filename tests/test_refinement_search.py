@@ -10,11 +10,11 @@ from typing import Any, Callable
 
 import pytest
 
-from workflow.deadlines import Duration
-from workflow.definition import Definition
-from workflow.loader import Policies
-from workflow.refinement import prove
-from workflow.requirements import ActorClause
+from casework.workflow.deadlines import Duration
+from casework.workflow.definition import Definition
+from casework.workflow.loader import Policies
+from casework.workflow.refinement import prove
+from casework.workflow.requirements import ActorClause
 
 N = Policies().get("national")
 

@@ -7,15 +7,15 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import insert
 
-from store import audit, records
-from store.schema import audit as audit_table
-from workflow import service
-from workflow.clock import to_text
-from workflow.demo import run_demo
-from workflow.errors import AllocationRefused, CaseNotFound, RecordRefused, TransitionRefused
-from workflow.migration import MigrationPlan
-from workflow.replay import replay
-from workflow.workspace import open_casework
+from casework.store import audit, records
+from casework.store.schema import audit as audit_table
+from casework.workflow import service
+from casework.workflow.clock import to_text
+from casework.workflow.demo import run_demo
+from casework.workflow.errors import AllocationRefused, CaseNotFound, RecordRefused, TransitionRefused
+from casework.workflow.migration import MigrationPlan
+from casework.workflow.replay import replay
+from casework.workflow.workspace import open_casework
 
 from .test_migration import _renamed
 from .helpers import TEAM, add_standard_staff, case_in_assessment, case_in_cin_plan, hand_to_ccw, walk_to_assessment, \

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from tests.test_definitions import _line, _refused, _write
-from workflow.checks import citations
-from workflow.loader import Policies, load_file
+from casework.workflow.checks import citations
+from casework.workflow.loader import Policies, load_file
 
 #: the rules each shipped definition declares itself (the rest it inherits)
 OWN_RULES = {

@@ -8,11 +8,11 @@ from datetime import date, timedelta
 
 import pytest
 
-from store import audit
-from workflow import service
-from workflow.errors import BadInput, InvalidDefinition, StaffChangeRefused, TransitionRefused, AllocationRefused
-from workflow.oversight import due_items
-from workflow.workspace import open_casework
+from casework.store import audit
+from casework.workflow import service
+from casework.workflow.errors import BadInput, InvalidDefinition, StaffChangeRefused, TransitionRefused, AllocationRefused
+from casework.workflow.oversight import due_items
+from casework.workflow.workspace import open_casework
 
 from .conftest import START
 from .helpers import TEAM, add_standard_staff, case_in_cin_plan

@@ -5,9 +5,9 @@ from datetime import date
 
 import pytest
 
-from workflow import service
-from workflow.errors import AllocationRefused, MissingArguments, RecordRefused, TransitionRefused
-from workflow.oversight import due_items
+from casework.workflow import service
+from casework.workflow.errors import AllocationRefused, MissingArguments, RecordRefused, TransitionRefused
+from casework.workflow.oversight import due_items
 
 from .helpers import unmet_of, walk_to_assessment
 

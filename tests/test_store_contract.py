@@ -15,13 +15,13 @@ import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import delete, select, update
 
-import store
-from store import audit as audit_log
-from store import records
-from store.schema import audit, cases, metadata
-from workflow import service
-from workflow.clock import to_text
-from workflow.errors import (
+from casework import store
+from casework.store import audit as audit_log
+from casework.store import records
+from casework.store.schema import audit, cases, metadata
+from casework.workflow import service
+from casework.workflow.clock import to_text
+from casework.workflow.errors import (
     AllocationRefused,
     AlreadyExists,
     CaseNotFound,
@@ -33,8 +33,8 @@ from workflow.errors import (
     TransitionRefused,
     UnknownPolicy,
 )
-from workflow.identity import running
-from workflow.workspace import open_casework
+from casework.workflow.identity import running
+from casework.workflow.workspace import open_casework
 
 from .helpers import (
     TEAM,

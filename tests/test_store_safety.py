@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import store as store_module
-from cli.main import cli
-from store import audit as audit_module
-from workflow import service
-from workflow.errors import BadInput
-from workflow.oversight import due_items
+import casework.store as store_module
+from casework.cli.main import cli
+from casework.store import audit as audit_module
+from casework.workflow import service
+from casework.workflow.errors import BadInput
+from casework.workflow.oversight import due_items
 
 from .helpers import TEAM, add_standard_staff, case_in_cin_plan
 

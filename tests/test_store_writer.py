@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Column, DateTime, MetaData, String, Table, bindparam, select
 
-from store import audit, compiled_sql, records, statements
-from store.schema import cases
+from casework.store import audit, compiled_sql, records, statements
+from casework.store.schema import cases
 from tests.helpers import add_standard_staff, case_in_cin_plan
 from tests.test_store_contract import snapshot
-from workflow import service
-from workflow.identity import running
-from workflow.errors import ConcurrentUpdate
+from casework.workflow import service
+from casework.workflow.identity import running
+from casework.workflow.errors import ConcurrentUpdate
 
 _OTHER = MetaData()
 _STAMPED = Table("stamped", _OTHER, Column("id", String, primary_key=True), Column("at", DateTime))
@@ -33,7 +33,7 @@ def ready(cw):
 
 def test_the_shipped_sql_is_what_sqlalchemy_compiles_from_the_statements_today():
     """store/compiled_sql.py cannot drift from store/statements.py or the schema: regenerate it with
-    'python -m store.statements' after changing either."""
+    'python -m casework.store.statements' after changing either."""
     shipped = (Path(statements.__file__).parent / "compiled_sql.py").read_text(encoding="utf-8")
     assert shipped == statements.catalogue_source()
     assert compiled_sql.FINGERPRINT == statements.fingerprint()

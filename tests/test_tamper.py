@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import delete, insert, update
 from sqlalchemy.engine import Connection
 
-from store.schema import allocations, cases, facts, markers, settings, staff
-from workflow import service
+from casework.store.schema import allocations, cases, facts, markers, settings, staff
+from casework.workflow import service
 
 from .helpers import add_standard_staff, case_in_cin_plan, hand_to_ccw
 
@@ -58,7 +58,7 @@ def test_a_direct_edit_of_a_guarded_table_is_reported(cw, attack):
 
 def test_a_training_sandbox_made_by_init_verifies(tmp_path, clock):
     """The sandbox setting `init --sandbox` writes is audited, so a real sandbox is not reported."""
-    from workflow.workspace import open_casework
+    from casework.workflow.workspace import open_casework
 
     cw = open_casework(f"sqlite:///{tmp_path / 'sandbox.db'}", clock=clock)
     service.init_store(cw, sandbox=True)

@@ -8,14 +8,14 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cli.main import cli
-from workflow import service
-from workflow.calendar import WorkingCalendar, add_duration
-from workflow.clock import parse_when
-from workflow.errors import InvalidDefinition, TransitionRefused
-from workflow.loader import load_file
-from workflow.oversight import due_items
-from workflow.workspace import open_casework
+from casework.cli.main import cli
+from casework.workflow import service
+from casework.workflow.calendar import WorkingCalendar, add_duration
+from casework.workflow.clock import parse_when
+from casework.workflow.errors import InvalidDefinition, TransitionRefused
+from casework.workflow.loader import load_file
+from casework.workflow.oversight import due_items
+from casework.workflow.workspace import open_casework
 
 from .helpers import add_standard_staff, case_in_assessment, case_in_cin_plan
 
@@ -222,7 +222,7 @@ def test_a_review_always_clears_the_overdue_cin_review(start_offset, review_offs
 
 def test_back_dating_is_allowed_within_the_window_and_audited(sqlite_cw, clock):
     """A fact dated 10 days ago is kept and marked back-dated; 40 days ago is refused, nothing written."""
-    from workflow.errors import BadInput
+    from casework.workflow.errors import BadInput
 
     add_standard_staff(sqlite_cw)
     case_in_cin_plan(sqlite_cw)

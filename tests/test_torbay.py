@@ -146,7 +146,7 @@ def test_ccw_supervision_every_four_weeks_shows_in_due_and_blocks_step_down(cw_c
 
 def test_statutory_timescales_are_unchanged(tmp_path):
     """Torbay inherits every national deadline and requirement unchanged."""  # TOR-8
-    from workflow.loader import Policies
+    from casework.workflow.loader import Policies
 
     policies = Policies()
     national, torbay = policies.get("national"), policies.get("torbay")
@@ -271,8 +271,8 @@ def test_the_day_an_escalation_stopped_being_considered_stays_put(sqlite_cw, clo
     `due --as-of` an earlier day sees only what had happened by then (found by review)."""  # TOR-9
     from datetime import date, timedelta
 
-    from workflow import service
-    from workflow.oversight import due_items
+    from casework.workflow import service
+    from casework.workflow.oversight import due_items
 
     cw = sqlite_cw
     for person in STAFF:

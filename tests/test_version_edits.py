@@ -12,10 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from workflow import service
-from workflow.errors import CaseworkError
-from workflow.oversight import due_items
-from workflow.workspace import open_casework
+from casework.workflow import service
+from casework.workflow.errors import CaseworkError
+from casework.workflow.oversight import due_items
+from casework.workflow.workspace import open_casework
 
 from .conftest import START, Clock
 from .helpers import TEAM, add_standard_staff, walk_to_cin_plan

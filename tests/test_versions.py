@@ -8,12 +8,12 @@ import sqlite3
 import pytest
 from click.testing import CliRunner
 
-from cli.main import cli
-from store import audit
-from workflow import service
-from workflow.errors import BadInput
-from workflow.oversight import due_items
-from workflow.workspace import open_casework
+from casework.cli.main import cli
+from casework.store import audit
+from casework.workflow import service
+from casework.workflow.errors import BadInput
+from casework.workflow.oversight import due_items
+from casework.workflow.workspace import open_casework
 
 from .helpers import TEAM, add_standard_staff
 
@@ -168,7 +168,7 @@ def test_policy_versions_lists_each_version_with_its_cases(town):
     clock.advance(days=1)
     later = _fresh(folder, url, clock)
     service.open_case(later, "E-2", "edit_town", TEAM, "tm")
-    from workflow.policies import policy_versions
+    from casework.workflow.policies import policy_versions
 
     found = policy_versions(later, "edit_town")
     assert [(v["version"], v["current"], v["cases"]) for v in found] == [
@@ -209,8 +209,8 @@ def test_effective_dates_choose_the_version_a_new_case_opens_under(tmp_path, clo
 def test_effective_dates_out_of_order_are_refused_and_never_inherited(tmp_path):
     """effective_until before effective_from names the file and the fix; a protocol extending a dated one does
     not take its dates."""
-    from workflow.errors import InvalidDefinition
-    from workflow.loader import Policies
+    from casework.workflow.errors import InvalidDefinition
+    from casework.workflow.loader import Policies
 
     folder = tmp_path / "machines"
     folder.mkdir()
@@ -226,7 +226,7 @@ def test_effective_dates_out_of_order_are_refused_and_never_inherited(tmp_path):
 def test_a_case_pointed_at_another_version_or_an_edited_version_shows_in_verify(town):
     """The versions kept and each case's pin are re-derived from the log like every guarded table: pointing a case
     at a laxer version, or editing a kept version's text, is reported; rebuild puts both back."""
-    from workflow.rebuilding import rebuild_projections
+    from casework.workflow.rebuilding import rebuild_projections
 
     cw, *_ = town
     national = cw.policies.get("national")
@@ -246,7 +246,7 @@ def test_a_case_pointed_at_another_version_or_an_edited_version_shows_in_verify(
 def test_a_case_on_an_older_version_shows_in_due_until_it_is_migrated(town):
     """Once the file holds v2, E-1 (on v1) has a 'newer_version' item, not overdue, naming the command; a migration
     to v2 (with the state mapped) clears it."""
-    from workflow.migration import MigrationPlan
+    from casework.workflow.migration import MigrationPlan
 
     cw, folder, url, clock = town
     (folder / "edit_town.yaml").write_text(_V2)

@@ -16,7 +16,7 @@ from typing import Any
 
 from datetime import datetime
 
-from store import Connection, audit
+from casework.store import Connection, audit
 
 from .clock import from_text
 from .definition import Definition

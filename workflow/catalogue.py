@@ -26,7 +26,7 @@ NAME_PATTERN = r"^[a-z][a-z0-9_-]{0,63}$"
 
 def shipped_directory() -> Path:
     """Where the project's own definitions live."""
-    from machines import DIRECTORY
+    from casework.machines import DIRECTORY
     return DIRECTORY
 
 

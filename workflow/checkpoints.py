@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from store import audit
+from casework.store import audit
 
 from .clock import to_text
 from .errors import BadInput

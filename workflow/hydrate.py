@@ -4,8 +4,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Iterable
 
-from store import Connection, records
-from store.audit import Head
+from casework.store import Connection, records
+from casework.store.audit import Head
 
 from .clock import from_text
 from .identity import StoreState

@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Literal
 
-from store import Connection, records
+from casework.store import Connection, records
 
 from .errors import BadInput, IdentityRefused
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from store import Connection, records
+from casework.store import Connection, records
 
 from . import versions
 

@@ -91,7 +91,7 @@ def show_policy(cw: Casework, name: str) -> Definition:
 def policy_versions(cw: Casework, name: str | None = None) -> list[dict[str, Any]]:
     """Every version of protocol *name* (or of all) the store keeps, oldest first: digest, version, when it was
     first used, whether the files on offer hold it now, and its cases by state."""
-    from store import records
+    from casework.store import records
 
     from .errors import CaseworkError
 

@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
-from store import Connection, audit, records, tables as guarded
+from casework.store import Connection, audit, records, tables as guarded
 
 from .errors import AuditBroken
 

@@ -13,7 +13,7 @@ this is the only trace of them). One that found nothing to put right records not
 """
 from __future__ import annotations
 
-from store import audit
+from casework.store import audit
 
 from . import attribution, identity
 from .staff_actions import staff_rules_or_none

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
-from store import Connection, audit, records
+from casework.store import Connection, audit, records
 
 from .allocation import explain_allocation
 from .clock import day_of, from_text, to_text

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
-from store import audit, records
+from casework.store import audit, records
 
 from . import attribution, identity, projections
 from .allocation import explain_allocation, proposed_case
@@ -43,6 +43,7 @@ __all__ = [
     "add_staff", "update_staff", "leave_staff", "list_staff", "open_case", "allocate", "record_fact", "move_case",
     "explain", "available", "show_case", "case_history", "list_cases", "verify_audit", "init_store",
     "MoveResult", "AuditReport", "KEEP", "is_sandbox", "case_overlay", "migrate_cases", "preview_allocation",
+    "preview_record",
 ]
 
 class MoveResult:

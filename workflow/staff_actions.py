@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
-from store import audit, records
+from casework.store import audit, records
 
 from . import identity
 from .clock import day_of, to_text

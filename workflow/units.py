@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from functools import wraps
 from typing import Any, Callable, TypeVar
 
-from store import audit, records
+from casework.store import audit, records
 
 from .clock import day_of, to_text
 from .errors import BadInput, IdentityRefused, LostRace

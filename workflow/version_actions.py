@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from store import audit, records
+from casework.store import audit, records
 
 from . import identity, versions
 from .clock import to_text

@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from store import Connection, audit, records
+from casework.store import Connection, audit, records
 
 from .catalogue import NATIONAL
 from .definition import Definition

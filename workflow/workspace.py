@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable, Sequence
 
-from store import Store
+from casework.store import Store
 
 from .clock import utc_now
 from .definition import Definition

@@ -22,7 +22,7 @@ DIAGRAMS = (("", "case path"), ("-allocation", "allocation"))
 
 
 def _environment() -> Environment:
-    return Environment(loader=PackageLoader("workflow.handbook", "templates"), autoescape=True,
+    return Environment(loader=PackageLoader("casework.workflow.handbook", "templates"), autoescape=True,
                        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 
 
