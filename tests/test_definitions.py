@@ -103,6 +103,10 @@ MALFORMED = [
      "events:\n  close:\n    requires:\n      - reason_given: {rules: [WT5]}\n",
      "WT5", "events.close.requires[0]",
      ["'WT5' is not a rule ID such as 'WT-5'"]),
+    ("value_for_a_kind_without_one",
+     "events:\n  close:\n    requires:\n      - reason_given: yes please\n",
+     "reason_given: yes please", "events.close.requires[",
+     ["'reason_given' takes no value", "write '- reason_given'"]),
     ("missing_base",
      "title: Extends a protocol that does not exist\n",
      "extends:", "extends",
@@ -246,3 +250,18 @@ def test_an_unknown_policy_name_is_refused_with_a_suggestion():
         Policies().get("natonal")
     assert unknown.value.suggestions[0] == "national"
     assert "Did you mean 'national'" in str(unknown.value)
+
+
+def test_what_a_local_protocol_restates_unchanged_stays_the_base_s():
+    """Kent replaces the lead policies to add its own conditions: the national ones it repeats keep their origin.
+
+    Diagrams and handbooks star what a local protocol added or tightened (issue 7), so a
+    restated national safeguard must not pass for a Kent addition.
+    """
+    trial = next(d for d in Policies().versions_of("kent") if d.version == "1")  # the SWA trial (KEN-1)
+    social_worker, assistant = trial.allocation.leads
+    assert [(r.kind, r.origin) for r in social_worker.requires] == [("lead_is_registered_social_worker", "national")]
+    assert social_worker.origin == "kent"  # its roles changed (practice educators may lead)
+    origins = {r.kind: r.origin for r in assistant.requires}
+    assert origins == {"supervised_if_unqualified": "kent", "in_teams": "kent", "within_dates": "kent",
+                       "lead_has_training": "kent", "fact_recorded": "national"}

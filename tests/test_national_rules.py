@@ -487,3 +487,29 @@ def test_a_refused_move_changes_nothing_but_adds_one_refused_entry(cw):
     assert after[:-1] == history
     assert [(e["action"], e["event"]) for e in after[len(history):]] == [("refused", "escalate_to_strategy")]
     assert service.verify_audit(cw).ok
+
+
+@pytest.mark.parametrize("body,where", [
+    ("events:\n  fast_track:\n    from: cin_plan\n    to: s47_enquiry\n    who: [{roles: [team_manager]}]\n",
+     "events.fast_track.requires"),
+    ("allocation:\n  leads:\n    - roles: [community_care_worker]\n      paths: [cin, cp]\n"
+     "      requires: [supervised_if_unqualified]\n", "allocation.leads[0].paths"),
+])
+def test_a_local_protocol_cannot_loosen_the_child_protection_safeguard(tmp_path, body, where):
+    """The loader refuses a new CP move, or a CP lead policy, without the registered social worker check."""  # WT-5
+    path = tmp_path / "loose.yaml"
+    path.write_text("name: loose\nextends: national\nversion: 1\n" + body)
+    with pytest.raises(InvalidDefinition) as bad:
+        load_file(path)
+    text = str(bad.value)
+    assert "loose.yaml:" in text and where in text and "WT-5" in text and "Fix:" in text
+
+
+def test_every_entry_of_the_store_is_counted_by_verify(work):
+    """verify checks every chain: the case's, the staff list's, the settings' and the protocol versions'."""  # WT-7
+    case_in_cin_plan(work)
+    history = service.case_history(work, "C-1")
+    report = service.verify_audit(work)
+    with work.store.read() as conn:  # the store's own entries: its settings and the protocol versions it keeps
+        settings = len(audit.entries(conn, "settings")) + len(audit.entries(conn, "definitions"))
+    assert report.ok and report.entries == len(history) + len(service.list_staff(work)) + settings
