@@ -8,7 +8,7 @@ The front door for a service that embeds casework::
     casework.init_store(cw)
     casework.move_case(cw, "C-1", "decide_assessment", actor="tm")
 
-Everything here is also where it lives (``casework.workflow.service``, ``casework.workflow.errors``,
+Everything here is also where it lives (``casework.workflow.service``, ``casework.errors``,
 ``casework.workflow.verdict``); the names load on first use, so ``import casework`` (and the CLI,
 which lives under it) costs nothing until one is used.
 """
@@ -44,7 +44,7 @@ _HOME = {
 }
 
 if TYPE_CHECKING:
-    from .workflow.errors import (AllocationRefused, AlreadyExists, AuditBroken, BadInput, CaseNotFound,
+    from .errors import (AllocationRefused, AlreadyExists, AuditBroken, BadInput, CaseNotFound,
                                   CaseworkError, ConcurrentUpdate, Conflict, DefinitionProblem, IdentityRefused,
                                   InvalidDefinition, LostRace, MissingArguments, RecordRefused, Refused,
                                   StaffChangeRefused, StaffNotFound, StoreNotReady, TransitionRefused, UnknownEvent,
@@ -61,7 +61,7 @@ if TYPE_CHECKING:
 def __getattr__(name: str) -> Any:
     if name not in __all__:
         raise AttributeError(f"module 'casework' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_HOME.get(name, "casework.workflow.errors")), name)
+    value = getattr(importlib.import_module(_HOME.get(name, "casework.errors")), name)
     globals()[name] = value
     return value
 

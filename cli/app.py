@@ -86,7 +86,7 @@ class Root(click.Group):
     """Maps casework's exceptions to exit codes: 1 refused, 2 bad input, 3 conflict, 70 a bug of casework's."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        from casework.workflow.errors import EXIT_INTERNAL, CaseworkError, MissingArguments, Refused
+        from casework.errors import EXIT_INTERNAL, CaseworkError, MissingArguments, Refused
 
         try:
             return super().invoke(ctx)

@@ -69,7 +69,7 @@ def rebuild(state: State, dry_run: bool, as_json: bool) -> None:
     owner's operation: connect as the role that ran 'casework init' (the application role may not
     delete facts or allocations, and is refused). Restart long-running services afterwards.
     """
-    from casework.workflow.errors import AuditBroken
+    from casework.errors import AuditBroken
     from casework.workflow.rebuilding import REBUILD_CHAIN, rebuild_projections
 
     try:

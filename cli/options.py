@@ -17,7 +17,7 @@ class _Parsed(click.ParamType):
 
     def convert(self, value: Any, param, ctx) -> Any:
         from casework.workflow import clock
-        from casework.workflow.errors import BadInput
+        from casework.errors import BadInput
 
         try:
             return getattr(clock, self._parser)(value)

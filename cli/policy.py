@@ -12,7 +12,7 @@ from .options import as_option, json_option
 from .output import table
 
 if TYPE_CHECKING:
-    from casework.workflow.errors import DefinitionProblem
+    from casework.errors import DefinitionProblem
     from casework.workflow.refinement import Proof
 
 __all__ = ["policy"]

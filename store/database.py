@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-from casework.workflow.errors import AlreadyExists, BadInput, ConcurrentUpdate, LostRace, StoreNotReady
+from casework.errors import AlreadyExists, BadInput, ConcurrentUpdate, LostRace, StoreNotReady
 
 from .link import Link
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any, Iterable, Sequence
 
-from casework.workflow.errors import AlreadyExists, ConcurrentUpdate
+from casework.errors import AlreadyExists, ConcurrentUpdate
 
 from .link import Link as Connection
 

@@ -17,7 +17,7 @@ from casework.store import audit as audit_log
 from casework.store.schema import allocations, audit, cases, facts, markers
 from casework.workflow import projections, service
 from casework.workflow.checkpoints import generate_key, make_checkpoint, read_checkpoint
-from casework.workflow.errors import BadInput
+from casework.errors import BadInput
 
 from .helpers import add_standard_staff, case_in_cin_plan
 

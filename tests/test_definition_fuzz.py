@@ -35,7 +35,7 @@ from hypothesis import HealthCheck, Phase, given, note, settings
 from hypothesis import strategies as st
 
 from casework.cli.main import cli
-from casework.workflow.errors import InvalidDefinition
+from casework.errors import InvalidDefinition
 from casework.workflow.loader import Policies, shipped_directory
 from casework.workflow.refinement import prove
 from casework.workflow.roles import ROLES

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from casework.workflow.engine import Engine
-from casework.workflow.errors import InvalidDefinition, UnknownPolicy
+from casework.errors import InvalidDefinition, UnknownPolicy
 from casework.workflow.loader import Policies, load_file, shipped_directory
 
 SHIPPED = sorted(p.stem for p in shipped_directory().glob("*.yaml"))

@@ -37,7 +37,7 @@ from casework.workflow import service
 from casework.workflow.allocation import explain_allocation, proposed_case
 from casework.workflow.clock import day_of
 from casework.workflow.engine import Engine
-from casework.workflow.errors import CaseworkError, MissingArguments, Refused, TransitionRefused
+from casework.errors import CaseworkError, MissingArguments, Refused, TransitionRefused
 from casework.workflow.loader import Policies
 from casework.workflow.people import Case, Fact, Staff
 from casework.workflow.recording import explain_record

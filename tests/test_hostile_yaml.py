@@ -18,7 +18,7 @@ import yaml
 from click.testing import CliRunner
 
 from casework.cli.main import cli
-from casework.workflow.errors import InvalidDefinition
+from casework.errors import InvalidDefinition
 from casework.workflow.loader import load_file, shipped_directory
 from casework.workflow.sources import MAX_BYTES, read_source
 

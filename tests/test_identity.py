@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from casework.cli.main import cli
 from casework.store import audit
 from casework.workflow import service
-from casework.workflow.errors import IdentityRefused, TransitionRefused
+from casework.errors import IdentityRefused, TransitionRefused
 from casework.workflow.identity import Principal
 from casework.workflow.workspace import open_casework
 
@@ -144,7 +144,7 @@ def test_a_forged_principal_breaks_the_chain_and_logins_cannot_rewrite_it(shared
 @pytest.mark.postgres
 def test_only_a_service_manager_maps_a_login_and_nobody_maps_their_own(shared):
     """Mapping a login lets it act as the person: a team manager may not (WT-7), nor sm for themselves."""
-    from casework.workflow.errors import StaffChangeRefused
+    from casework.errors import StaffChangeRefused
 
     owner, _ = shared
     with pytest.raises(StaffChangeRefused) as refused:
@@ -153,7 +153,7 @@ def test_only_a_service_manager_maps_a_login_and_nobody_maps_their_own(shared):
     with pytest.raises(StaffChangeRefused) as own:
         service.update_staff(owner, "sm", "sm", login="carol")
     assert [u.kind for u in own.value.verdict.unmet] == ["staff_self"]
-    from casework.workflow.errors import AlreadyExists
+    from casework.errors import AlreadyExists
     with pytest.raises(AlreadyExists):
         service.update_staff(owner, "sw2", "sm", login="alice")
 
@@ -173,7 +173,7 @@ def test_a_personal_store_records_the_operating_system_user(sqlite_cw):
 
 def test_a_personal_store_cannot_claim_login_authentication(sqlite_cw):
     """A SQLite file has no logins to map: 'init --authentication login' is bad input and changes nothing."""
-    from casework.workflow.errors import BadInput
+    from casework.errors import BadInput
 
     with pytest.raises(BadInput, match="no database logins"):
         service.init_store(sqlite_cw, authentication="login")
@@ -266,7 +266,7 @@ def test_a_self_promotion_in_her_own_name_shows_in_verify(shared, fresh_postgres
 def test_a_setting_appended_by_a_login_is_reported_and_never_rebuilt(shared, fresh_postgres_url, postgres_server):
     """alice appends 'service_login:alice' to the settings chain (her table privileges stop the row itself): verify
     reports the entry as not the owner's, and audit rebuild refuses rather than make her a trusted service."""
-    from casework.workflow.errors import AuditBroken
+    from casework.errors import AuditBroken
     from casework.workflow.rebuilding import rebuild_projections
 
     owner, people = shared

@@ -37,7 +37,7 @@ from sqlalchemy.pool import NullPool
 from casework.store.audit import CHANGES
 from casework.store.schema import metadata
 from casework.workflow import service
-from casework.workflow.errors import (AuditBroken, CaseworkError, ConcurrentUpdate, DiagramError, IdentityRefused,
+from casework.errors import (AuditBroken, CaseworkError, ConcurrentUpdate, DiagramError, IdentityRefused,
                              InvalidDefinition, Refused, StoreNotReady)
 from casework.workflow.loader import Policies
 from casework.workflow.replay import replay

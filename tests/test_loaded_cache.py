@@ -11,7 +11,7 @@ import pickle
 
 import pytest
 
-from casework.workflow.errors import InvalidDefinition
+from casework.errors import InvalidDefinition
 from casework.workflow.loader import Policies
 
 LOCAL = "name: medway\nextends: national\nversion: 1\ndescription: {text}\n"

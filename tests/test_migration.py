@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from casework.cli.main import cli
 from casework.workflow import service
-from casework.workflow.errors import TransitionRefused
+from casework.errors import TransitionRefused
 from casework.workflow.migration import MigrationPlan
 from casework.workflow.oversight import due_items
 from casework.workflow.workspace import open_casework

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from casework.cli.main import cli
 from casework.workflow import service
-from casework.workflow.errors import AllocationRefused, InvalidDefinition
+from casework.errors import AllocationRefused, InvalidDefinition
 from casework.workflow.loader import Policies, load_file, shipped_directory
 from casework.workflow.workspace import open_casework
 

@@ -10,7 +10,7 @@ import pytest
 
 from casework.store import audit
 from casework.workflow import service
-from casework.workflow.errors import AllocationRefused, InvalidDefinition, MissingArguments, RecordRefused, TransitionRefused
+from casework.errors import AllocationRefused, InvalidDefinition, MissingArguments, RecordRefused, TransitionRefused
 from casework.workflow.loader import load_file
 
 from .helpers import STAFF, TEAM, add_standard_staff, case_in_assessment, case_in_cin_plan, hand_to_ccw, unmet_of

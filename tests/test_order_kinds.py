@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from casework.cli.main import cli
 from casework.workflow import service
-from casework.workflow.errors import RecordRefused, TransitionRefused
+from casework.errors import RecordRefused, TransitionRefused
 from casework.workflow.workspace import open_casework
 
 HEADER = "name: ordered\nextends: national\nversion: 1\n"

@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from casework.cli.main import cli
 from casework.workflow import service
-from casework.workflow.errors import BadInput
+from casework.errors import BadInput
 from casework.workflow.workspace import open_casework
 
 from .helpers import add_standard_staff, case_in_cin_plan

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from casework.store.schema import audit
 from casework.workflow import service
 from casework.workflow.clock import day_of
-from casework.workflow.errors import CaseworkError, Refused
+from casework.errors import CaseworkError, Refused
 from casework.workflow.loader import Policies
 from casework.workflow.workspace import open_casework
 

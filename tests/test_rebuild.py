@@ -17,7 +17,7 @@ from casework.store import audit, records
 from casework.store.schema import audit as audit_table, cases, markers
 from casework.store.tables import GUARDED
 from casework.workflow import identity, service
-from casework.workflow.errors import AuditBroken, StoreNotReady
+from casework.errors import AuditBroken, StoreNotReady
 from casework.workflow.rebuilding import REBUILD_CHAIN, rebuild_projections
 
 from .helpers import add_standard_staff, case_in_assessment, case_in_cin_plan, hand_to_ccw

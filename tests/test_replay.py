@@ -12,7 +12,7 @@ from casework.store.schema import audit as audit_table
 from casework.workflow import service
 from casework.workflow.clock import to_text
 from casework.workflow.demo import run_demo
-from casework.workflow.errors import AllocationRefused, CaseNotFound, RecordRefused, TransitionRefused
+from casework.errors import AllocationRefused, CaseNotFound, RecordRefused, TransitionRefused
 from casework.workflow.migration import MigrationPlan
 from casework.workflow.replay import replay
 from casework.workflow.workspace import open_casework

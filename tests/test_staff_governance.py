@@ -10,7 +10,7 @@ import pytest
 
 from casework.store import audit
 from casework.workflow import service
-from casework.workflow.errors import BadInput, InvalidDefinition, StaffChangeRefused, TransitionRefused, AllocationRefused
+from casework.errors import BadInput, InvalidDefinition, StaffChangeRefused, TransitionRefused, AllocationRefused
 from casework.workflow.oversight import due_items
 from casework.workflow.workspace import open_casework
 

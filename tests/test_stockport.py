@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 
 from casework.workflow import service
-from casework.workflow.errors import AllocationRefused, MissingArguments, RecordRefused, TransitionRefused
+from casework.errors import AllocationRefused, MissingArguments, RecordRefused, TransitionRefused
 from casework.workflow.oversight import due_items
 
 from .helpers import unmet_of, walk_to_assessment

@@ -21,7 +21,7 @@ from casework.store import records
 from casework.store.schema import audit, cases, metadata
 from casework.workflow import service
 from casework.workflow.clock import to_text
-from casework.workflow.errors import (
+from casework.errors import (
     AllocationRefused,
     AlreadyExists,
     CaseNotFound,

@@ -17,7 +17,7 @@ import casework.store as store_module
 from casework.cli.main import cli
 from casework.store import audit as audit_module
 from casework.workflow import service
-from casework.workflow.errors import BadInput
+from casework.errors import BadInput
 from casework.workflow.oversight import due_items
 
 from .helpers import TEAM, add_standard_staff, case_in_cin_plan

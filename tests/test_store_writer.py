@@ -18,7 +18,7 @@ from tests.helpers import add_standard_staff, case_in_cin_plan
 from tests.test_store_contract import snapshot
 from casework.workflow import service
 from casework.workflow.identity import running
-from casework.workflow.errors import ConcurrentUpdate
+from casework.errors import ConcurrentUpdate
 
 _OTHER = MetaData()
 _STAMPED = Table("stamped", _OTHER, Column("id", String, primary_key=True), Column("at", DateTime))

@@ -12,7 +12,7 @@ from casework.cli.main import cli
 from casework.workflow import service
 from casework.workflow.calendar import WorkingCalendar, add_duration
 from casework.workflow.clock import parse_when
-from casework.workflow.errors import InvalidDefinition, TransitionRefused
+from casework.errors import InvalidDefinition, TransitionRefused
 from casework.workflow.loader import load_file
 from casework.workflow.oversight import due_items
 from casework.workflow.workspace import open_casework
@@ -222,7 +222,7 @@ def test_a_review_always_clears_the_overdue_cin_review(start_offset, review_offs
 
 def test_back_dating_is_allowed_within_the_window_and_audited(sqlite_cw, clock):
     """A fact dated 10 days ago is kept and marked back-dated; 40 days ago is refused, nothing written."""
-    from casework.workflow.errors import BadInput
+    from casework.errors import BadInput
 
     add_standard_staff(sqlite_cw)
     case_in_cin_plan(sqlite_cw)

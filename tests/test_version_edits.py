@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from casework.workflow import service
-from casework.workflow.errors import CaseworkError
+from casework.errors import CaseworkError
 from casework.workflow.oversight import due_items
 from casework.workflow.workspace import open_casework
 

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from casework.cli.main import cli
 from casework.store import audit
 from casework.workflow import service
-from casework.workflow.errors import BadInput
+from casework.errors import BadInput
 from casework.workflow.oversight import due_items
 from casework.workflow.workspace import open_casework
 
@@ -209,7 +209,7 @@ def test_effective_dates_choose_the_version_a_new_case_opens_under(tmp_path, clo
 def test_effective_dates_out_of_order_are_refused_and_never_inherited(tmp_path):
     """effective_until before effective_from names the file and the fix; a protocol extending a dated one does
     not take its dates."""
-    from casework.workflow.errors import InvalidDefinition
+    from casework.errors import InvalidDefinition
     from casework.workflow.loader import Policies
 
     folder = tmp_path / "machines"

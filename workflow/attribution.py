@@ -20,7 +20,7 @@ from casework.store import Connection, audit
 
 from .clock import from_text
 from .definition import Definition
-from .errors import CaseworkError
+from ..errors import CaseworkError
 from .hydrate import staff_from_row
 from .identity import DECLARED
 from .people import Staff

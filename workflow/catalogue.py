@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from .errors import DefinitionProblem, InvalidDefinition, UnknownPolicy
+from ..errors import DefinitionProblem, InvalidDefinition, UnknownPolicy
 
 __all__ = ["Catalogue", "shipped_directory", "NATIONAL", "NAME_PATTERN", "VERSIONS"]
 

@@ -19,7 +19,7 @@ from typing import Any
 from casework.store import audit
 
 from .clock import to_text
-from .errors import BadInput
+from ..errors import BadInput
 from .workspace import Casework
 
 __all__ = ["generate_key", "make_checkpoint", "read_checkpoint", "check_against", "Checkpoint", "CHECKPOINT_FORMAT"]

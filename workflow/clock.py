@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timezone
 from zoneinfo import ZoneInfo
 
-from .errors import BadInput
+from ..errors import BadInput
 
 __all__ = ["LONDON", "utc_now", "parse_when", "parse_day", "day_of", "to_text", "from_text"]
 

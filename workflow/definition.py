@@ -12,7 +12,8 @@ from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, StringConstr
 
 from .calendar import WorkingCalendar, calendar_for
 from .catalogue import NATIONAL
-from .deadlines import DeadlineDef
+from .deadlines import DeadlineDef, due_for_case
+from .people import Case, holder_roles
 from .requirements import ActorClause, Requirement, RequirementItem, Role, clauses_phrase
 from .requirements.base import MANY, Day, check_rule_ids
 
@@ -255,6 +256,15 @@ class Definition(_Frozen):
         holidays only (WT-6), so a local closure list can never lengthen it; the protocol's own
         deadlines also skip its closures."""
         return calendar_for(() if deadline.origin == NATIONAL else self.closures)
+
+    def overdue(self, deadline: str, case: Case, day: date) -> bool:
+        """Whether this protocol's *deadline* is overdue on *case* on *day* (the requirement not_overdue asks
+        the definition, which knows its deadlines and calendars, rather than computing due dates itself)."""
+        if deadline not in self.deadlines:
+            return False
+        items = due_for_case(case.id, case.team, case.state, case.markers, {deadline: self.deadlines[deadline]},
+                             self.calendar_of, day, holder_roles(case))
+        return any(i.overdue for i in items)
 
     @property
     def initial(self) -> str:

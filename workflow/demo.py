@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import service
-from .errors import CaseNotFound, StaffNotFound, TransitionRefused
+from ..errors import CaseNotFound, StaffNotFound, TransitionRefused
 from .verdict import Verdict
 from .workspace import Casework
 

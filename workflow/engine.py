@@ -12,7 +12,7 @@ from transitions import Machine
 
 from .clock import day_of
 from .definition import Definition
-from .errors import MissingArguments, TransitionRefused, UnknownEvent
+from ..errors import MissingArguments, TransitionRefused, UnknownEvent
 from .people import Case, Staff
 from .requirements import Context, Requirement
 from .requirements.actor import WhoMayAct

@@ -9,7 +9,7 @@ from casework.store.audit import Head
 
 from .clock import from_text
 from .identity import StoreState
-from .errors import CaseNotFound, StaffNotFound
+from ..errors import CaseNotFound, StaffNotFound
 from .people import Case, Fact, Staff, holder_changes
 from .snapshots import CaseRecords, Snapshots
 

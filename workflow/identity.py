@@ -29,7 +29,7 @@ from typing import Literal
 
 from casework.store import Connection, records
 
-from .errors import BadInput, IdentityRefused
+from ..errors import BadInput, IdentityRefused
 
 __all__ = ["Principal", "StoreState", "AUTHENTICATION", "DECLARED", "LOGIN", "LOGIN_NAME", "authenticate", "running"]
 

@@ -27,7 +27,7 @@ from pydantic import ValidationError
 from .catalogue import NAME_PATTERN, NATIONAL, Catalogue, shipped_directory
 from .checks import check_definition
 from .definition import Definition
-from .errors import DefinitionProblem, InvalidDefinition, UnknownPolicy
+from ..errors import DefinitionProblem, InvalidDefinition, UnknownPolicy
 from .floor import floor_findings, keep_holder_requirements
 from .loaded_cache import LoadedCache
 from .merging import Resolved, merge, stamp

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .errors import DefinitionProblem, InvalidDefinition
+from ..errors import DefinitionProblem, InvalidDefinition
 from .sources import Key, Source
 
 __all__ = ["Resolved", "stamp", "merge", "without_origins"]

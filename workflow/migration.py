@@ -19,7 +19,7 @@ from .allocation import explain_allocation
 from .clock import day_of
 from .deadlines import due_for_case
 from .definition import Definition
-from .errors import BadInput
+from ..errors import BadInput
 from .people import Case, Staff, holder_roles
 from .requirements import Context
 from .requirements.actor import WhoMayAct

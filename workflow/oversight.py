@@ -11,7 +11,7 @@ from . import versions
 from .clock import day_of, from_text
 from .deadlines import DueItem, due_for_case
 from .definition import Definition
-from .errors import BadInput, CaseworkError
+from ..errors import BadInput, CaseworkError
 from .hydrate import load_case, staff_from_row
 from .safeguards import (conditions_lapsed, cp_lead_not_registered, holders_who_left, keeps_at_stake, newer_version,
                          unjudged, version_ended)

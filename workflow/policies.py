@@ -7,7 +7,7 @@ from typing import Any, Sequence
 
 from .checks import uncited_rules
 from .definition import Definition
-from .errors import DefinitionProblem, InvalidDefinition
+from ..errors import DefinitionProblem, InvalidDefinition
 from .refinement import Proof
 from .sources import Source, read_source
 from .workspace import Casework
@@ -93,7 +93,7 @@ def policy_versions(cw: Casework, name: str | None = None) -> list[dict[str, Any
     first used, whether the files on offer hold it now, and its cases by state."""
     from casework.store import records
 
-    from .errors import CaseworkError
+    from ..errors import CaseworkError
 
     with cw.store.read() as conn:
         kept = records.list_definitions(conn, name)

@@ -18,7 +18,7 @@ from typing import Any, Iterable, Iterator
 
 from casework.store import Connection, audit, records, tables as guarded
 
-from .errors import AuditBroken
+from ..errors import AuditBroken
 
 __all__ = ["divergences", "derive", "rebuild", "Rebuilt"]
 

@@ -18,7 +18,7 @@ from casework.store import audit
 from . import attribution, identity
 from .staff_actions import staff_rules_or_none
 from .clock import to_text
-from .errors import AuditBroken
+from ..errors import AuditBroken
 from .projections import Rebuilt, rebuild
 from .workspace import Casework
 

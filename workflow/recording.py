@@ -5,7 +5,7 @@ from datetime import datetime
 
 from .clock import day_of
 from .definition import Definition
-from .errors import UnknownFact
+from ..errors import UnknownFact
 from .people import Case, Staff
 from .requirements import Context
 from .requirements.facts import recording_unmet, with_unmet

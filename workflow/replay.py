@@ -28,7 +28,7 @@ from casework.store import Connection, audit, records
 from .allocation import explain_allocation
 from .clock import day_of, from_text, to_text
 from .definition import Definition
-from .errors import CaseNotFound, CaseworkError
+from ..errors import CaseNotFound, CaseworkError
 from .hydrate import staff_from_row
 from .migration import MigrationPlan, judge_migration
 from .people import Case, Fact, Staff, holder_changes

@@ -21,7 +21,7 @@ from .allocation import explain_allocation, proposed_case
 from .checkpoints import Checkpoint, check_against
 from .clock import day_of, to_text
 from .deadlines import due_for_case
-from .errors import (AllocationRefused, BadInput, CaseworkError, ConcurrentUpdate, MissingArguments, RecordRefused,
+from ..errors import (AllocationRefused, BadInput, CaseworkError, ConcurrentUpdate, MissingArguments, RecordRefused,
                      TransitionRefused, UnknownName)
 from .hydrate import load_case, load_case_and_actor, load_case_for_write, load_staff, staff_from_row
 from .people import Case, Fact, Staff, holder_roles

@@ -20,7 +20,7 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.resolver import Resolver
 
-from .errors import DefinitionProblem, InvalidDefinition
+from ..errors import DefinitionProblem, InvalidDefinition
 
 __all__ = ["Source", "read_source", "path_text", "Key",
            "MAX_BYTES", "MAX_DEPTH", "MAX_NODES", "MAX_ALIASES"]

@@ -14,7 +14,7 @@ from casework.store import audit, records
 
 from . import identity
 from .clock import day_of, to_text
-from .errors import AlreadyExists, BadInput, CaseworkError, StaffChangeRefused, UnknownName
+from ..errors import AlreadyExists, BadInput, CaseworkError, StaffChangeRefused, UnknownName
 from .hydrate import load_staff, staff_from_row
 from .people import Staff
 from .requirements.base import FIRST_DAY, LAST_DAY

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from .clock import day_of
 from .definition import Definition
-from .errors import BadInput
+from ..errors import BadInput
 from .people import Case, Staff
 from .requirements import Context
 from .requirements.actor import WhoMayAct

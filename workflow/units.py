@@ -11,7 +11,7 @@ from typing import Any, Callable, TypeVar
 from casework.store import audit, records
 
 from .clock import day_of, to_text
-from .errors import BadInput, IdentityRefused, LostRace
+from ..errors import BadInput, IdentityRefused, LostRace
 from .requirements.base import FIRST_DAY, LAST_DAY
 from .workspace import Casework
 

@@ -14,7 +14,7 @@ from casework.store import audit, records
 from . import identity, versions
 from .clock import to_text
 from .definition import Definition
-from .errors import BadInput, CaseworkError
+from ..errors import BadInput, CaseworkError
 from .hydrate import load_case_and_actor
 from .migration import CaseMigration, MigrationPlan, judge_migration
 from .units import unit_of_work, when

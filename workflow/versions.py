@@ -21,7 +21,7 @@ from casework.store import Connection, audit, records
 
 from .catalogue import NATIONAL
 from .definition import Definition
-from .errors import BadInput, CaseworkError
+from ..errors import BadInput, CaseworkError
 from .floor import floor_findings
 from .loader import Policies
 

@@ -5,6 +5,7 @@ of reasoning about definitions, it judges concrete situations with the real engi
 both protocols, and reports the first situation where the local protocol allows an
 action national refuses, in words a practice lead can check.
 """
-from .proof import SEARCH_VERSION, Counterexample, Proof, baseline_proof, prove
+from .outcome import Counterexample, Proof
+from .proof import SEARCH_VERSION, baseline_proof, prove
 
 __all__ = ["Proof", "Counterexample", "prove", "baseline_proof", "SEARCH_VERSION"]

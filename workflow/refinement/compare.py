@@ -15,7 +15,7 @@ from ..definition import Definition
 from ..engine import Engine
 from ..merging import without_origins
 from .actions import Action, Allocation, Move, Recording
-from .proof import Counterexample, Proof
+from .outcome import Counterexample, Proof
 from .search import Found, explore
 from .timescales import bypasses, compare_deadline
 from .universe import Universe

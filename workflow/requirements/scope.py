@@ -94,16 +94,7 @@ class NotOverdue(Requirement):
     deadline: str
 
     def holds(self, ctx: Context) -> bool:
-        from ..deadlines import due_for_case
-        from ..people import holder_roles
-
-        d = ctx.definition
-        if self.deadline not in d.deadlines:
-            return True
-        case = ctx.case
-        items = due_for_case(case.id, case.team, case.state, case.markers, {self.deadline: d.deadlines[self.deadline]},
-                             d.calendar_of, ctx.day, holder_roles(case))
-        return not any(i.overdue for i in items)
+        return not ctx.definition.overdue(self.deadline, ctx.case, ctx.day)
 
     def describe(self) -> str:
         return f"'{self.deadline}' must not be overdue"

@@ -10,10 +10,10 @@ tangle with the arrows.
 """
 from __future__ import annotations
 
-from .definition import Definition, EventDef
-from .diagram_key import Key, legend, table
-from .diagram_overlay import CaseOverlay, exit_mark, here
-from .diagram_style import (CIN, CIN_FILL, CLOSED, CP, CP_FILL, FONT, MUTED, SIZE, escape, is_local, marked, rows,
+from ..definition import Definition, EventDef
+from .key import Key, legend, table
+from .overlay import CaseOverlay, exit_mark, here
+from .style import (CIN, CIN_FILL, CLOSED, CP, CP_FILL, FONT, MUTED, SIZE, escape, is_local, marked, rows,
                             rules_text, wrap)
 
 __all__ = ["diagram_source"]

@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
-from .deadlines import DeadlineDef
-from .definition import Definition, EventDef
-from .diagram_style import (BLANK, CIN, CP, OPEN, REFUSED, SIZE, entry, escape, is_local, local_line, marked,
+from ..deadlines import DeadlineDef
+from ..definition import Definition, EventDef
+from .style import (BLANK, CIN, CP, OPEN, REFUSED, SIZE, entry, escape, is_local, local_line, marked,
                             rules_text, wrap)
 
 __all__ = ["Key", "legend", "table"]

@@ -10,7 +10,7 @@ from difflib import get_close_matches
 from typing import TYPE_CHECKING, Iterable, Sequence
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .verdict import Verdict
+    from .workflow.verdict import Verdict
 
 __all__ = [
     "CaseworkError", "BadInput", "InvalidDefinition", "DefinitionProblem", "UnknownName",

@@ -12,7 +12,7 @@ import html
 import textwrap
 from typing import Iterable
 
-from .definition import is_local
+from ..definition import is_local
 
 __all__ = ["FONT", "CIN", "CP", "LOCAL", "CLOSED", "CIN_FILL", "CP_FILL", "OPEN", "REFUSED", "HERE", "MUTED",
            "SIZE", "BLANK", "escape", "wrap", "rules_text", "is_local", "marked", "entry",

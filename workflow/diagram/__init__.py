@@ -1,19 +1,19 @@
 """Diagrams drawn from the same loaded definition the engine runs, rendered by graphviz ``dot``.
 
-Two pictures per protocol: the case path (``diagram_protocol``: stages, moves, who and
+Two pictures per protocol: the case path (``protocol``: stages, moves, who and
 what with rule IDs, optionally one case on it) and the allocation rules
-(``diagram_allocation``). This module names the formats and runs ``dot``; the same
+(``allocation``). This module names the formats and runs ``dot``; the same
 definition always gives the same bytes, so committed diagrams can be checked for staleness.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-from .definition import Definition
-from .diagram_allocation import allocation_source
-from .diagram_overlay import CaseOverlay
-from .diagram_protocol import diagram_source
-from .errors import DiagramError
+from ..definition import Definition
+from .allocation import allocation_source
+from .overlay import CaseOverlay
+from .protocol import diagram_source
+from ...errors import DiagramError
 
 __all__ = ["diagram_source", "allocation_source", "render", "render_all", "CaseOverlay", "FORMATS"]
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .diagram_style import HERE, OPEN, REFUSED, rules_text
-from .verdict import Verdict
+from .style import HERE, OPEN, REFUSED, rules_text
+from ..verdict import Verdict
 
 __all__ = ["CaseOverlay", "exit_mark", "here"]
 

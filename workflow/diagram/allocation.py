@@ -7,8 +7,8 @@ The arrows only say how a case moves between holders.
 """
 from __future__ import annotations
 
-from .definition import Definition, HolderPolicy
-from .diagram_style import (BLANK, CIN, CIN_FILL, CP_FILL, FONT, MUTED, SIZE, entry, escape, is_local, local_line,
+from ..definition import Definition, HolderPolicy
+from .style import (BLANK, CIN, CIN_FILL, CP_FILL, FONT, MUTED, SIZE, entry, escape, is_local, local_line,
                             rows, rules_text, wrap)
 
 __all__ = ["allocation_source"]
