@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any, Callable, Literal, Mapping
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .calendar import WorkingCalendar, add_duration
 from .clock import LONDON, day_of
 from .requirements import ActorClause, Role, clauses_phrase
-from .requirements.base import MANY, Day, check_rule_ids
+from .requirements.base import MANY, Day, RuleIds
 
 __all__ = ["Duration", "Marker", "DeadlineDef", "DueItem", "due_for_case", "marker_key"]
 
@@ -106,7 +106,7 @@ class DeadlineDef(BaseModel):
     model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
     title: str
     says: str = ""
-    rules: tuple[str, ...] = Field((), max_length=MANY)
+    rules: RuleIds = ()
     while_in: tuple[str, ...] = Field(min_length=1, max_length=MANY)
     start: Marker
     within: Duration
@@ -117,10 +117,6 @@ class DeadlineDef(BaseModel):
     held_by: tuple[Role, ...] = Field((), max_length=MANY)
     origin: str = ""
 
-    @field_validator("rules")
-    @classmethod
-    def _valid_rule_ids(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        return check_rule_ids(value)
 
     def text(self) -> str:
         """The rule in words, for handbooks and diagrams."""

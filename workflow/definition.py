@@ -15,7 +15,7 @@ from .catalogue import NATIONAL
 from .deadlines import DeadlineDef, due_for_case
 from .people import Case, holder_roles
 from .requirements import ActorClause, Requirement, RequirementItem, Role, clauses_phrase
-from .requirements.base import MANY, Day, check_rule_ids
+from .requirements.base import MANY, Day, RuleIds, check_rule_ids
 
 __all__ = ["StateDef", "EventDef", "FactDef", "HolderPolicy", "AllocationDef", "RuleDef", "StaffChangeDef",
            "StaffDef", "STAFF_CHANGES", "Definition", "Path", "is_local"]
@@ -43,10 +43,6 @@ def is_local(origin: str, base: str) -> bool:
 class _Frozen(BaseModel):
     model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid", populate_by_name=True)
 
-    @field_validator("rules", check_fields=False)
-    @classmethod
-    def _valid_rule_ids(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        return check_rule_ids(value)
 
 
 def _as_tuple(value: Any) -> Any:
@@ -61,7 +57,7 @@ class StateDef(_Frozen):
     path: Path = "cin"
     open: bool = True
     initial: bool = False
-    rules: tuple[str, ...] = Field((), max_length=MANY)
+    rules: RuleIds = ()
     origin: str = ""
 
 
@@ -74,7 +70,7 @@ class EventDef(_Frozen):
     to: str
     who: tuple[ActorClause, ...] = Field(min_length=1, max_length=MANY)
     requires: tuple[RequirementItem, ...] = Field((), max_length=MANY)
-    rules: tuple[str, ...] = Field((), max_length=MANY)
+    rules: RuleIds = ()
     origin: str = ""
 
     @field_validator("sources", mode="before")
@@ -104,7 +100,7 @@ class FactDef(_Frozen):
     with_: tuple[ActorClause, ...] = Field((), alias="with", max_length=MANY)
     #: what must hold before it may be recorded: order ("the decision first") and conditions, as for events
     requires: tuple[RequirementItem, ...] = Field((), max_length=MANY)
-    rules: tuple[str, ...] = Field((), max_length=MANY)
+    rules: RuleIds = ()
     origin: str = ""
 
 
@@ -117,7 +113,7 @@ class HolderPolicy(_Frozen):
     #: conditions that must keep holding while this holder holds the case (checked at allocation too): on the
     #: day one stops holding, ``due`` lists the case for reallocation or review
     keeps: tuple[RequirementItem, ...] = Field((), max_length=MANY)
-    rules: tuple[str, ...] = Field((), max_length=MANY)
+    rules: RuleIds = ()
     says: str = ""
     origin: str = ""
 
@@ -134,7 +130,7 @@ class AllocationDef(_Frozen):
     #: so this is the protocol's own choice (e.g. a student's practice educator, STO-2)
     workers_who: tuple[ActorClause, ...] = Field((), max_length=MANY)
     requires: tuple[RequirementItem, ...] = Field((), max_length=MANY)
-    rules: tuple[str, ...] = Field((), max_length=MANY)
+    rules: RuleIds = ()
 
 
 #: the kinds of change to the staff list, each governed by the definition's ``staff:`` section
@@ -147,7 +143,7 @@ class StaffChangeDef(_Frozen):
     who: tuple[ActorClause, ...] = Field(min_length=1, max_length=MANY)
     #: why the change is restricted, in a sentence (refusals and the handbook quote it)
     says: _Text
-    rules: tuple[str, ...] = Field((), max_length=MANY)
+    rules: RuleIds = ()
     origin: str = ""
 
     @field_validator("who")

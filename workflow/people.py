@@ -100,6 +100,18 @@ class Case:
         """Everyone currently allocated: lead, supervisor and worker."""
         return tuple(s for s in (self.lead, self.supervisor, self.worker) if s is not None)
 
+    def holders(self) -> dict[str, Staff | None]:
+        """The lead, supervisor and worker, by slot (None where nobody holds it)."""
+        return {"lead": self.lead, "supervisor": self.supervisor, "worker": self.worker}
+
+    def holding(self, relation: str) -> tuple[Staff, ...]:
+        """Who stands in *relation* to the case: 'lead', 'supervisor', 'worker' or 'previous_lead' (one person
+        or nobody), or 'allocated' (everyone allocated). The one lookup every requirement and clause uses."""
+        if relation == "allocated":
+            return self.allocated()
+        person = {**self.holders(), "previous_lead": self.previous_lead}[relation]
+        return (person,) if person is not None else ()
+
 
 def holder_roles(case: Case) -> frozenset[str]:
     """Roles of whoever holds the case day to day: the lead and any worker."""

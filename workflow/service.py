@@ -510,8 +510,7 @@ def _summary(cw: Casework, case: Case, definition: "Definition | str", today: da
         ended = version_ended(case.id, case.team, definition, today)
         newer = newer_version(case.id, case.team, definition, cw.versions.opening_or_none(case.policy, today), today)
         due += [i for i in (flag, ended, newer) if i is not None]
-        due += holders_who_left(case.id, case.team, {"lead": case.lead, "supervisor": case.supervisor,
-                                                     "worker": case.worker}, definition, today)
+        due += holders_who_left(case.id, case.team, case.holders(), definition, today)
         due += conditions_lapsed(case, definition, today)
     return {
         "id": case.id, "policy": case.policy, "protocol_version": label, "team": case.team, "state": case.state,

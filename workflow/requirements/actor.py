@@ -5,11 +5,11 @@ from dataclasses import replace
 from functools import cached_property
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from ..people import Staff
 from ..roles import ROLES, roles_phrase
-from .base import MANY, Context, Requirement, check_rule_ids, people_phrase, register
+from .base import MANY, Context, Requirement, RuleIds, people_phrase, register
 
 __all__ = ["Role", "ActorClause", "WhoMayAct", "ActorHasRole", "ActorIsQualified", "clauses_phrase"]
 
@@ -43,13 +43,9 @@ class ActorClause(BaseModel):
     qualified: bool = False
     relation: Literal["lead", "supervisor", "worker", "allocated"] | None = None
     team: Literal["case"] | None = None
-    rules: tuple[str, ...] = Field((), max_length=MANY)
+    rules: RuleIds = ()
     origin: str = ""
 
-    @field_validator("rules")
-    @classmethod
-    def _valid_rule_ids(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        return check_rule_ids(value)
 
     @cached_property
     def role_set(self) -> frozenset[str]:
@@ -67,12 +63,7 @@ class ActorClause(BaseModel):
         if self.team == "case" and actor.team != ctx.case.team:
             return False
         if self.relation is not None:
-            case = ctx.case
-            held = {
-                "lead": (case.lead,), "supervisor": (case.supervisor,), "worker": (case.worker,),
-                "allocated": case.allocated(),
-            }[self.relation]
-            if not any(s is not None and s.id == actor.id for s in held):
+            if not any(s.id == actor.id for s in ctx.case.holding(self.relation)):
                 return False
         return True
 
@@ -99,10 +90,7 @@ class ActorClause(BaseModel):
 
 
 def _holder(relation: str, ctx: Context) -> str:
-    case = ctx.case
-    people = {"lead": (case.lead,), "supervisor": (case.supervisor,), "worker": (case.worker,),
-              "allocated": case.allocated()}[relation]
-    return ", ".join(p.id for p in people if p is not None)
+    return ", ".join(p.id for p in ctx.case.holding(relation))
 
 
 def clauses_phrase(clauses: tuple[ActorClause, ...], ctx: Context | None = None) -> str:

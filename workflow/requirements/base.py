@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Iterable
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from ..people import Case, Staff
 from ..verdict import Unmet
@@ -20,7 +20,7 @@ from ..verdict import Unmet
 if TYPE_CHECKING:  # pragma: no cover
     from ..definition import Definition
 
-__all__ = ["Context", "Requirement", "people_phrase", "NAMED", "REGISTRY", "register", "RULE_ID", "check_rule_ids", "Day", "PcfLevel", "MANY",
+__all__ = ["Context", "Requirement", "people_phrase", "NAMED", "REGISTRY", "register", "RULE_ID", "check_rule_ids", "RuleIds", "Day", "PcfLevel", "MANY",
            "FIRST_DAY", "LAST_DAY"]
 
 #: the dates a definition may name: wide enough for any protocol, narrow enough that the
@@ -86,6 +86,10 @@ def check_rule_ids(value: tuple[str, ...]) -> tuple[str, ...]:
     return value
 
 
+#: the rule IDs an item cites: the one validator of them, for every kind of item that cites rules
+RuleIds = Annotated[tuple[str, ...], Field(max_length=MANY), AfterValidator(check_rule_ids)]
+
+
 class Requirement(BaseModel):
     """Something that must hold before an action. Subclasses implement :meth:`holds`."""
 
@@ -98,15 +102,11 @@ class Requirement(BaseModel):
     #: nothing, never an audited refusal, and ``case can`` reports it the same way
     argument: ClassVar[str] = ""
 
-    rules: tuple[str, ...] = Field((), max_length=MANY)
+    rules: RuleIds = ()
     says: str | None = Field(None, max_length=4000)
     #: name of the definition that added this requirement (set by the loader)
     origin: str = ""
 
-    @field_validator("rules")
-    @classmethod
-    def _valid_rule_ids(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        return check_rule_ids(value)
 
     def holds(self, ctx: Context) -> bool:  # pragma: no cover - abstract
         raise NotImplementedError

@@ -37,12 +37,7 @@ _RELATION_TEXT = {
 
 def related_staff(ctx: Context, relation: Relation) -> tuple[Staff, ...]:
     """The people who stand in *relation* to the case in ctx."""
-    case = ctx.case
-    if relation == "allocated":
-        return case.allocated()
-    person = {"lead": case.lead, "supervisor": case.supervisor, "worker": case.worker,
-              "previous_lead": case.previous_lead}[relation]
-    return (person,) if person is not None else ()
+    return ctx.case.holding(relation)
 
 
 def _is(person: Staff, people: tuple[Staff, ...]) -> bool:

@@ -1,11 +1,14 @@
 """Combinators: a requirement met by any one of several, or by none of them."""
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
 
 from .base import MANY, Context, Requirement, register
+
+if TYPE_CHECKING:  # pragma: no cover - resolved at run time in requirements/__init__ (it imports this module)
+    from . import RequirementItem
 
 __all__ = ["AnyOf", "NoneOf"]
 
