@@ -187,3 +187,24 @@ def diff(state: State, first: str, second: str, as_json: bool) -> None:
             click.echo(f"  only in {first}: {line}")
         for line in d.only_in_b:
             click.echo(f"  only in {second}: {line}")
+
+
+@policy.command()
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Write the schema to FILE instead of standard output.")
+def schema(output: Path | None) -> None:
+    """The JSON Schema of a protocol definition file, for editors that validate YAML as you type.
+
+    Generated from what the loader enforces: every requirement kind in its compact forms, every
+    setting of states, events, facts, allocation and deadlines, and the role identifiers.
+    """
+    import json
+
+    from casework.workflow.reference import definition_schema
+
+    text = json.dumps(definition_schema(), indent=2, sort_keys=True) + "\n"
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"Wrote {output}.", err=True)

@@ -21,7 +21,7 @@ def staff() -> None:
 @click.argument("staff_id", metavar="ID")
 @click.option("--name", required=True)
 @click.option("--role", "roles", multiple=True, required=True, metavar="ROLE",
-              help="Role identifier from DOMAIN.md (repeatable), e.g. social_worker.")
+              help="Role identifier (repeatable), e.g. social_worker: README, 'Role identifiers', lists them.")
 @click.option("--registered", "registration", metavar="SWE_NO",
               help="Social Work England registration number ('SW' and digits).")
 @click.option("--registered-until", type=Day(), help="Last day the registration is current.")

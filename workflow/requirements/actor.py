@@ -5,7 +5,7 @@ from dataclasses import replace
 from functools import cached_property
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 
 from ..people import Staff
 from ..roles import ROLES, roles_phrase
@@ -23,8 +23,8 @@ def _known_role(value: str) -> str:
     return value
 
 
-#: A role identifier from DOMAIN.md, checked at load time.
-Role = Annotated[str, AfterValidator(_known_role)]
+#: A role identifier (README, 'Role identifiers'), checked at load time; the JSON Schema lists them
+Role = Annotated[str, AfterValidator(_known_role), WithJsonSchema({"type": "string", "enum": list(ROLES)})]
 
 _RELATIONS = {
     "lead": "the case's lead practitioner",
