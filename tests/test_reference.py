@@ -114,3 +114,13 @@ def test_the_schema_catches_what_the_loader_would_refuse_as_it_is_typed(body, wh
     data = yaml.safe_load("name: mine\nextends: national\nversion: 1\n" + body)
     errors = list(VALIDATOR.iter_errors(data))
     assert errors and any(list(e.path)[:len(where)] == where for e in errors), [list(e.path) for e in errors]
+
+
+def test_the_requirement_union_holds_every_registered_kind_and_nothing_else():
+    """RequirementItem is declared for type checkers; the registry is what the loader knows: they are equal."""
+    from typing import get_args
+
+    from casework.workflow.requirements import RequirementItem
+
+    union = get_args(RequirementItem)[0]
+    assert set(get_args(union)) == set(REGISTRY.values())

@@ -11,9 +11,15 @@ from typing import Annotated, Any, Union
 from pydantic import BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
-from . import actor, facts, lead, logic, scope  # noqa: F401  (registers the kinds)
-from .actor import ActorClause, Role, clauses_phrase
+from . import logic
+from .actor import ActorClause, ActorHasRole, ActorIsQualified, Role, WhoMayAct, clauses_phrase
 from .base import REGISTRY, Context, Requirement, register
+from .facts import EventHappened, FactRecorded, LatestFact
+from .lead import (CaseInStates, CaseloadWithin, LeadAllocated, LeadHasRole, LeadHasTraining, LeadInCaseTeam,
+                   LeadIsRegisteredSocialWorker, LeadPcfLevel, LeadWasFormerLead, SupervisedIfUnqualified,
+                   WorkerAllocated, WorkerHasRole)
+from .logic import AnyOf, NoneOf
+from .scope import InTeams, NotOverdue, ReasonGiven, WithinDates
 
 __all__ = ["REGISTRY", "Context", "Requirement", "RequirementItem", "ActorClause", "Role",
            "register", "clauses_phrase", "normalise"]
@@ -62,8 +68,12 @@ def normalise(raw: Any) -> Any:
     return params
 
 
+#: every requirement kind, one of them chosen by its 'kind' (a test keeps this list equal to the registry)
 RequirementItem = Annotated[
-    Union[tuple(REGISTRY.values())],  # type: ignore[valid-type]
+    Union[WhoMayAct, ActorHasRole, ActorIsQualified, FactRecorded, LatestFact, EventHappened, LeadAllocated,
+          LeadIsRegisteredSocialWorker, SupervisedIfUnqualified, LeadHasRole, LeadHasTraining, LeadPcfLevel,
+          WorkerAllocated, LeadInCaseTeam, LeadWasFormerLead, CaseInStates, WorkerHasRole, CaseloadWithin, AnyOf,
+          NoneOf, InTeams, WithinDates, ReasonGiven, NotOverdue],
     Field(discriminator="kind"),
     BeforeValidator(normalise),
 ]
