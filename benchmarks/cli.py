@@ -94,7 +94,7 @@ def main() -> None:
     for label, (median, low, high) in rows:
         print(f"| {label} | {median:.0f} ms | {low:.0f}–{high:.0f} ms |")
     total = sum(ms for _, ms in breakdown)
-    print(f"\n| `python -X importtime`, one `case move` | self time, summed | share |\n| --- | ---: | ---: |")
+    print("\n| `python -X importtime`, one `case move` | self time, summed | share |\n| --- | ---: | ---: |")
     shown = breakdown[:10]
     for name, ms in shown:
         print(f"| {name} | {ms:.0f} ms | {ms / total:.0%} |")

@@ -48,12 +48,12 @@ def main() -> None:
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     total_search = 0.0
     for name in Policies().names():
-        load_s, _ = _median(lambda: Policies().load(name), runs)  # proofs come from the cache here
+        load_s, _ = _median(lambda name=name: Policies().load(name), runs)  # proofs come from the cache here
         if name == "national":
             print(f"| national | {load_s * 1000:.0f} ms | (the baseline) | | | |")
             continue
         definition = Policies().get(name)
-        search_s, proof = _median(lambda: prove(national, definition, use_cache=False), runs)
+        search_s, proof = _median(lambda d=definition: prove(national, d, use_cache=False), runs)
         total_search += search_s
         print(f"| {name} | {load_s * 1000:.0f} ms | {search_s:.2f} s | {proof.situations:,} | "
               f"{proof.situations / search_s:,.0f} | {proof.actions} ({proof.identical}) |")

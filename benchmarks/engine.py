@@ -186,7 +186,7 @@ _RAW_WRITES = (
 
 def _raw_writes(cid: str, at: str, version: int, row: tuple) -> list[tuple[str, tuple]]:
     """The three writes of one move with their parameters (``?`` placeholders)."""
-    return list(zip(_RAW_WRITES, [(version + 1, at, cid, version), (cid, at), row]))
+    return list(zip(_RAW_WRITES, [(version + 1, at, cid, version), (cid, at), row], strict=False))
 
 
 def _raw_moves(n: int, write_move) -> Any:
@@ -253,7 +253,7 @@ def interleaved(runners: dict[str, Any], moves: int, rounds: int) -> tuple[dict[
     batch = max(1, moves // rounds)
     spent = {name: 0.0 for name in runners}
     per_round: dict[str, list[float]] = {name: [] for name in runners}
-    for name, run in runners.items():
+    for run in runners.values():
         run(min(batch, 50))  # warm up: statement caches, snapshots, the file's first pages
     for _ in range(rounds):
         for name, run in runners.items():
@@ -264,7 +264,7 @@ def interleaved(runners: dict[str, Any], moves: int, rounds: int) -> tuple[dict[
             per_round[name].append(batch / took)
     reference = next(iter(runners))
     rates = {name: batch * rounds / spent[name] for name in runners}
-    ratios = {name: statistics.median(r / ref for r, ref in zip(per_round[name], per_round[reference]))
+    ratios = {name: statistics.median(r / ref for r, ref in zip(per_round[name], per_round[reference], strict=False))
               for name in runners}
     return rates, ratios
 
@@ -342,7 +342,8 @@ def main() -> None:
     # whole CLI commands are measured by benchmarks/cli.py
     for package in ("workflow", "store", "cli"):
         compileall.compile_dir(str(ROOT / package), quiet=1)
-    load_s = process_median([sys.executable, "-c", "from casework.workflow.loader import Policies; Policies().all()"], runs=9)
+    load_s = process_median([sys.executable, "-c", "from casework.workflow.loader import Policies; Policies().all()"],
+                            runs=9)
     start = time.perf_counter()
     Policies().all()
     in_process = time.perf_counter() - start

@@ -83,7 +83,7 @@ class _Clock:
 
 def _copy(entries: list[dict[str, Any]], n: int) -> list[dict[str, Any]]:
     """The template's entries as case C-n's, held by its own social worker and CCW."""
-    names = dict(zip(HOLDERS, (f"sw{n % WORKERS}", f"ccw{n % CCWS}")))
+    names = dict(zip(HOLDERS, (f"sw{n % WORKERS}", f"ccw{n % CCWS}"), strict=False))
     cid = f"C-{n}"
     fields = []
     for e in entries:

@@ -73,7 +73,8 @@ def history_text(entries: Iterable[dict[str, Any]]) -> str:
             what = f"record {e['event']}" + (f" with {', '.join(with_)}" if with_ else "")
         elif e["action"] == "allocate":
             p = e["payload"]
-            what = f"allocate lead {p.get('lead_id')}" + (f", supervisor {p['supervisor_id']}" if p.get("supervisor_id") else "")
+            what = f"allocate lead {p.get('lead_id')}" + (f", supervisor {p['supervisor_id']}"
+                                                          if p.get("supervisor_id") else "")
         elif e["action"] == "open":
             what = f"open in {e['to_state']} (team {e['payload'].get('team')})"
         reason = e["payload"].get("reason") if isinstance(e["payload"], dict) else None
@@ -84,6 +85,6 @@ def history_text(entries: Iterable[dict[str, Any]]) -> str:
 
 def table(rows: list[list[str]], header: list[str]) -> str:
     """A plain aligned table."""
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=False)]
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
     return "\n".join([fmt.format(*header)] + [fmt.format(*map(str, r)) for r in rows]).rstrip()

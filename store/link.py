@@ -60,7 +60,7 @@ class Row(tuple):  # type: ignore[type-arg]
 
     @property
     def _mapping(self) -> dict[str, Any]:
-        return dict(zip(self._fields, self))
+        return dict(zip(self._fields, self, strict=False))
 
 
 _ROW_TYPES: dict[tuple[str, ...], type[Row]] = {}
@@ -201,7 +201,7 @@ class Link:
             name = match[1]
             items = out.pop(name)
             parts = [f"{name}_{i}" for i in range(1, len(items) + 1)]
-            out.update(zip(parts, items))
+            out.update(zip(parts, items, strict=False))
             out[f"__order_{name}"] = parts
             return ", ".join("?" if self._qmark else f"%({p})s" for p in parts)
 

@@ -65,7 +65,7 @@ def moves(dot: str, states) -> list[Move]:
     for state in states:
         lines = [plain(cell) for cell in _CELL.findall(node_label(dot, state))]
         starts = [i for i, line in enumerate(lines) if "\u21bb" in line]
-        for i, j in zip(starts, starts[1:] + [len(lines)]):
+        for i, j in zip(starts, starts[1:] + [len(lines)], strict=False):
             found.append(_move(state, state, lines[i:j]))
     return found
 

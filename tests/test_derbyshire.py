@@ -17,8 +17,10 @@ def derby(sqlite_cw, clock):
     """Derbyshire staff in Erewash and Amber Valley; case D-1 in assessment, led by a social worker."""
     clock.now = datetime(2025, 3, 3, 9, tzinfo=timezone.utc)
     cw = sqlite_cw
-    for sid, roles, reg, team in [("tm", ["team_manager"], "SW1", "Erewash"), ("ps", ["practice_supervisor"], "SW2", "Erewash"),
-                                  ("sw", ["social_worker"], "SW3", "Erewash"), ("ccw", ["community_care_worker"], None, "Erewash"),
+    for sid, roles, reg, team in [("tm", ["team_manager"], "SW1", "Erewash"),
+                                  ("ps", ["practice_supervisor"], "SW2", "Erewash"),
+                                  ("sw", ["social_worker"], "SW3", "Erewash"),
+                                  ("ccw", ["community_care_worker"], None, "Erewash"),
                                   ("tm_av", ["team_manager"], "SW4", "Amber Valley"),
                                   ("sw_av", ["social_worker"], "SW5", "Amber Valley"),
                                   ("ccw_av", ["community_care_worker"], None, "Amber Valley")]:

@@ -94,7 +94,7 @@ def test_every_move_names_its_event_who_and_what_with_rule_ids(name):
     expected = {(event, source) for event, ev in d.events.items() for source in ev.sources}
     assert set(drawn) == expected and len(moves(dot, d.states)) == len(expected)
     key = key_entries(dot)
-    for (event, source), move in drawn.items():
+    for (event, _source), move in drawn.items():
         ev = d.events[event]
         assert move.target == ev.to
         who_text = key[move.who][0]

@@ -723,7 +723,7 @@ def test_the_service_preview_agrees_with_the_action_and_what_it_writes(protocols
             for sid, (roles, reg, until, pcf) in EXTRA_STAFF.items():
                 service.add_staff(cw, sid, sid.upper(), roles, team=TEAM, registration=reg, registered_until=until,
                                   pcf_level=pcf, actor="tm")
-            chosen = dict(zip(CASES, protocols))
+            chosen = dict(zip(CASES, protocols, strict=False))
             walk_to_assessment(cw, CASES[0], protocols[0], TEAM, "tm", "sw")  # allocated to sw, being assessed
             service.open_case(cw, CASES[1], protocols[1], TEAM, "tm")  # a new referral
             count = data.draw(st.integers(6, 16), label="steps")
@@ -858,8 +858,8 @@ def test_a_back_dated_preview_agrees_with_the_action(sqlite_cw, clock):
     walk_to_assessment(cw, "D-1", "national", TEAM, "tm", "sw")  # in assessment from START
     clock.advance(days=40)
     for at in (clock() - timedelta(days=35), START - timedelta(minutes=30)):
-        preview = _outcome(lambda: service.explain(cw, "D-1", "step_down", "tm", at=at, reason="Needs met"))
-        made = _outcome(lambda: service.move_case(cw, "D-1", "step_down", "tm", at=at, reason="Needs met"))
+        preview = _outcome(lambda at=at: service.explain(cw, "D-1", "step_down", "tm", at=at, reason="Needs met"))
+        made = _outcome(lambda at=at: service.move_case(cw, "D-1", "step_down", "tm", at=at, reason="Needs met"))
         assert preview == made, (at, preview, made)
     at = clock() - timedelta(days=35)
     preview = _outcome(lambda: service.preview_record(cw, "D-1", "case_note", "sw", note="Visit", at=at))

@@ -321,7 +321,7 @@ class _PostgresCopies:
             for table in metadata.sorted_tables:
                 conn.execute(table.delete())
                 if self.rows[table.name]:
-                    conn.execute(table.insert(), [dict(zip(table.columns.keys(), row))
+                    conn.execute(table.insert(), [dict(zip(table.columns.keys(), row, strict=False))
                                                   for row in self.rows[table.name]])
                 if table.autoincrement_column is not None:  # the next id is the one the built store gives
                     column = table.autoincrement_column.name
@@ -446,7 +446,7 @@ def _audited_as(step: Any, outcome: str) -> tuple[str, str, str] | None:
 
 
 def _rows(snap: Snapshot, table: str) -> list[dict[str, Any]]:
-    return [dict(zip(metadata.tables[table].columns.keys(), row)) for row in snap[table]]
+    return [dict(zip(metadata.tables[table].columns.keys(), row, strict=False)) for row in snap[table]]
 
 
 def _versions(snap: Snapshot) -> dict[str, int]:

@@ -163,7 +163,8 @@ def floor_cw(tmp_path, clock):
 
 
 def test_replacing_the_lead_policies_keeps_national_agreement_with_partners(floor_cw):
-    """A local lead list without 'lead_agreed_with_partners' still needs it: an FSW is refused until it is recorded (WT-4)."""
+    """A local lead list without 'lead_agreed_with_partners' still needs it: an FSW is refused until it is recorded
+    (WT-4)."""
     cw, folder = floor_cw
     _local(folder, "fsw_town", _FSW_LEADS)
     fsw_policy = cw.policies.get("fsw_town").allocation.leads[1]

@@ -48,7 +48,8 @@ def _check(tmp_path: Path, body: str):
 @pytest.mark.parametrize("body, needles", [
     ("events:\n  close:\n    requires:\n      - fact_recorded: {fact: case_note, since: {event: clsoe}}\n",
      ["ordered.yaml", "clsoe"]),
-    ("events:\n  close:\n    requires:\n      - fact_recorded: {fact: case_note, after: [{fact: case_note, event: close}]}\n",
+    ("events:\n  close:\n    requires:\n"
+     "      - fact_recorded: {fact: case_note, after: [{fact: case_note, event: close}]}\n",
      ["ordered.yaml", "exactly one of 'event', 'fact', 'entered' or 'holder'"]),
     ("events:\n  close:\n    requires:\n      - fact_recorded: {fact: case_note, since: {holder: partner}}\n",
      ["ordered.yaml", "holder"]),

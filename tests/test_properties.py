@@ -278,7 +278,7 @@ def test_every_attempt_that_reaches_the_store_is_audited_once(steps):
             elif step.outcome == "refused":
                 expected.append((f"case:{step.action.case}", "refused"))
         rows = snapshot(s.cw)["audit"]
-        added = [dict(zip(audit.columns.keys(), row)) for row in rows[start:]]
+        added = [dict(zip(audit.columns.keys(), row, strict=False)) for row in rows[start:]]
         assert [(r["chain"], r["action"]) for r in added] == expected
         assert len(rows) == start + len(expected)
         report = service.verify_audit(s.cw)

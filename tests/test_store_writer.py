@@ -61,7 +61,7 @@ def test_rows_read_by_column_name_and_as_mappings(ready):
         assert row._mapping["policy"] == "national" and row[0] == "C-1"
         assert conn.execute("get_case", {"b_id": "C-404"}).first() is None
         with pytest.raises(AttributeError):
-            row.no_such_column
+            _ = row.no_such_column
 
 
 def test_lists_expand_on_the_driver_and_what_it_cannot_take_falls_back_to_sqlalchemy(ready):

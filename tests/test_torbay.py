@@ -277,7 +277,7 @@ def test_the_day_an_escalation_stopped_being_considered_stays_put(sqlite_cw, clo
     cw = sqlite_cw
     for person in STAFF:
         sid, name, roles = person[0], person[2], [person[4]]
-        opts = dict(zip(person[5::2], person[6::2]))
+        opts = dict(zip(person[5::2], person[6::2], strict=False))
         service.add_staff(cw, sid, name, roles, team=opts.get("--team"), registration=opts.get("--registered"),
                           actor=None if sid == "tm" else "tm")
     service.open_case(cw, "T-1", "torbay", "Paignton", "tm")
@@ -287,7 +287,7 @@ def test_the_day_an_escalation_stopped_being_considered_stays_put(sqlite_cw, clo
     service.move_case(cw, "T-1", "start_cin_plan", "sw")
     for fact, actor, extra in PROCESS:
         clock.advance(minutes=1)
-        args = dict(zip(extra[::2], extra[1::2]))
+        args = dict(zip(extra[::2], extra[1::2], strict=False))
         service.record_fact(cw, "T-1", fact, actor, note=args.get("--note", ""),
                             with_staff=[args["--with"]] if "--with" in args else [])
     service.allocate(cw, "T-1", "ccw", "tm", supervisor="asw")

@@ -61,7 +61,8 @@ def _holder(policies: tuple[HolderPolicy, ...], person: Staff, slot: str, path: 
     on_path = [p for p in matching if path in p.paths]
     if not on_path:
         where = "child protection" if path == "cp" else "Child in Need"
-        rules = tuple(dict.fromkeys(r for p in _local_first(matching) for r in p.rules)) + (("WT-5",) if path == "cp" else ())
+        rules = (tuple(dict.fromkeys(r for p in _local_first(matching) for r in p.rules))
+                 + (("WT-5",) if path == "cp" else ()))
         return [Unmet(f"{slot}_path",
                       f"{person.label} may not be {slot} of a {where} case; case {ctx.case.id} is in "
                       f"{ctx.case.state!r}",
@@ -131,7 +132,8 @@ def explain_allocation(definition: Definition, case: Case, actor: Staff, at: dat
     for slot, person in (("lead", lead), ("supervisor", supervisor), ("worker", worker)):
         if person is not None and not person.active_on(day):
             unmet.append(Unmet("holder_left", f"{person.label} left on {person.left_on} and cannot be {slot}",
-                               ("WT-1",) if slot == "lead" else ("WT-3",) if slot == "supervisor" else alloc.rules or ("WT-7",),
+                               ("WT-1",) if slot == "lead" else ("WT-3",) if slot == "supervisor"
+                               else alloc.rules or ("WT-7",),
                                "Allocate someone still in post."))
     unmet += _holder(alloc.leads, lead, "lead", state.path, ctx)
     if supervisor is not None and not any(c.matches(supervisor, ctx) for c in alloc.supervisors):

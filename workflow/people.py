@@ -130,7 +130,7 @@ def holder_changes(allocations: "Iterable[tuple[datetime, str | None, str | None
     prior: dict[str, datetime] = {}
     held: dict[str, str | None] = {slot: None for slot in HOLDER_SLOTS}
     for at, *people in allocations:
-        for slot, person in zip(HOLDER_SLOTS, people):
+        for slot, person in zip(HOLDER_SLOTS, people, strict=False):
             if person != held[slot]:
                 held[slot] = person
                 if slot in since:

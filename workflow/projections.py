@@ -1,8 +1,8 @@
 """The tables the guards read, re-derived from the audit chains, so that `audit verify` sees an edit of any of them.
 
 Every change casework makes to ``cases``, ``staff``, ``facts``, ``allocations``, ``markers``,
-``settings`` and ``definitions`` (the protocol versions kept) is written in the same unit of work as an audit entry that says what it
-did. Replaying the chains therefore gives what each of those tables must hold; a row the
+``settings`` and ``definitions`` (the protocol versions kept) is written in the same unit of work
+as an audit entry that says what it did. Replaying the chains therefore gives what each of those tables must hold; a row the
 replay does not produce, a row it produces that is missing, or a value that differs is
 reported with the table, the row and what the chain says. Hash chains make the log
 tamper-evident; this makes the rest of the store answer to the log.

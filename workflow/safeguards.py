@@ -18,7 +18,8 @@ from .requirements import Context, clauses_phrase
 from .verdict import Unmet
 
 __all__ = ["UNREGISTERED_CP_LEAD", "HOLDER_LEFT", "UNJUDGED", "VERSION_ENDED", "cp_lead_not_registered",
-           "NEWER_VERSION", "HOLDER_CONDITION", "keeps_at_stake", "conditions_lapsed", "holders_who_left", "unjudged", "version_ended", "newer_version"]
+           "NEWER_VERSION", "HOLDER_CONDITION", "keeps_at_stake", "conditions_lapsed", "holders_who_left", "unjudged",
+           "version_ended", "newer_version"]
 
 #: the name such an item carries in ``due`` and ``case show``
 UNREGISTERED_CP_LEAD = "cp_lead_not_registered"

@@ -203,7 +203,8 @@ def _audit(conn, definition: Definition, case: Case, action: str, actor: str, pr
            payload: dict[str, Any] | None = None, head: audit.Head | None = None) -> None:
     audit.append(conn, f"case:{case.id}", head, recorded_at=to_text(now), at=to_text(at), actor=actor,
                  principal=principal, action=action, case_id=case.id, event=event, from_state=case.state,
-                 to_state=to_state, policy=case.policy, policy_version=f"{definition.version}@{definition.digest[:12]}", payload=payload or {})
+                 to_state=to_state, policy=case.policy, policy_version=f"{definition.version}@{definition.digest[:12]}",
+                 payload=payload or {})
 
 
 def _pinned(conn, cw: Casework, case: Case, actor: str, principal: str, now: datetime) -> tuple[Definition, dict]:

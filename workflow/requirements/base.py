@@ -20,7 +20,8 @@ from ..verdict import Unmet
 if TYPE_CHECKING:  # pragma: no cover
     from ..definition import Definition
 
-__all__ = ["Context", "Requirement", "people_phrase", "NAMED", "REGISTRY", "register", "RULE_ID", "check_rule_ids", "RuleIds", "Day", "PcfLevel", "MANY",
+__all__ = ["Context", "Requirement", "people_phrase", "NAMED", "REGISTRY", "register", "RULE_ID", "check_rule_ids",
+           "RuleIds", "Day", "PcfLevel", "MANY",
            "FIRST_DAY", "LAST_DAY"]
 
 #: the dates a definition may name: wide enough for any protocol, narrow enough that the
