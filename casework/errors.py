@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from difflib import get_close_matches
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 if TYPE_CHECKING:  # pragma: no cover
     from .workflow.verdict import Verdict
@@ -162,7 +162,7 @@ class AuditBroken(CaseworkError):
 
     exit_code = EXIT_REFUSED
 
-    def __init__(self, broken: Sequence):
+    def __init__(self, broken: Sequence[Any]):
         self.broken = tuple(broken)
         chains = sorted({b.chain for b in self.broken})
         named = ", ".join(chains[:10]) + (f" and {len(chains) - 10} more" if len(chains) > 10 else "")

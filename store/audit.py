@@ -43,7 +43,7 @@ def chain_rows(chain: str, entries_fields: list[dict[str, Any]], seq: int = 0,
     """Rows that continue *chain* after entry *seq* (hash *prev_hash*), each linked to the one before."""
     rows = []
     for fields in entries_fields:
-        row = {k: None for k in (*_HASHED, "principal")}
+        row: dict[str, Any] = {k: None for k in (*_HASHED, "principal")}
         row.update(fields)
         seq += 1
         row.update(chain=chain, seq=seq, payload=canonical(fields.get("payload", {})), prev_hash=prev_hash)
@@ -90,11 +90,11 @@ def _rows(conn: Connection) -> Iterator[Any]:
 def verify(conn: Connection) -> tuple[int, list[Broken]]:
     """Recompute every chain. Returns (entries checked, first break of each broken chain)."""
     checked, broken = 0, []
-    chain, prev, expected_seq, bad = None, GENESIS, 1, False
+    chain, prev, expected_seq, bad = "", GENESIS, 1, False
     changes: dict[str, int] = {}
     last_seq: dict[str, int] = {}
-    for row in _rows(conn):
-        row = row._mapping
+    for found in _rows(conn):
+        row = found._mapping
         if row["chain"] != chain:
             chain, prev, expected_seq, bad = row["chain"], GENESIS, 1, False
         checked += 1

@@ -130,7 +130,7 @@ class _PostgreSQL:
         try:
             return self.engine.raw_connection()
         except DBAPIError as exc:  # connecting failed: the driver's own error, translated by the store
-            raise exc.orig from None
+            raise _driver_error(exc) from None
 
     def stream_cursor(self, conn: Any) -> Any:
         return conn.cursor(name=f"casework_stream_{next(self._names)}")
@@ -328,7 +328,7 @@ class Store:
                     return work(conn)
         except DBAPIError as exc:
             with self._translated():
-                raise exc.orig from None
+                raise _driver_error(exc) from None
         finally:
             engine.dispose()
 
@@ -379,7 +379,8 @@ class Store:
         with self._unit(write=False) as conn:
             if not conn.exec_driver_sql(probe).scalar():
                 return None
-            return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+            found = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+            return str(found) if found is not None else None
 
     def grant_application_role(self, role: str) -> list[str]:
         """Let *role* run casework and nothing more (PostgreSQL): the statements run, for the record.
@@ -430,6 +431,12 @@ class Store:
                 backend.close()
         else:
             backend.close()
+
+
+def _driver_error(exc: Any) -> BaseException:
+    """The driver's own exception inside SQLAlchemy's wrapper (what the store translates)."""
+    original: BaseException = exc.orig
+    return original
 
 
 def _shown(url: str) -> str:

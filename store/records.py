@@ -89,12 +89,12 @@ def has_cases(conn: Connection) -> bool:
 
 def count_staff(conn: Connection) -> int:
     """How many people are on the staff list (none: the first one added starts it)."""
-    return conn.execute("count_staff").scalar_one()
+    return int(conn.execute("count_staff").scalar_one())
 
 
 def session_login(conn: Connection) -> str:
     """The database login of this connection (PostgreSQL's session_user: SET ROLE does not change it)."""
-    return conn.exec_driver_sql("SELECT session_user").scalar_one()
+    return str(conn.exec_driver_sql("SELECT session_user").scalar_one())
 
 
 def lock_chain(conn: Connection, chain: str) -> None:
@@ -191,7 +191,7 @@ def count_held(conn: Connection, staff_id: str, states: Sequence[str], excluding
     if not states:
         return 0
     key = "count_held" if excluding is None else "count_held(excluding)"
-    return conn.execute(key, {"b_states": list(states), "b_staff": staff_id, "b_excluding": excluding}).scalar_one()
+    return int(conn.execute(key, {"b_states": list(states), "b_staff": staff_id, "b_excluding": excluding}).scalar_one())
 
 
 def held_counts(conn: Connection, states: Sequence[str], excluding: str | None = None) -> dict[str, int]:
@@ -218,7 +218,8 @@ def lock_staff(conn: Connection, ids: Iterable[str]) -> None:
 
 def get_setting(conn: Connection, key: str) -> str | None:
     """A store-wide setting, or None."""
-    return conn.execute("get_setting", {"b_key": key}).scalar()
+    found = conn.execute("get_setting", {"b_key": key}).scalar()
+    return str(found) if found is not None else None
 
 
 def set_setting(conn: Connection, key: str, value: str) -> None:
