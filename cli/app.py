@@ -9,9 +9,13 @@ import gc
 import json
 import os
 import sys
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from casework.workflow.workspace import Casework
 
 __all__ = ["Root", "State", "pass_state", "emit_json", "fail", "pause_collector"]
 
@@ -43,14 +47,14 @@ def _resume_collector() -> None:
 class State:
     """Per-invocation settings; the workspace is opened on first use."""
 
-    def __init__(self, db: str | None, machines: tuple[str, ...], clock=None):
+    def __init__(self, db: str | None, machines: tuple[str, ...], clock: datetime | None = None):
         self.db = db
         self.machines = machines
         self.clock = clock
-        self._cw = None
+        self._cw: Casework | None = None
 
     @property
-    def cw(self):
+    def cw(self) -> Casework:
         if self._cw is None:
             from casework.workflow.workspace import open_casework
             fixed = self.clock

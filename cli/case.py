@@ -1,11 +1,17 @@
 """`casework case ...`: open, allocate, record, move, can, show, history, list."""
 from __future__ import annotations
 
+from datetime import datetime
+from typing import TYPE_CHECKING
+
 import click
 
 from .app import State, emit_json, pass_state
 from .options import When, as_option, json_option
 from .output import case_text, history_text, table, verdict_text
+
+if TYPE_CHECKING:
+    from casework.workflow.service import MoveResult
 
 __all__ = ["case"]
 
@@ -19,7 +25,7 @@ def case() -> None:
     """Open, allocate, record on, move and inspect cases."""
 
 
-def _done(result, as_json: bool) -> None:
+def _done(result: MoveResult, as_json: bool) -> None:
     if as_json:
         emit_json({"verdict": result.verdict.to_dict(), "case": result.case})
     else:
@@ -34,7 +40,7 @@ def _done(result, as_json: bool) -> None:
 @_at
 @json_option
 @pass_state
-def open_(state: State, case_id: str, policy: str, team: str, actor: str, at, as_json: bool) -> None:
+def open_(state: State, case_id: str, policy: str, team: str, actor: str, at: datetime | None, as_json: bool) -> None:
     """Open CASE in its protocol's first state (a referral)."""
     from casework.workflow import service
 
@@ -56,7 +62,8 @@ def open_(state: State, case_id: str, policy: str, team: str, actor: str, at, as
 @json_option
 @pass_state
 def allocate(state: State, case_id: str, lead: str, supervisor: str | None, no_supervisor: bool,
-             worker: str | None, no_worker: bool, actor: str, reason: str | None, at, expect_version,
+             worker: str | None, no_worker: bool, actor: str, reason: str | None, at: datetime | None,
+             expect_version: int | None,
              as_json: bool) -> None:
     """Allocate or reallocate CASE to a lead practitioner."""
     from casework.workflow import service
@@ -77,8 +84,8 @@ def allocate(state: State, case_id: str, lead: str, supervisor: str | None, no_s
 @_expect
 @json_option
 @pass_state
-def record(state: State, case_id: str, fact: str, actor: str, with_staff: tuple[str, ...], note: str, at,
-           expect_version, as_json: bool) -> None:
+def record(state: State, case_id: str, fact: str, actor: str, with_staff: tuple[str, ...], note: str,
+           at: datetime | None, expect_version: int | None, as_json: bool) -> None:
     """Record FACT on CASE (a visit, an approval, a rationale...)."""
     from casework.workflow import service
 
@@ -95,7 +102,8 @@ def record(state: State, case_id: str, fact: str, actor: str, with_staff: tuple[
 @_expect
 @json_option
 @pass_state
-def move(state: State, case_id: str, event: str, actor: str, reason: str | None, at, expect_version,
+def move(state: State, case_id: str, event: str, actor: str, reason: str | None, at: datetime | None,
+         expect_version: int | None,
          as_json: bool) -> None:
     """Move CASE by EVENT, if the protocol allows it."""
     from casework.workflow import service
@@ -125,7 +133,7 @@ def move(state: State, case_id: str, event: str, actor: str, reason: str | None,
 @pass_state
 def can(state: State, case_id: str, event: str | None, actor: str, allocate: str | None, lead: str | None,
         supervisor: str | None, no_supervisor: bool, worker: str | None, no_worker: bool, fact: str | None,
-        reason: str | None, note: str, with_staff: tuple[str, ...], at, as_json: bool) -> None:
+        reason: str | None, note: str, with_staff: tuple[str, ...], at: datetime | None, as_json: bool) -> None:
     """What ACTOR may do to CASE now, what is missing, and who could do it.
 
     Given the same options, the verdict is the one `case move`, `case allocate` or `case record` would give:

@@ -24,7 +24,7 @@ def handbook(state: State, policy_name: str | None, all_policies: bool, output: 
 
     if all_policies == bool(policy_name):
         raise click.UsageError("Name one POLICY, or use --all.")
-    if all_policies:
+    if policy_name is None:
         written = write_handbooks(state.cw.policies, output)
     else:
         written = write_handbook(state.cw.policies, policy_name, output)

@@ -1,6 +1,8 @@
 """Entry point: ``casework`` and its command groups."""
 from __future__ import annotations
 
+from datetime import datetime
+
 import click
 
 from .app import Root, State, machines_from_env, pause_collector
@@ -24,7 +26,7 @@ __all__ = ["cli", "main"]
               help="Act as if it were WHEN (training sandboxes only; see `init --sandbox`).")
 @click.version_option(package_name="casework")
 @click.pass_context
-def cli(ctx: click.Context, db: str | None, machines: tuple[str, ...], clock) -> None:
+def cli(ctx: click.Context, db: str | None, machines: tuple[str, ...], clock: datetime | None) -> None:
     """casework: children's social care protocols as executable, auditable state machines.
 
     Exit codes: 0 done, 1 refused by policy, 2 bad input or usage, 3 conflict.

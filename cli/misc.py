@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import date
 from pathlib import Path
 
 import click
@@ -112,7 +113,7 @@ def diagram(state: State, policy_name: str | None, all_policies: bool, output: s
 @click.option("--staff", metavar="STAFF", help="Only cases this person holds (lead, supervisor or worker).")
 @json_option
 @pass_state
-def due(state: State, as_of, overdue: bool, team: str | None, staff: str | None, as_json: bool) -> None:
+def due(state: State, as_of: date | None, overdue: bool, team: str | None, staff: str | None, as_json: bool) -> None:
     """What is due or overdue on open cases, most urgent first."""
     from casework.workflow.oversight import due_items
 

@@ -1,21 +1,23 @@
 """Shared option types: dates and times parsed with casework's own rules."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 import click
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 __all__ = ["When", "Day", "as_option", "json_option"]
 
 
-class _Parsed(click.ParamType):
+class _Parsed(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click stubs
     """An option value read by one of casework's parsers; its BadInput becomes a usage error."""
 
     def __init__(self, name: str, parser: str):
         self.name = name
         self._parser = parser
 
-    def convert(self, value: Any, param, ctx) -> Any:
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         from casework.workflow import clock
         from casework.errors import BadInput
 
@@ -38,10 +40,10 @@ def Day() -> _Parsed:
 as_option = click.option("--as", "actor", required=True, metavar="STAFF", help="Who is acting (staff id).")
 
 
-def json_option(func):
+def json_option(func: F) -> F:
     """--json, remembered so that a refusal is printed as JSON too."""
 
-    def remember(ctx: click.Context, _param, value: bool) -> bool:
+    def remember(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
         ctx.meta["casework.json"] = value
         return value
 

@@ -1,7 +1,7 @@
 """Text formatting for people; JSON output is the service's data as it is."""
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 __all__ = ["case_text", "verdict_text", "history_text", "table", "person_text", "short_time"]
 
@@ -83,7 +83,7 @@ def history_text(entries: Iterable[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def table(rows: list[list[str]], header: list[str]) -> str:
+def table(rows: Sequence[Sequence[object]], header: Sequence[str]) -> str:
     """A plain aligned table."""
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=False)]
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)

@@ -1,11 +1,17 @@
 """`casework staff ...`: the people who may act on cases, changed under the staff protocol's rules."""
 from __future__ import annotations
 
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
 import click
 
 from .app import State, emit_json, pass_state
 from .options import Day, as_option, json_option
 from .output import table
+
+if TYPE_CHECKING:
+    from casework.workflow.people import Staff
 
 __all__ = ["staff"]
 
@@ -35,7 +41,7 @@ def staff() -> None:
 @json_option
 @pass_state
 def add(state: State, staff_id: str, name: str, roles: tuple[str, ...], registration: str | None,
-        registered_until, team: str | None, pcf_level: int | None, training: tuple[str, ...], login: str | None,
+        registered_until: date | None, team: str | None, pcf_level: int | None, training: tuple[str, ...], login: str | None,
         actor: str | None, reason: str | None, as_json: bool) -> None:
     """Add staff member ID."""
     from casework.workflow import service
@@ -66,7 +72,7 @@ def add(state: State, staff_id: str, name: str, roles: tuple[str, ...], registra
 @json_option
 @pass_state
 def update(state: State, staff_id: str, actor: str, add_roles: tuple[str, ...], remove_roles: tuple[str, ...],
-           team: str | None, registration: str | None, registered_until, no_registration: bool,
+           team: str | None, registration: str | None, registered_until: date | None, no_registration: bool,
            pcf_level: int | None, training: tuple[str, ...], login: str | None, no_login: bool,
            reason: str | None, as_json: bool) -> None:
     """Change staff member ID: roles, team, registration (renewal or lapse), PCF level, training or login."""
@@ -97,7 +103,7 @@ def update(state: State, staff_id: str, actor: str, add_roles: tuple[str, ...], 
 @_REASON
 @json_option
 @pass_state
-def leave(state: State, staff_id: str, actor: str, on, reason: str | None, as_json: bool) -> None:
+def leave(state: State, staff_id: str, actor: str, on: date | None, reason: str | None, as_json: bool) -> None:
     """Record that staff member ID left; their open cases then show in 'due' as needing reallocation."""
     from casework.workflow import service
 
@@ -108,7 +114,7 @@ def leave(state: State, staff_id: str, actor: str, on, reason: str | None, as_js
         click.echo(f"Recorded that {person.label} left on {person.left_on}.")
 
 
-def _row(p) -> dict:
+def _row(p: Staff) -> dict[str, Any]:
     return {"id": p.id, "name": p.name, "roles": sorted(p.roles), "team": p.team, "registration": p.registration,
             "registered_until": p.registered_until.isoformat() if p.registered_until else None,
             "pcf_level": p.pcf_level, "training": sorted(p.training), "login": p.login,
