@@ -88,7 +88,7 @@ def _instead(policies: tuple[HolderPolicy, ...], slot: str, path: str, ctx: Cont
     base = replace(ctx, staff=None)
     able = []
     for person in ctx.active_staff():
-        proposed = replace(ctx.case, **{slot: person})
+        proposed = replace(ctx.case, **{slot: person})  # type: ignore[arg-type]  # slot: lead, supervisor or worker
         if not _holder(policies, person, slot, path, replace(base, case=proposed)):
             able.append(person)
     return f"Allocate {words} instead: {people_phrase(able)}." if able else f"Nobody on the staff list can be {slot} now."

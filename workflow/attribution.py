@@ -31,6 +31,11 @@ __all__ = ["misattributed"]
 _LOGIN = "database-login:"
 
 
+
+def _text(value: Any) -> str:
+    """A payload's text value ('' for a missing or malformed one, which matches no login or person)."""
+    return value if isinstance(value, str) else ""
+
 class _Logins:
     """Who each login was, as the staff and settings chains said so far."""
 
@@ -41,16 +46,16 @@ class _Logins:
 
     def learn(self, chain: str, action: str, payload: dict[str, Any]) -> None:
         if chain == "settings" and action == "setting":
-            key, value = payload.get("key", ""), payload.get("value")
+            key, value = _text(payload.get("key")), _text(payload.get("value"))
             if key == "authentication":
                 self.mode = value
             elif key == "owner_login" or (key.startswith("service_login:") and value == "true"):
                 self.trusted.add(value if key == "owner_login" else key.split(":", 1)[1])
         elif chain == "staff" and action == "staff":
-            staff_id = payload.get("id")
+            staff_id = _text(payload.get("id"))
             self.person = {login: sid for login, sid in self.person.items() if sid != staff_id}
             if payload.get("login"):
-                self.person[payload["login"]] = staff_id
+                self.person[_text(payload["login"])] = staff_id
 
     def problem(self, actor: str, principal: str) -> str | None:
         """Why *principal* could not act as *actor* now, or None."""
@@ -73,7 +78,8 @@ def _owner(conn: Connection) -> str | None:
     store from before owners were kept)."""
     for entry in audit.entries(conn, "settings"):
         if entry["payload"].get("key") == "owner_login":
-            return entry["payload"].get("value")
+            value = entry["payload"].get("value")
+            return str(value) if value is not None else None
     return None
 
 

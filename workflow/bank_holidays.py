@@ -63,7 +63,8 @@ def _read(file: Path, key: str) -> dict[str, list[str]]:
         return {}
     if not isinstance(data, dict) or data.get("holidays") != key or not isinstance(data.get("years"), dict):
         return {}
-    return data["years"]
+    years: dict[str, list[str]] = data["years"]
+    return years
 
 
 def _write(file: Path, key: str, years: dict[str, list[str]]) -> None:

@@ -90,5 +90,6 @@ def add_duration(calendar: WorkingCalendar, start: date, amount: int, unit: str)
     if unit == "weeks":
         return start + timedelta(weeks=amount)
     if unit == "months":
-        return start + relativedelta(months=amount)
+        moved: date = start + relativedelta(months=amount)
+        return moved
     raise ValueError(f"unknown unit {unit!r}")

@@ -28,7 +28,7 @@ __all__ = ["generate_key", "make_checkpoint", "read_checkpoint", "check_against"
 CHECKPOINT_FORMAT = "casework-checkpoint/1"
 
 
-def _crypto():
+def _crypto() -> tuple[Any, Any, Any]:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
@@ -53,7 +53,7 @@ def generate_key(path: Path) -> Path:
     return public
 
 
-def _load_private(path: Path):
+def _load_private(path: Path) -> Any:
     serialization, private_cls, _ = _crypto()
     try:
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
@@ -64,7 +64,7 @@ def _load_private(path: Path):
     return key
 
 
-def _load_public(data: bytes, where: str):
+def _load_public(data: bytes, where: str) -> Any:
     serialization, _, public_cls = _crypto()
     try:
         key = serialization.load_pem_public_key(data)

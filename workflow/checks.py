@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable
 
+from .deadlines import Marker
 from .definition import Definition, HolderPolicy
 from .requirements import ActorClause, Requirement
 from .requirements.logic import AnyOf, NoneOf
@@ -20,7 +21,7 @@ _CP_CHECK = "lead_is_registered_social_worker"
 _SUPERVISION = "supervised_if_unqualified"
 
 
-def _kinds(requirements) -> set[str]:
+def _kinds(requirements: Iterable[Requirement]) -> set[str]:
     return {r.kind for r in requirements}
 
 
@@ -46,8 +47,8 @@ def _states(d: Definition) -> list[Finding]:
         return found
     reached, todo = {initial[0]}, [initial[0]]
     while todo:
-        state = todo.pop()
-        for _, ev in d.events_from(state):
+        here = todo.pop()
+        for _, ev in d.events_from(here):
             if ev.to not in reached:
                 reached.add(ev.to)
                 todo.append(ev.to)
@@ -87,7 +88,8 @@ def _references(d: Definition) -> list[Finding]:
 def _deadlines(d: Definition) -> list[Finding]:
     """Deadlines name known, open states and markers that can happen."""
     found: list[Finding] = []
-    known = {"entered": d.states, "event": {**d.events, "allocate": None}, "fact": d.facts}
+    known: dict[str, Iterable[str]] = {"entered": list(d.states), "event": [*d.events, "allocate"],
+                                       "fact": list(d.facts)}
     for name, dl in d.deadlines.items():
         for i, state in enumerate(dl.while_in):
             if state not in d.states:
@@ -97,13 +99,14 @@ def _deadlines(d: Definition) -> list[Finding]:
                 found.append((("deadlines", name, "while_in", i),
                               f"{state!r} is a final state: nothing is due on a closed case",
                               "name only open states"))
-        markers = [(("deadlines", name, "start"), dl.start)]
+        markers: list[tuple[tuple[Any, ...], Marker]] = [(("deadlines", name, "start"), dl.start)]
         markers += [(("deadlines", name, "met_by", i), m) for i, m in enumerate(dl.met_by)]
         for path, marker in markers:
             kind, value = next(iter(marker.model_dump(exclude_none=True).items()))
-            if kind != "day" and value not in known[kind]:
+            names = list(known.get(kind, ()))
+            if kind != "day" and value not in names:
                 found.append((path + (kind,), f"unknown {'state' if kind == 'entered' else kind} {value!r}",
-                              f"use one of: {', '.join(known[kind])}"))
+                              f"use one of: {', '.join(names)}"))
     return found
 
 

@@ -140,7 +140,7 @@ class DueItem:
     who: str
     team: str
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"case": self.case_id, "deadline": self.name, "title": self.title, "due": self.due.isoformat(),
                 "working_days_left": self.working_days_left, "overdue": self.overdue, "rules": list(self.rules),
                 "who": self.who, "team": self.team}

@@ -175,7 +175,8 @@ class StaffDef(_Frozen):
 
     def change(self, kind: str) -> StaffChangeDef:
         """The rules for one kind of change (one of STAFF_CHANGES)."""
-        return getattr(self, kind)
+        change: StaffChangeDef = getattr(self, kind)
+        return change
 
 
 class RuleDef(_Frozen):

@@ -20,7 +20,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from pydantic import ValidationError
 
@@ -46,7 +46,7 @@ class Loaded:
     proof: Proof
 
 
-def _fix_for(error: dict[str, Any]) -> str:
+def _fix_for(error: Mapping[str, Any]) -> str:
     kind = error["type"]
     field = error["loc"][-1] if error["loc"] else ""
     if field == "[key]":
@@ -163,9 +163,12 @@ class Policies:
         """Protocol *name*'s version in its file, then each earlier one kept in ``versions/`` beside it (cached)."""
         if name not in self._earlier:
             self._earlier[name] = [
-                self._stored.get(path, lambda path=path: self._load(path, (), expected=name)).definition
+                self._stored.get(path, self._loader(path, name)).definition
                 for path in self.catalogue.earlier(name)]
         return [self.get(name), *self._earlier[name]]
+
+    def _loader(self, path: Path, name: str) -> Callable[[], Loaded]:
+        return lambda: self._load(path, (), expected=name)
 
     def load_file(self, file: Path | str) -> Loaded:
         """Any definition file, its base found by name among these policies and the file's own folder."""

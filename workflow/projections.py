@@ -110,8 +110,8 @@ def _replay(entries: Iterable[dict[str, Any]]) -> tuple[dict[str, dict[Any, Any]
                     case["previous_lead_id"] = case["lead_id"]
                 case.update(lead_id=p["lead_id"], supervisor_id=p["supervisor_id"], worker_id=p["worker_id"],
                             allocated_at=at)
-                key = (cid, at, e["actor"], p.get("reason"), p["lead_id"], p["supervisor_id"], p["worker_id"])
-                allocations[key] = allocations.get(key, 0) + 1
+                held = (cid, at, e["actor"], p.get("reason"), p["lead_id"], p["supervisor_id"], p["worker_id"])
+                allocations[held] = allocations.get(held, 0) + 1
                 _later(markers, (cid, "event:allocate"), at)
     return {"cases": cases, "staff": staff, "facts": facts, "allocations": allocations, "markers": markers,
             "settings": settings, "definitions": kept}, updated
@@ -212,7 +212,7 @@ def _carried(conn: Connection) -> dict[str, dict[str, dict[str, Any]]]:
 
 def _rows_to_write(want: dict[str, dict[Any, Any]], updated: dict[str, dict[str, str]],
                    carried: dict[str, dict[str, dict[str, Any]]], kept: dict[str, tuple[str, ...]]
-                   ) -> dict[str, list]:
+                   ) -> dict[str, list[dict[str, Any]]]:
     """Every row of every guarded table, whole, in chain order (facts and allocations numbered anew)."""
     def repeated(key_columns: tuple[str, ...], counted: dict[tuple[Any, ...], int]) -> list[dict[str, Any]]:
         return [dict(zip(key_columns, key, strict=True)) for key, n in counted.items() for _ in range(n)]

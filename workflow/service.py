@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
-from casework.store import audit, records
+from casework.store import Connection, audit, records
 
 from . import attribution, identity, projections
 from .allocation import explain_allocation, proposed_case
@@ -142,7 +142,7 @@ def _backdating(definition: Definition, at: datetime, now: datetime) -> dict[str
     return {"backdated": True}
 
 
-def _both_days(judge, at: datetime, now: datetime) -> Verdict:
+def _both_days(judge: Callable[[datetime], Verdict], at: datetime, now: datetime) -> Verdict:
     """A back-dated action must be allowed on its day *and* today: back-dating cannot create a
     situation the protocol forbids now (e.g. a lapsed registration on the CP path, WT-5)."""
     then = judge(at)
@@ -154,7 +154,7 @@ def _both_days(judge, at: datetime, now: datetime) -> Verdict:
     return replace(then, allowed=then.allowed and today.allowed, unmet=then.unmet + extra)
 
 
-def _judged(conn, judge: Callable[[datetime, tuple[Staff, ...] | None], Verdict], at: datetime,
+def _judged(conn: Connection, judge: Callable[[datetime, tuple[Staff, ...] | None], Verdict], at: datetime,
             now: datetime, caseloads: tuple[Sequence[str], str] | None = None) -> Verdict:
     """The verdict on both days (_both_days); when something is unmet, judged again with the staff list so that
     each unmet item names the people who could meet it (read only then: an allowed action does not pay for it).
@@ -198,7 +198,7 @@ def _version(case: Case, expected: int | None) -> None:
                                "it changed since you read it. Reload it and try again.")
 
 
-def _audit(conn, definition: Definition, case: Case, action: str, actor: str, principal: str, at: datetime,
+def _audit(conn: Connection, definition: Definition, case: Case, action: str, actor: str, principal: str, at: datetime,
            now: datetime, event: str | None = None, to_state: str | None = None,
            payload: dict[str, Any] | None = None, head: audit.Head | None = None) -> None:
     audit.append(conn, f"case:{case.id}", head, recorded_at=to_text(now), at=to_text(at), actor=actor,
@@ -207,7 +207,8 @@ def _audit(conn, definition: Definition, case: Case, action: str, actor: str, pr
                  payload=payload or {})
 
 
-def _pinned(conn, cw: Casework, case: Case, actor: str, principal: str, now: datetime) -> tuple[Definition, dict]:
+def _pinned(conn: Connection, cw: Casework, case: Case, actor: str, principal: str,
+            now: datetime) -> tuple[Definition, dict[str, Any]]:
     """The version *case* runs under, and what a change must write to pin a case opened before versions
     were kept to the version that judged it (its row's digest, and a 'pinned' mark in the audit entry)."""
     definition = _judged_by(conn, cw, case)
@@ -217,7 +218,7 @@ def _pinned(conn, cw: Casework, case: Case, actor: str, principal: str, now: dat
     return definition, {"policy_digest": definition.digest}
 
 
-def _judged_by(conn, cw: Casework, case: Case) -> Definition:
+def _judged_by(conn: Connection, cw: Casework, case: Case) -> Definition:
     """The version *case* is judged by; VersionUnavailable (exit 2) when it cannot be read or lacks the case's state."""
     definition = cw.versions.of(conn, case.policy, case.policy_digest)
     if case.state not in definition.states:
@@ -272,8 +273,10 @@ def available(cw: Casework, case_id: str, actor: str, at: datetime | None = None
         definition = _judged_by(conn, cw, case)
         _timing(definition, case, at, now, move=True)
         engine = cw.engine(definition)
-        return [_judged(conn, lambda day, staff, name=name: engine.explain(case, name, person, day, reason, staff),
-                        at, now) for name, _ in definition.events_from(case.state)]
+        def judge(name: str) -> Callable[[datetime, tuple[Staff, ...] | None], Verdict]:
+            return lambda day, staff: engine.explain(case, name, person, day, reason, staff)
+
+        return [_judged(conn, judge(name), at, now) for name, _ in definition.events_from(case.state)]
 
 
 def preview_record(cw: Casework, case_id: str, fact: str, actor: str, *, with_staff: Sequence[str] = (),
@@ -385,7 +388,8 @@ def allocate(cw: Casework, case_id: str, lead: str, actor: str, *, supervisor: s
     return MoveResult(verdict, partial(_summary, cw, after, definition, day_of(now)))
 
 
-def _allocation_verdict(conn, definition: Definition, case: Case, people: dict[str, Staff], actor: str, lead: str,
+def _allocation_verdict(conn: Connection, definition: Definition, case: Case, people: dict[str, Staff], actor: str,
+                        lead: str,
                         supervisor: Any, worker: Any, reason: str | None, at: datetime,
                         now: datetime) -> tuple[Verdict, Staff, Staff | None, Staff | None]:
     """The verdict on an allocation, and the holders it names (each lead and worker with their caseload now)."""
@@ -417,14 +421,14 @@ def preview_allocation(cw: Casework, case_id: str, lead: str, actor: str, *, sup
                                    now)[0]
 
 
-def _named(conn, people: dict[str, Staff], staff_id: str) -> Staff:
+def _named(conn: Connection, people: dict[str, Staff], staff_id: str) -> Staff:
     """The person *staff_id* read with the case, or StaffNotFound with the closest ids."""
     if staff_id not in people:
         load_staff(conn, staff_id)  # raises StaffNotFound with suggestions
     return people[staff_id]
 
 
-def _write_allocation(conn, definition: Definition, case: Case, after: Case, ids: dict[str, str | None],
+def _write_allocation(conn: Connection, definition: Definition, case: Case, after: Case, ids: dict[str, str | None],
                       actor: str, principal: str, at: datetime, now: datetime, reason: str | None,
                       late: dict[str, Any], head: audit.Head, pin: dict[str, Any]) -> None:
     records.update_case(conn, case.id, case.version, {

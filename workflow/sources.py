@@ -14,7 +14,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import yaml
 from yaml.constructor import SafeConstructor
@@ -44,7 +44,7 @@ _BOM = b"\xef\xbb\xbf"
 _NOT_YAML = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _YAML_TAG = "tag:yaml.org,2002:"
 _STR, _MERGE = _YAML_TAG + "str", _YAML_TAG + "merge"
-_resolve = Resolver().resolve
+_resolve: Callable[..., str] = Resolver().resolve
 _constructor = SafeConstructor()
 #: how a plain scalar that is not text becomes a value, and what it is read as
 _CONSTRUCT = {_YAML_TAG + kind: (getattr(_constructor, f"construct_yaml_{kind}"), noun) for kind, noun in (
@@ -119,7 +119,7 @@ class _Builder:
         self.anchors: dict[str, tuple[Any, int] | None] = {}
         self.nodes = self.aliases = self.documents = 0
         self.root: Any = None
-        self.handlers = {
+        self.handlers: dict[type, Callable[[Any], object]] = {
             yaml.ScalarEvent: self._scalar, yaml.AliasEvent: self._alias,
             yaml.MappingStartEvent: lambda event: self._start(event, {}), yaml.MappingEndEvent: self._end,
             yaml.SequenceStartEvent: lambda event: self._start(event, []), yaml.SequenceEndEvent: self._end,
@@ -144,7 +144,7 @@ class _Builder:
         return top.path if top.key is _EXPECT else top.path + (top.key,)
 
     def _invalid(self, event: yaml.Event, problem: str, fix: str, path: Key | None = None) -> InvalidDefinition:
-        return _invalid(self.file, self._here() if path is None else path, problem, fix, event.start_mark.line + 1)
+        return _invalid(self.file, self._here() if path is None else path, problem, fix, _line(event))
 
     def _expecting_key(self) -> _Frame | None:
         """The mapping whose next key the coming event is, if it is one."""
@@ -196,7 +196,8 @@ class _Builder:
             raise self._invalid(event, f"{_short(text)} is too long to be a number (over {_MAX_NUMBER} characters)",
                                 "write a shorter number, or quote the value if it is text")
         try:
-            value = construct(yaml.ScalarNode(tag, text, event.start_mark, event.end_mark))
+            marks: tuple[Any, Any] = (event.start_mark, event.end_mark)  # libyaml's marks serve as well
+            value = construct(yaml.ScalarNode(tag, text, *marks))
         except (ValueError, OverflowError):
             if noun == "a date":
                 raise self._invalid(event, f"{_short(text)} is not a valid date",
@@ -227,7 +228,7 @@ class _Builder:
         if first is not None:
             raise self._invalid(event, f"duplicate key {_short(key)} (first at line {first})",
                                 "remove one of them, or merge them into one", path)
-        self.lines[path] = event.start_mark.line + 1
+        self.lines[path] = _line(event)
         mapping.key = key
         if event.anchor is not None:
             self._anchor(event, (key, 1))
@@ -270,19 +271,20 @@ class _Builder:
         self._place(entry[0], event)
 
     def _anchor(self, event: yaml.NodeEvent, entry: tuple[Any, int] | None) -> None:
-        if event.anchor in self.anchors:
-            raise self._invalid(event, f"anchor '&{event.anchor}' is defined twice", "give each anchor its own name")
-        self.anchors[event.anchor] = entry
+        anchor = event.anchor or ""
+        if anchor in self.anchors:
+            raise self._invalid(event, f"anchor '&{anchor}' is defined twice", "give each anchor its own name")
+        self.anchors[anchor] = entry
 
     def _place(self, value: Any, event: yaml.Event) -> None:
         """Put a value (a collection as soon as it starts) where it belongs, noting a list item's line."""
         if not self.stack:
             self.root = value
-            self.lines[()] = event.start_mark.line + 1
+            self.lines[()] = _line(event)
             return
         top = self.stack[-1]
-        if top.key is None:
-            self.lines[top.path + (len(top.value),)] = event.start_mark.line + 1
+        if isinstance(top.value, list):  # a list's frame has no key
+            self.lines[top.path + (len(top.value),)] = _line(event)
             top.value.append(value)
         else:
             top.value[top.key] = value
@@ -329,9 +331,15 @@ def _decode(raw: bytes, name: str) -> str:
     return text
 
 
+def _line(event: yaml.Event) -> int:
+    """The 1-based line an event starts on (0 when the parser gives no position)."""
+    mark = event.start_mark
+    return mark.line + 1 if mark is not None else 0
+
+
 def _parse(text: str, name: str) -> tuple[Any, dict[Key, int]]:
     builder = _Builder(name)
-    events = yaml.parse(text, Loader=_Loader)
+    events: Any = yaml.parse(text, Loader=_Loader)  # a generator: closed below
     try:
         return builder.build(events), builder.lines
     except yaml.YAMLError as exc:

@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
-from casework.store import audit, records
+from casework.store import Connection, audit, records
 
 from . import identity
 from .clock import day_of, to_text
@@ -37,7 +37,7 @@ def login_name(login: str) -> str:
     return login
 
 
-def _staff_rules(cw: Casework, conn) -> "Definition":
+def _staff_rules(cw: Casework, conn: Connection) -> "Definition":
     """The definition whose ``staff:`` section governs this store's staff list: national, or the version of the
     staff protocol that ``init --staff-protocol`` kept in the store (a file of that name brought by whoever runs
     casework cannot stand in for it)."""
@@ -45,7 +45,7 @@ def _staff_rules(cw: Casework, conn) -> "Definition":
     return cw.versions.of(conn, name, records.get_setting(conn, "staff_protocol_digest"))
 
 
-def staff_rules_or_none(cw: Casework, conn) -> "Definition | None":
+def staff_rules_or_none(cw: Casework, conn: Connection) -> "Definition | None":
     """The staff protocol's rules, or None when they cannot be read (audit verify then skips judging staff changes)."""
     try:
         return _staff_rules(cw, conn)
@@ -90,16 +90,18 @@ def _change_staff(cw: Casework, actor: str | None, staff_id: str, change: Callab
         before = staff_from_row(row) if row is not None else None
         after = _checked_person(change(before))
         first = before is None and actor is None and records.count_staff(conn) == 0
-        if actor is None and not first:
+        if actor is None and not first:  # (below, actor is None only for the first person)
             raise BadInput("Say who makes the change (--as STAFF): only the first person on an empty staff list "
                            "is added without one.")
-        principal = identity.authenticate(conn, staff_id if first else actor, cw.principal)
+        acting = staff_id if first or actor is None else actor
+        principal = identity.authenticate(conn, acting, cw.principal)
         if after.login is not None and any(i != staff_id for i in records.staff_with_login(conn, after.login)):
             raise AlreadyExists(f"The login {after.login!r} already acts as someone else; a login is one person's.")
-        by = after if first else load_staff(conn, actor)
+        by = after if first else load_staff(conn, acting)
         rules = _staff_rules(cw, conn)
         verdict = explain_staff_change(rules, by, before, after, now)
-        entry = {"recorded_at": to_text(now), "at": to_text(now), "actor": by.id, "principal": principal}
+        entry: dict[str, Any] = {"recorded_at": to_text(now), "at": to_text(now), "actor": by.id,
+                                 "principal": principal}
         if not verdict.allowed:
             audit.append(conn, "staff", **entry, action="refused", event=verdict.event,
                          payload={"id": staff_id, "verdict": verdict.to_dict(), "reason": reason})

@@ -8,6 +8,7 @@ definition always gives the same bytes, so committed diagrams can be checked for
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Iterable
 
 from ..definition import Definition
 from .allocation import allocation_source
@@ -31,7 +32,7 @@ def render(d: Definition, fmt: str = "svg", compact: bool = False, overlay: Case
     import graphviz
 
     try:
-        return graphviz.Source(source).pipe(format=fmt)
+        return bytes(graphviz.Source(source).pipe(format=fmt))
     except graphviz.ExecutableNotFound:
         raise DiagramError("Graphviz 'dot' is not installed: run scripts/setup "
                            "(or apt-get install graphviz).") from None
@@ -39,7 +40,8 @@ def render(d: Definition, fmt: str = "svg", compact: bool = False, overlay: Case
         raise DiagramError(f"Graphviz failed: {exc.stderr.decode(errors='replace').strip()}") from None
 
 
-def render_all(definitions, directory, formats: tuple[str, ...] = ("svg", "png")) -> list[Path]:
+def render_all(definitions: Iterable[Definition], directory: Path | str,
+               formats: tuple[str, ...] = ("svg", "png")) -> list[Path]:
     """Write ``<policy>[-allocation].<format>`` for every definition into *directory*; returns the paths."""
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)

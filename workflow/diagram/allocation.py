@@ -83,4 +83,4 @@ def allocation_source(d: Definition) -> str:
         for worker, _p in workers:
             g.edge(key, worker, label=_ARROW.format("add a worker"))
     g.node("__note", label=_note(d), shape="note", fillcolor="#fffbe6")
-    return g.source
+    return str(g.source)

@@ -38,9 +38,14 @@ def _move_lines(name: str, ev: EventDef, review: bool, base: str, key: Key | Non
     return lines
 
 
-def _moves(d: Definition, key: Key | None, overlay: CaseOverlay | None):
+Arrow = tuple[str, str, list[str], dict[str, str]]
+
+
+def _moves(d: Definition, key: Key | None, overlay: CaseOverlay | None
+           ) -> tuple[list[Arrow], dict[str, list[str]]]:
     """Every arrow as (source, target, label lines, edge attributes), and each stage's reviews as lines."""
-    arrows, reviews = [], {s: [] for s in d.states}
+    arrows: list[Arrow] = []
+    reviews: dict[str, list[str]] = {s: [] for s in d.states}
     for name, ev in d.events.items():
         for source in ev.sources:
             note, colour, style = exit_mark(overlay, name, source)
@@ -88,7 +93,7 @@ def diagram_source(d: Definition, compact: bool = False, overlay: CaseOverlay | 
                    "fillcolor": "white", "margin": "0.12,0.04"},
         edge_attr={"fontname": FONT, "fontsize": str(SIZE["text"]), "arrowsize": "0.8"})
 
-    def stage(graph, name: str, **attrs: str) -> None:
+    def stage(graph: graphviz.Digraph, name: str, **attrs: str) -> None:
         s = d.states[name]
         label = _state_label(name, s.title, is_local(s.origin, base), reviews[name],
                              key.timescales(name) if key else "")
@@ -123,4 +128,4 @@ def diagram_source(d: Definition, compact: bool = False, overlay: CaseOverlay | 
     g.edge("__start", d.initial)
     for source, to, lines, attrs in arrows:
         g.edge(source, to, label=f"<{rows(lines)}>", **attrs)
-    return g.source
+    return str(g.source)

@@ -92,14 +92,27 @@ def _state_sections(r: _Reader) -> tuple[Section, ...]:
             notes.append("Every case starts here")
         into = tuple(link("event", e, ev.title or e) for e, ev in d.events.items() if ev.to == name)
         out = tuple(link("event", e, ev.title or e) for e, ev in d.events_from(name))
-        running = r.deadlines_where(lambda dl, name=name: name in dl.while_in)
-        starting = r.deadlines_where(lambda dl, name=name: dl.start.entered == name)
+        running = r.deadlines_where(_runs_in(name))
+        starting = r.deadlines_where(_starts_on_entering(name))
         links = (("Reached by", into), ("Left by", out), ("Deadlines that run while the case is here", running),
                  ("Entering it starts", starting))
         sections.append(Section(anchor("state", name), name, s.title or name, s.description, r.is_local(s.origin),
                                 tuple(notes), links=tuple((label, ls) for label, ls in links if ls),
                                 rules=s.rules))
     return tuple(sections)
+
+
+def _runs_in(state: str) -> Callable[[DeadlineDef], bool]:
+    return lambda dl: state in dl.while_in
+
+
+def _starts_on_entering(state: str) -> Callable[[DeadlineDef], bool]:
+    return lambda dl: dl.start.entered == state
+
+
+def _marks(kind: str, name: str) -> Callable[[Marker], bool]:
+    """Whether a marker is this one: entering a state, making a move or recording a fact called *name*."""
+    return lambda m: bool(getattr(m, kind) == name)
 
 
 def _event_sections(r: _Reader) -> tuple[Section, ...]:
@@ -110,9 +123,9 @@ def _event_sections(r: _Reader) -> tuple[Section, ...]:
         to = d.states[ev.to]
         notes = [f"Into child protection: {_PATHS['cp']}"] if to.path == "cp" else []
         links = (("From", moves), ("To", (link("state", ev.to, to.title or ev.to),)),
-                 *r.deadline_links("Starts the clock for", "Meets", lambda m, name=name: m.event == name),
+                 *r.deadline_links("Starts the clock for", "Meets", _marks("event", name)),
                  *r.deadline_links("Entering its target state starts", "Entering its target state meets",
-                                   lambda m, to=ev.to: m.entered == to))
+                                   _marks("entered", ev.to)))
         sections.append(Section(anchor("event", name), name, ev.title or name, ev.description,
                                 r.is_local(ev.origin), tuple(notes),
                                 who=tuple(r.clause_for_actor(c) for c in ev.who),
@@ -149,7 +162,7 @@ def _fact_sections(r: _Reader) -> tuple[Section, ...]:
         for clause in f.with_:
             notes.append(f"Recorded with {clause.describe()}, named as taking part")
         links = (("Needed before", tuple(dict.fromkeys(needed_by.get(name, ())))),
-                 *r.deadline_links("Starts the clock for", "Meets", lambda m, name=name: m.fact == name))
+                 *r.deadline_links("Starts the clock for", "Meets", _marks("fact", name)))
         sections.append(Section(anchor("fact", name), name, f.title or name, f.description, r.is_local(f.origin),
                                 tuple(notes), who_label="Who may record it",
                                 who=tuple(r.clause_for_actor(c) for c in f.who),

@@ -8,7 +8,7 @@ blame when national refuses what the local protocol allows.
 from __future__ import annotations
 
 from random import Random
-from typing import Any
+from typing import Any, Sequence
 
 from ..allocation import explain_allocation, proposed_case
 from ..definition import Definition, HolderPolicy
@@ -76,7 +76,7 @@ class Action:
         sit.reason = "because" if rng.random() < 0.7 else None
         return sit.normalise()
 
-    def _mend_all(self, requirements: list[Requirement], ctx: Context, view: View, rng: Random,
+    def _mend_all(self, requirements: Sequence[Requirement], ctx: Context, view: View, rng: Random,
                   d: Definition) -> None:
         for req in [r for r in requirements if not r.holds(ctx)]:
             repair(req, view, rng, d, self.states)
@@ -101,16 +101,16 @@ class Move(Action):
         self._guard = (WhoMayAct(clauses=ev.who), *ev.requires)
 
     def local(self, sit: Situation) -> Verdict:
-        return self._local_engine.explain(sit.case(), self.event, sit.staff(sit.actor),
+        return self._local_engine.explain(sit.case(), self.event, sit.known(sit.actor),
                                           sit.at, sit.reason)
 
     def national(self, sit: Situation) -> Verdict | None:
-        verdicts = [self._national_engine.explain(sit.case(), e, sit.staff(sit.actor),
+        verdicts = [self._national_engine.explain(sit.case(), e, sit.known(sit.actor),
                                                   sit.at, sit.reason) for e in self.national_events]
         return next((v for v in verdicts if v.allowed), verdicts[0])
 
     def mend(self, sit: Situation, rng: Random) -> None:
-        ctx = Context(sit.case(), sit.staff(sit.actor), sit.at, sit.day, self.local_def, sit.reason)
+        ctx = Context(sit.case(), sit.known(sit.actor), sit.at, sit.day, self.local_def, sit.reason)
         self._mend_all(list(self._guard), ctx, View(sit), rng, self.local_def)
 
     def blame(self, verdict: Verdict) -> Key:
@@ -142,7 +142,7 @@ class Allocation(Action):
     def _judge(self, d: Definition, sit: Situation, worker: bool) -> Verdict:
         if sit.new_lead is None:  # an allocation always names a lead; without one there is nothing to judge
             return Verdict("allocate", "C-1", "allocate", sit.state, None, sit.actor, False, ())
-        return explain_allocation(d, sit.case(), sit.staff(sit.actor), sit.at, sit.staff(sit.new_lead),
+        return explain_allocation(d, sit.case(), sit.known(sit.actor), sit.at, sit.known(sit.new_lead),
                                   sit.staff(sit.new_supervisor), sit.staff(sit.new_worker) if worker else None,
                                   sit.reason)
 
@@ -167,7 +167,7 @@ class Allocation(Action):
         d, alloc = self.local_def, self.local_def.allocation
         if sit.new_lead is None:
             sit.new_lead = sit.add(new_person(rng))
-        now = Context(sit.case(), sit.staff(sit.actor), sit.at, sit.day, d, sit.reason)
+        now = Context(sit.case(), sit.known(sit.actor), sit.at, sit.day, d, sit.reason)
         lead_changes = sit.new_lead != sit.lead or sit.new_supervisor != sit.supervisor
         who = alloc.who if lead_changes or sit.new_worker == sit.worker else (alloc.workers_who or alloc.who)
         if not WhoMayAct(clauses=who).holds(now):
@@ -177,7 +177,7 @@ class Allocation(Action):
         if sit.new_supervisor is not None and alloc.supervisors and rng.random() < 0.7:
             sup = sit.people[sit.new_supervisor]
             clause = rng.choice(alloc.supervisors)
-            if not clause.matches(sit.staff(sup.id), now):
+            if not clause.matches(sit.known(sup.id), now):
                 fit_person(sup, clause, rng)
         worker_policy = None
         if sit.new_worker is not None:
@@ -186,7 +186,7 @@ class Allocation(Action):
             else:
                 worker_policy = self._policy(alloc.workers, sit.people[sit.new_worker], path, rng)
         sit.forget()  # the repairs above changed people in place
-        proposed = proposed_case(sit.case(), sit.staff(sit.new_lead), sit.staff(sit.new_supervisor),
+        proposed = proposed_case(sit.case(), sit.known(sit.new_lead), sit.staff(sit.new_supervisor),
                                  sit.staff(sit.new_worker))
         ctx = Context(proposed, now.actor, sit.at, sit.day, d, sit.reason)
         wanted = [*(lead_policy.requires if lead_policy else ()), *(worker_policy.requires if worker_policy else ()),
@@ -222,7 +222,7 @@ class Recording(Action):
 
     def _judge(self, d: Definition, sit: Situation) -> Verdict:
         withs = tuple(s for s in map(sit.staff, sit.with_ids) if s is not None)
-        return explain_record(d, sit.case(), self.fact, sit.staff(sit.actor), sit.at, sit.note, withs)
+        return explain_record(d, sit.case(), self.fact, sit.known(sit.actor), sit.at, sit.note, withs)
 
     def local(self, sit: Situation) -> Verdict:
         return self._judge(self.local_def, sit)
@@ -232,7 +232,7 @@ class Recording(Action):
 
     def mend(self, sit: Situation, rng: Random) -> None:
         d, spec = self.local_def, self._spec
-        now = Context(sit.case(), sit.staff(sit.actor), sit.at, sit.day, d, sit.reason)
+        now = Context(sit.case(), sit.known(sit.actor), sit.at, sit.day, d, sit.reason)
         if not WhoMayAct(clauses=spec.who).holds(now):
             fit_clause(View(sit), rng.choice(spec.who), rng)
         if spec.with_qualified and not any(sit.people[p].registration == "current" for p in sit.with_ids):

@@ -29,7 +29,7 @@ _FULL_EFFORT = 12
 
 def _same(a: Any, b: Any) -> bool:
     """Whether two parts of definitions enforce the same, whoever wrote them."""
-    return without_origins(a.model_dump(mode="json")) == without_origins(b.model_dump(mode="json"))
+    return bool(without_origins(a.model_dump(mode="json")) == without_origins(b.model_dump(mode="json")))
 
 
 def _states_same(national: Definition, local: Definition) -> bool:

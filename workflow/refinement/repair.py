@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from random import Random
-from typing import Callable
+from typing import Any, Callable
 
 from ..definition import Definition
-from ..requirements import ActorClause, Requirement
+from ..requirements import (ActorClause, CaseInStates, CaseloadWithin, EventHappened, FactRecorded, InTeams,
+                            LeadHasRole, NotOverdue, ReasonGiven, Requirement, WorkerAllocated, WorkerHasRole)
 from ..roles import ROLES, SOCIAL_WORK_ROLES
 from .situation import Person, Recorded, Situation
 from .universe import REGISTRATIONS
@@ -33,10 +34,12 @@ class View:
     def get(self, slot: str) -> str | None:
         s = self.sit
         if not self.proposed:
-            return getattr(s, slot)
+            found: str | None = getattr(s, slot)
+            return found
         if slot == "previous_lead":
             return s.lead if s.lead is not None and s.lead != s.new_lead else s.previous_lead
-        return getattr(s, f"new_{slot}")
+        proposed: str | None = getattr(s, f"new_{slot}")
+        return proposed
 
     def set(self, slot: str, person: str | None) -> None:
         s = self.sit
@@ -101,7 +104,7 @@ def _qualify(person: Person, rng: Random) -> None:
         person.roles = frozenset({rng.choice(_SW_ROLES)})
 
 
-def _fact(req: Requirement, view: View, rng: Random, d: Definition) -> None:
+def _fact(req: FactRecorded, view: View, rng: Random, d: Definition) -> None:
     sit = view.sit
     scopes = req.since if isinstance(req.since, tuple) else (req.since,)
     known = {"case": sit.opened_ago, "state": sit.entered_ago, "allocation": sit.allocated_ago}
@@ -132,7 +135,7 @@ def _fact(req: Requirement, view: View, rng: Random, d: Definition) -> None:
     sit.facts.append(Recorded(req.fact, rng.randint(0, max(horizon, 0)), by.id, tuple(withs), note))
 
 
-def _not_overdue(req: Requirement, view: View, rng: Random, d: Definition) -> None:
+def _not_overdue(req: NotOverdue, view: View, rng: Random, d: Definition) -> None:
     sit, dl = view.sit, d.deadlines.get(req.deadline)
     if dl is None:
         return
@@ -150,7 +153,7 @@ def _not_overdue(req: Requirement, view: View, rng: Random, d: Definition) -> No
         sit.entered_ago = 0
 
 
-def _caseload(req: Requirement, view: View, rng: Random, d: Definition) -> None:
+def _caseload(req: CaseloadWithin, view: View, rng: Random, d: Definition) -> None:
     person = _holder(view, req.of, rng)
     level = rng.choice([lvl for lvl, cap in req.caps.items() if cap >= 1] or [None])
     person.pcf_level = level
@@ -161,14 +164,15 @@ def _lead(view: View, rng: Random) -> Person:
     return _holder(view, "lead", rng)
 
 
-def _states(req: Requirement, view: View, rng: Random, d: Definition, states: tuple[str, ...]) -> None:
+def _states(req: CaseInStates, view: View, rng: Random, d: Definition, states: tuple[str, ...]) -> None:
     choices = [s for s in req.states if s in states]
     if choices:
         view.sit.state = rng.choice(choices)
 
 
-#: kind → how to make it hold (view, rng, definition, the states the action may be tried in)
-REPAIRS: dict[str, Callable[..., None]] = {
+#: kind → how to make it hold (view, rng, definition, the states the action may be tried in); each handler is
+#: called only with its own kind, so it reads that kind's parameters (the table cannot say so to a type checker)
+REPAIRS: dict[str, Callable[[Any, View, Random, Definition, tuple[str, ...]], object]] = {
     "who": lambda r, v, g, d, s: fit_clause(v, g.choice(r.clauses), g),
     "lead_allocated": lambda r, v, g, d, s: _lead(v, g),
     "lead_is_registered_social_worker": lambda r, v, g, d, s: _qualify(_lead(v, g), g),
@@ -193,7 +197,7 @@ REPAIRS: dict[str, Callable[..., None]] = {
     "actor_is_qualified": lambda r, v, g, d, s: fit_clause(v, ActorClause(qualified=True), g),
     "not_overdue": lambda r, v, g, d, s: _not_overdue(r, v, g, d),
     "any_of": lambda r, v, g, d, s: repair(g.choice(r.options), v, g, d, s),
-    "none_of": lambda r, v, g, d, s: [break_(o, v, g) for o in r.options],
+    "none_of": lambda r, v, g, d, s: _break_all(r.options, v, g),
 }
 
 
@@ -204,19 +208,25 @@ def repair(req: Requirement, view: View, rng: Random, d: Definition, states: tup
         fix(req, view, rng, d, states)
 
 
+def _break_all(options: tuple[Requirement, ...], view: View, rng: Random) -> None:
+    for option in options:
+        break_(option, view, rng)
+
+
 def break_(req: Requirement, view: View, rng: Random) -> None:
     """Change the situation so that *req* is likely not to hold (for ``none_of``)."""
     sit = view.sit
-    if req.kind in ("worker_has_role", "worker_allocated"):
+    lead = view.get("lead")
+    if isinstance(req, (WorkerHasRole, WorkerAllocated)):
         view.set("worker", None)
-    elif req.kind == "lead_has_role" and view.get("lead") is not None:
-        person = sit.people[view.get("lead")]  # type: ignore[index]
+    elif isinstance(req, LeadHasRole) and lead is not None:
+        person = sit.people[lead]
         person.roles = frozenset({rng.choice([r for r in ROLES if r not in req.roles])})
-    elif req.kind == "fact_recorded":
+    elif isinstance(req, FactRecorded):
         sit.facts = [f for f in sit.facts if f.name != req.fact]
-    elif req.kind == "event_happened":
+    elif isinstance(req, EventHappened):
         sit.events.pop(req.event, None)
-    elif req.kind == "in_teams":
+    elif isinstance(req, InTeams):
         sit.team = "Home team"
-    elif req.kind == "reason_given":
+    elif isinstance(req, ReasonGiven):
         sit.reason = None

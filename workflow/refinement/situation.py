@@ -133,6 +133,13 @@ class Situation:
         """The engine's staff member for *person_id* (None for nobody)."""
         return self._build()[1].get(person_id) if person_id is not None else None
 
+    def known(self, person_id: str) -> Staff:
+        """The engine's staff member for someone the situation has (the actor, a holder being proposed)."""
+        found = self.staff(person_id)
+        if found is None:
+            raise KeyError(f"{person_id!r} is not in the situation")
+        return found
+
     def case(self) -> Case:
         """The engine's case for this situation (shared by both protocols' verdicts: they never change it)."""
         return self._build()[0]

@@ -94,7 +94,7 @@ def compare_deadline(name: str, national: Definition, local: Definition) -> tupl
     """Situations explored for national deadline *name*, and one where the local protocol is later."""
     ndl, ldl = national.deadlines[name], local.deadlines[name]
     explored = 0
-    holder_sets = [frozenset()] + [frozenset({r}) for r in ROLES]
+    holder_sets: list[frozenset[str]] = [frozenset()] + [frozenset({r}) for r in ROLES]
     for state in ndl.while_in:
         for roles in holder_sets:
             for markers, _ in _situations(ndl, ldl):

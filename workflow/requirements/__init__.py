@@ -22,7 +22,12 @@ from .logic import AnyOf, NoneOf
 from .scope import InTeams, NotOverdue, ReasonGiven, WithinDates
 
 __all__ = ["REGISTRY", "Context", "Requirement", "RequirementItem", "ActorClause", "Role",
-           "register", "clauses_phrase", "normalise"]
+           "register", "clauses_phrase", "normalise",
+           # the kinds themselves
+           "WhoMayAct", "ActorHasRole", "ActorIsQualified", "FactRecorded", "LatestFact", "EventHappened",
+           "LeadAllocated", "LeadIsRegisteredSocialWorker", "SupervisedIfUnqualified", "LeadHasRole", "LeadHasTraining",
+           "LeadPcfLevel", "WorkerAllocated", "LeadInCaseTeam", "LeadWasFormerLead", "CaseInStates", "WorkerHasRole",
+           "CaseloadWithin", "AnyOf", "NoneOf", "InTeams", "WithinDates", "ReasonGiven", "NotOverdue"]
 
 _META = ("rules", "says", "origin")
 
