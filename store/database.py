@@ -5,23 +5,21 @@ Every driver error is translated here into casework's own exceptions, so nothing
 """
 from __future__ import annotations
 
-import itertools
 import os
 import re
-import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
 from casework.errors import AlreadyExists, BadInput, ConcurrentUpdate, LostRace, StoreNotReady
 
+from .backends import WRITER_WAIT_SECONDS as _WRITER_WAIT_SECONDS
+from .backends import Kept, PostgreSQL, SQLite, driver_error, sqlite_file
 from .link import Link
 
 __all__ = ["Store", "DEFAULT_URL", "resolve_url"]
 
 DEFAULT_URL = "sqlite:///casework.db"
-#: how long a writer waits for another writer of this process (SQLite's busy_timeout likewise)
-_WRITER_WAIT_SECONDS = 30
 _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 #: a role name casework will quote into GRANT statements
 _ROLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -43,126 +41,6 @@ def resolve_url(db: str | None) -> str:
     return f"sqlite:///{Path(db).expanduser()}"
 
 
-def _sqlite_database(url: str) -> str:
-    """What follows ``sqlite:///`` ('' or ':memory:' for an in-memory store)."""
-    return url.split(":///", 1)[1] if ":///" in url else ""
-
-
-def _sqlite_file(url: str) -> Path | None:
-    database = _sqlite_database(url)
-    return Path(database) if database and database != ":memory:" and not database.startswith("file:") else None
-
-
-class _SQLite:
-    """SQLite on the standard library's driver: one writer connection, kept open; a reader per thread.
-
-    SQLite lets one writer at a time into a file, so one connection loses no concurrency, and keeping
-    it spares each unit of work a connect (about a quarter of a durable move). Writers of this process
-    queue on a lock, as writers of other processes queue on the file's busy timeout. An in-memory store
-    is one connection that readers share with the writer.
-    """
-
-    def __init__(self, url: str, path: Path | None, read_only: bool):
-        import sqlite3
-
-        self.driver = sqlite3
-        self.url, self.path, self.read_only = url, path, read_only
-        self.memory = path is None and not _sqlite_database(url).startswith("file:")
-        self.lock = threading.Lock()
-        self._writer: Any = None
-        self._readers = threading.local()
-        self._opened: list[Any] = []
-
-    def connect(self) -> Any:
-        if self.read_only and self.path is not None:  # an auditor's copy: no journal, no -wal or -shm files
-            conn = self.driver.connect(f"{self.path.resolve().as_uri()}?immutable=1", uri=True,
-                                       isolation_level=None, check_same_thread=False)
-        else:
-            database = _sqlite_database(self.url)
-            conn = self.driver.connect(database or ":memory:", uri=database.startswith("file:"),
-                                       isolation_level=None, check_same_thread=False, timeout=_WRITER_WAIT_SECONDS)
-        try:
-            if not self.read_only:  # WAL with synchronous=FULL: a committed move survives a power cut
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.execute("PRAGMA synchronous=FULL")
-            conn.execute(f"PRAGMA busy_timeout={_WRITER_WAIT_SECONDS * 1000}")
-        except self.driver.Error:
-            conn.close()
-            raise
-        self._opened.append(conn)
-        return conn
-
-    def writer(self) -> Any:
-        if self._writer is None:
-            self._writer = self.connect()
-        return self._writer
-
-    def reader(self) -> Any:
-        if self.memory:
-            return self.writer()
-        conn = getattr(self._readers, "conn", None)
-        if conn is None:
-            conn = self._readers.conn = self.connect()
-        return conn
-
-    def close(self) -> None:
-        for conn in self._opened:
-            conn.close()
-        self._opened.clear()
-        self._writer = None
-        self._readers = threading.local()
-
-
-class _PostgreSQL:
-    """PostgreSQL on psycopg, its connections pooled by SQLAlchemy (imported only for a PostgreSQL store)."""
-
-    def __init__(self, url: str):
-        import psycopg
-        from sqlalchemy import create_engine
-
-        self.driver = psycopg
-        self.engine = create_engine(url)
-        self._names = itertools.count()
-
-    def connect(self) -> Any:
-        from sqlalchemy.exc import DBAPIError
-
-        try:
-            return self.engine.raw_connection()
-        except DBAPIError as exc:  # connecting failed: the driver's own error, translated by the store
-            raise _driver_error(exc) from None
-
-    def stream_cursor(self, conn: Any) -> Any:
-        return conn.cursor(name=f"casework_stream_{next(self._names)}")
-
-    def release(self, conn: Any, failed: bool) -> None:
-        raw = conn.dbapi_connection
-        if raw is not None and raw.closed:
-            conn.invalidate()
-        else:
-            try:
-                conn.rollback() if failed else None
-            except self.driver.Error:
-                conn.invalidate()
-        conn.close()
-
-    def close(self) -> None:
-        self.engine.dispose()
-
-
-class _Kept:
-    """The store's SQLite connection lent to SQLAlchemy for a migration: closing it leaves it open."""
-
-    def __init__(self, conn: Any):
-        self._conn = conn
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._conn, name)
-
-    def close(self) -> None:
-        """The store closes its own connections (Store.dispose)."""
-
-
 class Store:
     """A casework database. Use :meth:`write` for a unit of work, :meth:`read` for queries."""
 
@@ -170,16 +48,16 @@ class Store:
         self.url = resolve_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
         #: the SQLite file (None for PostgreSQL or an in-memory database)
-        self.path = _sqlite_file(self.url) if self.is_sqlite else None
+        self.path = sqlite_file(self.url) if self.is_sqlite else None
         #: a SQLite file this process may read but not write (an auditor's copy): opened immutable
         self.read_only = self.path is not None and self.path.exists() and not os.access(self.path, os.W_OK)
         self._checked = False
         self.dialect = "sqlite" if self.is_sqlite else "postgresql"
         try:
             if self.is_sqlite:
-                self._backend: _SQLite | _PostgreSQL = _SQLite(self.url, self.path, self.read_only)
+                self._backend: SQLite | PostgreSQL = SQLite(self.url, self.path, self.read_only)
             elif self.url.startswith("postgresql"):
-                self._backend = _PostgreSQL(self.url)
+                self._backend = PostgreSQL(self.url)
             else:
                 raise ValueError("casework stores are SQLite files or PostgreSQL databases")
         except Exception as exc:  # a bad URL or a missing driver, in whatever form the library reports it
@@ -246,7 +124,7 @@ class Store:
             raise StoreNotReady(f"The store {self} is read-only here: it can be read and verified, not written. "
                                 "Nothing was written.")
         if self.path is not None:
-            _check_sqlite_file(self.path, self)
+            _checksqlite_file(self.path, self)
         revision, newest = self.revision(), known_revisions()[-1]
         if revision is not None and revision not in known_revisions():
             raise StoreNotReady(f"The store {self} is at schema revision {revision}, newer than this casework "
@@ -274,7 +152,7 @@ class Store:
     @contextmanager
     def _unit(self, write: bool) -> Iterator[Link]:
         backend = self._backend
-        if isinstance(backend, _SQLite):
+        if isinstance(backend, SQLite):
             with self._sqlite_unit(backend, write) as link:
                 yield link
             return
@@ -290,7 +168,7 @@ class Store:
             backend.release(conn, failed)
 
     @contextmanager
-    def _sqlite_unit(self, backend: _SQLite, write: bool) -> Iterator[Link]:
+    def _sqlite_unit(self, backend: SQLite, write: bool) -> Iterator[Link]:
         shared = write or backend.memory
         if shared and not backend.lock.acquire(timeout=_WRITER_WAIT_SECONDS):
             raise ConcurrentUpdate("The store is busy with another writer; nothing was written. Try again.")
@@ -317,8 +195,8 @@ class Store:
         from sqlalchemy.pool import StaticPool
 
         backend = self._backend
-        if isinstance(backend, _SQLite):  # the store's own writer connection, BEGIN and COMMIT issued by us
-            engine = create_engine("sqlite://", creator=lambda: _Kept(backend.writer()), poolclass=StaticPool)
+        if isinstance(backend, SQLite):  # the store's own writer connection, BEGIN and COMMIT issued by us
+            engine = create_engine("sqlite://", creator=lambda: Kept(backend.writer()), poolclass=StaticPool)
             event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
         else:
             engine = create_engine(self.url)
@@ -328,14 +206,14 @@ class Store:
                     return work(conn)
         except DBAPIError as exc:
             with self._translated():
-                raise _driver_error(exc) from None
+                raise driver_error(exc) from None
         finally:
             engine.dispose()
 
     @contextmanager
     def _held_writer(self) -> Iterator[None]:
         backend = self._backend
-        if not isinstance(backend, _SQLite):
+        if not isinstance(backend, SQLite):
             yield
             return
         if not backend.lock.acquire(timeout=_WRITER_WAIT_SECONDS):
@@ -353,7 +231,7 @@ class Store:
         if self.read_only:
             raise StoreNotReady(f"The store {self} is read-only here: it cannot be created or upgraded.")
         if self.path is not None and self.path.exists():
-            _check_sqlite_file(self.path, self)
+            _checksqlite_file(self.path, self)
         current = self.revision() if self.path is None or self.path.exists() else None
         if current is not None and current not in known_revisions():
             raise StoreNotReady(f"The store {self} is at schema revision {current}, newer than this casework knows "
@@ -416,7 +294,7 @@ class Store:
             return None
         self._exists()
         try:
-            _check_sqlite_file(self.path, self)
+            _checksqlite_file(self.path, self)
         except StoreNotReady as exc:
             return str(exc)
         with self.read() as conn:
@@ -426,17 +304,11 @@ class Store:
     def dispose(self) -> None:
         """Close the store's connections (embedding services call this on shutdown)."""
         backend = self._backend
-        if isinstance(backend, _SQLite):
+        if isinstance(backend, SQLite):
             with backend.lock:
                 backend.close()
         else:
             backend.close()
-
-
-def _driver_error(exc: Any) -> BaseException:
-    """The driver's own exception inside SQLAlchemy's wrapper (what the store translates)."""
-    original: BaseException = exc.orig
-    return original
 
 
 def _shown(url: str) -> str:
@@ -449,7 +321,7 @@ def _corrupt(store: "Store") -> str:
             f"a backup, or check it with 'sqlite3 FILE \"PRAGMA integrity_check\"'.")
 
 
-def _check_sqlite_file(path: Path, store: "Store") -> None:
+def _checksqlite_file(path: Path, store: "Store") -> None:
     """A damaged file is refused before a write lands in it: the header, and a size that matches its pages.
 
     SQLite itself reports a damaged page when a statement reads it; this catches what a write might not

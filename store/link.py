@@ -1,6 +1,6 @@
 """A connection to the store as the code above sees it: named statements run on the DB-API driver.
 
-SQLAlchemy compiles every statement ahead of time (store.statements, store.compiled_sql);
+SQLAlchemy compiles every statement ahead of time (store/statements.py writes store/compiled_sql.json);
 this module only looks the SQL up and hands it to the driver's cursor, so an everyday
 command never imports SQLAlchemy (about 0.45 s of a CLI call on a 2-core machine). A
 statement the catalogue lacks, or a parameter list the driver cannot take, is compiled
@@ -11,14 +11,28 @@ Rows come back as :class:`Row`: a tuple that also answers by column name (``row.
 """
 from __future__ import annotations
 
+import json
 import re
 import threading
+from pathlib import Path
 from typing import Any, Iterable, Iterator
-
-from . import compiled_sql
 
 __all__ = ["Link", "Result", "Row"]
 
+
+def _shipped() -> dict[str, Any]:
+    """The SQL of every everyday statement, compiled ahead for each dialect (store/statements.py writes it);
+    without the file (while it is being written) every statement is compiled when first run."""
+    try:
+        found: dict[str, Any] = json.loads((Path(__file__).resolve().parent / "compiled_sql.json").read_text("utf-8"))
+    except FileNotFoundError:
+        return {"catalogue": {}, "fingerprint": ""}
+    return found
+
+
+_SHIPPED = _shipped()
+CATALOGUE: dict[str, dict[str, dict[str, Any]]] = _SHIPPED["catalogue"]
+FINGERPRINT: str = _SHIPPED["fingerprint"]
 _POSTCOMPILE = re.compile(r"__\[POSTCOMPILE_(\w+)\]")
 _NAMED = re.compile(r"%\((\w+)\)s")
 _compiled: dict[tuple[str, str], dict[str, Any]] = {}
@@ -28,7 +42,7 @@ _STREAM_ROWS = 5000
 
 def _statement(dialect: str, key: str) -> dict[str, Any]:
     """The compiled form of *key*: the shipped catalogue's, else SQLAlchemy's (compiled once)."""
-    found = compiled_sql.CATALOGUE.get(dialect, {}).get(key) or _compiled.get((dialect, key))
+    found = CATALOGUE.get(dialect, {}).get(key) or _compiled.get((dialect, key))
     if found is None:
         from . import statements  # imports SQLAlchemy: only for a statement the catalogue lacks
 

@@ -49,7 +49,7 @@ def test_the_wheel_adds_only_casework_at_the_top_level(wheel):
     info = next(n for n in names if n.endswith("top_level.txt"))
     assert zipfile.ZipFile(wheel).read(info).decode().split() == ["casework"]
     for shipped in ("casework/machines/national.yaml", "casework/machines/versions/kent@1.yaml",
-                    "casework/store/compiled_sql.py", "casework/store/migrations/env.py",
+                    "casework/store/compiled_sql.json", "casework/store/migrations/env.py",
                     "casework/workflow/refinement/compare.py", "casework/workflow/handbook/templates/base.html"):
         assert shipped in names
 

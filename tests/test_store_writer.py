@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Column, DateTime, MetaData, String, Table, bindparam, select
 
-from casework.store import audit, compiled_sql, records, statements
+from casework.store import audit, link, records, statements
 from casework.store.schema import cases
 from tests.helpers import add_standard_staff, case_in_cin_plan
 from tests.test_store_contract import snapshot
@@ -32,12 +32,12 @@ def ready(cw):
 
 
 def test_the_shipped_sql_is_what_sqlalchemy_compiles_from_the_statements_today():
-    """store/compiled_sql.py cannot drift from store/statements.py or the schema: regenerate it with
+    """store/compiled_sql.json cannot drift from store/statements.py or the schema: regenerate it with
     'python -m casework.store.statements' after changing either."""
-    shipped = (Path(statements.__file__).parent / "compiled_sql.py").read_text(encoding="utf-8")
+    shipped = (Path(statements.__file__).parent / "compiled_sql.json").read_text(encoding="utf-8")
     assert shipped == statements.catalogue_source()
-    assert compiled_sql.FINGERPRINT == statements.fingerprint()
-    assert set(compiled_sql.CATALOGUE["postgresql"]) == set(statements.EVERYDAY)
+    assert link.FINGERPRINT == statements.fingerprint()
+    assert set(link.CATALOGUE["postgresql"]) == set(statements.EVERYDAY)
 
 
 def test_a_statement_that_needs_sqlalchemy_at_execution_is_refused(sqlite_cw):
@@ -87,7 +87,7 @@ def test_lists_expand_on_the_driver_and_what_it_cannot_take_falls_back_to_sqlalc
 def test_a_statement_outside_the_catalogue_is_compiled_on_first_use(ready):
     """A variant no everyday command runs (three filters at once) still runs, compiled by SQLAlchemy."""
     key = "list_cases(state,states,team)"
-    assert key not in compiled_sql.CATALOGUE["sqlite"]
+    assert key not in link.CATALOGUE["sqlite"]
     with ready.store.read() as conn:
         rows = conn.execute(key, {"b_state": "cin_plan", "b_states": ["cin_plan", "closed"], "b_team": "Erewash"})
         assert [r.id for r in rows] == ["C-1"]
