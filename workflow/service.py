@@ -10,7 +10,7 @@ its audited attempt, then raises.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
@@ -20,20 +20,20 @@ from . import attribution, identity, projections
 from .allocation import explain_allocation, proposed_case
 from .checkpoints import Checkpoint, check_against
 from .clock import day_of, to_text
-from .deadlines import due_for_case
-from ..errors import (AllocationRefused, BadInput, CaseworkError, ConcurrentUpdate, MissingArguments, RecordRefused,
+from ..errors import (AllocationRefused, BadInput, RecordRefused,
                      TransitionRefused, UnknownName)
-from .hydrate import load_case, load_case_and_actor, load_case_for_write, load_staff, staff_from_row
-from .people import Case, Fact, Staff, holder_roles
+from .hydrate import load_case_and_actor, load_case_for_write, load_staff
+from .people import Case, Fact, Staff
 from .recording import explain_record
-from .safeguards import (conditions_lapsed, cp_lead_not_registered, holders_who_left, newer_version, unjudged,
-                         version_ended)
 from .staff_actions import add_staff, leave_staff, list_staff, login_name, staff_rules_or_none, update_staff
 from . import versions
-from .units import KEEP, SKEW, is_sandbox, unit_of_work, when
+from .units import KEEP, is_sandbox, unit_of_work, when
 from .version_actions import migrate_cases
 from .verdict import Verdict
 from .workspace import Casework
+from .case_views import summary, case_history, list_cases, show_case
+from .judging import (write_audit, backdating, judged, judged_by, not_before_opening, pinned, settled,
+                      timing, check_version)
 
 if TYPE_CHECKING:  # pragma: no cover
     from .definition import Definition
@@ -131,103 +131,6 @@ def init_store(cw: Casework, sandbox: bool = False, app_role: str | None = None,
     return revision
 
 
-def _backdating(definition: Definition, at: datetime, now: datetime) -> dict[str, Any]:
-    """Back-dating is allowed within the definition's window and is marked in the audit entry."""
-    if at >= now - SKEW:
-        return {}
-    window = definition.backdate_days
-    if now - at > timedelta(days=window):
-        raise BadInput(f"{to_text(at)} is more than {window} days ago; policy {definition.name!r} allows "
-                       f"back-dating by at most {window} days.")
-    return {"backdated": True}
-
-
-def _both_days(judge: Callable[[datetime], Verdict], at: datetime, now: datetime) -> Verdict:
-    """A back-dated action must be allowed on its day *and* today: back-dating cannot create a
-    situation the protocol forbids now (e.g. a lapsed registration on the CP path, WT-5)."""
-    then = judge(at)
-    if at >= now - SKEW:
-        return then
-    today = judge(now)
-    seen = {u.sentence for u in then.unmet}
-    extra = tuple(replace(u, sentence=f"Today: {u.sentence}") for u in today.unmet if u.sentence not in seen)
-    return replace(then, allowed=then.allowed and today.allowed, unmet=then.unmet + extra)
-
-
-def _judged(conn: Connection, judge: Callable[[datetime, tuple[Staff, ...] | None], Verdict], at: datetime,
-            now: datetime, caseloads: tuple[Sequence[str], str] | None = None) -> Verdict:
-    """The verdict on both days (_both_days); when something is unmet, judged again with the staff list so that
-    each unmet item names the people who could meet it (read only then: an allowed action does not pay for it).
-    With *caseloads* (the open states, the case judged), each person carries the cases they hold elsewhere, as
-    an allocation judges its candidates (STO-8)."""
-    verdict = _both_days(lambda day: judge(day, None), at, now)
-    if verdict.allowed:
-        return verdict
-    staff = tuple(staff_from_row(r) for r in records.all_staff(conn))
-    if caseloads is not None:
-        held = records.held_counts(conn, *caseloads)
-        staff = tuple(replace(p, caseload=held.get(p.id, 0)) for p in staff)
-    return _both_days(lambda day: judge(day, staff), at, now)
-
-
-def _timing(definition: Definition, case: Case, at: datetime, now: datetime, move: bool = False) -> dict[str, Any]:
-    """The dates an action may carry, checked before it is judged (the same for a preview as for the action):
-    within the back-dating window, not before the case opened, a move not before its current state began."""
-    late = _backdating(definition, at, now)
-    _not_before_opening(case, at)
-    if move and case.state_entered_at and at < case.state_entered_at:
-        raise BadInput(f"{to_text(at)} is before case {case.id} entered {case.state!r} "
-                       f"({to_text(case.state_entered_at)}); a move cannot predate the case's current state.")
-    return late
-
-
-def _settled(verdict: Verdict) -> None:
-    """A verdict that lacks arguments is a usage error before it is anything else: nothing is written."""
-    if verdict.missing:
-        raise MissingArguments(verdict)
-
-
-def _not_before_opening(case: Case, at: datetime) -> None:
-    if case.opened_at and at < case.opened_at:
-        raise BadInput(f"{to_text(at)} is before case {case.id} was opened ({to_text(case.opened_at)}).")
-
-
-def _version(case: Case, expected: int | None) -> None:
-    if expected is not None and case.version != expected:
-        raise ConcurrentUpdate(f"Case {case.id} is at version {case.version}, not {expected}; "
-                               "it changed since you read it. Reload it and try again.")
-
-
-def _audit(conn: Connection, definition: Definition, case: Case, action: str, actor: str, principal: str, at: datetime,
-           now: datetime, event: str | None = None, to_state: str | None = None,
-           payload: dict[str, Any] | None = None, head: audit.Head | None = None) -> None:
-    audit.append(conn, f"case:{case.id}", head, recorded_at=to_text(now), at=to_text(at), actor=actor,
-                 principal=principal, action=action, case_id=case.id, event=event, from_state=case.state,
-                 to_state=to_state, policy=case.policy, policy_version=f"{definition.version}@{definition.digest[:12]}",
-                 payload=payload or {})
-
-
-def _pinned(conn: Connection, cw: Casework, case: Case, actor: str, principal: str,
-            now: datetime) -> tuple[Definition, dict[str, Any]]:
-    """The version *case* runs under, and what a change must write to pin a case opened before versions
-    were kept to the version that judged it (its row's digest, and a 'pinned' mark in the audit entry)."""
-    definition = _judged_by(conn, cw, case)
-    if case.policy_digest is not None:
-        return definition, {}
-    versions.keep(conn, definition, actor, principal, to_text(now))
-    return definition, {"policy_digest": definition.digest}
-
-
-def _judged_by(conn: Connection, cw: Casework, case: Case) -> Definition:
-    """The version *case* is judged by; VersionUnavailable (exit 2) when it cannot be read or lacks the case's state."""
-    definition = cw.versions.of(conn, case.policy, case.policy_digest)
-    if case.state not in definition.states:
-        raise versions.VersionUnavailable(
-            f"Case {case.id} is in state {case.state!r}, which {versions.label(definition)} does not have: it ran "
-            f"under a version this store never kept. Restore that protocol file (--machines) to act on it.")
-    return definition
-
-
 @unit_of_work
 def open_case(cw: Casework, case_id: str, policy: str, team: str, actor: str,
               at: datetime | None = None) -> dict[str, Any]:
@@ -245,8 +148,8 @@ def open_case(cw: Casework, case_id: str, policy: str, team: str, actor: str,
         versions.keep(conn, definition, actor, principal, to_text(now))
         records.set_markers(conn, case_id, {f"entered:{definition.initial}": to_text(at)})
         case = Case(case_id, policy, team, definition.initial)
-        _audit(conn, definition, case, "open", actor, principal, at, now, None, definition.initial,
-               {"team": team, "digest": definition.digest, **_backdating(definition, at, now)})
+        write_audit(conn, definition, case, "open", actor, principal, at, now, None, definition.initial,
+               {"team": team, "digest": definition.digest, **backdating(definition, at, now)})
     return show_case(cw, case_id)
 
 
@@ -258,10 +161,10 @@ def explain(cw: Casework, case_id: str, event: str, actor: str, at: datetime | N
     at, now = when(cw, at)
     with cw.store.read() as conn:  # a read: nothing to authenticate
         case, person = load_case_and_actor(conn, case_id, actor, cw.snapshots)[:2]
-        definition = _judged_by(conn, cw, case)
-        _timing(definition, case, at, now, move=True)
+        definition = judged_by(conn, cw, case)
+        timing(definition, case, at, now, move=True)
         engine = cw.engine(definition)
-        return _judged(conn, lambda day, staff: engine.explain(case, event, person, day, reason, staff), at, now)
+        return judged(conn, lambda day, staff: engine.explain(case, event, person, day, reason, staff), at, now)
 
 
 def available(cw: Casework, case_id: str, actor: str, at: datetime | None = None,
@@ -270,13 +173,13 @@ def available(cw: Casework, case_id: str, actor: str, at: datetime | None = None
     at, now = when(cw, at)
     with cw.store.read() as conn:
         case, person = load_case_and_actor(conn, case_id, actor, cw.snapshots)[:2]
-        definition = _judged_by(conn, cw, case)
-        _timing(definition, case, at, now, move=True)
+        definition = judged_by(conn, cw, case)
+        timing(definition, case, at, now, move=True)
         engine = cw.engine(definition)
         def judge(name: str) -> Callable[[datetime, tuple[Staff, ...] | None], Verdict]:
             return lambda day, staff: engine.explain(case, name, person, day, reason, staff)
 
-        return [_judged(conn, judge(name), at, now) for name, _ in definition.events_from(case.state)]
+        return [judged(conn, judge(name), at, now) for name, _ in definition.events_from(case.state)]
 
 
 def preview_record(cw: Casework, case_id: str, fact: str, actor: str, *, with_staff: Sequence[str] = (),
@@ -287,9 +190,9 @@ def preview_record(cw: Casework, case_id: str, fact: str, actor: str, *, with_st
         case, people, _, _ = load_case_for_write(conn, case_id, (actor, *with_staff), cw.snapshots)
         person = _named(conn, people, actor)
         others = tuple(_named(conn, people, other) for other in with_staff)
-        definition = _judged_by(conn, cw, case)
-        _timing(definition, case, at, now)
-        return _judged(conn, lambda day, staff: explain_record(definition, case, fact, person, day, note, others,
+        definition = judged_by(conn, cw, case)
+        timing(definition, case, at, now)
+        return judged(conn, lambda day, staff: explain_record(definition, case, fact, person, day, note, others,
                                                                staff), at, now)
 
 
@@ -305,14 +208,14 @@ def move_case(cw: Casework, case_id: str, event: str, actor: str, *, reason: str
     with cw.store.write() as conn:
         case, person, head, mode = load_case_and_actor(conn, case_id, actor, cw.snapshots, lock=True)
         principal = identity.authenticate(conn, actor, cw.principal, mode)
-        _version(case, expected_version)
-        definition, pin = _pinned(conn, cw, case, actor, principal, now)
-        late = _timing(definition, case, at, now, move=True)
+        check_version(case, expected_version)
+        definition, pin = pinned(conn, cw, case, actor, principal, now)
+        late = timing(definition, case, at, now, move=True)
         engine = cw.engine(definition)
-        verdict = _judged(conn, lambda day, staff: engine.explain(case, event, person, day, reason, staff), at, now)
-        _settled(verdict)
+        verdict = judged(conn, lambda day, staff: engine.explain(case, event, person, day, reason, staff), at, now)
+        settled(verdict)
         if not verdict.allowed:
-            _audit(conn, definition, case, "refused", actor, principal, at, now, event, verdict.target,
+            write_audit(conn, definition, case, "refused", actor, principal, at, now, event, verdict.target,
                    {"verdict": verdict.to_dict(), "reason": reason}, head)
         else:
             before = Case(case.id, case.policy, case.team, case.state)
@@ -323,7 +226,7 @@ def move_case(cw: Casework, case_id: str, event: str, actor: str, *, reason: str
             entered = {f"entered:{case.state}": at} if case.state != before.state else {}
             happened = {f"event:{event}": at, **entered}
             records.set_markers(conn, case_id, {k: to_text(v) for k, v in happened.items()})
-            _audit(conn, definition, before, "move", actor, principal, at, now, event, case.state,
+            write_audit(conn, definition, before, "move", actor, principal, at, now, event, case.state,
                    {"reason": reason, "rules": list(_rules_of(definition, event)), **late, **_pin_mark(pin)}, head)
     if not verdict.allowed:
         raise TransitionRefused(verdict)
@@ -331,7 +234,7 @@ def move_case(cw: Casework, case_id: str, event: str, actor: str, *, reason: str
     case.markers = {**case.markers, **{k: max(v, case.markers.get(k, v)) for k, v in happened.items()}}
     case.policy_digest = definition.digest
     cw.snapshots.advance(case_id, case.version - 1, case.version, case.markers)
-    return MoveResult(verdict, partial(_summary, cw, case, definition, day_of(now)))
+    return MoveResult(verdict, partial(summary, cw, case, definition, day_of(now)))
 
 
 def _pin_mark(pin: dict[str, Any]) -> dict[str, Any]:
@@ -357,14 +260,14 @@ def allocate(cw: Casework, case_id: str, lead: str, actor: str, *, supervisor: s
         case, people, head, mode = load_case_for_write(conn, case_id, (actor, *named), cw.snapshots, lock=True)
         principal = identity.authenticate(conn, actor, cw.principal, mode)
         records.lock_staff(conn, named)  # caseloads are judged one writer at a time (STO-8)
-        _version(case, expected_version)
-        definition, pin = _pinned(conn, cw, case, actor, principal, now)
-        late = _backdating(definition, at, now)
+        check_version(case, expected_version)
+        definition, pin = pinned(conn, cw, case, actor, principal, now)
+        late = backdating(definition, at, now)
         verdict, new_lead, new_sup, new_worker = _allocation_verdict(
             conn, definition, case, people, actor, lead, supervisor, worker, reason, at, now)
-        _settled(verdict)
+        settled(verdict)
         if not verdict.allowed:
-            _audit(conn, definition, case, "refused", actor, principal, at, now, verdict.event, verdict.target, {
+            write_audit(conn, definition, case, "refused", actor, principal, at, now, verdict.event, verdict.target, {
                 "verdict": verdict.to_dict(), "lead": lead, "supervisor": new_sup.id if new_sup else None,
                 "worker": new_worker.id if new_worker else None, "reason": reason}, head)
             refused = True
@@ -385,7 +288,7 @@ def allocate(cw: Casework, case_id: str, lead: str, actor: str, *, supervisor: s
     after.holder_since = {**case.holder_since, **{s: at for s in changed}}
     after.markers = {**case.markers, "event:allocate": max(at, case.markers.get("event:allocate", at))}
     after.policy_digest = definition.digest
-    return MoveResult(verdict, partial(_summary, cw, after, definition, day_of(now)))
+    return MoveResult(verdict, partial(summary, cw, after, definition, day_of(now)))
 
 
 def _allocation_verdict(conn: Connection, definition: Definition, case: Case, people: dict[str, Staff], actor: str,
@@ -401,8 +304,8 @@ def _allocation_verdict(conn: Connection, definition: Definition, case: Case, pe
     new_lead = replace(new_lead, caseload=records.count_held(conn, new_lead.id, open_states, case.id))
     if new_worker is not None:
         new_worker = replace(new_worker, caseload=records.count_held(conn, new_worker.id, open_states, case.id))
-    _not_before_opening(case, at)
-    verdict = _judged(conn, lambda day, staff: explain_allocation(definition, case, person, day, new_lead, new_sup,
+    not_before_opening(case, at)
+    verdict = judged(conn, lambda day, staff: explain_allocation(definition, case, person, day, new_lead, new_sup,
                                                                   new_worker, reason, staff), at, now,
                       caseloads=(open_states, case.id))
     return verdict, new_lead, new_sup, new_worker
@@ -415,8 +318,8 @@ def preview_allocation(cw: Casework, case_id: str, lead: str, actor: str, *, sup
     named = [p for p in (lead, supervisor, worker) if p is not KEEP and p]
     with cw.store.read() as conn:
         case, people, _, _ = load_case_for_write(conn, case_id, (actor, *named), cw.snapshots)
-        definition = _judged_by(conn, cw, case)
-        _backdating(definition, at, now)
+        definition = judged_by(conn, cw, case)
+        backdating(definition, at, now)
         return _allocation_verdict(conn, definition, case, people, actor, lead, supervisor, worker, reason, at,
                                    now)[0]
 
@@ -436,7 +339,7 @@ def _write_allocation(conn: Connection, definition: Definition, case: Case, afte
         "allocated_at": to_text(at), "version": case.version + 1, "updated_at": to_text(now), **pin})
     records.insert_allocation(conn, {"case_id": case.id, "at": to_text(at), "by_id": actor, "reason": reason, **ids})
     records.set_markers(conn, case.id, {"event:allocate": to_text(at)})
-    _audit(conn, definition, case, "allocate", actor, principal, at, now, "allocate", case.state,
+    write_audit(conn, definition, case, "allocate", actor, principal, at, now, "allocate", case.state,
            {**ids, "previous_lead_id": case.lead.id if case.lead else None, "reason": reason, **late}, head)
 
 
@@ -450,14 +353,14 @@ def record_fact(cw: Casework, case_id: str, fact: str, actor: str, *, with_staff
         principal = identity.authenticate(conn, actor, cw.principal, mode)
         person = _named(conn, people, actor)
         others = tuple(_named(conn, people, other) for other in with_staff)
-        _version(case, expected_version)
-        definition, pin = _pinned(conn, cw, case, actor, principal, now)
-        late = _timing(definition, case, at, now)
-        verdict = _judged(conn, lambda day, staff: explain_record(definition, case, fact, person, day, note, others,
+        check_version(case, expected_version)
+        definition, pin = pinned(conn, cw, case, actor, principal, now)
+        late = timing(definition, case, at, now)
+        verdict = judged(conn, lambda day, staff: explain_record(definition, case, fact, person, day, note, others,
                                                                   staff), at, now)
-        _settled(verdict)
+        settled(verdict)
         if not verdict.allowed:
-            _audit(conn, definition, case, "refused", actor, principal, at, now, verdict.event, verdict.target,
+            write_audit(conn, definition, case, "refused", actor, principal, at, now, verdict.event, verdict.target,
                    {"verdict": verdict.to_dict(), "with": list(with_staff), "note": note}, head)
         else:
             records.update_case(conn, case_id, case.version, {"version": case.version + 1,
@@ -466,7 +369,7 @@ def record_fact(cw: Casework, case_id: str, fact: str, actor: str, *, with_staff
                                        "recorded_at": to_text(now), "by_id": actor, "with_ids": list(with_staff),
                                        "note": note, "state": case.state})
             records.set_markers(conn, case_id, {f"fact:{fact}": to_text(at)})
-            _audit(conn, definition, case, "fact", actor, principal, at, now, fact, case.state,
+            write_audit(conn, definition, case, "fact", actor, principal, at, now, fact, case.state,
                    {"with": list(with_staff), "note": note, **late, **_pin_mark(pin)}, head)
     if not verdict.allowed:
         raise RecordRefused(verdict)
@@ -474,59 +377,7 @@ def record_fact(cw: Casework, case_id: str, fact: str, actor: str, *, with_staff
     case.facts = sorted([*case.facts, Fact(fact, at, person, others, note, case.state)], key=lambda f: f.at)
     case.markers = {**case.markers, f"fact:{fact}": max(at, case.markers.get(f"fact:{fact}", at))}
     case.policy_digest = definition.digest
-    return MoveResult(verdict, partial(_summary, cw, case, definition, day_of(now)))
-
-
-def _person(staff: Staff | None) -> dict[str, Any] | None:
-    if staff is None:
-        return None
-    return {"id": staff.id, "name": staff.name, "roles": sorted(staff.roles), "team": staff.team,
-            "registration": staff.registration}
-
-
-def show_case(cw: Casework, case_id: str) -> dict[str, Any]:
-    """Where the case stands: state, policy and version, who holds it, recorded facts and what is due.
-
-    A case whose version cannot be read, or whose state its version does not have, is still shown,
-    with a 'cannot_judge' item that says why."""
-    with cw.store.read() as conn:
-        case = load_case(conn, case_id)
-        try:
-            definition: Definition | str = cw.versions.of(conn, case.policy, case.policy_digest)
-        except CaseworkError as exc:
-            definition = f"its protocol version cannot be read: {exc}"
-    return _summary(cw, case, definition)
-
-
-def _summary(cw: Casework, case: Case, definition: "Definition | str", today: date | None = None) -> dict[str, Any]:
-    today = today or day_of(cw.clock())
-    if isinstance(definition, str) or case.state not in definition.states:
-        why = definition if isinstance(definition, str) else \
-            f"its state {case.state!r} is not one of {versions.label(definition)}'s"
-        opened = case.opened_at.date() if case.opened_at else today
-        state_title, path, is_open, due = None, None, None, [unjudged(case.id, case.team, opened, why)]
-        label = None if isinstance(definition, str) else versions.label(definition)
-    else:
-        state = definition.states[case.state]
-        state_title, path, is_open, label = state.title, state.path, state.open, versions.label(definition)
-        due = due_for_case(case.id, case.team, case.state, case.markers, definition.deadlines,
-                           definition.calendar_of, today, holder_roles(case))
-        flag = cp_lead_not_registered(case.id, case.team, case.state, case.lead, definition, today)
-        ended = version_ended(case.id, case.team, definition, today)
-        newer = newer_version(case.id, case.team, definition, cw.versions.opening_or_none(case.policy, today), today)
-        due += [i for i in (flag, ended, newer) if i is not None]
-        due += holders_who_left(case.id, case.team, case.holders(), definition, today)
-        due += conditions_lapsed(case, definition, today)
-    return {
-        "id": case.id, "policy": case.policy, "protocol_version": label, "team": case.team, "state": case.state,
-        "state_title": state_title, "path": path, "open": is_open, "version": case.version,
-        "opened_at": to_text(case.opened_at) if case.opened_at else None,
-        "state_entered_at": to_text(case.state_entered_at) if case.state_entered_at else None,
-        "lead": _person(case.lead), "supervisor": _person(case.supervisor), "worker": _person(case.worker),
-        "facts": [{"name": f.name, "at": to_text(f.at), "by": f.by.id, "with": [w.id for w in f.with_staff],
-                   "note": f.note, "state": f.state} for f in case.facts],
-        "due": [i.to_dict() for i in sorted(due, key=lambda i: (i.due, i.name))],
-    }
+    return MoveResult(verdict, partial(summary, cw, case, definition, day_of(now)))
 
 
 def case_overlay(cw: Casework, case_id: str, actor: str | None = None) -> "CaseOverlay":
@@ -538,20 +389,6 @@ def case_overlay(cw: Casework, case_id: str, actor: str | None = None) -> "CaseO
     taken = frozenset((e["event"], e["from_state"]) for e in history if e["action"] == "move")
     verdicts = {v.event: v for v in available(cw, case_id, actor)} if actor else {}
     return CaseOverlay(case_id, state, taken, verdicts, actor)
-
-
-def case_history(cw: Casework, case_id: str) -> list[dict[str, Any]]:
-    """The case's audit entries, oldest first, including refused attempts."""
-    with cw.store.read() as conn:
-        if records.get_case(conn, case_id) is None:
-            load_case(conn, case_id)  # raises CaseNotFound with suggestions
-        return audit.entries(conn, f"case:{case_id}")
-
-
-def list_cases(cw: Casework, state: str | None = None, team: str | None = None) -> list[dict[str, Any]]:
-    """Cases with their state, policy, team and holders."""
-    with cw.store.read() as conn:
-        return records.list_cases(conn, state=state, team=team)
 
 
 def verify_audit(cw: Casework, checkpoint: "Checkpoint | None" = None) -> AuditReport:

@@ -1,0 +1,89 @@
+"""What a case looks like to the people reading it: its summary, history and picture (the service's reads)."""
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from casework.store import audit, records
+
+from .clock import day_of, to_text
+from .deadlines import due_for_case
+from ..errors import (CaseworkError)
+from .hydrate import load_case
+from .people import Case, Staff, holder_roles
+from .safeguards import (conditions_lapsed, cp_lead_not_registered, holders_who_left, newer_version, unjudged,
+                         version_ended)
+from . import versions
+from .workspace import Casework
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .definition import Definition
+
+
+__all__ = ["show_case", "case_history", "list_cases", "summary"]
+
+
+def _person(staff: Staff | None) -> dict[str, Any] | None:
+    if staff is None:
+        return None
+    return {"id": staff.id, "name": staff.name, "roles": sorted(staff.roles), "team": staff.team,
+            "registration": staff.registration}
+
+
+def show_case(cw: Casework, case_id: str) -> dict[str, Any]:
+    """Where the case stands: state, policy and version, who holds it, recorded facts and what is due.
+
+    A case whose version cannot be read, or whose state its version does not have, is still shown,
+    with a 'cannot_judge' item that says why."""
+    with cw.store.read() as conn:
+        case = load_case(conn, case_id)
+        try:
+            definition: Definition | str = cw.versions.of(conn, case.policy, case.policy_digest)
+        except CaseworkError as exc:
+            definition = f"its protocol version cannot be read: {exc}"
+    return summary(cw, case, definition)
+
+
+def summary(cw: Casework, case: Case, definition: "Definition | str", today: date | None = None) -> dict[str, Any]:
+    today = today or day_of(cw.clock())
+    if isinstance(definition, str) or case.state not in definition.states:
+        why = definition if isinstance(definition, str) else \
+            f"its state {case.state!r} is not one of {versions.label(definition)}'s"
+        opened = case.opened_at.date() if case.opened_at else today
+        state_title, path, is_open, due = None, None, None, [unjudged(case.id, case.team, opened, why)]
+        label = None if isinstance(definition, str) else versions.label(definition)
+    else:
+        state = definition.states[case.state]
+        state_title, path, is_open, label = state.title, state.path, state.open, versions.label(definition)
+        due = due_for_case(case.id, case.team, case.state, case.markers, definition.deadlines,
+                           definition.calendar_of, today, holder_roles(case))
+        flag = cp_lead_not_registered(case.id, case.team, case.state, case.lead, definition, today)
+        ended = version_ended(case.id, case.team, definition, today)
+        newer = newer_version(case.id, case.team, definition, cw.versions.opening_or_none(case.policy, today), today)
+        due += [i for i in (flag, ended, newer) if i is not None]
+        due += holders_who_left(case.id, case.team, case.holders(), definition, today)
+        due += conditions_lapsed(case, definition, today)
+    return {
+        "id": case.id, "policy": case.policy, "protocol_version": label, "team": case.team, "state": case.state,
+        "state_title": state_title, "path": path, "open": is_open, "version": case.version,
+        "opened_at": to_text(case.opened_at) if case.opened_at else None,
+        "state_entered_at": to_text(case.state_entered_at) if case.state_entered_at else None,
+        "lead": _person(case.lead), "supervisor": _person(case.supervisor), "worker": _person(case.worker),
+        "facts": [{"name": f.name, "at": to_text(f.at), "by": f.by.id, "with": [w.id for w in f.with_staff],
+                   "note": f.note, "state": f.state} for f in case.facts],
+        "due": [i.to_dict() for i in sorted(due, key=lambda i: (i.due, i.name))],
+    }
+
+
+def case_history(cw: Casework, case_id: str) -> list[dict[str, Any]]:
+    """The case's audit entries, oldest first, including refused attempts."""
+    with cw.store.read() as conn:
+        if records.get_case(conn, case_id) is None:
+            load_case(conn, case_id)  # raises CaseNotFound with suggestions
+        return audit.entries(conn, f"case:{case_id}")
+
+
+def list_cases(cw: Casework, state: str | None = None, team: str | None = None) -> list[dict[str, Any]]:
+    """Cases with their state, policy, team and holders."""
+    with cw.store.read() as conn:
+        return records.list_cases(conn, state=state, team=team)
