@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 __all__ = ["write_audit", "backdating", "on_both_days", "judged", "judged_by", "not_before_opening", "pinned",
-           "settled", "timing", "check_version"]
+           "settled", "timing", "check_version", "pin_mark", "rules_of"]
 
 
 def backdating(definition: Definition, at: datetime, now: datetime) -> dict[str, Any]:
@@ -123,3 +123,17 @@ def judged_by(conn: Connection, cw: Casework, case: Case) -> Definition:
             f"Case {case.id} is in state {case.state!r}, which {versions.label(definition)} does not have: it ran "
             f"under a version this store never kept. Restore that protocol file (--machines) to act on it.")
     return definition
+
+
+def pin_mark(pin: dict[str, Any]) -> dict[str, Any]:
+    """What an audit entry says of a pin it made: the digest the case is now pinned to."""
+    return {"pinned": pin["policy_digest"]} if pin else {}
+
+
+def rules_of(definition: Definition, event: str) -> tuple[str, ...]:
+    """Every rule a move cites: its own and its requirements' (what its audit entry names)."""
+    ev = definition.events[event]
+    rules: dict[str, None] = dict.fromkeys(ev.rules)
+    for r in ev.requires:
+        rules.update(dict.fromkeys(r.all_rules()))
+    return tuple(rules)

@@ -32,8 +32,8 @@ from .version_actions import migrate_cases
 from .verdict import Verdict
 from .workspace import Casework
 from .case_views import summary, case_history, list_cases, show_case
-from .judging import (write_audit, backdating, judged, judged_by, not_before_opening, pinned, settled,
-                      timing, check_version)
+from .judging import (backdating, check_version, judged, judged_by, not_before_opening, pin_mark, pinned,
+                      rules_of, settled, timing, write_audit)
 
 if TYPE_CHECKING:  # pragma: no cover
     from .definition import Definition
@@ -227,7 +227,7 @@ def move_case(cw: Casework, case_id: str, event: str, actor: str, *, reason: str
             happened = {f"event:{event}": at, **entered}
             records.set_markers(conn, case_id, {k: to_text(v) for k, v in happened.items()})
             write_audit(conn, definition, before, "move", actor, principal, at, now, event, case.state,
-                   {"reason": reason, "rules": list(_rules_of(definition, event)), **late, **_pin_mark(pin)}, head)
+                   {"reason": reason, "rules": list(rules_of(definition, event)), **late, **pin_mark(pin)}, head)
     if not verdict.allowed:
         raise TransitionRefused(verdict)
     case.version += 1
@@ -235,18 +235,6 @@ def move_case(cw: Casework, case_id: str, event: str, actor: str, *, reason: str
     case.policy_digest = definition.digest
     cw.snapshots.advance(case_id, case.version - 1, case.version, case.markers)
     return MoveResult(verdict, partial(summary, cw, case, definition, day_of(now)))
-
-
-def _pin_mark(pin: dict[str, Any]) -> dict[str, Any]:
-    return {"pinned": pin["policy_digest"]} if pin else {}
-
-
-def _rules_of(definition: Definition, event: str) -> tuple[str, ...]:
-    ev = definition.events[event]
-    rules: dict[str, None] = dict.fromkeys(ev.rules)
-    for r in ev.requires:
-        rules.update(dict.fromkeys(r.all_rules()))
-    return tuple(rules)
 
 
 @unit_of_work
@@ -277,7 +265,7 @@ def allocate(cw: Casework, case_id: str, lead: str, actor: str, *, supervisor: s
             ids = {"lead_id": new_lead.id, "supervisor_id": new_sup.id if new_sup else None,
                    "worker_id": new_worker.id if new_worker else None}
             _write_allocation(conn, definition, case, after, ids, actor, principal, at, now, reason,
-                              {**late, **_pin_mark(pin)}, head, pin)
+                              {**late, **pin_mark(pin)}, head, pin)
     if refused:
         raise AllocationRefused(verdict)
     after.version, after.allocated_at = case.version + 1, at
@@ -370,7 +358,7 @@ def record_fact(cw: Casework, case_id: str, fact: str, actor: str, *, with_staff
                                        "note": note, "state": case.state})
             records.set_markers(conn, case_id, {f"fact:{fact}": to_text(at)})
             write_audit(conn, definition, case, "fact", actor, principal, at, now, fact, case.state,
-                   {"with": list(with_staff), "note": note, **late, **_pin_mark(pin)}, head)
+                   {"with": list(with_staff), "note": note, **late, **pin_mark(pin)}, head)
     if not verdict.allowed:
         raise RecordRefused(verdict)
     case.version += 1

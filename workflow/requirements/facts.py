@@ -12,22 +12,22 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
-from typing import Any, Literal, Union
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from ..clock import day_of
 from ..people import Fact, Staff
 from ..roles import roles_phrase
 from ..verdict import Unmet
 from .actor import ActorClause, Role, WhoMayAct, clauses_phrase
-from .base import MANY, Context, Requirement, people_phrase, register
+from .base import MANY, Context, people_phrase, register
+from .lifetime import Anchor, Scoped, merge_refs
 
 __all__ = ["FactRecorded", "EventHappened", "LatestFact", "Anchor", "Relation", "related_staff",
            "recording_unmet", "who_may_record", "who_may_make"]
 
 Relation = Literal["lead", "supervisor", "worker", "allocated", "previous_lead"]
-Slot = Literal["lead", "supervisor", "worker"]
 
 _RELATION_TEXT = {
     "lead": "the lead practitioner", "supervisor": "the supervisor", "worker": "the worker",
@@ -42,102 +42,6 @@ def related_staff(ctx: Context, relation: Relation) -> tuple[Staff, ...]:
 
 def _is(person: Staff, people: tuple[Staff, ...]) -> bool:
     return any(p.id == person.id for p in people)
-
-
-class Anchor(BaseModel):
-    """A moment in the case's life, named by what happened then (exactly one field)."""
-
-    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
-
-    #: the latest time this event was made on the case
-    event: str | None = None
-    #: the latest time this fact was recorded (at or before the action)
-    fact: str | None = None
-    #: the latest time the case entered this state
-    entered: str | None = None
-    #: the latest time this slot changed hands (the current lead took over, say)
-    holder: Slot | None = None
-
-    @model_validator(mode="after")
-    def _one(self) -> "Anchor":
-        given = [k for k in ("event", "fact", "entered", "holder") if getattr(self, k) is not None]
-        if len(given) != 1:
-            raise ValueError("an anchor names exactly one of 'event', 'fact', 'entered' or 'holder', "
-                             f"found: {', '.join(given) or 'none'}")
-        return self
-
-    def time(self, ctx: Context) -> datetime | None:
-        """When it last happened on the case as it stands, or None if it never has."""
-        case = ctx.case
-        if self.fact is not None:
-            return next((f.at for f in reversed(case.facts) if f.name == self.fact and f.at <= ctx.at), None)
-        if self.holder is not None:
-            return case.holder_since.get(self.holder)
-        marker = f"event:{self.event}" if self.event is not None else f"entered:{self.entered}"
-        return case.markers.get(marker)
-
-    def text(self) -> str:
-        if self.fact is not None:
-            return f"'{self.fact}'"
-        if self.holder is not None:
-            return f"the {self.holder} last changed"
-        return f"'{self.event}'" if self.event is not None else f"the case entered {self.entered!r}"
-
-    def references(self) -> dict[str, tuple[str, ...]]:
-        for space, name in (("events", self.event), ("facts", self.fact), ("states", self.entered)):
-            if name is not None:
-                return {space: (name,)}
-        return {}
-
-
-#: where evidence starts counting: a scope word, an anchor, or several (the latest of them applies)
-Scope = Union[Literal["case", "state", "allocation"], Anchor]
-_SCOPE_TEXT = {"case": "", "state": "since the case entered its current state",
-               "allocation": "since the current allocation"}
-
-
-def _scope_time(scope: Scope, ctx: Context) -> datetime | None:
-    if isinstance(scope, Anchor):
-        return scope.time(ctx)
-    case = ctx.case
-    return {"case": None, "state": case.state_entered_at, "allocation": case.allocated_at}[scope]
-
-
-def _scope_text(scope: Scope) -> str:
-    return f"since {scope.text()}" if isinstance(scope, Anchor) else _SCOPE_TEXT[scope]
-
-
-def _merge_refs(*parts: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
-    merged: dict[str, tuple[str, ...]] = {}
-    for part in parts:
-        for space, names in part.items():
-            merged[space] = merged.get(space, ()) + names
-    return merged
-
-
-class _Scoped(Requirement):
-    """Shared by the kinds whose evidence has a lifetime: ``since``, its time on a case, its words, its names."""
-
-    #: from when it counts: 'case', 'state', 'allocation', an anchor, or a list of them (the latest applies)
-    since: Union[Scope, tuple[Scope, ...]] = "case"
-
-    def _scopes(self) -> tuple[Scope, ...]:
-        return self.since if isinstance(self.since, tuple) else (self.since,)
-
-    def _since(self, ctx: Context) -> datetime | None:
-        """When evidence starts counting on ctx.case, or None when it counts from the case's opening."""
-        times = [t for t in (_scope_time(s, ctx) for s in self._scopes()) if t is not None]
-        return max(times) if times else None
-
-    def _since_texts(self) -> list[str]:
-        return [t for t in (_scope_text(s) for s in self._scopes()) if t]
-
-    def _anchors(self) -> list[Anchor]:
-        return [s for s in self._scopes() if isinstance(s, Anchor)]
-
-    def params(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", exclude={"kind", "rules", "says", "origin"}, exclude_defaults=True,
-                               exclude_none=True, by_alias=True)
 
 
 def recording_unmet(ctx: Context, fact: str) -> list[Unmet]:
@@ -179,7 +83,7 @@ def who_may_make(ctx: Context, event: str) -> tuple[Staff, ...]:
 
 
 @register
-class FactRecorded(_Scoped):
+class FactRecorded(Scoped):
     """A fact has been recorded, optionally by or with particular people, within its lifetime and in order."""
 
     kind: Literal["fact_recorded"] = "fact_recorded"
@@ -296,11 +200,11 @@ class FactRecorded(_Scoped):
         return f"{who[0].upper()}{who[1:]} must record '{self.fact}'{with_} {command}."
 
     def references(self) -> dict[str, tuple[str, ...]]:
-        return _merge_refs({"facts": (self.fact,)}, *(a.references() for a in (*self._anchors(), *self.after)))
+        return merge_refs({"facts": (self.fact,)}, *(a.references() for a in (*self._anchors(), *self.after)))
 
 
 @register
-class LatestFact(_Scoped):
+class LatestFact(Scoped):
     """Of a set of facts, the one recorded last is the one named: 'requested, then completed' reads as
     completed, 'requested, completed, requested again' as requested. Nothing of the set recorded: unmet."""
 
@@ -363,11 +267,11 @@ class LatestFact(_Scoped):
         return f"Record {' or '.join(repr(n) for n in following)}."
 
     def references(self) -> dict[str, tuple[str, ...]]:
-        return _merge_refs({"facts": self.of}, *(a.references() for a in self._anchors()))
+        return merge_refs({"facts": self.of}, *(a.references() for a in self._anchors()))
 
 
 @register
-class EventHappened(_Scoped):
+class EventHappened(Scoped):
     """An event has been made on this case before (e.g. the first TAC meeting was held), optionally after an
     anchor (since the current lead took over, say)."""
 
@@ -392,7 +296,7 @@ class EventHappened(_Scoped):
         return f"Make '{self.event}' first."
 
     def references(self) -> dict[str, tuple[str, ...]]:
-        return _merge_refs({"events": (self.event,)}, *(a.references() for a in self._anchors()))
+        return merge_refs({"events": (self.event,)}, *(a.references() for a in self._anchors()))
 
 
 def with_unmet(ctx: Context, fact: str, with_staff: tuple[Staff, ...]) -> list[Unmet]:
