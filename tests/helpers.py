@@ -72,3 +72,16 @@ def unmet_of(error, kind: str, rule: str):
     found = [u for u in error.value.verdict.unmet if u.kind == kind and rule in u.rules]
     assert found, error.value.verdict.unmet
     return found[0]
+
+
+def workspace_with_protocol(tmp_path, store_url: str, clock, name: str, text: str) -> Casework:
+    """A store with the standard staff whose protocols include local file *name* (machines/NAME.yaml)."""
+    from casework.workflow.workspace import open_casework
+
+    folder = tmp_path / "machines"
+    folder.mkdir()
+    (folder / f"{name}.yaml").write_text(text)
+    cw = open_casework(store_url, machines=[folder], clock=clock)
+    service.init_store(cw)
+    add_standard_staff(cw)
+    return cw

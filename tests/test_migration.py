@@ -15,7 +15,7 @@ from casework.workflow.migration import MigrationPlan
 from casework.workflow.oversight import due_items
 from casework.workflow.workspace import open_casework
 
-from .helpers import TEAM, add_standard_staff, walk_to_cin_plan
+from .helpers import TEAM, add_standard_staff, walk_to_cin_plan, workspace_with_protocol
 from .test_versions import _V1, _V2
 
 THANET = "Thanet"
@@ -83,12 +83,8 @@ def test_only_those_who_may_allocate_may_migrate(kent):
 
 def _renamed(tmp_path, clock, store_url):
     """E-1 under edit_town v1 in family_meeting; the file then holds v2, which renamed it family_conference."""
+    cw = workspace_with_protocol(tmp_path, store_url, clock, "edit_town", _V1)
     folder = tmp_path / "machines"
-    folder.mkdir()
-    (folder / "edit_town.yaml").write_text(_V1)
-    cw = open_casework(store_url, machines=[folder], clock=clock)
-    service.init_store(cw)
-    add_standard_staff(cw)
     walk_to_cin_plan(cw, "E-1", "edit_town", TEAM, "tm", "sw")
     service.move_case(cw, "E-1", "hold_family_meeting", "tm")
     (folder / "edit_town.yaml").write_text(_V2)
@@ -161,12 +157,8 @@ def test_a_plan_maps_renamed_facts_so_the_new_version_sees_what_was_recorded(tmp
     allowed; without the mapping it would be refused. The log keeps the old name; verify and replay agree."""
     from casework.workflow.replay import replay
 
+    cw = workspace_with_protocol(tmp_path, store_url, clock, "heard_town", _FACTS_V1)
     folder = tmp_path / "machines"
-    folder.mkdir()
-    (folder / "heard_town.yaml").write_text(_FACTS_V1)
-    cw = open_casework(store_url, machines=[folder], clock=clock)
-    service.init_store(cw)
-    add_standard_staff(cw)
     for cid in ("H-1", "H-2"):
         walk_to_cin_plan(cw, cid, "heard_town", TEAM, "tm", "sw")
         service.record_fact(cw, cid, "family_consulted", "sw")

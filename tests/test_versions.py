@@ -15,7 +15,7 @@ from casework.errors import BadInput
 from casework.workflow.oversight import due_items
 from casework.workflow.workspace import open_casework
 
-from .helpers import TEAM, add_standard_staff
+from .helpers import TEAM, add_standard_staff, workspace_with_protocol
 
 _V1 = """name: edit_town
 extends: national
@@ -41,12 +41,8 @@ _V2 = _V1.replace("version: 1", "version: 2").replace("family_meeting", "family_
 @pytest.fixture
 def town(tmp_path, clock, store_url):
     """A store (SQLite and PostgreSQL) with E-1 under edit_town v1, in its local state family_meeting."""
+    cw = workspace_with_protocol(tmp_path, store_url, clock, "edit_town", _V1)
     folder = tmp_path / "machines"
-    folder.mkdir()
-    (folder / "edit_town.yaml").write_text(_V1)
-    cw = open_casework(store_url, machines=[folder], clock=clock)
-    service.init_store(cw)
-    add_standard_staff(cw)
     service.open_case(cw, "E-1", "edit_town", TEAM, "tm")
     service.allocate(cw, "E-1", "sw", "tm")
     service.move_case(cw, "E-1", "decide_assessment", "tm")

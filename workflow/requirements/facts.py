@@ -40,6 +40,17 @@ def related_staff(ctx: Context, relation: Relation) -> tuple[Staff, ...]:
     return ctx.case.holding(relation)
 
 
+def _party(word: str, relation: str | None, roles: tuple[str, ...], qualified: bool, qualified_alone: str
+           ) -> list[str]:
+    """'by the lead practitioner', 'with a registered social worker': who a fact is recorded by or with."""
+    parts = [f"{word} {_RELATION_TEXT[relation]}"] if relation else []
+    if roles:
+        parts.append(f"{word} a {'registered ' if qualified else ''}{roles_phrase(roles)}")
+    elif qualified:
+        parts.append(f"{word} {qualified_alone}")
+    return parts
+
+
 def _is(person: Staff, people: tuple[Staff, ...]) -> bool:
     return any(p.id == person.id for p in people)
 
@@ -128,13 +139,7 @@ class FactRecorded(Scoped):
         return any(self._fits(f, ctx, since) for f in reversed(ctx.case.facts))
 
     def _qualifiers(self) -> str:
-        parts = []
-        if self.by:
-            parts.append(f"by {_RELATION_TEXT[self.by]}")
-        if self.by_roles:
-            parts.append(f"by a {'registered ' if self.by_qualified else ''}{roles_phrase(self.by_roles)}")
-        elif self.by_qualified:
-            parts.append("by a registered social worker")
+        parts = _party("by", self.by, self.by_roles, self.by_qualified, "a registered social worker")
         if self._with_text():
             parts.append(self._with_text())
         parts += self._since_texts()
@@ -143,14 +148,8 @@ class FactRecorded(Scoped):
         return (" " + ", ".join(parts)) if parts else ""
 
     def _with_text(self) -> str:
-        parts = []
-        if self.with_relation:
-            parts.append(f"with {_RELATION_TEXT[self.with_relation]}")
-        if self.with_roles:
-            parts.append(f"with a {'registered ' if self.with_qualified else ''}{roles_phrase(self.with_roles)}")
-        elif self.with_qualified:
-            parts.append("with a social-work-qualified practitioner")
-        return " and ".join(parts)
+        return " and ".join(_party("with", self.with_relation, self.with_roles, self.with_qualified,
+                                   "a social-work-qualified practitioner"))
 
     def describe(self) -> str:
         return f"'{self.fact}' must be recorded{self._qualifiers()}"
