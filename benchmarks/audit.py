@@ -34,6 +34,7 @@ from sqlalchemy import delete, insert, update
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.databases import postgres_databases  # noqa: E402
 from casework.store import audit  # noqa: E402
 from casework.store.schema import audit as audit_table, cases, facts, markers, settings, staff  # noqa: E402
 from casework.workflow import identity, projections, service  # noqa: E402
@@ -260,17 +261,8 @@ def main() -> None:
         run_sqlite(tmp, n_cases, runs)
     if args.no_postgres:
         return
-    server = None
-    if args.postgres is None:
-        from tests.pg_server import PostgresServer
-        server = PostgresServer()
-        server.start()
-        server.admin("CREATE DATABASE bench_audit")
-    try:
-        run_postgres(args.postgres or server.url("bench_audit"), n_cases, runs)
-    finally:
-        if server is not None:
-            server.stop()
+    with postgres_databases(args.postgres, "bench_audit") as urls:
+        run_postgres(urls["bench_audit"], n_cases, runs)
 
 
 if __name__ == "__main__":

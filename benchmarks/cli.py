@@ -24,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.databases import postgres_databases  # noqa: E402
 from benchmarks.engine import EVENT, _prepared_store  # noqa: E402
 
 EXE = str(Path(sys.executable).parent / "casework")
@@ -104,21 +105,10 @@ def main() -> None:
 
 
 def _postgres_move(args: argparse.Namespace) -> tuple[float, float, float]:
-    server = None
-    url = args.postgres
-    if url is None:
-        from tests.pg_server import PostgresServer
-        server = PostgresServer()
-        server.start()
-        server.admin("CREATE DATABASE bench_cli")
-        url = server.url("bench_cli")
-    try:
-        cw, _ = _prepared_store(url, 1)
+    with postgres_databases(args.postgres, "bench_cli") as urls:
+        cw, _ = _prepared_store(urls["bench_cli"], 1)
         cw.store.dispose()
-        return median_ms([EXE, "--db", url, "case", "move", "C-0", EVENT, "--as", "sw"], args.runs)
-    finally:
-        if server is not None:
-            server.stop()
+        return median_ms([EXE, "--db", urls["bench_cli"], "case", "move", "C-0", EVENT, "--as", "sw"], args.runs)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from transitions import Machine  # noqa: E402
 
+from benchmarks.databases import postgres_databases  # noqa: E402
 from casework.workflow import service  # noqa: E402
 from casework.workflow.engine import Engine  # noqa: E402
 from casework.workflow.loader import Policies  # noqa: E402
@@ -319,25 +320,13 @@ def main() -> None:
           f"{rates['raw']:,.0f} | {cw_vs_raw:.2f} |")
     print(f"| SQLite, raw sqlite3 also reading the case and chain heads first | {cw_rate:,.0f} | "
           f"{rates['raw+read']:,.0f} | {cw_vs_read:.2f} |")
-    server = None
-    url = args.postgres
-    if url is None:
-        from tests.pg_server import PostgresServer
-        server = PostgresServer()
-        server.start()
-        server.admin("CREATE DATABASE bench_cw")
-        server.admin("CREATE DATABASE bench_raw")
-    try:
-        runs = {"raw": raw_postgres(url or server.url("bench_raw")),
-                "casework": casework_durable(url or server.url("bench_cw"))}
+    with postgres_databases(args.postgres, "bench_cw", "bench_raw") as urls:
+        runs = {"raw": raw_postgres(urls["bench_raw"]), "casework": casework_durable(urls["bench_cw"])}
         rates, ratios = interleaved({k: run for k, (run, _) in runs.items()}, durable, rounds)
         for _, close in runs.values():
             close()
         print(f"| PostgreSQL 15 (default durability), raw psycopg writing the same rows | "
               f"{rates['casework']:,.0f} | {rates['raw']:,.0f} | {ratios['casework']:.2f} |\n")
-    finally:
-        if server is not None:
-            server.stop()
 
     # whole CLI commands are measured by benchmarks/cli.py
     for package in ("workflow", "store", "cli"):

@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert  # noqa: E402
 
+from benchmarks.databases import postgres_databases  # noqa: E402
 from casework.store import audit  # noqa: E402
 from casework.store.schema import audit as audit_table, cases  # noqa: E402
 from casework.workflow import service  # noqa: E402
@@ -165,17 +166,8 @@ def main() -> None:
         measure("SQLite", f"sqlite:///{tmp}/replay.db", n_cases, cli=True)
     if args.no_postgres:
         return
-    server = None
-    if not args.postgres:
-        from tests.pg_server import PostgresServer
-        server = PostgresServer()
-        server.start()
-        server.admin("CREATE DATABASE bench_replay")
-    try:
-        measure("PostgreSQL", args.postgres or server.url("bench_replay"), n_cases, cli=False)
-    finally:
-        if server is not None:
-            server.stop()
+    with postgres_databases(args.postgres, "bench_replay") as urls:
+        measure("PostgreSQL", urls["bench_replay"], n_cases, cli=False)
 
 
 if __name__ == "__main__":

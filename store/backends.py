@@ -114,7 +114,8 @@ class PostgreSQL:
             conn.invalidate()
         else:
             try:
-                conn.rollback() if failed else None
+                if failed:
+                    conn.rollback()
             except self.driver.Error:
                 conn.invalidate()
         conn.close()

@@ -122,7 +122,7 @@ def explain_allocation(definition: Definition, case: Case, actor: Staff, at: dat
     ctx = Context(proposed, actor, at, day, definition, reason, staff, current=case)
     unmet: list[Unmet] = []
     for clauses in _who_may(case, lead, supervisor, worker, alloc.who, alloc.workers_who):
-        who = WhoMayAct(clauses=clauses, rules=alloc.rules).unmet(now)
+        who = WhoMayAct.of(clauses, alloc.rules).unmet(now)
         if who is not None:
             unmet.append(who)
     state = definition.states[case.state]

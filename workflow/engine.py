@@ -35,9 +35,7 @@ class Engine:
             auto_transitions=False,
         )
         self._checks: dict[str, tuple[Requirement, ...]] = {
-            # its parts were validated with the definition: building it unvalidated keeps pydantic from
-            # building WhoMayAct's validator at every start-up
-            name: (WhoMayAct.model_construct(clauses=ev.who, rules=ev.rules, origin=ev.origin), *ev.requires)
+            name: (WhoMayAct.of(ev.who, ev.rules, ev.origin), *ev.requires)
             for name, ev in definition.events.items()
         }
 

@@ -141,7 +141,7 @@ def judge_migration(case: Case, source: Definition, target: Definition, plan: Mi
                                  **({f"entered:{new_state}": case.markers.get(
                                      f"entered:{case.state}", case.state_entered_at or at)}
                                     if new_state != case.state else {})})
-    who = WhoMayAct(clauses=target.allocation.who, rules=target.allocation.rules).unmet(
+    who = WhoMayAct.of(target.allocation.who, target.allocation.rules).unmet(
         Context(moved, actor, at, day, target))
     if who is not None:
         unmet.append(replace(who, kind="who", sentence=f"{who.sentence} (those who may allocate a case under "

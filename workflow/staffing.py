@@ -74,7 +74,7 @@ def explain_staff_change(definition: Definition, actor: Staff, before: Staff | N
     unmet: list[Unmet] = []
     for kind in kinds:
         spec = definition.staff.change(kind)
-        who = WhoMayAct(clauses=spec.who, rules=spec.rules, origin=spec.origin).unmet(ctx)
+        who = WhoMayAct.of(spec.who, spec.rules, spec.origin).unmet(ctx)
         if who is not None:
             unmet.append(replace(who, kind=f"staff_{kind}", sentence=f"{who.sentence} ({kind}): {spec.says.rstrip('.')}"))
         if kind in SELF_CHANGES and actor.id == after.id and before is not None:

@@ -98,7 +98,7 @@ class Move(Action):
                       f"{', '.join(repr(e) for e in as_national)} does")
         self.path = ("events", event)
         self._local_engine, self._national_engine = engines
-        self._guard = (WhoMayAct(clauses=ev.who), *ev.requires)
+        self._guard = (WhoMayAct.of(ev.who), *ev.requires)
 
     def local(self, sit: Situation) -> Verdict:
         return self._local_engine.explain(sit.case(), self.event, sit.known(sit.actor),
@@ -170,7 +170,7 @@ class Allocation(Action):
         now = Context(sit.case(), sit.known(sit.actor), sit.at, sit.day, d, sit.reason)
         lead_changes = sit.new_lead != sit.lead or sit.new_supervisor != sit.supervisor
         who = alloc.who if lead_changes or sit.new_worker == sit.worker else (alloc.workers_who or alloc.who)
-        if not WhoMayAct(clauses=who).holds(now):
+        if not WhoMayAct.of(who).holds(now):
             fit_clause(View(sit), rng.choice(who), rng)
         path = d.states[sit.state].path
         lead_policy = self._policy(alloc.leads, sit.people[sit.new_lead], path, rng)
@@ -233,7 +233,7 @@ class Recording(Action):
     def mend(self, sit: Situation, rng: Random) -> None:
         d, spec = self.local_def, self._spec
         now = Context(sit.case(), sit.known(sit.actor), sit.at, sit.day, d, sit.reason)
-        if not WhoMayAct(clauses=spec.who).holds(now):
+        if not WhoMayAct.of(spec.who).holds(now):
             fit_clause(View(sit), rng.choice(spec.who), rng)
         if spec.with_qualified and not any(sit.people[p].registration == "current" for p in sit.with_ids):
             sit.with_ids = (*sit.with_ids, sit.add(new_person(rng, qualified=True)))

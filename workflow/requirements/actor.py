@@ -106,6 +106,12 @@ class WhoMayAct(Requirement):
     primary = "clauses"
     clauses: tuple[ActorClause, ...] = Field(max_length=MANY)
 
+    @classmethod
+    def of(cls, clauses: tuple[ActorClause, ...], rules: tuple[str, ...] = (), origin: str = "") -> "WhoMayAct":
+        """The check of a definition's ``who:``, built unvalidated: its clauses were validated with the definition,
+        and validating again would build pydantic's validator on a command's hot path."""
+        return cls.model_construct(clauses=clauses, rules=rules, origin=origin)
+
     def holds(self, ctx: Context) -> bool:
         return any(c.matches(ctx.actor, ctx) for c in self.clauses)
 

@@ -63,7 +63,7 @@ def recording_unmet(ctx: Context, fact: str) -> list[Unmet]:
     if not ctx.definition.states[ctx.case.state].open:
         unmet.append(Unmet("state", f"case {ctx.case.id} is {ctx.case.state!r}, not open",
                            spec.rules or ("WT-7",), "Reopen the case first."))
-    who = WhoMayAct(clauses=spec.who, rules=spec.rules or ("WT-7",), origin=spec.origin).unmet(ctx)
+    who = WhoMayAct.of(spec.who, spec.rules or ("WT-7",), spec.origin).unmet(ctx)
     if who is not None:
         unmet.append(who)
     for requirement in spec.requires:
@@ -89,7 +89,7 @@ def who_may_make(ctx: Context, event: str) -> tuple[Staff, ...]:
     if ev is None or case.state not in ev.sources:
         return ()
     base = replace(ctx, case=case, current=None, staff=None, reason="(given)")
-    checks = (WhoMayAct(clauses=ev.who), *ev.requires)
+    checks = (WhoMayAct.of(ev.who), *ev.requires)
     return tuple(p for p in ctx.active_staff() if all(r.holds(replace(base, actor=p)) for r in checks))
 
 
