@@ -15,9 +15,11 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from casework.workflow.workspace import Casework
 
-__all__ = ["Root", "State", "pass_state", "emit_json", "fail", "pause_collector"]
+__all__ = ["Root", "State", "pass_state", "emit", "emit_json", "fail", "pause_collector"]
 
 _collector_paused = False
 
@@ -78,6 +80,14 @@ pass_state = click.make_pass_decorator(State)
 def emit_json(data: Any) -> None:
     """Stable JSON on stdout: sorted keys, two-space indent."""
     click.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
+
+
+def emit(data: Any, as_json: bool, text: Callable[[], str]) -> None:
+    """*data* as JSON for a program, or *text* for a person (made only when it is shown)."""
+    if as_json:
+        emit_json(data)
+    else:
+        click.echo(text())
 
 
 def fail(message: str, code: int) -> None:

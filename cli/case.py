@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .app import State, emit_json, pass_state
+from .app import State, emit, emit_json, pass_state
 from .options import When, as_option, json_option
 from .output import case_text, history_text, table, verdict_text
 
@@ -45,7 +45,7 @@ def open_(state: State, case_id: str, policy: str, team: str, actor: str, at: da
     from casework.workflow import service
 
     data = service.open_case(state.cw, case_id, policy, team, actor, at)
-    emit_json(data) if as_json else click.echo(case_text(data))
+    emit(data, as_json, lambda: case_text(data))
 
 
 @case.command()
@@ -178,7 +178,7 @@ def show(state: State, case_id: str, as_json: bool) -> None:
     from casework.workflow import service
 
     data = service.show_case(state.cw, case_id)
-    emit_json(data) if as_json else click.echo(case_text(data))
+    emit(data, as_json, lambda: case_text(data))
 
 
 @case.command()
@@ -190,7 +190,7 @@ def history(state: State, case_id: str, as_json: bool) -> None:
     from casework.workflow import service
 
     entries = service.case_history(state.cw, case_id)
-    emit_json(entries) if as_json else click.echo(history_text(entries))
+    emit(entries, as_json, lambda: history_text(entries))
 
 
 @case.command("list")

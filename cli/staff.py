@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from .app import State, emit_json, pass_state
+from .app import State, emit, emit_json, pass_state
 from .options import Day, as_option, json_option
 from .output import table
 
@@ -49,10 +49,7 @@ def add(state: State, staff_id: str, name: str, roles: tuple[str, ...], registra
     person = service.add_staff(state.cw, staff_id, name, roles, team=team, registration=registration,
                                registered_until=registered_until, pcf_level=pcf_level, training=training,
                                login=login, actor=actor, reason=reason)
-    if as_json:
-        emit_json(_row(person))
-    else:
-        click.echo(f"Added {person.label}.")
+    emit(_row(person), as_json, lambda: f"Added {person.label}.")
 
 
 @staff.command()
@@ -90,10 +87,7 @@ def update(state: State, staff_id: str, actor: str, add_roles: tuple[str, ...], 
         registered_until=registered_until if registered_until is not None else keep,
         pcf_level=pcf_level if pcf_level is not None else keep, training=training if training else keep,
         login=None if no_login else (login if login is not None else keep), reason=reason)
-    if as_json:
-        emit_json(_row(person))
-    else:
-        click.echo(f"Changed {person.label}.")
+    emit(_row(person), as_json, lambda: f"Changed {person.label}.")
 
 
 @staff.command()
@@ -108,10 +102,7 @@ def leave(state: State, staff_id: str, actor: str, on: date | None, reason: str 
     from casework.workflow import service
 
     person = service.leave_staff(state.cw, staff_id, actor, on=on, reason=reason)
-    if as_json:
-        emit_json(_row(person))
-    else:
-        click.echo(f"Recorded that {person.label} left on {person.left_on}.")
+    emit(_row(person), as_json, lambda: f"Recorded that {person.label} left on {person.left_on}.")
 
 
 def _row(p: Staff) -> dict[str, Any]:

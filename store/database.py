@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-from casework.errors import AlreadyExists, BadInput, ConcurrentUpdate, LostRace, StoreNotReady
+from casework.errors import AlreadyExists, BadInput, CaseworkError, ConcurrentUpdate, LostRace, StoreNotReady
 
 from .backends import WRITER_WAIT_SECONDS as _WRITER_WAIT_SECONDS
 from .backends import Kept, PostgreSQL, SQLite, driver_error, sqlite_file
@@ -26,6 +26,33 @@ _ROLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 #: the first bytes of every SQLite database file
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _PASSWORD = re.compile(r"(://[^:/@]*:)[^@]*@")
+
+
+_CORRUPT = ("The store {store} is damaged (not a readable SQLite database); nothing was written. Restore it from "
+            "a backup, or check it with 'sqlite3 FILE \"PRAGMA integrity_check\"'.")
+
+
+_NO_TABLES = "The store {store} has no casework tables: run 'casework init'."
+_READ_ONLY = "The store {store} is read-only here: it can be read and verified, not written. Nothing was written."
+#: what a driver error means, first match wins: (DB-API class, words in its message (none: any), our error, text)
+_MEANINGS: tuple[tuple[str, tuple[str, ...], type[CaseworkError], str], ...] = (
+    ("IntegrityError", ("uq_audit_chain_seq", "audit.chain"), LostRace,
+     "Someone else changed this record at the same moment; nothing was written. Reload it and try again."),
+    ("IntegrityError", ("unique", "duplicate key"), AlreadyExists, "That already exists: {exc}"),
+    ("IntegrityError", (), BadInput,
+     "The store refused the change ({exc}); a required value is missing or invalid. Nothing was written."),
+    ("OperationalError", ("could not serialize", "deadlock detected"), LostRace,
+     "Another writer changed the same records at the same moment; nothing was written. Try again."),
+    ("OperationalError", ("locked", "busy"), ConcurrentUpdate,
+     "The store is busy with another writer; nothing was written. Try again."),
+    ("OperationalError", ("no such table",), StoreNotReady, _NO_TABLES),
+    ("OperationalError", ("readonly", "read-only"), StoreNotReady, _READ_ONLY),
+    ("ProgrammingError", ("does not exist",), StoreNotReady, _NO_TABLES),
+    ("ProgrammingError", ("permission denied",), StoreNotReady,
+     "The store {store} does not let this database role do that ({exc}); nothing was written. An owner's "
+     "operation such as 'audit rebuild' needs the role that owns the tables (the one that ran 'casework init')."),
+    ("Error", ("malformed", "not a database", "corrupt"), StoreNotReady, _CORRUPT),
+)
 
 
 def known_revisions() -> list[str]:
@@ -72,41 +99,11 @@ class Store:
         errors = self._errors
         try:
             yield
-        except errors.IntegrityError as exc:
-            text = str(exc).lower()
-            if "uq_audit_chain_seq" in text or "audit.chain" in text:
-                raise LostRace("Someone else changed this record at the same moment; "
-                               "nothing was written. Reload it and try again.") from None
-            if "unique" in text or "duplicate key" in text:
-                raise AlreadyExists(f"That already exists: {exc}") from None
-            raise BadInput(f"The store refused the change ({exc}); a required value is missing or invalid. "
-                           "Nothing was written.") from None
-        except errors.OperationalError as exc:
-            text = str(exc).lower()
-            if "could not serialize" in text or "deadlock detected" in text:
-                raise LostRace("Another writer changed the same records at the same moment; nothing was "
-                               "written. Try again.") from None
-            if "locked" in text or "busy" in text:
-                raise ConcurrentUpdate("The store is busy with another writer; nothing was written. "
-                                       "Try again.") from None
-            if "no such table" in text:
-                raise StoreNotReady(f"The store {self} has no casework tables: run 'casework init'.") from None
-            if "readonly" in text or "read-only" in text:
-                raise StoreNotReady(f"The store {self} is read-only here: it can be read and verified, not "
-                                    f"written. Nothing was written.") from None
-            raise StoreNotReady(f"Cannot use the store {self}: {exc}") from None
-        except errors.ProgrammingError as exc:
-            if "does not exist" in str(exc):
-                raise StoreNotReady(f"The store {self} has no casework tables: run 'casework init'.") from None
-            if "permission denied" in str(exc):
-                raise StoreNotReady(f"The store {self} does not let this database role do that ({exc}); "
-                                    f"nothing was written. An owner's operation such as 'audit rebuild' needs the "
-                                    f"role that owns the tables (the one that ran 'casework init').") from None
-            raise StoreNotReady(f"Cannot use the store {self}: {exc}") from None
         except errors.Error as exc:
             text = str(exc).lower()
-            if "malformed" in text or "not a database" in text or "corrupt" in text:
-                raise StoreNotReady(_corrupt(self)) from None
+            for kind, needles, meaning, message in _MEANINGS:
+                if isinstance(exc, getattr(errors, kind)) and (not needles or any(n in text for n in needles)):
+                    raise meaning(message.format(store=self, exc=exc)) from None
             raise StoreNotReady(f"Cannot use the store {self}: {exc}") from None
 
     def _exists(self) -> None:
@@ -317,8 +314,7 @@ def _shown(url: str) -> str:
 
 
 def _corrupt(store: "Store") -> str:
-    return (f"The store {store} is damaged (not a readable SQLite database); nothing was written. Restore it from "
-            f"a backup, or check it with 'sqlite3 FILE \"PRAGMA integrity_check\"'.")
+    return _CORRUPT.format(store=store)
 
 
 def _checksqlite_file(path: Path, store: "Store") -> None:

@@ -553,6 +553,15 @@ def test_mangled_definition_text_is_refused_with_a_fix_or_refines_national(conte
     judge(content, seed)
 
 
+def _refusal(tmp_path: Path, content: str) -> InvalidDefinition:
+    """Why the loader refuses *content* as a local definition file (the test fails if it is accepted)."""
+    path = tmp_path / "local.yaml"
+    path.write_text(content)
+    with pytest.raises(InvalidDefinition) as refused:
+        Policies().load_file(path)
+    return refused.value
+
+
 def _check(tmp_path: Path, content: str | bytes):
     path = tmp_path / "local.yaml"
     path.write_bytes(content.encode("utf-8", "surrogatepass") if isinstance(content, str) else content)
@@ -583,12 +592,9 @@ UNKNOWN_STATES = [
 @pytest.mark.parametrize("content,where", [pytest.param(c, w, id=i) for i, c, w in UNKNOWN_STATES])
 def test_a_move_of_its_own_naming_an_unknown_state_is_refused(tmp_path, content, where):
     """A local move from or to a state no definition has is refused there with a fix, by the loader and the CLI."""
-    path = tmp_path / "local.yaml"
-    path.write_text(content)
-    with pytest.raises(InvalidDefinition) as refused:
-        Policies().load_file(path)
-    assert any(p.path.startswith(where) and "nowhere" in p.problem for p in refused.value.problems), \
-        str(refused.value)
+    refused = _refusal(tmp_path, content)
+    assert any(p.path.startswith(where) and "nowhere" in p.problem for p in refused.problems), \
+        str(refused)
     result = _check(tmp_path, content)
     assert result.exit_code == 2 and "nowhere" in result.stderr, result.output
 
@@ -628,12 +634,9 @@ NEW_PATHS = [
 def test_a_path_national_lacks_between_its_states_is_refused(tmp_path, content, events):
     """Moving a case between national states by a path national lacks (skipping the assessment, the s47 enquiry
     and the ICPC, or closing and reopening without a manager or reason) is refused at a move (WT-4..WT-7)."""
-    path = tmp_path / "local.yaml"
-    path.write_text(content)
-    with pytest.raises(InvalidDefinition) as refused:
-        Policies().load_file(path)
-    assert any(p.path.startswith(tuple(f"events.{e}" for e in events)) for p in refused.value.problems), \
-        str(refused.value)
+    refused = _refusal(tmp_path, content)
+    assert any(p.path.startswith(tuple(f"events.{e}" for e in events)) for p in refused.problems), \
+        str(refused)
 
 
 #: changes whose consequences the checks report about national's items at line 1 of the local file (its
@@ -648,30 +651,21 @@ LOCATED = [
 @pytest.mark.parametrize("content,lines", [pytest.param(c, n, id=i) for i, c, n in LOCATED])
 def test_every_problem_points_at_the_change_that_caused_it(tmp_path, content, lines):
     """Each problem of a refusal is located at the entry the local file changed, never at its first line."""
-    path = tmp_path / "local.yaml"
-    path.write_text(content)
-    with pytest.raises(InvalidDefinition) as refused:
-        Policies().load_file(path)
-    assert all(p.line in lines for p in refused.value.problems), str(refused.value)
+    refused = _refusal(tmp_path, content)
+    assert all(p.line in lines for p in refused.problems), str(refused)
 
 
 def test_a_refusal_stays_proportionate_to_the_file(tmp_path):
     """A file with 20,000 bad values is refused in a message of bounded size, not one problem per value."""
-    path = tmp_path / "local.yaml"
-    path.write_text(HEADER + "events:\n  close:\n    from: [" + ",".join(["1"] * 20_000) + "]\n")
-    with pytest.raises(InvalidDefinition) as refused:
-        Policies().load_file(path)
-    text = str(refused.value)
-    assert len(text) < 100_000, f"{len(refused.value.problems):,} problems, {len(text):,} characters"
+    refused = _refusal(tmp_path, HEADER + "events:\n  close:\n    from: [" + ",".join(["1"] * 20_000) + "]\n")
+    text = str(refused)
+    assert len(text) < 100_000, f"{len(refused.problems):,} problems, {len(text):,} characters"
 
 
 def test_a_requirement_of_the_wrong_form_is_explained_in_plain_yaml(tmp_path):
     """A requirement that is neither a name nor a mapping is explained with YAML: '{fact_recorded: name}', not '{{'."""
-    path = tmp_path / "local.yaml"
-    path.write_text(HEADER + "events:\n  close:\n    requires: [1]\n")
-    with pytest.raises(InvalidDefinition) as refused:
-        Policies().load_file(path)
-    assert "'{fact_recorded: name}'" in str(refused.value), str(refused.value)
+    refused = _refusal(tmp_path, HEADER + "events:\n  close:\n    requires: [1]\n")
+    assert "'{fact_recorded: name}'" in str(refused), str(refused)
 
 
 # bounds: the real `casework` process, with its address space and its CPU time capped ----------------
