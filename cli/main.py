@@ -10,6 +10,7 @@ from .options import When
 from .case import case
 from .handbook import handbook
 from .audit import audit
+from .bulk import import_actions
 from .misc import demo, diagram, due, init
 from .policy import policy
 from .staff import staff
@@ -35,7 +36,7 @@ def cli(ctx: click.Context, db: str | None, machines: tuple[str, ...], clock: da
     ctx.call_on_close(ctx.obj.close)
 
 
-for command in (init, demo, diagram, handbook, due, audit, staff, case, policy):
+for command in (init, demo, diagram, handbook, due, audit, staff, case, policy, import_actions):
     cli.add_command(command)
 
 

@@ -5,8 +5,10 @@ Every driver error is translated here into casework's own exceptions, so nothing
 """
 from __future__ import annotations
 
+import itertools
 import os
 import re
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
@@ -17,7 +19,7 @@ from .backends import WRITER_WAIT_SECONDS as _WRITER_WAIT_SECONDS
 from .backends import Kept, PostgreSQL, SQLite, driver_error, sqlite_file
 from .link import Link
 
-__all__ = ["Store", "DEFAULT_URL", "resolve_url"]
+__all__ = ["Store", "Batch", "DEFAULT_URL", "resolve_url"]
 
 DEFAULT_URL = "sqlite:///casework.db"
 _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -90,6 +92,8 @@ class Store:
         except Exception as exc:  # a bad URL or a missing driver, in whatever form the library reports it
             raise StoreNotReady(f"Cannot use the store {_shown(self.url)!r}: {exc}") from None
         self._errors = self._backend.driver
+        #: the open batch (Store.batch) and the thread that holds it: its units of work are savepoints in it
+        self._batch: Batch | None = None
 
     def __repr__(self) -> str:
         return f"Store({_shown(self.url)!r})"
@@ -147,7 +151,30 @@ class Store:
             yield link
 
     @contextmanager
+    def batch(self) -> Iterator["Batch"]:
+        """Many units of work in one transaction, committed in groups by :meth:`Batch.commit`.
+
+        Inside it every :meth:`write` and :meth:`read` of this thread runs on the batch's connection, each
+        in a savepoint of its own: a unit that fails is rolled back alone and the others stand. What is
+        not committed when the batch ends by an exception is rolled back; otherwise it is committed.
+        """
+        if self._batch is not None:
+            raise RuntimeError("a batch is already open on this store")
+        self._check_before_writing()
+        with self._unit(write=True) as link:
+            self._batch = Batch(link, threading.get_ident())
+            try:
+                yield self._batch
+            finally:
+                self._batch = None
+
+    @contextmanager
     def _unit(self, write: bool) -> Iterator[Link]:
+        batch = self._batch
+        if batch is not None and batch.thread == threading.get_ident():
+            with self._translated(), batch.savepoint(keep=write) as link:
+                yield link
+            return
         backend = self._backend
         if isinstance(backend, SQLite):
             with self._sqlite_unit(backend, write) as link:
@@ -338,3 +365,34 @@ def _checksqlite_file(path: Path, store: "Store") -> None:
     size_valid = header[24:28] == header[92:96]  # SQLite trusts the page count only when these agree
     if pages and size_valid and size < pages * page_size:
         raise StoreNotReady(_corrupt(store))
+
+
+class Batch:
+    """An open batch of units of work (Store.batch): one connection and transaction, savepoints inside."""
+
+    def __init__(self, link: Link, thread: int):
+        self.link, self.thread = link, thread
+        self._names = itertools.count(1)
+
+    @contextmanager
+    def savepoint(self, keep: bool) -> Iterator[Link]:
+        """One unit of work in the batch: kept (*keep*) or undone when it ends, and always undone on an error."""
+        name = f"casework_unit_{next(self._names)}"
+        self.link.exec_driver_sql(f"SAVEPOINT {name}")
+        try:
+            yield self.link
+        except BaseException:
+            self.link.exec_driver_sql(f"ROLLBACK TO SAVEPOINT {name}")
+            self.link.exec_driver_sql(f"RELEASE SAVEPOINT {name}")
+            raise
+        if not keep:
+            self.link.exec_driver_sql(f"ROLLBACK TO SAVEPOINT {name}")
+        self.link.exec_driver_sql(f"RELEASE SAVEPOINT {name}")
+
+    def commit(self) -> None:
+        """Make everything so far durable, and go on in a new transaction."""
+        if self.link.dialect == "sqlite":
+            self.link.exec_driver_sql("COMMIT")
+            self.link.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            self.link.connection.commit()
