@@ -184,8 +184,12 @@ class Store:
             conn = backend.connect()
         failed = True
         try:
+            link = Link(conn, "postgresql", self.url, stream_cursor=backend.stream_cursor, reopen=self.read)
             with self._translated():
-                yield Link(conn, "postgresql", self.url, stream_cursor=backend.stream_cursor)
+                try:
+                    yield link
+                finally:
+                    link.open = False
                 conn.commit() if write else conn.rollback()
             failed = False
         finally:
@@ -201,8 +205,12 @@ class Store:
                 conn = backend.writer() if write else backend.reader()
                 conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             try:
+                link = Link(conn, "sqlite", self.url, reopen=self.read)
                 with self._translated():
-                    yield Link(conn, "sqlite", self.url)
+                    try:
+                        yield link
+                    finally:
+                        link.open = False
                     conn.execute("COMMIT" if write else "ROLLBACK")
             except BaseException:
                 if conn.in_transaction:

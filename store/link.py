@@ -14,8 +14,9 @@ from __future__ import annotations
 import json
 import re
 import threading
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 __all__ = ["Link", "Result", "Row"]
 
@@ -168,12 +169,26 @@ class Link:
     store translates; *url* names the store (for caches keyed by store).
     """
 
-    def __init__(self, dbapi_connection: Any, dialect: str, url: str, *, stream_cursor: Any = None):
+    def __init__(self, dbapi_connection: Any, dialect: str, url: str, *, stream_cursor: Any = None,
+                 reopen: "Callable[[], AbstractContextManager[Link]] | None" = None):
         self.connection = dbapi_connection
         self.dialect = dialect
         self.url = url
         self._stream_cursor = stream_cursor
         self._qmark = dialect == "sqlite"
+        #: False once its unit of work has ended: what read through it later must use ``reopen``
+        self.open = True
+        #: a new read of the same store (what a value read lazily uses once the unit has ended)
+        self.reopen = reopen
+
+    @contextmanager
+    def current(self) -> "Iterator[Link]":
+        """This link while its unit of work lasts; afterwards a new read of the store."""
+        if self.open or self.reopen is None:
+            yield self
+            return
+        with self.reopen() as link:
+            yield link
 
     def _prepared(self, key: Any, params: dict[str, Any] | None) -> tuple[str, Any]:
         if not isinstance(key, str):  # a Core statement written on the spot (a test, a one-off repair)

@@ -14,7 +14,8 @@ from .link import Link as Connection
 
 __all__ = [
     "get_staff", "staff_by_ids", "all_staff", "insert_staff",
-    "get_case", "get_case_and_heads", "insert_case", "update_case", "list_cases", "case_facts", "insert_fact",
+    "get_case", "get_case_and_heads", "insert_case", "update_case", "list_cases", "case_facts", "latest_facts",
+    "insert_fact",
     "insert_allocation", "case_allocations", "held_counts", "set_markers", "case_markers", "open_case_markers",
     "count_held", "lock_staff", "get_setting", "set_setting", "rows_of", "replace_staff", "staff_with_login",
     "count_staff", "session_login", "lock_chain", "get_definition", "insert_definition", "list_definitions",
@@ -228,9 +229,21 @@ def set_setting(conn: Connection, key: str, value: str) -> None:
     conn.execute("insert_setting", {"key": key, "value": value})
 
 
-def case_facts(conn: Connection, case_id: str) -> list[dict[str, Any]]:
-    """Facts recorded on a case, oldest first."""
-    rows = conn.execute("case_facts", {"b_id": case_id})
+def case_facts(conn: Connection, case_id: str, names: Iterable[str] | None = None) -> list[dict[str, Any]]:
+    """Facts recorded on a case (only those of *names*, if given), oldest first."""
+    if names is None:
+        rows = conn.execute("case_facts", {"b_id": case_id})
+    else:
+        wanted = sorted(set(names))
+        if not wanted:
+            return []
+        rows = conn.execute("facts_named", {"b_id": case_id, "b_names": wanted})
+    return [{**r._mapping, "with_ids": json.loads(r.with_ids)} for r in rows]
+
+
+def latest_facts(conn: Connection, case_id: str) -> list[dict[str, Any]]:
+    """The latest fact of each name on a case (found by its marker, through the facts' index), oldest first."""
+    rows = conn.execute("latest_facts", {"b_id": case_id})
     return [{**r._mapping, "with_ids": json.loads(r.with_ids)} for r in rows]
 
 

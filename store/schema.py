@@ -75,6 +75,7 @@ facts = Table(
     Column("note", Text, nullable=False, server_default=""),
     Column("state", String(64), nullable=False),
     Index("ix_facts_case", "case_id"),
+    Index("ix_facts_case_name_at", "case_id", "name", "at"),
 )
 
 #: latest time of each thing that happened on a case ('entered:<state>', 'event:<name>',

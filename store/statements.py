@@ -111,6 +111,15 @@ def _marker_upsert(dialect: str) -> Executable:
 
 #: what replaying the actions needs of an entry (not its hashes); a definitions entry's payload, a whole
 #: protocol version the definitions table also keeps, is left out
+def _latest_facts() -> Executable:
+    """The latest fact of each name on a case: the one at its 'fact:<name>' marker (ties: all of them)."""
+    return (select(facts).select_from(markers)
+            .join(facts, (facts.c.case_id == markers.c.case_id) & (facts.c.name == func.substr(markers.c.marker, 6))
+                  & (facts.c.at == markers.c.at))
+            .where(markers.c.case_id == bindparam("b_id"), markers.c.marker > "fact:", markers.c.marker < "fact;")
+            .order_by(facts.c.at, facts.c.id))
+
+
 def _action_columns() -> tuple[Any, ...]:
     return (audit.c.id, audit.c.chain, audit.c.seq, audit.c.recorded_at, audit.c.at, audit.c.actor,
             audit.c.action, audit.c.case_id, audit.c.event, audit.c.from_state, audit.c.to_state,
@@ -165,6 +174,10 @@ _BUILDERS: dict[str, Callable[[list[str], str], Executable]] = {
     # facts, allocations, markers
     "case_facts": lambda a, d: select(facts).where(facts.c.case_id == bindparam("b_id")).order_by(facts.c.at,
                                                                                                   facts.c.id),
+    "latest_facts": lambda a, d: _latest_facts(),
+    "facts_named": lambda a, d: select(facts).where(facts.c.case_id == bindparam("b_id"),
+                                                    facts.c.name.in_(bindparam("b_names", expanding=True)))
+    .order_by(facts.c.at, facts.c.id),
     "insert_fact": lambda a, d: _insert(facts),
     "rename_fact": lambda a, d: update(facts).where(facts.c.case_id == bindparam("b_case"),
                                                     facts.c.name == bindparam("b_old")).values(name=bindparam("b_new")),

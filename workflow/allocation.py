@@ -36,7 +36,7 @@ def proposed_case(case: Case, lead: Staff, supervisor: Staff | None, worker: Sta
     since = {slot: at for slot, at in case.holder_since.items() if slot not in kept}
     since.update({slot: case.holder_prior[slot] for slot in kept if slot in case.holder_prior})
     return replace(case, lead=lead, supervisor=supervisor, worker=worker, previous_lead=previous,
-                   former_leads=former, facts=list(case.facts), holder_since=since)
+                   former_leads=former, facts=case.facts, holder_since=since)
 
 
 def _local_first(policies: "list[HolderPolicy] | tuple[HolderPolicy, ...]") -> list[HolderPolicy]:

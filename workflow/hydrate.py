@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Iterable
+from functools import partial
+from typing import Any, Collection, Iterable, Mapping
 
 from casework.store import Connection, records
 from casework.store.audit import Head
@@ -10,7 +11,7 @@ from casework.store.audit import Head
 from .clock import from_text
 from .identity import StoreState
 from ..errors import CaseNotFound, StaffNotFound
-from .people import Case, Fact, Staff, holder_changes
+from .people import Case, Fact, FactLog, Staff, holder_changes
 from .snapshots import CaseRecords, Snapshots
 
 __all__ = ["staff_from_row", "load_staff", "load_case", "load_case_and_actor", "load_case_for_write"]
@@ -65,7 +66,7 @@ def load_case_for_write(conn: Connection, case_id: str, extra: Iterable[str] = (
     if kept is None:
         allocations = records.case_allocations(conn, case_id)
         kept = CaseRecords(
-            row["version"], tuple(records.case_facts(conn, case_id)),
+            row["version"], tuple(records.latest_facts(conn, case_id)),
             {k: from_text(v) for k, v in records.case_markers(conn, case_id).items()},
             _former_leads(allocations, row["lead_id"]),
             *holder_changes((from_text(a["at"]), a["lead_id"], a["supervisor_id"], a["worker_id"]) for a in allocations))
@@ -87,9 +88,7 @@ def load_case_for_write(conn: Connection, case_id: str, extra: Iterable[str] = (
         allocated_at=from_text(row["allocated_at"]) if row["allocated_at"] else None,
         lead=person("lead_id"), supervisor=person("supervisor_id"), worker=person("worker_id"),
         previous_lead=person("previous_lead_id"),
-        facts=[Fact(f["name"], from_text(f["at"]), people[f["by_id"]],
-                    tuple(people[w] for w in f["with_ids"] if w in people), f["note"], f["state"])
-               for f in kept.fact_rows if f["by_id"] in people],
+        facts=FactLog(_facts(kept.fact_rows, people), partial(_more_facts, conn, case_id, row["staff_seq"], snapshots)),
         markers=dict(kept.markers),
         former_leads=kept.former_leads,
         holder_since=dict(kept.holder_since), holder_prior=dict(kept.holder_prior),
@@ -97,6 +96,22 @@ def load_case_for_write(conn: Connection, case_id: str, extra: Iterable[str] = (
     )
     return found, people, (row["head_seq"], row["head_hash"]), StoreState(row["authentication"], row["staff_hash"],
                                                                           row["settings_hash"])
+
+
+def _facts(rows: Iterable[Mapping[str, Any]], people: Mapping[str, Staff]) -> list[Fact]:
+    """Fact rows as Facts (a fact by someone no longer on the staff list is not evidence)."""
+    return [Fact(f["name"], from_text(f["at"]), people[f["by_id"]],
+                 tuple(people[w] for w in f["with_ids"] if w in people), f["note"], f["state"])
+            for f in rows if f["by_id"] in people]
+
+
+def _more_facts(conn: Connection, case_id: str, staff_seq: int | None, snapshots: Snapshots | None,
+                names: Collection[str] | None) -> list[Fact]:
+    """The facts of *names* (None: all) of a case, read when a question goes past the latest of each name."""
+    with conn.current() as link:
+        rows = records.case_facts(link, case_id, names)
+        ids = {f["by_id"] for f in rows} | {w for f in rows for w in f["with_ids"]}
+        return _facts(rows, _people(link, ids, staff_seq, snapshots))
 
 
 def _people(conn: Connection, ids: set[str], staff_seq: int | None,

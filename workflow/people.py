@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Iterable
+from typing import Callable, Collection, Iterable, Iterator, Sequence, overload
 
 from .roles import SOCIAL_WORK_ROLES, roles_phrase
 
-__all__ = ["Staff", "Fact", "Case", "holder_roles", "HOLDER_SLOTS", "holder_changes"]
+__all__ = ["Staff", "Fact", "FactLog", "Case", "holder_roles", "HOLDER_SLOTS", "holder_changes", "newest_facts"]
 
 #: the places a person holds a case in
 HOLDER_SLOTS = ("lead", "supervisor", "worker")
@@ -64,6 +64,83 @@ class Fact:
     state: str = ""
 
 
+class FactLog(Sequence[Fact]):
+    """A stored case's facts, oldest first: the latest of each name read with the case, the rest only when a
+    question goes past them (:func:`newest_facts`) or something reads them all (``show``), so that judging an
+    action costs the same at 10 facts as at 10,000."""
+
+    __slots__ = ("_latest", "_load", "_all")
+
+    def __init__(self, latest: Iterable[Fact], load: Callable[[Collection[str] | None], list[Fact]]):
+        #: the latest fact of each name (ties: all of them), oldest first
+        self._latest = sorted(latest, key=lambda f: f.at)
+        #: every fact of the names given (None: of every name), oldest first
+        self._load = load
+        self._all: list[Fact] | None = None
+
+    def _everything(self) -> list[Fact]:
+        if self._all is None:
+            self._all = self._load(None)
+        return self._all
+
+    def __len__(self) -> int:
+        return len(self._everything())
+
+    @overload
+    def __getitem__(self, index: int) -> Fact: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Fact]: ...
+
+    def __getitem__(self, index: int | slice) -> Fact | Sequence[Fact]:
+        return self._everything()[index]
+
+    def __iter__(self) -> Iterator[Fact]:
+        return iter(self._everything())
+
+    def __reversed__(self) -> Iterator[Fact]:
+        return reversed(self._everything())
+
+    def newest(self, names: Collection[str], until: datetime) -> Iterator[Fact]:
+        """The facts of *names* recorded as at *until* or before, the latest first."""
+        if self._all is not None:
+            yield from _newest_in(self._all, names, until)
+            return
+        latest = [f for f in self._latest if f.name in names]
+        if not latest:
+            return  # the latest of each name is kept: none of these names was ever recorded
+        if latest[-1].at > until:  # a later fact stands in front of what stood then
+            yield from _newest_in(self._load(names), names, until)
+            return
+        first = latest[-1]
+        yield first
+        skipped = False
+        for fact in _newest_in(self._load(names), names, until):  # only if the question goes on
+            if not skipped and fact == first:
+                skipped = True
+                continue
+            yield fact
+
+    def plus(self, fact: Fact) -> "FactLog":
+        """The log with *fact* added (after it was written)."""
+        log = FactLog([f for f in self._latest if f.name != fact.name or f.at >= fact.at] +
+                      ([fact] if all(f.at <= fact.at for f in self._latest if f.name == fact.name) else []),
+                      self._load)
+        if self._all is not None:
+            log._all = sorted([*self._all, fact], key=lambda f: f.at)
+        return log
+
+
+def _newest_in(facts: Sequence[Fact], names: Collection[str], until: datetime) -> Iterator[Fact]:
+    return (f for f in reversed(facts) if f.name in names and f.at <= until)
+
+
+def newest_facts(facts: Sequence[Fact], names: Collection[str], until: datetime) -> Iterator[Fact]:
+    """The facts of *names* recorded as at *until* or before, the latest first: how every requirement asks."""
+    if isinstance(facts, FactLog):
+        return facts.newest(names, until)
+    return _newest_in(facts, names, until)
+
+
 @dataclass(slots=True)
 class Case:
     """A case as the engine sees it. ``state`` is the attribute the shared machine drives."""
@@ -83,7 +160,8 @@ class Case:
     previous_lead: Staff | None = None
     #: ids of everyone who led the case before, most recent first
     former_leads: tuple[str, ...] = ()
-    facts: list[Fact] = field(default_factory=list)
+    #: oldest first; from the store a FactLog, which reads only what a question needs
+    facts: Sequence[Fact] = field(default_factory=list)
     #: latest time of each marker ('entered:<state>', 'event:<name>', 'fact:<name>'), for deadlines
     markers: dict[str, datetime] = field(default_factory=dict)
     #: digest of the protocol version the case runs under (None: opened before versions were kept)

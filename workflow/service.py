@@ -23,7 +23,7 @@ from .clock import day_of, to_text
 from ..errors import (AllocationRefused, BadInput, RecordRefused,
                      TransitionRefused, UnknownName)
 from .hydrate import load_case_and_actor, load_case_for_write, load_staff
-from .people import Case, Fact, Staff
+from .people import Case, Fact, FactLog, Staff
 from .recording import explain_record
 from .staff_actions import add_staff, leave_staff, list_staff, login_name, staff_rules_or_none, update_staff
 from . import versions
@@ -362,7 +362,9 @@ def record_fact(cw: Casework, case_id: str, fact: str, actor: str, *, with_staff
     if not verdict.allowed:
         raise RecordRefused(verdict)
     case.version += 1
-    case.facts = sorted([*case.facts, Fact(fact, at, person, others, note, case.state)], key=lambda f: f.at)
+    recorded = Fact(fact, at, person, others, note, case.state)
+    case.facts = (case.facts.plus(recorded) if isinstance(case.facts, FactLog)
+                  else sorted([*case.facts, recorded], key=lambda f: f.at))
     case.markers = {**case.markers, f"fact:{fact}": max(at, case.markers.get(f"fact:{fact}", at))}
     case.policy_digest = definition.digest
     return MoveResult(verdict, partial(summary, cw, case, definition, day_of(now)))

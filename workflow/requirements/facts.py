@@ -17,7 +17,7 @@ from typing import Literal
 from pydantic import ConfigDict, Field, model_validator
 
 from ..clock import day_of
-from ..people import Fact, Staff
+from ..people import Fact, Staff, newest_facts
 from ..roles import roles_phrase
 from ..verdict import Unmet
 from .actor import ActorClause, Role, WhoMayAct, clauses_phrase
@@ -136,7 +136,7 @@ class FactRecorded(Scoped):
             if at is None:
                 return False
             since = at if since is None else max(since, at)
-        return any(self._fits(f, ctx, since) for f in reversed(ctx.case.facts))
+        return any(self._fits(f, ctx, since) for f in newest_facts(ctx.case.facts, (self.fact,), ctx.at))
 
     def _qualifiers(self) -> str:
         parts = _party("by", self.by, self.by_roles, self.by_qualified, "a registered social worker")
@@ -223,8 +223,8 @@ class LatestFact(Scoped):
 
     def _latest(self, ctx: Context) -> Fact | None:
         since = self._since(ctx)
-        return next((f for f in reversed(ctx.case.facts)
-                     if f.name in self.of and f.at <= ctx.at and (since is None or f.at >= since)), None)
+        latest = next(newest_facts(ctx.case.facts, self.of, ctx.at), None)
+        return latest if latest is not None and (since is None or latest.at >= since) else None
 
     def holds(self, ctx: Context) -> bool:
         latest = self._latest(ctx)

@@ -11,6 +11,7 @@ from typing import Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
+from ..people import newest_facts
 from .base import Context, Requirement
 
 __all__ = ["Anchor", "Scope", "Scoped", "SCOPE_TEXT", "scope_time", "scope_text", "merge_refs", "Slot"]
@@ -44,7 +45,7 @@ class Anchor(BaseModel):
         """When it last happened on the case as it stands, or None if it never has."""
         case = ctx.case
         if self.fact is not None:
-            return next((f.at for f in reversed(case.facts) if f.name == self.fact and f.at <= ctx.at), None)
+            return next((f.at for f in newest_facts(case.facts, (self.fact,), ctx.at)), None)
         if self.holder is not None:
             return case.holder_since.get(self.holder)
         marker = f"event:{self.event}" if self.event is not None else f"entered:{self.entered}"
