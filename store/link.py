@@ -206,13 +206,18 @@ class Link:
 
                 compiled = statements.compile_key(key, self.dialect, values)
                 sql, values = compiled["sql"], compiled["fixed"]
-        return self._arguments(key, sql, compiled["positions"], values)
+        return self._arguments(key, sql, compiled["positions"], values, bool(compiled["expanding"]))
 
-    def _arguments(self, what: str, sql: str, positions: list[str] | None, values: dict[str, Any]) -> tuple[str, Any]:
+    def _arguments(self, what: str, sql: str, positions: list[str] | None, values: dict[str, Any],
+                   expanded: bool = True) -> tuple[str, Any]:
         """The driver's arguments: a tuple in placeholder order (SQLite), or a mapping by name (PostgreSQL)."""
         try:
             if self._qmark:
-                return sql, tuple(values[name] for name in _positions(positions or (), values))
+                if not positions:
+                    return sql, ()
+                if not expanded:
+                    return sql, tuple(map(values.__getitem__, positions))
+                return sql, tuple(values[name] for name in _positions(positions, values))
             for name in _NAMED.findall(sql):
                 values[name]
         except KeyError as missing:

@@ -191,8 +191,8 @@ def count_held(conn: Connection, staff_id: str, states: Sequence[str], excluding
     """How many cases in *states* this person holds as lead or worker (one case may be left out)."""
     if not states:
         return 0
-    key = "count_held" if excluding is None else "count_held(excluding)"
-    return int(conn.execute(key, {"b_states": list(states), "b_staff": staff_id, "b_excluding": excluding}).scalar_one())
+    params = {"b_staff": staff_id, "b_states": list(states), "b_excluding": excluding}
+    return sum(int(conn.execute(f"count_held({slot})", params).scalar_one()) for slot in ("lead_id", "worker_id"))
 
 
 def held_counts(conn: Connection, states: Sequence[str], excluding: str | None = None) -> dict[str, int]:

@@ -48,6 +48,8 @@ cases = Table(
     Column("policy_digest", String(64)),
     Index("ix_cases_state", "state"),
     Index("ix_cases_team", "team"),
+    Index("ix_cases_lead", "lead_id", "state"),
+    Index("ix_cases_worker", "worker_id", "state"),
 )
 
 allocations = Table(

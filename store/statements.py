@@ -66,11 +66,16 @@ def _list_cases(args: list[str]) -> Executable:
     return query
 
 
-def _count_held(args: list[str]) -> Executable:
-    query = (select(func.count()).select_from(cases)
-             .where(cases.c.state.in_(bindparam("b_states", expanding=True)),
-                    or_(cases.c.lead_id == bindparam("b_staff"), cases.c.worker_id == bindparam("b_staff"))))
-    return query.where(cases.c.id != bindparam("b_excluding")) if "excluding" in args else query
+def _count_held(slot: str) -> Executable:
+    """Cases in the given states a person holds in one slot (a case they lead and work is counted as led), one
+    case left out: an index range of (lead_id, state) or (worker_id, state), so it costs their caseload, not the
+    number of open cases in the store."""
+    staff_id, states = bindparam("b_staff"), bindparam("b_states", expanding=True)
+    query = select(func.count()).select_from(cases).where(
+        cases.c[slot] == staff_id, cases.c.state.in_(states), cases.c.id != func.coalesce(bindparam("b_excluding"), ""))
+    if slot == "worker_id":
+        query = query.where(or_(cases.c.lead_id.is_(None), cases.c.lead_id != staff_id))
+    return query
 
 
 def _held_counts(args: list[str]) -> Executable:
@@ -164,7 +169,7 @@ _BUILDERS: dict[str, Callable[[list[str], str], Executable]] = {
                                                     cases.c.version == bindparam("b_expected"))
     .values({c: bindparam(f"v_{c}") for c in a}),
     "list_cases": lambda a, d: _list_cases(a),
-    "count_held": lambda a, d: _count_held(a),
+    "count_held": lambda a, d: _count_held(a[0]),
     "held_counts": lambda a, d: _held_counts(a),
     "cases_per_version": lambda a, d: select(cases.c.policy_digest, cases.c.state, func.count().label("n"))
     .group_by(cases.c.policy_digest, cases.c.state),
@@ -229,8 +234,8 @@ EVERYDAY: tuple[str, ...] = (
         ("lead_id", "previous_lead_id", "allocated_at", "version", "updated_at"),
         ("state", "version", "updated_at"))),
     "list_cases", "list_cases(state)", "list_cases(team)", "list_cases(state,team)", "list_cases(states)",
-    "count_held", "count_held(excluding)",
     *(f"held_counts({c}{x})" for c in ("lead_id", "worker_id") for x in ("", ",excluding")),
+    "count_held(lead_id)", "count_held(worker_id)",
     "open_cases", "open_cases(team)", "open_markers", "open_markers(team)",
     "list_definitions", "list_definitions(name)",
     *(f"rows_of({t})" for t in ("staff", "cases", "allocations", "facts", "markers", "settings", "definitions")),

@@ -97,7 +97,7 @@ _DISPATCH: dict[type, Callable[[Casework, Any], Any]] = {
         **{k: getattr(a, k) for k in ("team", "registration", "registered_until", "pcf_level", "training")
            if a.given(k)}),
     LeaveStaff: lambda cw, a: service.leave_staff(cw, a.id, a.actor, on=a.on, reason=a.reason),
-    OpenCase: lambda cw, a: service.open_case(cw, a.case, a.policy, a.team, a.actor, at=_at(a)),
+    OpenCase: lambda cw, a: service.open_case(cw, a.case, a.policy, a.team, a.actor, at=_at(a), shown=False),
     Allocate: lambda cw, a: service.allocate(
         cw, a.case, a.lead, a.actor, supervisor=_holder(a, "supervisor"), worker=_holder(a, "worker"),
         reason=a.reason, at=_at(a)),

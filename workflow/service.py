@@ -133,8 +133,9 @@ def init_store(cw: Casework, sandbox: bool = False, app_role: str | None = None,
 
 @unit_of_work
 def open_case(cw: Casework, case_id: str, policy: str, team: str, actor: str,
-              at: datetime | None = None) -> dict[str, Any]:
-    """Open a case in its protocol's initial state (a referral received), attributed to *actor*."""
+              at: datetime | None = None, *, shown: bool = True) -> dict[str, Any]:
+    """Open a case in its protocol's initial state (a referral received), attributed to *actor*; returns the
+    case as ``show_case`` does (with *shown* False, only its id: what a bulk import needs)."""
     at, now = when(cw, at)
     definition = cw.versions.for_opening(policy, day_of(at))
     with cw.store.write() as conn:
@@ -150,7 +151,7 @@ def open_case(cw: Casework, case_id: str, policy: str, team: str, actor: str,
         case = Case(case_id, policy, team, definition.initial)
         write_audit(conn, definition, case, "open", actor, principal, at, now, None, definition.initial,
                {"team": team, "digest": definition.digest, **backdating(definition, at, now)})
-    return show_case(cw, case_id)
+    return show_case(cw, case_id) if shown else {"id": case_id}
 
 
 def explain(cw: Casework, case_id: str, event: str, actor: str, at: datetime | None = None,

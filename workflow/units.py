@@ -56,9 +56,11 @@ def _audit_refused_identity(cw: Casework, what: str, exc: IdentityRefused) -> No
 
 
 def is_sandbox(cw: Casework) -> bool:
-    """Whether the store is a training sandbox."""
-    with cw.store.read() as conn:
-        return records.get_setting(conn, "sandbox") == "true"
+    """Whether the store is a training sandbox (once seen, remembered: a store never stops being one)."""
+    if not cw.sandbox_seen:
+        with cw.store.read() as conn:
+            cw.sandbox_seen = records.get_setting(conn, "sandbox") == "true"
+    return cw.sandbox_seen
 
 
 def when(cw: Casework, at: datetime | None) -> tuple[datetime, datetime]:

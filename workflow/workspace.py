@@ -38,6 +38,8 @@ class Casework:
     #: what this process read before, reused while the case's version is unchanged
     snapshots: Snapshots = field(default_factory=Snapshots, repr=False)
     _engines: dict[str, Engine] = field(default_factory=dict, repr=False)
+    #: the store was seen to be a training sandbox (a store never stops being one: see init_store)
+    sandbox_seen: bool = field(default=False, repr=False)
     #: every protocol version met, from the files or the store (a case runs under the one it is pinned to)
     versions: Versions = field(init=False, repr=False)
 

@@ -1,5 +1,6 @@
-"""Facts by case, name and time: a guard reads the latest fact of each name (joined to its marker) or the facts
-of one name, never the case's whole history.
+"""Indexes for work that does not grow with the store: facts by case, name and time (a guard reads the latest
+fact of each name, joined to its marker, or the facts of one name, never the case's whole history), and cases
+by lead and by worker (a caseload is counted from the person's own cases, not from every open case).
 
 Revision ID: 0006
 Revises: 0005
@@ -27,9 +28,13 @@ _BACKFILL = (
 
 def upgrade() -> None:
     op.create_index("ix_facts_case_name_at", "facts", ["case_id", "name", "at"])
+    op.create_index("ix_cases_lead", "cases", ["lead_id", "state"])
+    op.create_index("ix_cases_worker", "cases", ["worker_id", "state"])
     for statement in _BACKFILL:
         op.execute(statement)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_cases_worker", "cases")
+    op.drop_index("ix_cases_lead", "cases")
     op.drop_index("ix_facts_case_name_at", "facts")
