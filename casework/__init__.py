@@ -24,6 +24,8 @@ __all__ = [
     "init_store", "add_staff", "update_staff", "leave_staff", "list_staff", "open_case", "allocate", "record_fact",
     "move_case", "explain", "available", "preview_allocation", "preview_record", "show_case", "case_history",
     "list_cases", "due_items", "verify_audit", "migrate_cases", "MoveResult", "AuditReport", "KEEP",
+    # many actions at once (JSON lines, committed in groups)
+    "apply_actions", "BulkReport",
     # verdicts
     "Verdict", "Unmet",
     # errors
@@ -40,6 +42,7 @@ _HOME = {
                      "preview_record", "show_case", "case_history", "list_cases", "verify_audit", "migrate_cases",
                      "MoveResult", "AuditReport", "KEEP"), "casework.workflow.service"),
     "due_items": "casework.workflow.oversight",
+    **dict.fromkeys(("apply_actions", "BulkReport"), "casework.workflow.bulk"),
     **dict.fromkeys(("Verdict", "Unmet"), "casework.workflow.verdict"),
 }
 
@@ -49,6 +52,7 @@ if TYPE_CHECKING:
                                   InvalidDefinition, LostRace, MissingArguments, RecordRefused, Refused,
                                   StaffChangeRefused, StaffNotFound, StoreNotReady, TransitionRefused, UnknownEvent,
                                   UnknownFact, UnknownName, UnknownPolicy)
+    from .workflow.bulk import BulkReport, apply_actions
     from .workflow.oversight import due_items
     from .workflow.service import (KEEP, AuditReport, MoveResult, add_staff, allocate, available, case_history,
                                    explain, init_store, leave_staff, list_cases, list_staff, migrate_cases,

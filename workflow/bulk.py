@@ -31,7 +31,7 @@ from .actions_file import (AddStaff, Allocate, LeaveStaff, Move, OpenCase, Recor
 from .units import KEEP, is_sandbox
 from .workspace import Casework
 
-__all__ = ["BulkReport", "Problem", "apply", "apply_one", "DEFAULT_GROUP"]
+__all__ = ["BulkReport", "Problem", "apply", "apply_actions", "apply_one", "DEFAULT_GROUP"]
 
 #: actions per transaction: large enough that committing costs little per action, small enough that a
 #: failure of the store loses little work
@@ -168,3 +168,7 @@ def apply(cw: Casework, lines: Iterable[str], group: int = DEFAULT_GROUP, clock_
     finally:
         cw.clock, cw.simulated = real_clock, real_simulated
     return report
+
+
+#: the name the embedding API's front door gives :func:`apply` (``casework.apply_actions``)
+apply_actions = apply
