@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.databases import postgres_databases  # noqa: E402
 from casework.store import audit  # noqa: E402
-from casework.store.schema import audit as audit_table, cases, facts, markers, settings, staff  # noqa: E402
+from casework.store.schema import cases, facts, markers, settings, staff  # noqa: E402
 from casework.workflow import identity, projections, service  # noqa: E402
 from casework.workflow.clock import to_text  # noqa: E402
 from casework.workflow.rebuilding import rebuild_projections  # noqa: E402
@@ -53,13 +53,16 @@ _HASHED = ("chain", "seq", "recorded_at", "at", "actor", "action", "case_id", "e
 
 def _staff_entries() -> list[dict[str, Any]]:
     """The staff chain: every social worker and team manager added, as add_staff audits them."""
-    people = [(f"sw{k}", ["social_worker"], f"SW{100000 + k}") for k in range(WORKERS)]
-    people += [(f"tm{k}", ["team_manager"], f"SW{900000 + k}") for k in range(MANAGERS)]
+    people = [(f"tm{k}", ["team_manager"], f"SW{900000 + k}") for k in range(MANAGERS)]
+    people += [(f"sw{k}", ["social_worker"], f"SW{100000 + k}") for k in range(WORKERS)]
     now = to_text(T0 - timedelta(days=1))
-    return [{"recorded_at": now, "at": now, "actor": "admin", "action": "staff", "event": "add",
+    # the first manager starts the staff list (as themself) and adds everyone else
+    return [{"recorded_at": now, "at": now, "actor": "tm0", "action": "staff", "event": "add",
+             "policy": "national", "policy_version": POLICY_VERSION,
              "payload": {"id": sid, "name": sid.upper(), "roles": roles, "team": f"T{k % MANAGERS}",
                          "registration": reg, "registered_until": None, "pcf_level": None, "training": [],
-                         "updated_at": now}} for k, (sid, roles, reg) in enumerate(people)]
+                         "updated_at": now, "login": None, "left_on": None, "reason": None,
+                         **({"first": True} if k == 0 else {})}} for k, (sid, roles, reg) in enumerate(people)]
 
 
 def _case_entries(i: int) -> list[dict[str, Any]]:
@@ -103,10 +106,10 @@ def build(url: str, n_cases: int) -> tuple[Casework, float]:
         for i in range(n_cases):
             rows += chain(f"case:C-{i}", _case_entries(i))
             if len(rows) >= 20_000:
-                conn.execute(insert(audit_table), rows)
+                conn.execute("append_audit", rows)
                 rows = []
         if rows:
-            conn.execute(insert(audit_table), rows)
+            conn.execute("append_audit", rows)
     return cw, time.perf_counter() - start
 
 

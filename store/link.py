@@ -266,6 +266,19 @@ class Link:
         cursor.execute(sql, args)
         yield from Result(cursor)
 
+    def stream_tuples(self, key: str, params: dict[str, Any] | None = None) -> Iterator[tuple[Any, ...]]:
+        """As :meth:`stream`, the rows as plain tuples in the statement's column order (the fastest form, for a
+        pass over a whole table)."""
+        sql, args = self._prepared(key, params)
+        cursor = self._stream_cursor(self.connection) if self._stream_cursor else self.connection.cursor()
+        cursor.execute(sql, args)
+        while True:
+            batch = cursor.fetchmany(_STREAM_ROWS)
+            if not batch:
+                break
+            yield from batch
+        cursor.close()
+
     def exec_driver_sql(self, sql: str, params: Any = None) -> Result:
         """Run SQL text as written, on the driver (a PRAGMA, a GRANT, a LOCK TABLE)."""
         cursor = self.connection.cursor()
