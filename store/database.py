@@ -40,6 +40,10 @@ _READ_ONLY = "The store {store} is read-only here: it can be read and verified, 
 _MEANINGS: tuple[tuple[str, tuple[str, ...], type[CaseworkError], str], ...] = (
     ("IntegrityError", ("uq_audit_chain_seq", "audit.chain"), LostRace,
      "Someone else changed this record at the same moment; nothing was written. Reload it and try again."),
+    # two writers keeping the same protocol version at once (its first cases opened side by side): the loser's
+    # unit of work is run again, and then finds the version kept
+    ("IntegrityError", ("definitions_pkey", "definitions.digest"), LostRace,
+     "Someone else kept this protocol version at the same moment; nothing was written. Try again."),
     ("IntegrityError", ("unique", "duplicate key"), AlreadyExists, "That already exists: {exc}"),
     ("IntegrityError", (), BadInput,
      "The store refused the change ({exc}); a required value is missing or invalid. Nothing was written."),
@@ -310,6 +314,7 @@ class Store:
             f'GRANT SELECT, INSERT ON audit, facts, allocations, definitions TO "{role}"',
             f'GRANT SELECT, INSERT, UPDATE ON cases, markers, staff TO "{role}"',
             f'GRANT SELECT ON settings, alembic_version TO "{role}"',
+            f'GRANT SELECT, INSERT, DELETE ON due_dates, due_cases TO "{role}"',
             f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO "{role}"',
         ]
         with self._unit(write=True) as conn:

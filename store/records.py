@@ -19,7 +19,8 @@ __all__ = [
     "insert_allocation", "case_allocations", "held_counts", "set_markers", "case_markers", "open_case_markers",
     "count_held", "lock_staff", "get_setting", "set_setting", "rows_of", "replace_staff", "staff_with_login",
     "count_staff", "session_login", "lock_chain", "get_definition", "insert_definition", "list_definitions",
-    "cases_per_version", "rename_facts", "has_cases",
+    "cases_per_version", "rename_facts", "has_cases", "replace_due", "clear_due", "due_rows", "due_stale",
+    "cases_held_as", "cases_of_digest",
 ]
 
 _TABLES = ("staff", "cases", "allocations", "facts", "markers", "settings", "definitions")
@@ -295,3 +296,45 @@ def rows_of(conn: Connection, table: str) -> Iterable[dict[str, Any]]:
         raise KeyError(f"{table!r} is not a table the guards read")
     for row in conn.stream(f"rows_of({table})"):
         yield row._mapping
+
+
+def replace_due(conn: Connection, case_id: str, due: Iterable[tuple[str, str]], calendar: str,
+                digest: str | None) -> None:
+    """Keep a case's due dates ((deadline, YYYY-MM-DD) pairs), made under these holidays and this version."""
+    conn.execute("delete_due_dates", {"b_id": case_id})
+    conn.execute("delete_due_case", {"b_id": case_id})
+    conn.execute_many("insert_due_date", [{"case_id": case_id, "deadline": n, "due_on": d} for n, d in due])
+    conn.execute("insert_due_case", {"case_id": case_id, "calendar": calendar, "digest": digest})
+
+
+def clear_due(conn: Connection) -> None:
+    """Forget every kept due date (each case is judged by `due` itself until its rows are made again)."""
+    conn.execute("delete_all(due_dates)")
+    conn.execute("delete_all(due_cases)")
+
+
+def due_rows(conn: Connection, calendar: str, until: str | None = None, team: str | None = None,
+             staff: str | None = None) -> list[Any]:
+    """Kept due dates with their case's team, policy, digest and state (those made under *calendar* and the
+    case's own version), due on or before *until* if given, of a team or held by a person if given."""
+    filters = [name for name, value in (("until", until), ("team", team), ("staff", staff)) if value]
+    key = f"due_rows({','.join(filters)})" if filters else "due_rows"
+    params = {"b_calendar": calendar, "b_until": until, "b_team": team, "b_staff": staff}
+    return conn.execute(key, {k: v for k, v in params.items() if k == "b_calendar" or v}).all()
+
+
+def due_stale(conn: Connection, closed: Sequence[str], calendar: str, team: str | None = None) -> list[Any]:
+    """Open cases (state not in *closed*) whose due dates are not kept, or kept under other holidays or another
+    version, or not pinned to a version at all."""
+    params = {"b_closed": list(closed) or [""], "b_calendar": calendar, **({"b_team": team} if team else {})}
+    return [r._mapping for r in conn.execute("due_stale(team)" if team else "due_stale", params)]
+
+
+def cases_held_as(conn: Connection, slot: str, staff_id: str) -> list[Any]:
+    """The cases a person holds in one slot ('lead_id', 'supervisor_id' or 'worker_id'), through its index."""
+    return [r._mapping for r in conn.execute(f"cases_held_as({slot})", {"b_staff": staff_id})]
+
+
+def cases_of_digest(conn: Connection, digest: str) -> list[Any]:
+    """The cases pinned to one protocol version, through its index."""
+    return [r._mapping for r in conn.execute("cases_of_digest", {"b_digest": digest})]

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from sqlalchemy import Column, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
 
-__all__ = ["metadata", "staff", "cases", "allocations", "facts", "audit", "markers", "settings", "definitions"]
+__all__ = ["metadata", "staff", "cases", "allocations", "facts", "audit", "markers", "settings", "definitions",
+           "due_dates", "due_cases"]
 
 metadata = MetaData()
 
@@ -50,6 +51,8 @@ cases = Table(
     Index("ix_cases_team", "team"),
     Index("ix_cases_lead", "lead_id", "state"),
     Index("ix_cases_worker", "worker_id", "state"),
+    Index("ix_cases_supervisor", "supervisor_id", "state"),
+    Index("ix_cases_digest", "policy_digest", "state"),
 )
 
 allocations = Table(
@@ -87,6 +90,25 @@ markers = Table(
     Column("case_id", String(64), primary_key=True),
     Column("marker", String(140), primary_key=True),
     Column("at", String(32), nullable=False),
+)
+
+#: each open case's deadlines and the day each falls due (derived: re-made with every change to the case), so
+#: that `due` reads the items due instead of judging every open case (workflow.due_dates)
+due_dates = Table(
+    "due_dates", metadata,
+    Column("case_id", String(64), primary_key=True),
+    Column("deadline", String(64), primary_key=True),
+    Column("due_on", String(10), nullable=False),
+    Index("ix_due_dates_due_on", "due_on"),
+)
+
+#: the cases whose due_dates are made, and under what: England's bank holidays (a fingerprint) and the protocol
+#: version; a case missing here, or made under other holidays or another version, is judged by `due` itself
+due_cases = Table(
+    "due_cases", metadata,
+    Column("case_id", String(64), primary_key=True),
+    Column("calendar", String(16), nullable=False),
+    Column("digest", String(64)),
 )
 
 #: store-wide flags, e.g. 'sandbox' = 'true' for a training store that accepts a simulated clock

@@ -22,7 +22,8 @@ from sqlalchemy import bindparam, case, delete, func, insert, or_, select, tuple
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.expression import Executable
 
-from .schema import allocations, audit, cases, definitions, facts, markers, metadata, settings, staff
+from .schema import (allocations, audit, cases, definitions, due_cases, due_dates, facts, markers, metadata, settings,
+                     staff)
 
 __all__ = ["build", "compile_key", "compile_statement", "dialect_named", "EVERYDAY", "catalogue_source", "fingerprint"]
 
@@ -70,9 +71,10 @@ def _count_held(slot: str) -> Executable:
     """Cases in the given states a person holds in one slot (a case they lead and work is counted as led), one
     case left out: an index range of (lead_id, state) or (worker_id, state), so it costs their caseload, not the
     number of open cases in the store."""
-    staff_id, states = bindparam("b_staff"), bindparam("b_states", expanding=True)
+    staff_id: Any = bindparam("b_staff")
     query = select(func.count()).select_from(cases).where(
-        cases.c[slot] == staff_id, cases.c.state.in_(states), cases.c.id != func.coalesce(bindparam("b_excluding"), ""))
+        cases.c[slot] == staff_id, cases.c.state.in_(bindparam("b_states", expanding=True)),
+        cases.c.id != func.coalesce(bindparam("b_excluding"), ""))
     if slot == "worker_id":
         query = query.where(or_(cases.c.lead_id.is_(None), cases.c.lead_id != staff_id))
     return query
@@ -94,6 +96,37 @@ def _open_markers(args: list[str]) -> Executable:
     query = (select(markers.c.case_id, markers.c.marker, markers.c.at)
              .join(cases, cases.c.id == markers.c.case_id)
              .where(cases.c.state.not_in(bindparam("b_closed", expanding=True))))
+    return query.where(cases.c.team == bindparam("b_team")) if "team" in args else query
+
+
+def _due_rows(args: list[str]) -> Executable:
+    """Deadline rows with their case (only cases whose rows are current: see _due_stale), by due day; *args*:
+    'until' (due on or before a day), 'team', 'staff' (held by them as lead, supervisor or worker)."""
+    query = (select(due_dates.c.case_id, due_dates.c.deadline, due_dates.c.due_on, cases.c.team, cases.c.policy,
+                    cases.c.policy_digest, cases.c.state)
+             .join(cases, cases.c.id == due_dates.c.case_id)
+             .join(due_cases, due_cases.c.case_id == due_dates.c.case_id)
+             .where(due_cases.c.calendar == bindparam("b_calendar"), due_cases.c.digest == cases.c.policy_digest)
+             .order_by(due_dates.c.due_on, due_dates.c.case_id, due_dates.c.deadline))
+    if "until" in args:
+        query = query.where(due_dates.c.due_on <= bindparam("b_until"))
+    if "team" in args:
+        query = query.where(cases.c.team == bindparam("b_team"))
+    if "staff" in args:
+        query = query.where(or_(cases.c.lead_id == bindparam("b_staff"), cases.c.supervisor_id == bindparam("b_staff"),
+                                cases.c.worker_id == bindparam("b_staff")))
+    return query
+
+
+def _due_stale(args: list[str]) -> Executable:
+    """Open cases whose due rows are missing or were made under other bank holidays or another version (and
+    cases not pinned to a version, whose deadlines follow the files): `due` judges these itself."""
+    query = (select(cases).select_from(cases).outerjoin(due_cases, due_cases.c.case_id == cases.c.id)
+             .where(cases.c.state.not_in(bindparam("b_closed", expanding=True)),
+                    or_(due_cases.c.case_id.is_(None), cases.c.policy_digest.is_(None),
+                        due_cases.c.calendar != bindparam("b_calendar"),
+                        due_cases.c.digest != cases.c.policy_digest))
+             .order_by(cases.c.id))
     return query.where(cases.c.team == bindparam("b_team")) if "team" in args else query
 
 
@@ -176,6 +209,16 @@ _BUILDERS: dict[str, Callable[[list[str], str], Executable]] = {
     "open_cases": lambda a, d: _open_cases(a),
     "open_markers": lambda a, d: _open_markers(a),
     "case_versions": lambda a, d: select(cases.c.id, cases.c.version),
+    "cases_held_as": lambda a, d: select(cases).where(cases.c[a[0]] == bindparam("b_staff")).order_by(cases.c.id),
+    "cases_of_digest": lambda a, d: select(cases).where(cases.c.policy_digest == bindparam("b_digest"))
+    .order_by(cases.c.id),
+    # due dates (derived rows)
+    "due_rows": lambda a, d: _due_rows(a),
+    "due_stale": lambda a, d: _due_stale(a),
+    "delete_due_dates": lambda a, d: delete(due_dates).where(due_dates.c.case_id == bindparam("b_id")),
+    "insert_due_date": lambda a, d: _insert(due_dates),
+    "delete_due_case": lambda a, d: delete(due_cases).where(due_cases.c.case_id == bindparam("b_id")),
+    "insert_due_case": lambda a, d: _insert(due_cases),
     # facts, allocations, markers
     "case_facts": lambda a, d: select(facts).where(facts.c.case_id == bindparam("b_id")).order_by(facts.c.at,
                                                                                                   facts.c.id),
@@ -223,7 +266,8 @@ _CASE_COLUMNS = [c.name for c in cases.columns]
 _PIN = ("policy_digest",)
 #: the variants an everyday command runs, compiled ahead of time (a test proves they need no SQLAlchemy)
 EVERYDAY: tuple[str, ...] = (
-    *(k for k in _BUILDERS if k not in {"update_case", "list_cases", "count_held", "held_counts", "open_cases",
+    *(k for k in _BUILDERS if k not in {"update_case", "list_cases", "count_held", "held_counts", "cases_held_as",
+                                         "due_rows", "due_stale", "open_cases",
                                          "open_markers", "list_definitions", "rows_of", "delete_all",
                                          "insert_rows", "hash_at"}),
     *(f"update_case({','.join(sorted(cols + pin))})" for pin in ((), _PIN) for cols in (
@@ -236,9 +280,15 @@ EVERYDAY: tuple[str, ...] = (
     "list_cases", "list_cases(state)", "list_cases(team)", "list_cases(state,team)", "list_cases(states)",
     *(f"held_counts({c}{x})" for c in ("lead_id", "worker_id") for x in ("", ",excluding")),
     "count_held(lead_id)", "count_held(worker_id)",
+    *(f"cases_held_as({slot})" for slot in ("lead_id", "supervisor_id", "worker_id")),
+    *(f"due_rows({','.join(a)})" if a else "due_rows" for a in (
+        (), ("until",), ("team",), ("staff",), ("until", "team"), ("until", "staff"), ("team", "staff"),
+        ("until", "team", "staff"))),
+    "due_stale", "due_stale(team)",
     "open_cases", "open_cases(team)", "open_markers", "open_markers(team)",
     "list_definitions", "list_definitions(name)",
     *(f"rows_of({t})" for t in ("staff", "cases", "allocations", "facts", "markers", "settings", "definitions")),
+    "delete_all(due_dates)", "delete_all(due_cases)", "rows_of(due_dates)", "rows_of(due_cases)",
 )
 
 

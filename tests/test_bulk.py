@@ -187,3 +187,44 @@ def test_bulk_on_postgresql_rolls_back_only_the_failed_line(fresh_postgres_url):
     assert service.show_case(cw, "N-1")["state"] == "strategy_discussion"
     assert service.verify_audit(cw).ok
     cw.store.dispose()
+
+
+def _importer(url, lines, barrier, out):
+    cw = open_casework(url)
+    try:
+        barrier.wait()
+        report = bulk.apply(cw, lines, group=10)
+        out.put([(p.line, p.kind) for p in report.problems])
+    finally:
+        cw.store.dispose()
+
+
+def test_two_imports_allocating_the_same_people_in_opposite_orders_both_finish(fresh_postgres_url):
+    """Each import holds one person's row and waits for the other's (a deadlock): the loser commits what it has,
+    which frees the other, and does its line again; every line is done (found by the simulator, 2 runs in 3)."""
+    import multiprocessing
+
+    cw = open_casework(fresh_postgres_url)
+    service.init_store(cw, authentication="declared")
+    service.add_staff(cw, "tm", "Tess", ["team_manager"], team="A", registration="SW1")
+    for sw in ("sw1", "sw2"):
+        service.add_staff(cw, sw, sw, ["social_worker"], team="A", registration=f"SW2{sw[-1]}", actor="tm")
+    for case_id in ("A-1", "A-2", "B-1", "B-2"):
+        service.open_case(cw, case_id, "national", "A", "tm")
+
+    def alloc(case_id, lead):
+        return _line(do="allocate", case=case_id, lead=lead, **{"as": "tm"})
+    context = multiprocessing.get_context("fork")
+    barrier, out = context.Barrier(2), context.Queue()
+    jobs = [context.Process(target=_importer, args=(fresh_postgres_url, lines, barrier, out))
+            for lines in ([alloc("A-1", "sw1"), alloc("A-2", "sw2")], [alloc("B-1", "sw2"), alloc("B-2", "sw1")])]
+    for job in jobs:
+        job.start()
+    outcomes = [out.get(timeout=120) for _ in jobs]
+    for job in jobs:
+        job.join(timeout=120)
+    assert outcomes == [[], []]
+    assert {c["id"]: c["lead_id"] for c in service.list_cases(cw)} == {"A-1": "sw1", "A-2": "sw2", "B-1": "sw2",
+                                                                       "B-2": "sw1"}
+    assert service.verify_audit(cw).ok
+    cw.store.dispose()

@@ -47,12 +47,15 @@ def _rewrite(cw, chain: str, seq: int, **changes) -> None:
 
 
 def _agree_tables_with_chain(cw, case_id: str) -> None:
-    """Make the case's row and markers say what its (forged) chain says, as a careful forger would."""
+    """Make the case's row, markers and due dates say what its (forged) chain says, as a careful forger would."""
+    from casework.workflow import due_dates
+
     with cw.store.write() as conn:
         derived = projections.derive(audit_log.entries(conn, f"case:{case_id}"))
         conn.execute(update(cases).where(cases.c.id == case_id).values(**derived["cases"][case_id]))
         conn.execute(delete(markers).where(markers.c.case_id == case_id))
         conn.execute(insert(markers), [{"case_id": c, "marker": m, "at": at} for (c, m), at in derived["markers"].items()])
+        due_dates.refresh_stored(conn, cw, case_id)
 
 
 def _verify(cw, point: Path | None = None, public: Path | None = None):

@@ -71,7 +71,7 @@ def _verdicts(cw, definition, whole: bool):
     return found
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(policy=st.sampled_from(["stockport", "national"]), data=st.data())
 def test_judging_on_the_latest_of_each_name_agrees_with_judging_on_every_fact(tmp_path_factory, policy, data):
     from casework.workflow.workspace import open_casework

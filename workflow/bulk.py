@@ -11,6 +11,9 @@ Semantics, line by line:
   and is reported with its line;
 - a line that cannot be done (malformed, an unknown case or person, a date out of range, a case
   that already exists) writes nothing, is reported with its line, and the rest go on;
+- when another writer and this import each wait for rows the other holds (a deadlock, on PostgreSQL, when
+  two imports allocate the same people in different orders), the group so far is committed, which lets
+  the other go on, and the line is done again once;
 - a failure of the store itself (disk full, connection lost) stops the import: every group
   committed before it stays, the group under way is rolled back, and the report says which line
   to start again from.
@@ -25,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable
 
-from ..errors import BadInput, CaseworkError, Conflict, Refused, StoreNotReady
+from ..errors import BadInput, CaseworkError, Conflict, LostRace, Refused, StoreNotReady
 from . import service
 from .actions_file import (AddStaff, Allocate, LeaveStaff, Move, OpenCase, Record, UpdateStaff, read_lines)
 from .units import KEEP, is_sandbox
@@ -138,7 +141,12 @@ def apply(cw: Casework, lines: Iterable[str], group: int = DEFAULT_GROUP, clock_
                 if clock_from_file and moment is not None:
                     cw.clock = _fixed(moment)
                 try:
-                    apply_one(cw, action)
+                    try:
+                        apply_one(cw, action)
+                    except LostRace:  # another importer waits on rows this group holds: let them go, once
+                        batch.commit()
+                        report.committed_through = last - 1
+                        apply_one(cw, action)
                     report.applied += 1
                 except Refused as exc:
                     verdict = getattr(exc, "verdict", None)

@@ -15,7 +15,7 @@ from dateutil.relativedelta import relativedelta
 
 from .bank_holidays import england_bank_holidays
 
-__all__ = ["WorkingCalendar", "add_duration", "calendar_for"]
+__all__ = ["WorkingCalendar", "add_duration", "calendar_for", "holidays_fingerprint"]
 
 
 @lru_cache(maxsize=None)
@@ -93,3 +93,17 @@ def add_duration(calendar: WorkingCalendar, start: date, amount: int, unit: str)
         moved: date = start + relativedelta(months=amount)
         return moved
     raise ValueError(f"unknown unit {unit!r}")
+
+
+@lru_cache(maxsize=1)
+def holidays_fingerprint() -> str:
+    """What England's bank holidays are, as 16 hex digits: due dates kept in the store (workflow.due_dates) were
+    counted under the holidays this names, and are counted again when a newer ``holidays`` changes them."""
+    import hashlib
+
+    days = sorted(d.isoformat() for year in range(_YEARS[0], _YEARS[1] + 1) for d in _bank_holidays(year))
+    return hashlib.sha256(",".join(days).encode()).hexdigest()[:16]
+
+
+#: the years a due date can fall in: the dates casework keeps, and the longest deadline after them
+_YEARS = (1990, 2106)

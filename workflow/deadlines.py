@@ -17,7 +17,7 @@ from .clock import LONDON, day_of
 from .requirements import ActorClause, Role, clauses_phrase
 from .requirements.base import MANY, Day, RuleIds
 
-__all__ = ["Duration", "Marker", "DeadlineDef", "DueItem", "due_for_case", "marker_key"]
+__all__ = ["Duration", "Marker", "DeadlineDef", "DueItem", "due_for_case", "due_dates_of", "due_item", "marker_key"]
 
 Unit = Literal["working_days", "days", "weeks", "months"]
 
@@ -146,16 +146,13 @@ class DueItem:
                 "who": self.who, "team": self.team}
 
 
-def due_for_case(case_id: str, team: str, state: str, markers: Mapping[str, datetime],
-                 deadlines: Mapping[str, DeadlineDef], calendar_of: Callable[[DeadlineDef], WorkingCalendar],
-                 as_of: date, holder_roles: frozenset[str] = frozenset()) -> list[DueItem]:
-    """Every open item of one case, from its markers (and its lead's and worker's roles) alone.
-
-    *calendar_of* gives the working-day calendar each deadline counts in (see Definition.calendar_of).
-    """
-    items = []
+def due_dates_of(state: str, markers: Mapping[str, datetime], deadlines: Mapping[str, DeadlineDef],
+                 calendar_of: Callable[[DeadlineDef], WorkingCalendar],
+                 holder_roles: frozenset[str] = frozenset()) -> list[tuple[str, DeadlineDef, date]]:
+    """(name, deadline, the day it falls due) of every deadline running on a case in *state*: what the case's
+    markers and its lead's and worker's roles decide, the same whatever the day it is looked at."""
+    found = []
     for name, dl in deadlines.items():
-        calendar = calendar_of(dl)
         if state not in dl.while_in or (dl.held_by and not holder_roles & set(dl.held_by)):
             continue
         started = dl.start.when(markers)
@@ -165,11 +162,28 @@ def due_for_case(case_id: str, team: str, state: str, markers: Mapping[str, date
         last_met = max(met) if met else None
         if last_met is not None and dl.repeat is None:
             continue
+        calendar = calendar_of(dl)
         if last_met is not None and dl.repeat is not None:
             due = add_duration(calendar, day_of(last_met), dl.repeat.amount, dl.repeat.unit)
         else:
             due = add_duration(calendar, day_of(started), dl.within.amount, dl.within.unit)
-        left = calendar.working_days_between(as_of, due)
-        items.append(DueItem(case_id, name, dl.title, due, left, due < as_of, dl.rules,
-                             clauses_phrase(dl.who) if dl.who else "the lead practitioner", team))
-    return items
+        found.append((name, dl, due))
+    return found
+
+
+def due_item(case_id: str, team: str, name: str, dl: DeadlineDef, due: date, calendar: WorkingCalendar,
+             as_of: date) -> DueItem:
+    """The item a deadline falling due on *due* makes on *as_of*."""
+    return DueItem(case_id, name, dl.title, due, calendar.working_days_between(as_of, due), due < as_of, dl.rules,
+                   clauses_phrase(dl.who) if dl.who else "the lead practitioner", team)
+
+
+def due_for_case(case_id: str, team: str, state: str, markers: Mapping[str, datetime],
+                 deadlines: Mapping[str, DeadlineDef], calendar_of: Callable[[DeadlineDef], WorkingCalendar],
+                 as_of: date, holder_roles: frozenset[str] = frozenset()) -> list[DueItem]:
+    """Every open item of one case, from its markers (and its lead's and worker's roles) alone.
+
+    *calendar_of* gives the working-day calendar each deadline counts in (see Definition.calendar_of).
+    """
+    return [due_item(case_id, team, name, dl, due, calendar_of(dl), as_of)
+            for name, dl, due in due_dates_of(state, markers, deadlines, calendar_of, holder_roles)]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from casework.store import audit
 
-from . import attribution, identity
+from . import attribution, due_dates, identity
 from .staff_actions import staff_rules_or_none
 from .clock import to_text
 from ..errors import AuditBroken
@@ -43,6 +43,8 @@ def rebuild_projections(cw: Casework, dry_run: bool = False) -> Rebuilt:
         if wrong:  # rebuilding from entries their writers could not make would make them real
             raise AuditBroken(wrong)
         done = rebuild(conn, dry_run)
+        if done.written:  # the cases may stand differently now: their due dates are made again
+            due_dates.refresh_all(conn, cw)
         if done.written and done.changed:
             now = to_text(cw.clock())
             audit.append(conn, REBUILD_CHAIN, recorded_at=now, at=now, actor="(casework audit rebuild)",

@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from casework.store import Connection, audit, records
 
-from . import attribution, identity, projections
+from . import attribution, due_dates, identity, projections
 from .allocation import explain_allocation, proposed_case
 from .checkpoints import Checkpoint, check_against
 from .clock import day_of, to_text
 from ..errors import (AllocationRefused, BadInput, RecordRefused,
                      TransitionRefused, UnknownName)
 from .hydrate import load_case_and_actor, load_case_for_write, load_staff
-from .people import Case, Fact, FactLog, Staff
+from .people import Case, Fact, FactLog, Staff, holder_roles
 from .recording import explain_record
 from .staff_actions import add_staff, leave_staff, list_staff, login_name, staff_rules_or_none, update_staff
 from . import versions
@@ -122,6 +122,7 @@ def init_store(cw: Casework, sandbox: bool = False, app_role: str | None = None,
             versions.keep(conn, staff_rules, "(casework init)", principal, now)
             wanted["staff_protocol"] = staff_rules.name
             wanted["staff_protocol_digest"] = staff_rules.digest
+        due_dates.refresh_stale(conn, cw)  # a store upgraded to kept due dates gets them now
         for key, value in wanted.items():
             if records.get_setting(conn, key) == value:
                 continue
@@ -148,6 +149,8 @@ def open_case(cw: Casework, case_id: str, policy: str, team: str, actor: str,
         records.insert_case(conn, row)
         versions.keep(conn, definition, actor, principal, to_text(now))
         records.set_markers(conn, case_id, {f"entered:{definition.initial}": to_text(at)})
+        due_dates.refresh(conn, definition, case_id, definition.initial, {f"entered:{definition.initial}": at},
+                          frozenset())
         case = Case(case_id, policy, team, definition.initial)
         write_audit(conn, definition, case, "open", actor, principal, at, now, None, definition.initial,
                {"team": team, "digest": definition.digest, **backdating(definition, at, now)})
@@ -227,12 +230,14 @@ def move_case(cw: Casework, case_id: str, event: str, actor: str, *, reason: str
             entered = {f"entered:{case.state}": at} if case.state != before.state else {}
             happened = {f"event:{event}": at, **entered}
             records.set_markers(conn, case_id, {k: to_text(v) for k, v in happened.items()})
+            due_dates.refresh(conn, definition, case_id, case.state, _moved_on(case.markers, happened),
+                              holder_roles(case))
             write_audit(conn, definition, before, "move", actor, principal, at, now, event, case.state,
                    {"reason": reason, "rules": list(rules_of(definition, event)), **late, **pin_mark(pin)}, head)
     if not verdict.allowed:
         raise TransitionRefused(verdict)
     case.version += 1
-    case.markers = {**case.markers, **{k: max(v, case.markers.get(k, v)) for k, v in happened.items()}}
+    case.markers = _moved_on(case.markers, happened)
     case.policy_digest = definition.digest
     cw.snapshots.advance(case_id, case.version - 1, case.version, case.markers)
     return MoveResult(verdict, partial(summary, cw, case, definition, day_of(now)))
@@ -275,7 +280,7 @@ def allocate(cw: Casework, case_id: str, lead: str, actor: str, *, supervisor: s
                if (was.id if was else None) != (now_.id if now_ else None)]
     after.holder_prior = {**case.holder_prior, **{s: case.holder_since[s] for s in changed if s in case.holder_since}}
     after.holder_since = {**case.holder_since, **{s: at for s in changed}}
-    after.markers = {**case.markers, "event:allocate": max(at, case.markers.get("event:allocate", at))}
+    after.markers = _moved_on(case.markers, {"event:allocate": at})
     after.policy_digest = definition.digest
     return MoveResult(verdict, partial(summary, cw, after, definition, day_of(now)))
 
@@ -313,6 +318,11 @@ def preview_allocation(cw: Casework, case_id: str, lead: str, actor: str, *, sup
                                    now)[0]
 
 
+def _moved_on(markers: dict[str, datetime], happened: dict[str, datetime]) -> dict[str, datetime]:
+    """The markers after these things happened: a marker only ever moves forward (as the store keeps them)."""
+    return {**markers, **{k: max(v, markers.get(k, v)) for k, v in happened.items()}}
+
+
 def _named(conn: Connection, people: dict[str, Staff], staff_id: str) -> Staff:
     """The person *staff_id* read with the case, or StaffNotFound with the closest ids."""
     if staff_id not in people:
@@ -328,6 +338,8 @@ def _write_allocation(conn: Connection, definition: Definition, case: Case, afte
         "allocated_at": to_text(at), "version": case.version + 1, "updated_at": to_text(now), **pin})
     records.insert_allocation(conn, {"case_id": case.id, "at": to_text(at), "by_id": actor, "reason": reason, **ids})
     records.set_markers(conn, case.id, {"event:allocate": to_text(at)})
+    due_dates.refresh(conn, definition, case.id, case.state, _moved_on(case.markers, {"event:allocate": at}),
+                      holder_roles(after))
     write_audit(conn, definition, case, "allocate", actor, principal, at, now, "allocate", case.state,
            {**ids, "previous_lead_id": case.lead.id if case.lead else None, "reason": reason, **late}, head)
 
@@ -358,6 +370,8 @@ def record_fact(cw: Casework, case_id: str, fact: str, actor: str, *, with_staff
                                        "recorded_at": to_text(now), "by_id": actor, "with_ids": list(with_staff),
                                        "note": note, "state": case.state})
             records.set_markers(conn, case_id, {f"fact:{fact}": to_text(at)})
+            due_dates.refresh(conn, definition, case_id, case.state, _moved_on(case.markers, {f"fact:{fact}": at}),
+                              holder_roles(case))
             write_audit(conn, definition, case, "fact", actor, principal, at, now, fact, case.state,
                    {"with": list(with_staff), "note": note, **late, **pin_mark(pin)}, head)
     if not verdict.allowed:
@@ -366,7 +380,7 @@ def record_fact(cw: Casework, case_id: str, fact: str, actor: str, *, with_staff
     recorded = Fact(fact, at, person, others, note, case.state)
     case.facts = (case.facts.plus(recorded) if isinstance(case.facts, FactLog)
                   else sorted([*case.facts, recorded], key=lambda f: f.at))
-    case.markers = {**case.markers, f"fact:{fact}": max(at, case.markers.get(f"fact:{fact}", at))}
+    case.markers = _moved_on(case.markers, {f"fact:{fact}": at})
     case.policy_digest = definition.digest
     return MoveResult(verdict, partial(summary, cw, case, definition, day_of(now)))
 
@@ -394,6 +408,7 @@ def verify_audit(cw: Casework, checkpoint: "Checkpoint | None" = None) -> AuditR
         seen = {b.chain for b in broken}  # a broken chain's replay says nothing more
         broken += [d for d in projections.divergences(conn) if d.chain not in seen]
         broken += [m for m in attribution.misattributed(conn, staff_rules_or_none(cw, conn)) if m.chain not in seen]
+        broken += [d for d in due_dates.divergences(conn, cw) if d.chain not in seen]
     if checkpoint is None:
         return AuditReport(checked, tuple(broken))
     against = [b for b in check_against(cw, checkpoint) if b.chain not in seen]

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 from casework.store import Connection, audit, records
 
-from . import identity
+from . import due_dates, identity
 from .clock import day_of, to_text
 from ..errors import AlreadyExists, BadInput, CaseworkError, StaffChangeRefused, UnknownName
 from .hydrate import load_staff, staff_from_row
@@ -111,6 +111,8 @@ def _change_staff(cw: Casework, actor: str | None, staff_id: str, change: Callab
                 records.insert_staff(conn, written)
             else:
                 records.replace_staff(conn, written)
+                if before.roles != after.roles:  # a deadline may run only while its holder has a role
+                    due_dates.refresh_held_by(conn, cw, staff_id)
             audit.append(conn, "staff", **entry, action="staff", event="add" if before is None else verdict.event,
                          policy=rules.name, policy_version=policy_version(cw, rules.name),
                          payload={**written, "reason": reason, **({"first": True} if first else {})})

@@ -11,7 +11,7 @@ from typing import Sequence
 
 from casework.store import audit, records
 
-from . import identity, versions
+from . import due_dates, identity, versions
 from .clock import to_text
 from .definition import Definition
 from ..errors import BadInput, CaseworkError
@@ -89,4 +89,5 @@ def _one(cw: Casework, case_id: str, target: Definition, plan: MigrationPlan, ac
         records.rename_facts(conn, case.id, plan.facts)
         records.set_markers(conn, case.id, {k: to_text(v) for k, v in plan.renamed_markers(case.markers).items()})
         audit.append(conn, f"case:{case.id}", head, **entry, action="migrate", payload=payload)
+        due_dates.refresh_stored(conn, cw, case.id)
     return result
