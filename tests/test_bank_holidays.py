@@ -86,3 +86,12 @@ def test_with_a_warm_cache_counting_working_days_does_not_import_holidays(cache_
     # 2026 has 261 weekdays, 8 of them England bank holidays (1 January among them)
     assert cold.stdout.split() == ["253", "True"]
     assert warm.stdout.split() == ["253", "False"]
+
+
+def test_the_years_read_at_once_are_the_years_read_one_by_one():
+    """The fingerprint of the holidays (what kept due dates were counted under) reads every year in one go: the
+    same days as asking year by year, including years the cache did not hold."""
+    from casework.workflow.bank_holidays import england_bank_holidays, england_bank_holidays_in
+
+    assert england_bank_holidays_in(2020, 2024) == {y: england_bank_holidays(y) for y in range(2020, 2025)}
+    assert england_bank_holidays_in(2095, 2106)[2106] == england_bank_holidays(2106)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .user_cache import cache_directory
 
-__all__ = ["england_bank_holidays", "cache_file"]
+__all__ = ["england_bank_holidays", "england_bank_holidays_in", "cache_file"]
 
 #: years either side of the one asked for that a cache miss fills in at once
 _SPAN = 25
@@ -94,3 +94,19 @@ def england_bank_holidays(year: int) -> frozenset[date]:
     cached.update({str(y): sorted(d.isoformat() for d in days) for y, days in fresh.items()})
     _write(file, key, cached)
     return fresh[year]
+
+
+def england_bank_holidays_in(first: int, last: int) -> dict[int, frozenset[date]]:
+    """England's bank holidays in every year from *first* to *last*: one read of the cache (and at most one ask
+    of the library for the years it lacks), as the fingerprint of the holidays needs them all."""
+    file = cache_file()
+    if file is None:
+        return _from_library(range(first, last + 1))
+    key = _library_key()
+    cached = _read(file, key)
+    missing = [y for y in range(first, last + 1) if str(y) not in cached]
+    if missing:
+        fresh = _from_library(range(min(missing), max(missing) + 1))
+        cached.update({str(y): sorted(d.isoformat() for d in days) for y, days in fresh.items()})
+        _write(file, key, cached)
+    return {y: frozenset(date.fromisoformat(d) for d in cached[str(y)]) for y in range(first, last + 1)}

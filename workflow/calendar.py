@@ -13,7 +13,7 @@ from typing import Iterable
 
 from dateutil.relativedelta import relativedelta
 
-from .bank_holidays import england_bank_holidays
+from .bank_holidays import england_bank_holidays, england_bank_holidays_in
 
 __all__ = ["WorkingCalendar", "add_duration", "calendar_for", "holidays_fingerprint"]
 
@@ -101,7 +101,7 @@ def holidays_fingerprint() -> str:
     counted under the holidays this names, and are counted again when a newer ``holidays`` changes them."""
     import hashlib
 
-    days = sorted(d.isoformat() for year in range(_YEARS[0], _YEARS[1] + 1) for d in _bank_holidays(year))
+    days = sorted(d.isoformat() for found in england_bank_holidays_in(*_YEARS).values() for d in found)
     return hashlib.sha256(",".join(days).encode()).hexdigest()[:16]
 
 
