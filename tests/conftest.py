@@ -43,7 +43,7 @@ def sqlite_url(tmp_path) -> str:
     return f"sqlite:///{tmp_path / 'casework.db'}"
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def store_url(request, tmp_path) -> str:
     """The same contract runs on both backends."""
     if request.param == "sqlite":

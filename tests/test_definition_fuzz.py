@@ -40,6 +40,8 @@ from casework.workflow.loader import Policies, shipped_directory
 from casework.workflow.refinement import prove
 from casework.workflow.roles import ROLES
 
+pytestmark = pytest.mark.slow
+
 CASEWORK = str(Path(sys.executable).parent / "casework")
 LOCAL_PROTOCOLS = ("derbyshire", "kent", "stockport", "torbay")
 SHIPPED = {p.resolve() for p in shipped_directory().glob("*.yaml")}

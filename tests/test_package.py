@@ -17,6 +17,8 @@ import pytest
 
 from tests.test_readme import _blocks
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

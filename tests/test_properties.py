@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Iterator
 
+import pytest
+
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -28,6 +30,9 @@ from casework.workflow.workspace import open_casework
 from .conftest import START, Clock
 from .helpers import STAFF, TEAM, add_standard_staff, case_in_cin_plan
 from .test_store_contract import Snapshot, snapshot
+
+
+pytestmark = pytest.mark.slow
 
 NATIONAL = Policies().get("national")
 CASES = ["C-1", "C-2"]

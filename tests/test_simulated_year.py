@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import date, timedelta, timezone
 from functools import partial
 
+import pytest
+
 from casework.errors import CaseworkError, Refused
 from casework.workflow import bulk, service
 from casework.workflow.actions_file import to_line
@@ -16,6 +18,9 @@ from casework.workflow.workspace import open_casework
 from benchmarks.simulate import _Year
 
 from .test_bulk import _contents
+
+
+pytestmark = pytest.mark.slow
 
 START = date(2024, 10, 7)
 
