@@ -5,7 +5,6 @@ Every driver error is translated here into casework's own exceptions, so nothing
 """
 from __future__ import annotations
 
-import itertools
 import os
 import re
 import threading
@@ -17,6 +16,7 @@ from casework.errors import AlreadyExists, BadInput, CaseworkError, ConcurrentUp
 
 from .backends import WRITER_WAIT_SECONDS as _WRITER_WAIT_SECONDS
 from .backends import Kept, PostgreSQL, SQLite, driver_error, sqlite_file
+from .batch import Batch
 from .link import Link
 
 __all__ = ["Store", "Batch", "DEFAULT_URL", "resolve_url"]
@@ -379,33 +379,3 @@ def _checksqlite_file(path: Path, store: "Store") -> None:
     if pages and size_valid and size < pages * page_size:
         raise StoreNotReady(_corrupt(store))
 
-
-class Batch:
-    """An open batch of units of work (Store.batch): one connection and transaction, savepoints inside."""
-
-    def __init__(self, link: Link, thread: int):
-        self.link, self.thread = link, thread
-        self._names = itertools.count(1)
-
-    @contextmanager
-    def savepoint(self, keep: bool) -> Iterator[Link]:
-        """One unit of work in the batch: kept (*keep*) or undone when it ends, and always undone on an error."""
-        name = f"casework_unit_{next(self._names)}"
-        self.link.exec_driver_sql(f"SAVEPOINT {name}")
-        try:
-            yield self.link
-        except BaseException:
-            self.link.exec_driver_sql(f"ROLLBACK TO SAVEPOINT {name}")
-            self.link.exec_driver_sql(f"RELEASE SAVEPOINT {name}")
-            raise
-        if not keep:
-            self.link.exec_driver_sql(f"ROLLBACK TO SAVEPOINT {name}")
-        self.link.exec_driver_sql(f"RELEASE SAVEPOINT {name}")
-
-    def commit(self) -> None:
-        """Make everything so far durable, and go on in a new transaction."""
-        if self.link.dialect == "sqlite":
-            self.link.exec_driver_sql("COMMIT")
-            self.link.exec_driver_sql("BEGIN IMMEDIATE")
-        else:
-            self.link.connection.commit()

@@ -14,7 +14,7 @@ from ..errors import CaseNotFound, StaffNotFound
 from .people import Case, Fact, FactLog, Staff, holder_changes
 from .snapshots import CaseRecords, Snapshots
 
-__all__ = ["staff_from_row", "load_staff", "load_case", "load_case_and_actor", "load_case_for_write"]
+__all__ = ["staff_from_row", "load_staff", "named_staff", "load_case", "load_case_and_actor", "load_case_for_write"]
 
 
 def staff_from_row(row: dict[str, Any]) -> Staff:
@@ -32,6 +32,13 @@ def load_staff(conn: Connection, staff_id: str) -> Staff:
     if row is None:
         raise StaffNotFound(staff_id, [s["id"] for s in records.all_staff(conn)])
     return staff_from_row(row)
+
+
+def named_staff(conn: Connection, people: dict[str, Staff], staff_id: str) -> Staff:
+    """The person *staff_id* read with the case, or StaffNotFound with the closest ids."""
+    if staff_id not in people:
+        load_staff(conn, staff_id)  # raises StaffNotFound with suggestions
+    return people[staff_id]
 
 
 def load_case(conn: Connection, case_id: str, snapshots: Snapshots | None = None) -> Case:

@@ -11,7 +11,8 @@ from typing import Callable, Collection, Iterable, Iterator, Sequence, overload
 
 from .roles import SOCIAL_WORK_ROLES, roles_phrase
 
-__all__ = ["Staff", "Fact", "FactLog", "Case", "holder_roles", "HOLDER_SLOTS", "holder_changes", "newest_facts"]
+__all__ = ["Staff", "Fact", "FactLog", "Case", "holder_roles", "HOLDER_SLOTS", "holder_changes", "newest_facts",
+           "markers_after"]
 
 #: the places a person holds a case in
 HOLDER_SLOTS = ("lead", "supervisor", "worker")
@@ -189,6 +190,11 @@ class Case:
             return self.allocated()
         person = {**self.holders(), "previous_lead": self.previous_lead}[relation]
         return (person,) if person is not None else ()
+
+
+def markers_after(markers: dict[str, datetime], happened: dict[str, datetime]) -> dict[str, datetime]:
+    """The markers after these things happened: a marker only ever moves forward (as the store keeps them)."""
+    return {**markers, **{k: max(v, markers.get(k, v)) for k, v in happened.items()}}
 
 
 def holder_roles(case: Case) -> frozenset[str]:

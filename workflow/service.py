@@ -9,29 +9,29 @@ its audited attempt, then raises.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from casework.store import Connection, audit, records
 
-from . import attribution, due_dates, identity, projections
+from . import due_dates, identity
 from .allocation import explain_allocation, proposed_case
-from .checkpoints import Checkpoint, check_against
 from .clock import day_of, to_text
 from ..errors import (AllocationRefused, BadInput, RecordRefused,
                      TransitionRefused, UnknownName)
-from .hydrate import load_case_and_actor, load_case_for_write, load_staff
-from .people import Case, Fact, FactLog, Staff, holder_roles
+from .hydrate import load_case_and_actor, load_case_for_write, load_staff, named_staff
+from .people import Case, Fact, FactLog, Staff, holder_roles, markers_after
 from .recording import explain_record
-from .staff_actions import add_staff, leave_staff, list_staff, login_name, staff_rules_or_none, update_staff
+from .staff_actions import add_staff, leave_staff, list_staff, login_name, update_staff
 from . import versions
 from .units import KEEP, is_sandbox, unit_of_work, when
 from .version_actions import migrate_cases
 from .verdict import Verdict
 from .workspace import Casework
 from .case_views import summary, case_history, list_cases, show_case
+from .verifying import AuditReport, verify_audit
 from .judging import (backdating, check_version, judged, judged_by, not_before_opening, pin_mark, pinned,
                       rules_of, settled, timing, write_audit)
 
@@ -62,21 +62,6 @@ class MoveResult:
     def case(self) -> dict[str, Any]:
         """The case after the action, as :func:`show_case` gives it."""
         return self._summarise()
-
-
-@dataclass(frozen=True)
-class AuditReport:
-    """Result of recomputing every hash chain (and comparing the store with a signed checkpoint, if given)."""
-
-    entries: int
-    broken: tuple[audit.Broken, ...]
-    #: when the checkpoint compared was taken, and whether its key was one the auditor supplied
-    checkpoint: str | None = None
-    trusted_key: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return not self.broken
 
 
 def init_store(cw: Casework, sandbox: bool = False, app_role: str | None = None, *,
@@ -192,8 +177,8 @@ def preview_record(cw: Casework, case_id: str, fact: str, actor: str, *, with_st
     at, now = when(cw, at)
     with cw.store.read() as conn:
         case, people, _, _ = load_case_for_write(conn, case_id, (actor, *with_staff), cw.snapshots)
-        person = _named(conn, people, actor)
-        others = tuple(_named(conn, people, other) for other in with_staff)
+        person = named_staff(conn, people, actor)
+        others = tuple(named_staff(conn, people, other) for other in with_staff)
         definition = judged_by(conn, cw, case)
         timing(definition, case, at, now)
         return judged(conn, lambda day, staff: explain_record(definition, case, fact, person, day, note, others,
@@ -230,14 +215,14 @@ def move_case(cw: Casework, case_id: str, event: str, actor: str, *, reason: str
             entered = {f"entered:{case.state}": at} if case.state != before.state else {}
             happened = {f"event:{event}": at, **entered}
             records.set_markers(conn, case_id, {k: to_text(v) for k, v in happened.items()})
-            due_dates.refresh(conn, definition, case_id, case.state, _moved_on(case.markers, happened),
+            due_dates.refresh(conn, definition, case_id, case.state, markers_after(case.markers, happened),
                               holder_roles(case))
             write_audit(conn, definition, before, "move", actor, principal, at, now, event, case.state,
                    {"reason": reason, "rules": list(rules_of(definition, event)), **late, **pin_mark(pin)}, head)
     if not verdict.allowed:
         raise TransitionRefused(verdict)
     case.version += 1
-    case.markers = _moved_on(case.markers, happened)
+    case.markers = markers_after(case.markers, happened)
     case.policy_digest = definition.digest
     cw.snapshots.advance(case_id, case.version - 1, case.version, case.markers)
     return MoveResult(verdict, partial(summary, cw, case, definition, day_of(now)))
@@ -280,7 +265,7 @@ def allocate(cw: Casework, case_id: str, lead: str, actor: str, *, supervisor: s
                if (was.id if was else None) != (now_.id if now_ else None)]
     after.holder_prior = {**case.holder_prior, **{s: case.holder_since[s] for s in changed if s in case.holder_since}}
     after.holder_since = {**case.holder_since, **{s: at for s in changed}}
-    after.markers = _moved_on(case.markers, {"event:allocate": at})
+    after.markers = markers_after(case.markers, {"event:allocate": at})
     after.policy_digest = definition.digest
     return MoveResult(verdict, partial(summary, cw, after, definition, day_of(now)))
 
@@ -290,10 +275,10 @@ def _allocation_verdict(conn: Connection, definition: Definition, case: Case, pe
                         supervisor: Any, worker: Any, reason: str | None, at: datetime,
                         now: datetime) -> tuple[Verdict, Staff, Staff | None, Staff | None]:
     """The verdict on an allocation, and the holders it names (each lead and worker with their caseload now)."""
-    person = _named(conn, people, actor)
-    new_lead = _named(conn, people, lead)
-    new_sup = case.supervisor if supervisor is KEEP else (_named(conn, people, supervisor) if supervisor else None)
-    new_worker = case.worker if worker is KEEP else (_named(conn, people, worker) if worker else None)
+    person = named_staff(conn, people, actor)
+    new_lead = named_staff(conn, people, lead)
+    new_sup = case.supervisor if supervisor is KEEP else (named_staff(conn, people, supervisor) if supervisor else None)
+    new_worker = case.worker if worker is KEEP else (named_staff(conn, people, worker) if worker else None)
     open_states = [s for s, spec in definition.states.items() if spec.open]
     new_lead = replace(new_lead, caseload=records.count_held(conn, new_lead.id, open_states, case.id))
     if new_worker is not None:
@@ -318,18 +303,6 @@ def preview_allocation(cw: Casework, case_id: str, lead: str, actor: str, *, sup
                                    now)[0]
 
 
-def _moved_on(markers: dict[str, datetime], happened: dict[str, datetime]) -> dict[str, datetime]:
-    """The markers after these things happened: a marker only ever moves forward (as the store keeps them)."""
-    return {**markers, **{k: max(v, markers.get(k, v)) for k, v in happened.items()}}
-
-
-def _named(conn: Connection, people: dict[str, Staff], staff_id: str) -> Staff:
-    """The person *staff_id* read with the case, or StaffNotFound with the closest ids."""
-    if staff_id not in people:
-        load_staff(conn, staff_id)  # raises StaffNotFound with suggestions
-    return people[staff_id]
-
-
 def _write_allocation(conn: Connection, definition: Definition, case: Case, after: Case, ids: dict[str, str | None],
                       actor: str, principal: str, at: datetime, now: datetime, reason: str | None,
                       late: dict[str, Any], head: audit.Head, pin: dict[str, Any]) -> None:
@@ -338,7 +311,7 @@ def _write_allocation(conn: Connection, definition: Definition, case: Case, afte
         "allocated_at": to_text(at), "version": case.version + 1, "updated_at": to_text(now), **pin})
     records.insert_allocation(conn, {"case_id": case.id, "at": to_text(at), "by_id": actor, "reason": reason, **ids})
     records.set_markers(conn, case.id, {"event:allocate": to_text(at)})
-    due_dates.refresh(conn, definition, case.id, case.state, _moved_on(case.markers, {"event:allocate": at}),
+    due_dates.refresh(conn, definition, case.id, case.state, markers_after(case.markers, {"event:allocate": at}),
                       holder_roles(after))
     write_audit(conn, definition, case, "allocate", actor, principal, at, now, "allocate", case.state,
            {**ids, "previous_lead_id": case.lead.id if case.lead else None, "reason": reason, **late}, head)
@@ -352,8 +325,8 @@ def record_fact(cw: Casework, case_id: str, fact: str, actor: str, *, with_staff
     with cw.store.write() as conn:
         case, people, head, mode = load_case_for_write(conn, case_id, (actor, *with_staff), cw.snapshots, lock=True)
         principal = identity.authenticate(conn, actor, cw.principal, mode)
-        person = _named(conn, people, actor)
-        others = tuple(_named(conn, people, other) for other in with_staff)
+        person = named_staff(conn, people, actor)
+        others = tuple(named_staff(conn, people, other) for other in with_staff)
         check_version(case, expected_version)
         definition, pin = pinned(conn, cw, case, actor, principal, now)
         late = timing(definition, case, at, now)
@@ -370,7 +343,7 @@ def record_fact(cw: Casework, case_id: str, fact: str, actor: str, *, with_staff
                                        "recorded_at": to_text(now), "by_id": actor, "with_ids": list(with_staff),
                                        "note": note, "state": case.state})
             records.set_markers(conn, case_id, {f"fact:{fact}": to_text(at)})
-            due_dates.refresh(conn, definition, case_id, case.state, _moved_on(case.markers, {f"fact:{fact}": at}),
+            due_dates.refresh(conn, definition, case_id, case.state, markers_after(case.markers, {f"fact:{fact}": at}),
                               holder_roles(case))
             write_audit(conn, definition, case, "fact", actor, principal, at, now, fact, case.state,
                    {"with": list(with_staff), "note": note, **late, **pin_mark(pin)}, head)
@@ -380,7 +353,7 @@ def record_fact(cw: Casework, case_id: str, fact: str, actor: str, *, with_staff
     recorded = Fact(fact, at, person, others, note, case.state)
     case.facts = (case.facts.plus(recorded) if isinstance(case.facts, FactLog)
                   else sorted([*case.facts, recorded], key=lambda f: f.at))
-    case.markers = _moved_on(case.markers, {f"fact:{fact}": at})
+    case.markers = markers_after(case.markers, {f"fact:{fact}": at})
     case.policy_digest = definition.digest
     return MoveResult(verdict, partial(summary, cw, case, definition, day_of(now)))
 
@@ -394,22 +367,3 @@ def case_overlay(cw: Casework, case_id: str, actor: str | None = None) -> "CaseO
     taken = frozenset((e["event"], e["from_state"]) for e in history if e["action"] == "move")
     verdicts = {v.event: v for v in available(cw, case_id, actor)} if actor else {}
     return CaseOverlay(case_id, state, taken, verdicts, actor)
-
-
-def verify_audit(cw: Casework, checkpoint: "Checkpoint | None" = None) -> AuditReport:
-    """Check the store file itself, recompute every hash chain and report the first broken entry of each,
-    then every row of the guarded tables that the chains do not account for (workflow.projections); with a
-    verified *checkpoint*, also every signed chain head it covers (workflow.checkpoints)."""
-    damage = cw.store.damage()
-    if damage is not None:
-        return AuditReport(0, (audit.Broken("(store file)", 0, None, damage),))
-    with cw.store.read() as conn:
-        checked, broken = audit.verify(conn)
-        seen = {b.chain for b in broken}  # a broken chain's replay says nothing more
-        broken += [d for d in projections.divergences(conn) if d.chain not in seen]
-        broken += [m for m in attribution.misattributed(conn, staff_rules_or_none(cw, conn)) if m.chain not in seen]
-        broken += [d for d in due_dates.divergences(conn, cw) if d.chain not in seen]
-    if checkpoint is None:
-        return AuditReport(checked, tuple(broken))
-    against = [b for b in check_against(cw, checkpoint) if b.chain not in seen]
-    return AuditReport(checked, tuple(broken + against), checkpoint.body.get("taken_at"), checkpoint.trusted_key)
