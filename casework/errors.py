@@ -17,7 +17,7 @@ __all__ = [
     "CaseNotFound", "StaffNotFound", "UnknownPolicy", "UnknownEvent", "UnknownFact",
     "StoreNotReady", "Refused", "TransitionRefused", "AllocationRefused", "RecordRefused",
     "Conflict", "ConcurrentUpdate", "LostRace", "AlreadyExists", "DiagramError", "IdentityRefused",
-    "StaffChangeRefused", "AuditBroken", "MissingArguments",
+    "StaffChangeRefused", "TransferRefused", "AuditBroken", "MissingArguments",
 ]
 
 EXIT_REFUSED = 1
@@ -78,7 +78,14 @@ class UnknownName(BadInput):
 
 
 class CaseNotFound(UnknownName):
+    """No such case. Unlike other unknown names it suggests nothing: a near miss is another child's case id,
+    and naming it would disclose that child's record to someone who may have no business with it."""
+
     what = "case"
+
+    def __init__(self, name: str, known: Iterable[str] = (), context: str = ""):
+        del known  # never used: see the class docstring
+        super().__init__(name, (), context or "in this store (check the id against the child's record)")
 
 
 class StaffNotFound(UnknownName):
@@ -119,7 +126,8 @@ class MissingArguments(BadInput):
         needs = "\n  - ".join(f"{u.argument}: {u.line()}" for u in verdict.missing)
         also = [u for u in verdict.unmet if not u.argument]
         rest = ("\nOnce given, it would still be refused:\n  - " + "\n  - ".join(u.line() for u in also)) if also else ""
-        super().__init__(f"'{verdict.event}' on case {verdict.case_id} needs more than was given (nothing was "
+        what = verdict.title or f"'{verdict.event}'"
+        super().__init__(f"To {what} on case {verdict.case_id}, more is needed than was given (nothing was "
                          f"written):\n  - {needs}{rest}")
 
 
@@ -147,6 +155,10 @@ class AllocationRefused(Refused):
 
 class RecordRefused(Refused):
     """Recording a fact was refused: this person may not record it."""
+
+
+class TransferRefused(Refused):
+    """A case's transfer to another team was refused: this person may not allocate it, or it is closed."""
 
 
 class StaffChangeRefused(Refused):

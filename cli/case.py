@@ -171,6 +171,24 @@ def can(state: State, case_id: str, event: str | None, actor: str, allocate: str
 
 @case.command()
 @click.argument("case_id", metavar="CASE")
+@click.option("--team", required=True, help="The receiving team (one the store declares).")
+@as_option
+@click.option("--reason", help="Why (kept in the audit log; required).")
+@_at
+@_expect
+@json_option
+@pass_state
+def transfer(state: State, case_id: str, team: str, actor: str, reason: str | None, at: datetime | None,
+             expect_version: int | None, as_json: bool) -> None:
+    """Transfer CASE to another team, if ACTOR may allocate it (its holders stay until that team reallocates)."""
+    from casework.workflow import service
+
+    _done(service.transfer_case(state.cw, case_id, team, actor, reason=reason, at=at,
+                                expected_version=expect_version), as_json)
+
+
+@case.command()
+@click.argument("case_id", metavar="CASE")
 @json_option
 @pass_state
 def show(state: State, case_id: str, as_json: bool) -> None:

@@ -14,6 +14,7 @@ from .bulk import import_actions
 from .misc import demo, diagram, due, init
 from .policy import policy
 from .staff import staff
+from .team import team
 
 __all__ = ["cli", "main"]
 
@@ -36,7 +37,7 @@ def cli(ctx: click.Context, db: str | None, machines: tuple[str, ...], clock: da
     ctx.call_on_close(ctx.obj.close)
 
 
-for command in (init, demo, diagram, handbook, due, audit, staff, case, policy, import_actions):
+for command in (init, demo, diagram, handbook, due, audit, staff, team, case, policy, import_actions):
     cli.add_command(command)
 
 

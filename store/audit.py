@@ -23,7 +23,7 @@ GENESIS = "0" * 64
 _HASHED = ("chain", "seq", "recorded_at", "at", "actor", "action", "case_id", "event",
            "from_state", "to_state", "policy", "policy_version", "payload")
 #: actions that bump a case's version (a refused attempt changes nothing)
-CHANGES = ("open", "move", "fact", "allocate", "migrate")
+CHANGES = ("open", "move", "fact", "allocate", "migrate", "transfer")
 
 #: one encoder for every entry (json.dumps with options builds a new one per call)
 _ENCODE = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode

@@ -99,7 +99,7 @@ def test_the_bulk_path_makes_the_same_store_as_the_same_actions_one_by_one(tmp_p
     assert _contents(batched) == _contents(alone)
     assert service.verify_audit(batched).ok
     refused = next(p for p in report.problems if p.kind == "refused")
-    assert "WT-5" in json.dumps(refused.verdict) and refused.message.startswith("Cannot 'escalate_to_strategy'")
+    assert "WT-5" in json.dumps(refused.verdict) and refused.message.startswith("Ana Lima (community care worker) may not escalate to a strategy discussion")
     assert [e["action"] for e in service.case_history(batched, "N-1")].count("refused") == 1
 
 
@@ -155,7 +155,7 @@ def test_import_through_the_cli_reports_each_line_and_exits_with_the_worst(tmp_p
     result = runner.invoke(cli, ["--db", db, "import", str(source), "--group", "3", "--clock-from-file"])
     assert result.exit_code == 2, result.output
     assert "Line 7 (bad input): Line 7: not JSON" in result.stderr
-    assert "Line 13 (refused): Cannot 'escalate_to_strategy'" in result.stderr
+    assert "Line 13 (refused): Ana Lima (community care worker) may not escalate to a strategy discussion" in result.stderr
     assert f"Imported {len(SCRIPT) - 4} actions; 4 lines not done." in result.stdout
     again = runner.invoke(cli, ["--db", db, "import", "-", "--json", "--clock-from-file"],
                           input=_line(do="move", case="N-1", event="start_s47", at=_at(50), **{"as": "ana"}))

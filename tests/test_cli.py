@@ -110,12 +110,15 @@ def test_can_lists_each_event_with_target_verdict_and_unmet(staffed):
 
 
 def test_bad_input_exits_2_and_suggests_the_closest_name(staffed):
-    """Unknown cases, staff and events exit 2 and suggest the nearest known name."""
+    """Unknown staff and events exit 2 and suggest the nearest known name; an unknown case exits 2 and suggests
+    no other case, since a near miss is another child's record."""
     _to_cin_plan(staffed)
     code, _, err = staffed("case", "move", "C-1", "hold_cin_reveiw", "--as", "sw")
     assert code == 2 and "hold_cin_review" in err
-    code, _, err = staffed("case", "show", "C-2")
-    assert code == 2 and "C-1" in err
+    for command in (("case", "show", "C-2"), ("case", "history", "C-2"), ("case", "move", "C-2", "close", "--as", "sw"),
+                    ("case", "can", "C-2", "--as", "sw")):
+        code, _, err = staffed(*command)
+        assert code == 2 and "Unknown case 'C-2'" in err and "C-1" not in err and "Did you mean" not in err
     code, _, err = staffed("case", "move", "C-1", "hold_cin_review", "--as", "sww")
     assert code == 2 and "'sw'" in err
     code, _, err = staffed("staff", "add", "x", "--name", "X", "--role", "social_wroker", "--as", "tm")

@@ -39,7 +39,7 @@ def test_a_community_care_worker_cannot_build_themselves_a_team(staffed):
     assert refused.value.exit_code == 1 and not verdict.allowed and verdict.rules == ("WT-7",)
     assert [u.kind for u in verdict.unmet] == ["staff_add"]
     assert "team manager, service manager or head of service" in verdict.unmet[0].who_could
-    assert "staff member fake_tm" in refused.value.verdict.message()
+    assert "staff id fake_tm" in refused.value.verdict.message()
     assert service.list_staff(staffed) == before
     last = _staff_chain(staffed)[-1]
     assert (last["action"], last["actor"], last["event"]) == ("refused", "ccw", "add")

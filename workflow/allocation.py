@@ -145,4 +145,5 @@ def explain_allocation(definition: Definition, case: Case, actor: Staff, at: dat
     if worker is not None:
         unmet += _holder(alloc.workers, worker, "worker", state.path, ctx)
     unmet += [u for r in alloc.requires if (u := r.unmet(ctx)) is not None]
-    return Verdict("allocate", case.id, "allocate", case.state, None, actor.id, not unmet, cited(unmet, alloc.rules))
+    return Verdict("allocate", case.id, "allocate", case.state, None, actor.id, not unmet, cited(unmet, alloc.rules),
+                   f"allocate the case to {lead.named}", state.title, actor.named)

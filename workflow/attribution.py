@@ -24,7 +24,7 @@ from ..errors import CaseworkError
 from .hydrate import staff_from_row
 from .identity import DECLARED
 from .people import Staff
-from .staffing import explain_staff_change
+from .staffing import explain_staff_change, explain_team_declaration
 
 __all__ = ["misattributed"]
 
@@ -107,6 +107,8 @@ def misattributed(conn: Connection, staff_rules: Definition | None = None) -> li
             why = logins.problem(row.actor, principal)
         if why is None and staff_rules is not None and row.chain == "staff" and row.action == "staff" and principal:
             why = _ungoverned(staff_rules, staff, row.actor, payload, from_text(row.recorded_at))
+        if why is None and staff_rules is not None and row.chain == "staff" and row.action == "team" and principal:
+            why = _undeclarable(staff_rules, staff, row.actor, payload, from_text(row.recorded_at))
         if why is not None:
             found.append(audit.Broken(row.chain, row.seq, row.id, f"entry {row.seq} is not its actor's: {why}"))
             continue
@@ -134,6 +136,17 @@ def _ungoverned(rules: Definition, staff: dict[str, Staff], actor_id: str, paylo
         verdict = explain_staff_change(rules, actor, before, after, at)
     except CaseworkError as exc:
         return str(exc)
+    if verdict.allowed:
+        return None
+    return "the staff protocol refuses it: " + "; ".join(u.line() for u in verdict.unmet)
+
+
+def _undeclarable(rules: Definition, staff: dict[str, Staff], actor_id: str, payload: dict[str, Any],
+                  at: datetime) -> str | None:
+    """Why the staff protocol would have refused this team's declaration then (None: it allows it)."""
+    if actor_id not in staff:
+        return f"{actor_id!r} was not on the staff list when the team was declared"
+    verdict = explain_team_declaration(rules, staff[actor_id], _text(payload.get("team")), at)
     if verdict.allowed:
         return None
     return "the staff protocol refuses it: " + "; ".join(u.line() for u in verdict.unmet)

@@ -79,7 +79,7 @@ def case_history(cw: Casework, case_id: str) -> list[dict[str, Any]]:
     """The case's audit entries, oldest first, including refused attempts."""
     with cw.store.read() as conn:
         if records.get_case(conn, case_id) is None:
-            load_case(conn, case_id)  # raises CaseNotFound with suggestions
+            load_case(conn, case_id)  # raises CaseNotFound
         return audit.entries(conn, f"case:{case_id}")
 
 

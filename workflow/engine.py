@@ -19,7 +19,7 @@ from ..errors import MissingArguments, TransitionRefused, UnknownEvent
 from .people import Case, Staff
 from .requirements import Context, Requirement
 from .requirements.actor import WhoMayAct
-from .verdict import Unmet, Verdict, cited
+from .verdict import Unmet, Verdict, cited, in_words
 
 __all__ = ["Engine"]
 
@@ -59,17 +59,24 @@ class Engine:
         unmet: list[Unmet] = []
         if case.state not in ev.sources:
             unmet.append(Unmet(
-                "state", f"'{event}' cannot be made from state {case.state!r}; it leaves "
-                         f"{', '.join(repr(s) for s in ev.sources)}",
+                "state", f"this move is not made from {self._state_title(case.state)}; it leaves "
+                         f"{' or '.join(self._state_title(s) for s in ev.sources)}",
                 rules=ev.rules or ("WT-7",),
-                who_could=f"Nobody can now; see 'casework case can {case.id}' for the moves open from {case.state!r}.",
+                who_could=f"Nobody can now; 'casework case can {case.id} --as {actor.id}' lists the moves open from "
+                          f"{self._state_title(case.state)}.",
                 params={"from": list(ev.sources)}))
         for requirement in checks:
             if not requirement.holds(ctx):  # (unmet() asks holds() again, only for what fails)
                 failed = requirement.unmet(ctx)
                 if failed is not None:
                     unmet.append(failed)
-        return Verdict("move", case.id, event, case.state, ev.to, actor.id, not unmet, cited(unmet, ev.rules))
+        state = self.definition.states.get(case.state)
+        return Verdict("move", case.id, event, case.state, ev.to, actor.id, not unmet, cited(unmet, ev.rules),
+                       in_words(ev.title or event), state.title if state else "", actor.named)
+
+    def _state_title(self, state: str) -> str:
+        spec = self.definition.states.get(state)
+        return spec.title if spec is not None and spec.title else state
 
     def available(self, case: Case, actor: Staff, at: datetime, reason: str | None = None,
                   staff: tuple[Staff, ...] | None = None) -> list[Verdict]:

@@ -68,7 +68,7 @@ def load_case_for_write(conn: Connection, case_id: str, extra: Iterable[str] = (
     """
     row = records.get_case_and_heads(conn, case_id, lock)
     if row is None:
-        raise CaseNotFound(case_id, [c["id"] for c in records.list_cases(conn)])
+        raise CaseNotFound(case_id)
     kept = snapshots.case(case_id, row["version"]) if snapshots else None
     if kept is None:
         allocations = records.case_allocations(conn, case_id)

@@ -52,6 +52,11 @@ class Staff:
         """'ana (community care worker)', as messages name people."""
         return f"{self.id} ({roles_phrase(sorted(self.roles), 'and')})"
 
+    @property
+    def named(self) -> str:
+        """'Ana Lima (community care worker)', as a sentence addressed to people names them."""
+        return f"{self.name or self.id} ({roles_phrase(sorted(self.roles), 'and')})"
+
 
 @dataclass(frozen=True, slots=True)
 class Fact:

@@ -72,6 +72,8 @@ def _replay(entries: Iterable[dict[str, Any]]) -> tuple[dict[str, dict[Any, Any]
             updated["staff"][p["id"]] = e["recorded_at"]
         elif action == "setting":
             settings[p["key"]] = p["value"]
+        elif action == "team":  # a declared team (workflow.teams), kept among the settings
+            settings[f"team:{p['team']}"] = "declared"
         elif action == "definition":  # a protocol version, kept whole (workflow.versions)
             kept[p["digest"]] = {"name": p["name"], "version": p["version"], "lineage": p["lineage"],
                                  "body": audit.canonical(p["body"]), "kept_at": e["recorded_at"]}
@@ -105,6 +107,8 @@ def _replay(entries: Iterable[dict[str, Any]]) -> tuple[dict[str, dict[Any, Any]
                        p.get("note", ""), e["from_state"])
                 facts[key] = facts.get(key, 0) + 1
                 _later(markers, (cid, f"fact:{e['event']}"), at)
+            elif action == "transfer":
+                case["team"] = p["to_team"]
             elif action == "allocate":
                 if case["lead_id"] is not None and case["lead_id"] != p["lead_id"]:
                     case["previous_lead_id"] = case["lead_id"]
@@ -142,6 +146,8 @@ def _stored(conn: Connection) -> dict[str, dict[Any, Any]]:
 
 def _chain_of(table: str, key: Any) -> str:
     if table == "staff":
+        return "staff"
+    if table == "settings" and str(key).startswith("team:"):
         return "staff"
     if table in ("settings", "definitions"):
         return table

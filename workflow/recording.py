@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from .clock import day_of
-from .definition import Definition
+from .definition import Definition, FactDef
 from ..errors import UnknownFact
 from .people import Case, Staff
 from .requirements import Context
@@ -12,6 +12,11 @@ from .requirements.facts import recording_unmet, with_unmet
 from .verdict import Unmet, Verdict, cited
 
 __all__ = ["explain_record"]
+
+
+def _called(spec: "FactDef", fact: str) -> str:
+    """The fact as a sentence names it: its title in quotes, or its identifier when it has none."""
+    return f'"{spec.title}"' if spec.title else f"'{fact}'"
 
 
 def explain_record(definition: Definition, case: Case, fact: str, actor: Staff, at: datetime,
@@ -29,10 +34,13 @@ def explain_record(definition: Definition, case: Case, fact: str, actor: Staff, 
     unmet += with_unmet(ctx, fact, with_staff)
     rules = spec.rules or ("WT-7",)
     if spec.choices and note not in spec.choices:
-        unmet.append(Unmet("note_choice", f"'{fact}' must say which of these applies: {', '.join(spec.choices)}",
+        unmet.append(Unmet("note_choice", f"{_called(spec, fact)} must say which of these applies: {', '.join(spec.choices)}",
                            rules, f"Give one of them with --note (e.g. --note {spec.choices[0]}).",
                            {"choices": list(spec.choices)}, spec.origin, "--note"))
     elif spec.note_required and not note.strip():
-        unmet.append(Unmet("note_required", f"'{fact}' must carry its rationale as a note", rules,
+        unmet.append(Unmet("note_required", f"{_called(spec, fact)} must carry its rationale as a note", rules,
                            "Give it with --note.", {}, spec.origin, "--note"))
-    return Verdict("record", case.id, fact, case.state, None, actor.id, not unmet, cited(unmet, spec.rules))
+    state = definition.states.get(case.state)
+    return Verdict("record", case.id, fact, case.state, None, actor.id, not unmet, cited(unmet, spec.rules),
+                   f"record {_called(spec, fact)}",
+                   state.title if state else "", actor.named)

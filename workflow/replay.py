@@ -33,6 +33,7 @@ from .hydrate import staff_from_row
 from .migration import MigrationPlan, judge_migration
 from .people import Case, Fact, Staff, holder_changes
 from .recording import explain_record
+from .transfer import explain_transfer
 from .units import SKEW
 from .verdict import Unmet, Verdict
 from .versions import VersionUnavailable, label
@@ -51,7 +52,7 @@ def replay(cw: Casework, case_id: str | None = None) -> ReplayReport:
     allocations bear on each judgment; nothing is written."""
     with cw.store.read() as conn:
         if case_id is not None and records.get_case(conn, case_id) is None:
-            raise CaseNotFound(case_id, [c["id"] for c in records.list_cases(conn)])
+            raise CaseNotFound(case_id)
         replayer = _Replayer(cw, conn, case_id)
         for entry in audit.in_written_order(conn):
             replayer.feed(entry)
@@ -225,6 +226,9 @@ class _Replayer:
             others = tuple(self._person(w) for w in p.get("with", []))
             found += _on_both_days(lambda day: explain_record(definition, case, e["event"], actor, day,
                                                               p.get("note", ""), others), at, now)
+        elif action == "transfer":
+            found += _on_both_days(lambda day: explain_transfer(definition, case, actor, day, p.get("to_team", ""),
+                                                                p.get("reason")), at, now)
         else:
             found += self._judge_allocation(definition, record, case, actor, p, at, now)
         return found
@@ -349,6 +353,8 @@ class _Replayer:
                 entered = record.markers.get(f"entered:{record.state}", record.state_entered_at or at)
                 self._enter(record, e["to_state"])
                 record.mark(f"entered:{record.state}", entered)
+        elif action == "transfer":
+            record.team = p["to_team"]
         elif action == "allocate":
             self._hold(record, -1)
             if record.lead is not None and record.lead != p["lead_id"]:

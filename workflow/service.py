@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
-from functools import cached_property, partial
+from functools import partial
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from casework.store import Connection, audit, records
@@ -24,11 +24,15 @@ from ..errors import (AllocationRefused, BadInput, RecordRefused,
 from .hydrate import load_case_and_actor, load_case_for_write, load_staff, named_staff
 from .people import Case, Fact, FactLog, Staff, holder_roles, markers_after
 from .recording import explain_record
+from .team_names import checked_team
+from .teams import declare_team, list_teams
+from .transfer import transfer_case
 from .staff_actions import add_staff, leave_staff, list_staff, login_name, update_staff
 from . import versions
 from .units import KEEP, is_sandbox, unit_of_work, when
 from .version_actions import migrate_cases
 from .verdict import Verdict
+from .results import MoveResult
 from .workspace import Casework
 from .case_views import summary, case_history, list_cases, show_case
 from .verifying import AuditReport, verify_audit
@@ -43,26 +47,8 @@ __all__ = [
     "add_staff", "update_staff", "leave_staff", "list_staff", "open_case", "allocate", "record_fact", "move_case",
     "explain", "available", "show_case", "case_history", "list_cases", "verify_audit", "init_store",
     "MoveResult", "AuditReport", "KEEP", "is_sandbox", "case_overlay", "migrate_cases", "preview_allocation",
-    "preview_record",
+    "preview_record", "transfer_case", "declare_team", "list_teams", "close_case", "closure_reasons",
 ]
-
-class MoveResult:
-    """What a successful action did: its verdict and the case afterwards.
-
-    ``case`` (the summary with what is due) is built on first use, as of the action's
-    day: a service that makes many moves and needs only the verdict skips the deadline
-    arithmetic.
-    """
-
-    def __init__(self, verdict: Verdict, summarise: Callable[[], dict[str, Any]]):
-        self.verdict = verdict
-        self._summarise = summarise
-
-    @cached_property
-    def case(self) -> dict[str, Any]:
-        """The case after the action, as :func:`show_case` gives it."""
-        return self._summarise()
-
 
 def init_store(cw: Casework, sandbox: bool = False, app_role: str | None = None, *,
                authentication: str | None = None, service_logins: Sequence[str] = (),
@@ -127,6 +113,7 @@ def open_case(cw: Casework, case_id: str, policy: str, team: str, actor: str,
     with cw.store.write() as conn:
         principal = identity.authenticate(conn, actor, cw.principal)
         load_staff(conn, actor)
+        checked_team(conn, team)
         row = {"id": case_id, "policy": policy, "team": team, "state": definition.initial, "version": 1,
                "opened_at": to_text(at), "state_entered_at": to_text(at), "allocated_at": None,
                "lead_id": None, "supervisor_id": None, "worker_id": None, "previous_lead_id": None,

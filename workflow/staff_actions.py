@@ -20,6 +20,7 @@ from .people import Staff
 from .requirements.base import FIRST_DAY, LAST_DAY
 from .roles import ROLES
 from .staffing import explain_staff_change, registration_number
+from .team_names import checked_team
 from .units import KEEP, policy_version, unit_of_work, when
 from .verdict import Unmet
 from .workspace import Casework
@@ -27,7 +28,7 @@ from .workspace import Casework
 if TYPE_CHECKING:  # pragma: no cover
     from .definition import Definition
 
-__all__ = ["add_staff", "update_staff", "leave_staff", "list_staff", "login_name", "staff_rules_or_none"]
+__all__ = ["add_staff", "update_staff", "leave_staff", "list_staff", "login_name", "staff_rules", "staff_rules_or_none"]
 
 
 def login_name(login: str) -> str:
@@ -37,7 +38,7 @@ def login_name(login: str) -> str:
     return login
 
 
-def _staff_rules(cw: Casework, conn: Connection) -> "Definition":
+def staff_rules(cw: Casework, conn: Connection) -> "Definition":
     """The definition whose ``staff:`` section governs this store's staff list: national, or the version of the
     staff protocol that ``init --staff-protocol`` kept in the store (a file of that name brought by whoever runs
     casework cannot stand in for it)."""
@@ -48,7 +49,7 @@ def _staff_rules(cw: Casework, conn: Connection) -> "Definition":
 def staff_rules_or_none(cw: Casework, conn: Connection) -> "Definition | None":
     """The staff protocol's rules, or None when they cannot be read (audit verify then skips judging staff changes)."""
     try:
-        return _staff_rules(cw, conn)
+        return staff_rules(cw, conn)
     except CaseworkError:
         return None
 
@@ -89,6 +90,8 @@ def _change_staff(cw: Casework, actor: str | None, staff_id: str, change: Callab
             load_staff(conn, staff_id)  # raises StaffNotFound with the closest ids
         before = staff_from_row(row) if row is not None else None
         after = _checked_person(change(before))
+        if after.team is not None and after.team != (before.team if before else None):
+            checked_team(conn, after.team)
         first = before is None and actor is None and records.count_staff(conn) == 0
         if actor is None and not first:  # (below, actor is None only for the first person)
             raise BadInput("Say who makes the change (--as STAFF): only the first person on an empty staff list "
@@ -98,7 +101,7 @@ def _change_staff(cw: Casework, actor: str | None, staff_id: str, change: Callab
         if after.login is not None and any(i != staff_id for i in records.staff_with_login(conn, after.login)):
             raise AlreadyExists(f"The login {after.login!r} already acts as someone else; a login is one person's.")
         by = after if first else load_staff(conn, acting)
-        rules = _staff_rules(cw, conn)
+        rules = staff_rules(cw, conn)
         verdict = explain_staff_change(rules, by, before, after, now)
         entry: dict[str, Any] = {"recorded_at": to_text(now), "at": to_text(now), "actor": by.id,
                                  "principal": principal}

@@ -20,13 +20,17 @@ from .requirements import Context
 from .requirements.actor import WhoMayAct
 from .verdict import Unmet, Verdict
 
-__all__ = ["registration_number", "changes_between", "explain_staff_change", "SELF_CHANGES"]
+__all__ = ["registration_number", "changes_between", "explain_staff_change", "explain_team_declaration",
+           "SELF_CHANGES"]
 
 #: a Social Work England registration number: 'SW' and digits
 _SWE = re.compile(r"^SW[0-9]{1,8}$")
 #: what nobody may change of themselves: it would let them widen what they may do (a team brings the powers of
 #: its managers over its cases; a later leaving day, more days to act)
 SELF_CHANGES = ("roles", "registration", "login", "team", "leave")
+#: each kind of change to the staff list, as a sentence names it
+_KIND_WORDS = {"roles": "roles", "registration": "registration", "team": "team", "login": "database login",
+               "leave": "leaving day"}
 
 
 def registration_number(value: str | None) -> str | None:
@@ -80,4 +84,17 @@ def explain_staff_change(definition: Definition, actor: Staff, before: Staff | N
         if kind in SELF_CHANGES and actor.id == after.id and before is not None:
             unmet.append(Unmet("staff_self", f"{actor.id} cannot change their own {kind}", spec.rules,
                                f"Ask {spec.who_text()}.", {"change": kind}, spec.origin))
-    return Verdict("staff", after.id, "+".join(kinds), "", None, actor.id, not unmet, tuple(unmet))
+    what = f"add {after.named}, staff id {after.id}, to the staff list" if kinds == ("add",) else \
+        f"change the {' and '.join(_KIND_WORDS.get(k, k) for k in kinds)} of {after.name or after.id} ({after.id})"
+    return Verdict("staff", after.id, "+".join(kinds), "", None, actor.id, not unmet, tuple(unmet), what, "",
+                   actor.named)
+
+
+def explain_team_declaration(definition: Definition, actor: Staff, team: str, at: datetime) -> Verdict:
+    """May *actor* declare *team*? Whoever may move people between teams (the ``team`` change) may."""
+    spec = definition.staff.change("team")
+    ctx = Context(Case(f"team:{team}", definition.name, team, ""), actor, at, day_of(at), definition)
+    who = WhoMayAct.of(spec.who, spec.rules, spec.origin).unmet(ctx)
+    unmet = () if who is None else (replace(who, kind="staff_team", sentence=f"{who.sentence} (declare a team)"),)
+    return Verdict("staff", f"team:{team}", "declare_team", "", None, actor.id, not unmet, unmet,
+                   f"declare the team {team}", "", actor.named)

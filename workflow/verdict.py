@@ -5,10 +5,10 @@ audit log can keep it with a refused attempt.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-__all__ = ["Unmet", "Verdict", "cited"]
+__all__ = ["in_words", "Unmet", "Verdict", "cited"]
 
 #: the rule a refusal cites when the protocol names nothing more particular: the protocol defines who may
 #: act and what the process is, and every step is auditable (WT-7)
@@ -48,14 +48,25 @@ class Verdict:
     allowed: bool
     unmet: tuple[Unmet, ...] = ()
 
+    #: in words, for people (never in to_dict, which keeps the identifiers): what was asked, e.g. 'escalate to a
+    #: strategy discussion'; the state the case is in; the person acting, by name
+    title: str = field(default="", compare=False)
+    state_title: str = field(default="", compare=False)
+    actor_label: str = field(default="", compare=False)
+
     def message(self) -> str:
-        """A sentence a practitioner can act on."""
-        subject = f"staff member {self.case_id}" if self.action == "staff" else f"case {self.case_id}"
+        """Sentences a practitioner can act on: who may not do what, on which case, and each thing missing."""
+        who = self.actor_label or self.actor
+        what = self.title or f"'{self.event}'"
+        if self.action == "staff":
+            where = ""
+        else:
+            where = f" on case {self.case_id}" + (f" ({self.state_title})" if self.state_title else
+                                                  f" (state {self.state})" if self.state else "")
         if self.allowed:
-            return f"{self.actor} may '{self.event}' {subject} now."
+            return f"{who} may {what}{where} now."
         lines = "\n  - ".join(u.line() for u in self.unmet)
-        where = "" if self.action == "staff" else f" (state {self.state})"
-        return f"Cannot '{self.event}' {subject}{where} as {self.actor}:\n  - {lines}"
+        return f"{who} may not {what}{where}:\n  - {lines}"
 
     @property
     def missing(self) -> tuple[Unmet, ...]:
@@ -77,7 +88,7 @@ class Verdict:
 
     def to_dict(self) -> dict[str, Any]:
         """Stable JSON form (documented in the README)."""
-        data = asdict(self)
+        data = {f: getattr(self, f) for f in _JSON_FIELDS}
         data["unmet"] = [
             {"kind": u.kind, "params": u.params, "sentence": u.sentence, "rules": list(u.rules),
              "who_could": u.who_could, "origin": u.origin, "argument": u.argument or None}
@@ -86,7 +97,18 @@ class Verdict:
         return data
 
 
+#: the fields of a verdict's JSON form (its words for people are left out: JSON keeps identifiers)
+_JSON_FIELDS = ("action", "case_id", "event", "state", "target", "actor", "allowed", "unmet")
+
+
 def cited(unmet: "list[Unmet] | tuple[Unmet, ...]", fallback: tuple[str, ...] = ()) -> tuple[Unmet, ...]:
     """Every unmet item with at least one rule ID: its own, else the action's (*fallback*), else WT-7."""
     rules = fallback or (PROTOCOL_RULE,)
     return tuple(u if u.rules else replace(u, rules=rules) for u in unmet)
+
+
+def in_words(title: str) -> str:
+    """A title as the middle of a sentence: 'Escalate to a strategy discussion' → 'escalate to a strategy
+    discussion' (an acronym such as 'ICPC' keeps its capitals)."""
+    first = title.split(" ", 1)[0]
+    return title if len(first) > 1 and first.isupper() else title[:1].lower() + title[1:]
