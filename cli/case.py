@@ -171,6 +171,25 @@ def can(state: State, case_id: str, event: str | None, actor: str, allocate: str
 
 @case.command()
 @click.argument("case_id", metavar="CASE")
+@click.argument("code", metavar="REASON")
+@as_option
+@click.option("--note", help="Words of your own, kept with the reason in the audit log.")
+@_at
+@_expect
+@json_option
+@pass_state
+def close(state: State, case_id: str, code: str, actor: str, note: str | None, at: datetime | None,
+          expect_version: int | None, as_json: bool) -> None:
+    """Close CASE for REASON, a closure reason of its protocol (national: the CIN census codes RC1 to RC9,
+    listed by `casework policy show`); the move it leads to is judged as `case move` judges it."""
+    from casework.workflow import service
+
+    _done(service.close_case(state.cw, case_id, code, actor, note=note, at=at, expected_version=expect_version),
+          as_json)
+
+
+@case.command()
+@click.argument("case_id", metavar="CASE")
 @click.option("--team", required=True, help="The receiving team (one the store declares).")
 @as_option
 @click.option("--reason", help="Why (kept in the audit log; required).")

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from casework.cli.main import cli
 from casework.workflow.deadlines import DeadlineDef, Duration, Marker
-from casework.workflow.definition import (AllocationDef, Definition, EventDef, FactDef, HolderPolicy, RuleDef,
+from casework.workflow.definition import (AllocationDef, ClosureReason, Definition, EventDef, FactDef, HolderPolicy, RuleDef,
                                           StateDef)
 from casework.workflow.reference import definition_schema, roles_markdown
 from casework.workflow.requirements import REGISTRY, ActorClause
@@ -61,7 +61,7 @@ def test_the_requirement_kinds_table_lists_every_kind_with_its_parameters():
 
 
 @pytest.mark.parametrize("model", [StateDef, EventDef, FactDef, HolderPolicy, AllocationDef, DeadlineDef, Marker,
-                                   Duration, RuleDef, ActorClause, Definition])
+                                   Duration, RuleDef, ActorClause, ClosureReason, Definition])
 def test_every_setting_a_definition_file_may_give_is_in_the_readme(model):
     """A setting nobody can find is as good as missing: each one is named, in backticks, in the README."""
     named = set(re.findall(r"`([a-z_]+)(?::[^`]*)?`", README))

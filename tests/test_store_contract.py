@@ -154,25 +154,33 @@ def test_opening_a_case_under_an_unknown_policy_writes_nothing_and_suggests(read
     assert snapshot(ready) == before
 
 
-UNKNOWN_NAMES: dict[str, tuple[Callable[[Any], Any], type[CaseworkError], str]] = {
-    "move-unknown-case": (lambda cw: service.move_case(cw, "C-01", "hold_cin_review", "sw"), CaseNotFound, "C-1"),
+UNKNOWN_NAMES: dict[str, tuple[Callable[[Any], Any], type[CaseworkError], str | None]] = {
+    "move-unknown-case": (lambda cw: service.move_case(cw, "C-01", "hold_cin_review", "sw"), CaseNotFound, None),
     "move-unknown-actor": (lambda cw: service.move_case(cw, "C-1", "hold_cin_review", "sww"), StaffNotFound, "sw"),
     "move-unknown-case-and-actor": (lambda cw: service.move_case(cw, "C-01", "hold_cin_review", "sww"),
-                                    CaseNotFound, "C-1"),
+                                    CaseNotFound, None),
     "record-unknown-actor": (lambda cw: service.record_fact(cw, "C-1", "home_visit", "sw3"), StaffNotFound, "sw"),
     "allocate-unknown-lead": (lambda cw: service.allocate(cw, "C-1", "asww", "tm"), StaffNotFound, "asw"),
-    "allocate-unknown-case": (lambda cw: service.allocate(cw, "C-11", "sw2", "tm"), CaseNotFound, "C-1"),
+    "allocate-unknown-case": (lambda cw: service.allocate(cw, "C-11", "sw2", "tm"), CaseNotFound, None),
+    "close-unknown-case": (lambda cw: service.close_case(cw, "C-11", "RC8", "tm"), CaseNotFound, None),
+    "transfer-unknown-case": (lambda cw: service.transfer_case(cw, "C-11", "Other", "tm", reason="r"), CaseNotFound,
+                              None),
 }
 
 
 @pytest.mark.parametrize("call,error,suggested", UNKNOWN_NAMES.values(), ids=UNKNOWN_NAMES.keys())
 def test_an_unknown_case_or_person_writes_nothing_and_suggests_the_near_miss(ready, call, error, suggested):
-    """CaseNotFound / StaffNotFound name the closest known id, and the store is exactly as it was."""
+    """StaffNotFound names the closest known id; CaseNotFound names none (a near miss is another child's case, not
+    to be disclosed); either way the store is exactly as it was."""
     before = snapshot(ready)
     with pytest.raises(error) as unknown:
         call(ready)
-    assert suggested in unknown.value.suggestions
-    assert f"Did you mean {suggested!r}" in str(unknown.value)
+    if suggested is None:
+        assert unknown.value.suggestions == () and "'C-1'" not in str(unknown.value) and "Did you mean" not in \
+            str(unknown.value)
+    else:
+        assert suggested in unknown.value.suggestions
+        assert f"Did you mean {suggested!r}" in str(unknown.value)
     assert unknown.value.exit_code == 2
     assert snapshot(ready) == before
 

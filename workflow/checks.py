@@ -85,6 +85,17 @@ def _references(d: Definition) -> list[Finding]:
     return found
 
 
+def _closure_reasons(d: Definition) -> list[Finding]:
+    """Each closure reason ends the case: it names a state that is not open."""
+    found: list[Finding] = []
+    ended = [name for name, state in d.states.items() if not state.open]
+    for code, reason in d.closure_reasons.items():
+        if reason.to not in d.states or d.states[reason.to].open:
+            found.append((("closure_reasons", code, "to"), f"closure reason {code!r} goes to {reason.to!r}, "
+                          f"which is not a state where cases end", f"use one of: {', '.join(ended) or 'none yet'}"))
+    return found
+
+
 def _deadlines(d: Definition) -> list[Finding]:
     """Deadlines name known, open states and markers that can happen."""
     found: list[Finding] = []
@@ -212,4 +223,4 @@ def check_definition(d: Definition, file_of: Callable[[Key], str] | None = None)
     found = _states(d)
     if found:
         return found
-    return _references(d) + _deadlines(d) + _safeguards(d) + _rulebook(d, file_of)
+    return _references(d) + _deadlines(d) + _closure_reasons(d) + _safeguards(d) + _rulebook(d, file_of)

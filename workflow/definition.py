@@ -18,7 +18,7 @@ from .requirements import ActorClause, Requirement, RequirementItem, Role, claus
 from .requirements.base import MANY, Day, RuleIds, check_rule_ids
 
 __all__ = ["StateDef", "EventDef", "FactDef", "HolderPolicy", "AllocationDef", "RuleDef", "StaffChangeDef",
-           "StaffDef", "STAFF_CHANGES", "Definition", "Path", "is_local"]
+           "StaffDef", "STAFF_CHANGES", "Definition", "Path", "is_local", "ClosureReason"]
 
 Path = Literal["cin", "cp", "none"]
 
@@ -191,6 +191,15 @@ class RuleDef(_Frozen):
     origin: str = ""
 
 
+class ClosureReason(_Frozen):
+    """Why a case ends, coded as the protocol reports it (national uses the CIN census's RC1 to RC9):
+    what ``case close`` records, and which of the protocol's ended states the case goes to."""
+
+    title: _Text
+    #: the state a case closed for this reason goes to: one that is not open
+    to: _Name = "closed"
+
+
 class Definition(_Frozen):
     """A whole protocol: states, events, facts and allocation rules, with provenance."""
 
@@ -207,6 +216,9 @@ class Definition(_Frozen):
     #: who may change the staff list (the store's staff protocol applies it, workflow.staffing)
     staff: StaffDef
     deadlines: dict[_Name, DeadlineDef] = Field({}, max_length=60)
+    #: the reasons a case may be closed for, by code (``case close CASE CODE``)
+    closure_reasons: dict[Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,15}$")],
+                          ClosureReason] = Field({}, max_length=50)
     #: every rule ID cited anywhere in the definition, declared once (a local protocol adds its own)
     rulebook: dict[_RuleId, RuleDef] = Field({}, max_length=200)
     #: how many calendar days in the past a move or fact may be dated (`--at`); audited as back-dated.

@@ -94,9 +94,20 @@ def _validate(resolved: Resolved) -> Definition:
         raise InvalidDefinition(_shown(problems, len(problems) + len(every) - len(errors))) from None
 
 
+#: fields added to the definition after versions were kept: left out of the digest while empty, so that every
+#: version written before them keeps the digest its cases and audit entries name
+_ADDED_LATER = ("closure_reasons",)
+
+
+def body_of(definition: Definition) -> dict[str, Any]:
+    """What a version is, as kept: the resolved definition without where its files lie (what its digest hashes)."""
+    unused = {name for name in _ADDED_LATER if not getattr(definition, name)}
+    return definition.model_dump(mode="json", by_alias=True, exclude={"digest", "files", *unused})
+
+
 def _digest(definition: Definition) -> str:
     """sha256 of the definition as enforced (not of where its files lie): audit entries name it."""
-    body = definition.model_dump(mode="json", by_alias=True, exclude={"digest", "files"})
+    body = body_of(definition)
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 

@@ -18,7 +18,7 @@ __all__ = ["Resolved", "stamp", "merge", "without_origins"]
 
 #: levels merged key by key; every other value a local protocol gives replaces the base's
 _MERGED = {("states",), ("events",), ("facts",), ("allocation",), ("staff",), ("deadlines",), ("rulebook",),
-           ("staff", "*"),
+           ("staff", "*"), ("closure_reasons",),
            ("states", "*"), ("events", "*"), ("facts", "*"), ("deadlines", "*"), ("rulebook", "*")}
 #: lists a local protocol appends to: base requirements always stay
 _APPENDED = {("events", "*", "requires"), ("allocation", "requires"), ("facts", "*", "requires"),

@@ -21,7 +21,8 @@ from .allocation import explain_allocation, proposed_case
 from .clock import day_of, to_text
 from ..errors import (AllocationRefused, BadInput, RecordRefused,
                      TransitionRefused, UnknownName)
-from .hydrate import load_case_and_actor, load_case_for_write, load_staff, named_staff
+from .closing import closing_move, closure_text
+from .hydrate import load_case, load_case_and_actor, load_case_for_write, load_staff, named_staff
 from .people import Case, Fact, FactLog, Staff, holder_roles, markers_after
 from .recording import explain_record
 from .team_names import checked_team
@@ -47,7 +48,7 @@ __all__ = [
     "add_staff", "update_staff", "leave_staff", "list_staff", "open_case", "allocate", "record_fact", "move_case",
     "explain", "available", "show_case", "case_history", "list_cases", "verify_audit", "init_store",
     "MoveResult", "AuditReport", "KEEP", "is_sandbox", "case_overlay", "migrate_cases", "preview_allocation",
-    "preview_record", "transfer_case", "declare_team", "list_teams", "close_case", "closure_reasons",
+    "preview_record", "transfer_case", "declare_team", "list_teams", "close_case",
 ]
 
 def init_store(cw: Casework, sandbox: bool = False, app_role: str | None = None, *,
@@ -172,9 +173,22 @@ def preview_record(cw: Casework, case_id: str, fact: str, actor: str, *, with_st
                                                                staff), at, now)
 
 
+def close_case(cw: Casework, case_id: str, code: str, actor: str, *, note: str | None = None,
+               at: datetime | None = None, expected_version: int | None = None) -> MoveResult:
+    """Close a case for the coded reason *code* of its protocol (workflow.closing), through the move that reason
+    leads to, judged as :func:`move_case` judges it; a change to the case meanwhile is ConcurrentUpdate."""
+    with cw.store.read() as conn:
+        case = load_case(conn, case_id, cw.snapshots)
+        definition = judged_by(conn, cw, case)
+    event = closing_move(definition, case.state, code)
+    return move_case(cw, case_id, event, actor, reason=closure_text(definition, code, note), at=at,
+                     closure_reason=code, expected_version=case.version if expected_version is None else expected_version)
+
+
 @unit_of_work
 def move_case(cw: Casework, case_id: str, event: str, actor: str, *, reason: str | None = None,
-              at: datetime | None = None, expected_version: int | None = None) -> MoveResult:
+              at: datetime | None = None, expected_version: int | None = None,
+              closure_reason: str | None = None) -> MoveResult:
     """Make a move if the protocol allows it; otherwise audit the attempt and raise TransitionRefused.
 
     The case is read, judged and written in one unit of work; the version guard on the
@@ -205,7 +219,8 @@ def move_case(cw: Casework, case_id: str, event: str, actor: str, *, reason: str
             due_dates.refresh(conn, definition, case_id, case.state, markers_after(case.markers, happened),
                               holder_roles(case))
             write_audit(conn, definition, before, "move", actor, principal, at, now, event, case.state,
-                   {"reason": reason, "rules": list(rules_of(definition, event)), **late, **pin_mark(pin)}, head)
+                   {"reason": reason, "rules": list(rules_of(definition, event)), **late, **pin_mark(pin),
+                    **({"closure_reason": closure_reason} if closure_reason else {})}, head)
     if not verdict.allowed:
         raise TransitionRefused(verdict)
     case.version += 1

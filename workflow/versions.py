@@ -23,18 +23,13 @@ from .catalogue import NATIONAL
 from .definition import Definition
 from ..errors import BadInput, CaseworkError
 from .floor import floor_findings
-from .loader import Policies
+from .loader import Policies, body_of
 
 __all__ = ["Versions", "VersionUnavailable", "body_of", "keep", "label"]
 
 
 class VersionUnavailable(BadInput):
     """A case's protocol version is neither in the files on offer nor (intact) in the store."""
-
-
-def body_of(definition: Definition) -> dict[str, Any]:
-    """What a version is, as kept: the resolved definition without where its files lie (what its digest hashes)."""
-    return definition.model_dump(mode="json", by_alias=True, exclude={"digest", "files"})
 
 
 def _digest_of(body: dict[str, Any]) -> str:
