@@ -64,7 +64,7 @@ def test_co_allocation_only_at_the_end_of_assessment_and_when_the_ps_or_tm_agree
     with pytest.raises(AllocationRefused) as refused:
         service.allocate(derby, "D-1", "sw", "ps", worker="ccw")
     unmet = unmet_of(refused, "fact_recorded", "DER-3")
-    assert "co_allocation_agreed" in unmet.sentence and "practice supervisor" in unmet.who_could
+    assert "deems co-allocation appropriate" in unmet.sentence and "practice supervisor" in unmet.who_could
     service.record_fact(derby, "D-1", "co_allocation_agreed", "ps")
     assert service.allocate(derby, "D-1", "sw", "ps", worker="ccw").case["worker"]["id"] == "ccw"
 

@@ -6,7 +6,9 @@ scripts/setup), so nothing is downloaded at test time, and the pages are opened 
 """
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -38,8 +40,13 @@ CHROMIUM_FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-
                   "--metrics-recording-only", "--safebrowsing-disable-auto-update", "--window-size=1280,1024")
 
 
+def _role_pages(policy: str) -> dict[str, str]:
+    """The role pages of *policy*'s handbook: file → the role's title."""
+    return {role.file: role.title for role in build_handbook(Policies().get(policy)).roles}
+
+
 def _pages_of(policy: str) -> tuple[str, ...]:
-    return PAGES + (("comparison.html",) if policy != "national" else ())
+    return PAGES + (("comparison.html",) if policy != "national" else ()) + tuple(_role_pages(policy))
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +100,7 @@ def test_torbay_shows_the_sm_endorsement_on_the_handover_to_a_community_care_wor
     """TOR-2: allocating a CCW as lead requires the SM's endorsement; marked as added by Torbay."""
     ccw = next(s for s in _section_group(torbay, "Who may lead") if "community care worker" in s.title)
     endorsement = next(c for c in ccw.requires if "TOR-2" in c.rules)
-    assert "sm_endorsement" in endorsement.text and endorsement.local and ccw.local
+    assert "the service manager endorsed the CCW allocation" in endorsement.text and endorsement.local and ccw.local
     # it links the endorsement and what the endorsement must follow (#14)
     assert [link.href for link in endorsement.see] == ["facts.html#fact-sm_endorsement", "facts.html#fact-ccw_identified"]
     assert ccw.anchor in [link.href.split("#")[1] for link in torbay.rule("TOR-2").enforced_at]
@@ -161,6 +168,137 @@ def test_the_same_definition_gives_the_same_files(handbooks, tmp_path):
         assert (tmp_path / file.name).read_bytes() == file.read_bytes(), file.name
 
 
+def test_each_handbook_opens_with_its_own_protocols_summary(handbooks):
+    """A local protocol's front page opens with its own summary, not the national paragraph: Torbay's speaks of
+    community care workers and links the community care worker's page; every shipped local protocol has one."""
+    policies = Policies()
+    national = policies.get("national").description
+    for name in policies.names():
+        if name != "national":
+            assert policies.get(name).description not in ("", national), name
+    from markupsafe import escape
+
+    index = (handbooks / "torbay" / "index.html").read_text()
+    main = index.split("<main>", 1)[1]
+    first = main.split("<p>", 1)[1].split("</p>", 1)[0]
+    assert first.strip() == str(escape(policies.get("torbay").description.strip()))
+    assert "community care worker" in first and str(escape(national.strip())) not in index
+    assert 'href="role-community_care_worker.html"' in index
+
+
+def test_conditions_name_facts_by_their_titles_not_identifiers(handbooks):
+    """Plain words: no page of a handbook says "'ccw_identified' must be recorded"; Torbay's handover conditions
+    name the fact by its title, in a sentence, with its rule ID beside it. (The comparison page is `policy diff`,
+    for practice leads, in identifiers.)"""
+    for page in sorted(p for p in handbooks.glob("*/*.html") if p.name != "comparison.html"):
+        text = page.read_text()
+        assert not re.search(r"&#39;[a-z_]+&#39; must", text), page.name
+        assert "since the lead last changed" not in text, page.name
+    ccw = next(s for s in _section_group(build_handbook(Policies().get("torbay")), "Who may lead")
+               if "community care worker" in s.title)
+    identified = next(c for c in ccw.requires if c.rules == ("TOR-1",))
+    assert identified.text == ("The child's file must show “the team manager identified the child for CCW "
+                               "allocation in supervision and notified the service manager”, recorded since the "
+                               "case entered its current state and the current lead practitioner took the case")
+
+
+def _torbay_ccw_lead(cli_run) -> None:
+    """Torbay case T-1 through the whole hand-over (TOR-1..5, WT-4) to a community care worker as lead."""
+    from .test_torbay import PROCESS, STAFF
+
+    for person in STAFF:
+        cli_run("staff", "add", *person, *([] if person[0] == "tm" else ["--as", "tm"]))
+    cli_run("case", "open", "T-1", "--policy", "torbay", "--team", "Paignton", "--as", "tm")
+    cli_run("case", "allocate", "T-1", "--lead", "sw", "--as", "tm")
+    cli_run("case", "move", "T-1", "decide_assessment", "--as", "tm")
+    cli_run("case", "record", "T-1", "assessment_completed", "--as", "sw")
+    cli_run("case", "move", "T-1", "start_cin_plan", "--as", "sw")
+    for fact, actor, extra in PROCESS:
+        cli_run("case", "record", "T-1", fact, "--as", actor, *extra)
+    cli_run("case", "allocate", "T-1", "--lead", "ccw", "--supervisor", "asw", "--as", "tm")
+
+
+def _allowed(verdict: dict) -> bool:
+    """Allowed, or missing only what the person acting gives (a reason, a note, the people taking part)."""
+    return all(u.get("argument") for u in verdict["unmet"])
+
+
+def test_the_ccw_page_lists_exactly_the_moves_and_records_the_engine_allows_a_ccw(cli_run, torbay):
+    """TOR-7: a Torbay CCW leads only at the CIN plan; on a real case led by one (after the whole hand-over),
+    the moves `case can` allows the CCW are exactly the role page's "you may" moves, each from that state; the
+    records the engine lets them make are all on the page, and any other the page lists waits only for a record."""
+    _torbay_ccw_lead(cli_run)
+    role = next(r for r in torbay.roles if r.role == "community_care_worker")
+    can = json.loads(cli_run("case", "can", "T-1", "--as", "ccw", "--reason", "given", "--json").stdout)
+    engine_moves = {v["event"] for v in can["events"] if _allowed(v)}
+    page_moves = {p.what.href.split("#event-")[1] for p in role.may if p.kind == "move"}
+    assert page_moves == engine_moves == {"hold_cin_review", "step_down"}
+    assert all([link.href for link in p.states] == ["states.html#state-cin_plan"] for p in role.may if p.kind == "move")
+    assert [h.slot for h in role.holding] == ["lead"] and \
+        [link.href for link in role.holding[0].states] == ["states.html#state-cin_plan"]
+    records = set()
+    for fact in Policies().get("torbay").facts:
+        verdict = json.loads(cli_run("case", "can", "T-1", "--record", fact, "--as", "ccw", "--json",
+                                     ok=False).stdout)["events"][0]
+        if _allowed(verdict):
+            records.add(fact)
+    # what the page lists and the engine refuses now is refused only for a record not yet on the file (the TOR-5
+    # summary follows an endorsement given since the CCW took the case), never for who the CCW is
+    page_records = {p.what.href.split("#fact-")[1] for p in role.may if p.kind == "record"}
+    assert records <= page_records
+    for fact in page_records - records:
+        verdict = json.loads(cli_run("case", "can", "T-1", "--record", fact, "--as", "ccw", "--json",
+                                     ok=False).stdout)["events"][0]
+        assert {u["kind"] for u in verdict["unmet"]} == {"fact_recorded"}, fact
+    assert {"escalation_raised", "home_visit"} <= records and "supervision" not in records
+
+
+def test_the_ccw_may_not_escalate_to_child_protection_and_the_page_says_why(cli_run, torbay, handbooks):
+    """WT-5: the CCW's "you may not" list has the escalation to a strategy discussion (the way to a section 47
+    enquiry) with its reason, the lead practitioner must be a registered social worker, as the engine refuses
+    it; the page says who may escalate instead and, TOR-9, what must follow an escalation the CCW raises."""
+    _torbay_ccw_lead(cli_run)
+    role = next(r for r in torbay.roles if r.role == "community_care_worker")
+    refused = {p.what.href.split("#event-")[1]: p for p in role.may_not if p.kind == "move"}
+    escalate = refused["escalate_to_strategy"]
+    assert [(c.text, c.rules) for c in escalate.because] == [
+        ("The lead practitioner must be a registered social worker", ("WT-5",))]
+    assert "the case's lead practitioner" not in escalate.instead and "the case's supervisor" in escalate.instead
+    assert "start_s47" in refused and any("WT-5" in c.rules for c in refused["start_s47"].because)
+    engine = json.loads(cli_run("case", "can", "T-1", "escalate_to_strategy", "--as", "ccw", "--reason", "risk",
+                                "--json", ok=False).stdout)["events"][0]
+    assert [(u["kind"], u["rules"]) for u in engine["unmet"]] == [("lead_is_registered_social_worker", ["WT-5"])]
+    assert [p.what.text for p in role.escalation] == ["Escalate to a strategy discussion"]
+    assert [c.rules for c in role.escalation_keeps] == [("TOR-9",)]
+    assert [s.name for s in role.supervision] == ["ccw_supervision"]
+    page = (handbooks / "torbay" / "role-community_care_worker.html").read_text()
+    may_not = page.split('id="may-not"', 1)[1].split('id="supervision"', 1)[0]
+    assert "Escalate to a strategy discussion" in may_not and "The lead practitioner must be a registered social " \
+        "worker" in may_not and 'href="rules.html#rule-WT-5"' in may_not
+
+
+def test_role_pages_link_each_other_and_the_front_page_lists_them(torbay, handbooks):
+    """Every role page links every other role page of its handbook, and the front page links each of them;
+    a role the protocol gives no part (Torbay: a social work assistant) has no page and is named as such."""
+    files = [r.file for r in torbay.roles]
+    index = (handbooks / "torbay" / "index.html").read_text()
+    for role in torbay.roles:
+        page = (handbooks / "torbay" / role.file).read_text()
+        assert all(f'href="{other}"' in page for other in files if other != role.file), role.file
+        assert f'href="{role.file}"' in index
+    assert "social work assistant" in torbay.roles_without_part and "role-social_work_assistant.html" not in files
+
+
+def test_a_team_manager_may_act_without_holding_the_case(national):
+    """WT-4: a registered team manager decides to assess as a manager, not only as the case's lead or supervisor,
+    so the page gives no 'as the case's …' for it; they may allocate; they may never record a student's work."""
+    role = next(r for r in national.roles if r.role == "team_manager")
+    decide = next(p for p in role.may if p.what.href == "events.html#event-decide_assessment")
+    assert decide.standing == () and any(p.kind == "allocate" for p in role.may)
+    ccw = next(r for r in national.roles if r.role == "community_care_worker")
+    assert not any(p.kind == "allocate" for p in ccw.may)
+
+
 # --- the command line -------------------------------------------------------------------------
 
 
@@ -168,6 +306,7 @@ def test_handbook_writes_the_pages_and_the_diagrams(handbooks):
     """Each handbook holds its pages and both diagrams as SVG (comparison only for a local protocol)."""
     for policy in POLICIES:
         names = sorted(p.name for p in (handbooks / policy).iterdir())
+        assert "role-social_worker.html" in names and "role-community_care_worker.html" in names
         assert names == sorted([*_pages_of(policy), f"{policy}.svg", f"{policy}-allocation.svg"])
 
 
@@ -283,7 +422,7 @@ def test_every_page_loads_renders_its_images_and_resolves_its_links(browser, han
     path = handbooks / policy / page
     _open(browser, path)
     hb_title = Policies().get(policy).title
-    assert browser.title == f"{TITLES[page]} \u00b7 {hb_title}"
+    assert browser.title == f"{TITLES.get(page) or _role_pages(policy)[page]} \u00b7 {hb_title}"
     images = _assert_images_render(browser, path)
     assert images == (2 if page == "index.html" else 0)
     _assert_links_resolve(browser, path, handbooks / policy)

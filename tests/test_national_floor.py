@@ -173,7 +173,7 @@ def test_replacing_the_lead_policies_keeps_national_agreement_with_partners(floo
     case_in_cin_plan(cw, policy="fsw_town")
     with pytest.raises(AllocationRefused) as refused:
         service.allocate(cw, "C-1", "fsw", "tm", supervisor="sw")
-    assert any(u.kind == "fact_recorded" and "lead_agreed_with_partners" in u.sentence and "WT-4" in u.rules
+    assert any(u.kind == "fact_recorded" and "agreed with partners" in u.sentence and "WT-4" in u.rules
                for u in refused.value.verdict.unmet)
     service.record_fact(cw, "C-1", "lead_agreed_with_partners", "tm")
     assert service.allocate(cw, "C-1", "fsw", "tm", supervisor="sw").case["lead"]["id"] == "fsw"

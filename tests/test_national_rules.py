@@ -201,7 +201,7 @@ def test_the_lead_must_be_agreed_with_partners_before_an_unqualified_lead_is_all
     case_in_cin_plan(work)
     with pytest.raises(AllocationRefused) as refused:
         service.allocate(work, "C-1", "ccw", "tm", supervisor="sw")
-    assert "lead_agreed_with_partners" in unmet_of(refused, "fact_recorded", "WT-4").sentence
+    assert "agreed with partners who the lead practitioner is" in unmet_of(refused, "fact_recorded", "WT-4").sentence
     service.record_fact(work, "C-1", "lead_agreed_with_partners", "tm")
     assert service.allocate(work, "C-1", "ccw", "tm", supervisor="sw").case["lead"]["id"] == "ccw"
 

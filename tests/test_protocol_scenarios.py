@@ -16,7 +16,8 @@ def refused(result, kind: str, rule: str, missing: str, who: str) -> None:
     assert result.exit_code == 1, result.output
     unmet = [u for u in json.loads(result.stdout)["unmet"] if u["kind"] == kind and rule in u["rules"]]
     assert unmet, result.stdout
-    assert missing in unmet[0]["sentence"] and who in unmet[0]["who_could"].lower()
+    # a fact is named by its title in the sentence and by its identifier in the JSON parameters
+    assert missing in unmet[0]["sentence"] + json.dumps(unmet[0]["params"]) and who in unmet[0]["who_could"].lower()
 
 
 def test_derbyshire_co_allocation_then_a_revised_assessment(run):

@@ -77,7 +77,8 @@ def test_assessments_authorised_and_plans_agreed_by_the_ps_pe(sto):
     service.record_fact(sto, "S-1", "assessment_completed", "pe")
     with pytest.raises(TransitionRefused) as refused:
         service.move_case(sto, "S-1", "start_cin_plan", "pe")
-    assert {u.sentence.split("'")[1] for u in refused.value.verdict.unmet} == {"assessment_authorised", "plan_agreed"}
+    assert {u.sentence.split("“")[1].split("”")[0] for u in refused.value.verdict.unmet} == {
+        "the PS/PE has authorised the assessment", "the PS/PE has agreed the plan"}
     with pytest.raises(RecordRefused):
         service.record_fact(sto, "S-1", "assessment_authorised", "stu")
     service.record_fact(sto, "S-1", "assessment_authorised", "pe")
@@ -154,7 +155,7 @@ def test_a_student_competence_to_chair_is_that_student_and_lapses_with_a_new_wor
     service.allocate(sto, "S-1", "pe", "pe", worker="stu2")
     with pytest.raises(TransitionRefused) as refused:
         service.move_case(sto, "S-1", "hold_tac_meeting", "stu2")
-    assert "since the worker last changed" in unmet_of(refused, "any_of", "STO-6").sentence
+    assert "since the current worker took the case" in unmet_of(refused, "any_of", "STO-6").sentence
     service.record_fact(sto, "S-1", "chair_competence", "pe")
     assert service.move_case(sto, "S-1", "hold_tac_meeting", "stu2").case["state"] == "cin_plan"
 

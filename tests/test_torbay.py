@@ -63,7 +63,7 @@ def test_the_whole_torbay_scenario(cw_cli):
     # TOR-1..5: before the process, allocating the CCW is refused and names the first missing steps.
     refusal = _refused(run("case", "allocate", "T-1", "--lead", "ccw", "--supervisor", "asw", "--as", "tm",
                            "--json", ok=False), "fact_recorded", "TOR-1")
-    assert "ccw_identified" in refusal["sentence"] and "team manager" in refusal["who_could"]
+    assert "identified the child for CCW allocation" in refusal["sentence"] and "team manager" in refusal["who_could"]
     _ccw_process(run)
     run("case", "allocate", "T-1", "--lead", "ccw", "--supervisor", "asw", "--as", "tm",
         "--reason", "Torbay CCW process complete")
@@ -107,7 +107,7 @@ def test_family_must_be_told_by_the_outgoing_social_worker(cw_cli):
     _refused(run("case", "record", "T-1", "family_informed", "--as", "tm", "--json", ok=False), "who", "TOR-3")
     refusal = _refused(run("case", "allocate", "T-1", "--lead", "ccw", "--supervisor", "asw", "--as", "tm",
                            "--json", ok=False), "fact_recorded", "TOR-3")
-    assert "family_informed" in refusal["sentence"]
+    assert "explained the rationale and next steps" in refusal["sentence"]
 
 
 def test_handover_visit_must_be_with_the_incoming_ccw(cw_cli):
@@ -117,7 +117,7 @@ def test_handover_visit_must_be_with_the_incoming_ccw(cw_cli):
     run("staff", "add", "ccw2", "--name", "Other CCW", "--role", "community_care_worker", "--team", "Paignton", "--as", "tm")
     refusal = _refused(run("case", "allocate", "T-1", "--lead", "ccw2", "--supervisor", "asw", "--as", "tm",
                            "--json", ok=False), "fact_recorded", "TOR-4")
-    assert "handover_agreed" in refusal["sentence"]
+    assert "agreed the outstanding support" in refusal["sentence"]
 
 
 def test_case_summary_update_is_the_last_step(cw_cli):
@@ -173,10 +173,12 @@ def test_each_step_of_the_handover_follows_the_one_before(cw_cli):
     run = cw_cli
     refusal = _refused(run("case", "record", "T-1", "sm_endorsement", "--as", "sm", "--note", "Housing need",
                            "--json", ok=False), "fact_recorded", "TOR-2")
-    assert "ccw_identified" in refusal["sentence"] and "tm (team manager)" in refusal["who_could"]
+    assert "identified the child for CCW allocation" in refusal["sentence"] and "tm (team manager)" in refusal["who_could"]
     refusal = _refused(run("case", "record", "T-1", "family_informed", "--as", "sw", "--json", ok=False),
                        "fact_recorded", "TOR-3")
-    assert "sm_endorsement" in refusal["sentence"] and "'ccw_identified' must come first" in refusal["sentence"]
+    assert "service manager endorsed" in refusal["sentence"] and \
+        "“the team manager identified the child for CCW allocation in supervision and notified the service manager” " \
+        "must be recorded first" in refusal["sentence"]
     run("case", "record", "T-1", "ccw_identified", "--as", "tm", "--note", "In supervision")
     refusal = _refused(run("case", "record", "T-1", "family_informed", "--as", "sw", "--json", ok=False),
                        "fact_recorded", "TOR-3")
@@ -224,7 +226,8 @@ def test_after_an_escalation_the_ccw_process_starts_again(cw_cli):
     run("case", "allocate", "T-1", "--lead", "sw", "--no-supervisor", "--as", "asw", "--reason", "Need escalated")
     refusal = _refused(run("case", "allocate", "T-1", "--lead", "ccw", "--supervisor", "asw", "--as", "tm",
                            "--json", ok=False), "fact_recorded", "TOR-1")
-    assert "since the lead last changed" in refusal["sentence"]
+    assert "since the case entered its current state and the current lead practitioner took the case" in \
+        refusal["sentence"]
     _ccw_process(run)
     run("case", "allocate", "T-1", "--lead", "ccw", "--supervisor", "asw", "--as", "tm")
     assert json.loads(run("case", "show", "T-1", "--json").stdout)["lead"]["id"] == "ccw"

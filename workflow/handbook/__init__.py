@@ -8,12 +8,14 @@ It is built from the same loaded definition the engine runs.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 from ..definition import Definition
 from ..loader import Policies
 from .model import Handbook
 from .writer import write_library, write_pages
 from .rules import changes, rule_entries
+from .role_pages import role_pages
 from .sections import section_pages
 
 __all__ = ["Handbook", "build_handbook", "write_handbook", "write_handbooks"]
@@ -22,9 +24,10 @@ __all__ = ["Handbook", "build_handbook", "write_handbook", "write_handbooks"]
 def build_handbook(d: Definition, baseline: Definition | None = None) -> Handbook:
     """What *d*'s handbook says; *baseline* (the national definition) for a local protocol's comparison."""
     built = section_pages(d)
+    roles, without = role_pages(d)
     return Handbook(d.name, d.title or d.name, d.version, d.source, d.description, d.lineage, built,
                     rule_entries(d, built),
-                    changes(baseline, d) if baseline is not None and len(d.lineage) > 1 else None)
+                    changes(baseline, d) if baseline is not None and len(d.lineage) > 1 else None, roles, without)
 
 
 def _handbook_of(policies: Policies, d: Definition) -> Handbook:
@@ -38,14 +41,20 @@ def write_handbook(policies: Policies, name: str, directory: str | Path) -> list
     return write_pages(d, _handbook_of(policies, d), Path(directory))
 
 
-def write_handbooks(policies: Policies, directory: str | Path) -> list[Path]:
-    """Every protocol's handbook into ``<directory>/<name>/``, and an index of them."""
+def write_handbooks(policies: Policies, directory: str | Path,
+                    done: Callable[[str, int, int], None] | None = None) -> list[Path]:
+    """Every protocol's handbook into ``<directory>/<name>/``, and an index of them; *done* is told each
+    protocol's name as its handbook is written, with how many are done and how many there are."""
     out = Path(directory)
     written: list[Path] = []
     handbooks = []
-    for d in policies.all():
+    names = policies.names()
+    for i, name in enumerate(names, 1):
+        d = policies.get(name)  # loaded (and proven) here, so that the time shows against its protocol
         hb = _handbook_of(policies, d)
         written += write_pages(d, hb, out / d.name)
         handbooks.append(hb)
+        if done is not None:
+            done(name, i, len(names))
     written.append(write_library(handbooks, out))
     return written

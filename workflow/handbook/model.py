@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Link", "Clause", "Section", "Group", "Page", "RuleEntry", "Change", "Handbook"]
+__all__ = ["Link", "Clause", "Section", "Group", "Page", "RuleEntry", "Change", "Permission", "Holding", "RolePage",
+           "Handbook"]
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,78 @@ class Change:
 
 
 @dataclass(frozen=True)
+class Permission:
+    """One thing a person of a role may or may not do (a move, recording a fact, allocating), as the engine
+    judges it: from where they stand on the case, in which states, and what applies to them or stops them."""
+
+    what: Link
+    #: 'move', 'record' or 'allocate'
+    kind: str
+    allowed: bool
+    #: 'as the case's lead practitioner' (empty: without holding the case)
+    standing: tuple[str, ...] = ()
+    #: the states it may be done in (for a move, the states it leaves)
+    states: tuple[Link, ...] = ()
+    #: allowed: the conditions that apply to them in particular; refused: the reasons
+    because: tuple[Clause, ...] = ()
+    #: refused: who may do it instead
+    instead: str = ""
+
+
+@dataclass(frozen=True)
+class Holding:
+    """How a person of a role comes to hold a case in one slot (lead practitioner, worker, supervisor)."""
+
+    slot: str
+    #: the states a case may be in when it comes to them
+    states: tuple[Link, ...]
+    #: the policy's own words
+    says: str = ""
+    requires: tuple[Clause, ...] = ()
+    keeps: tuple[Clause, ...] = ()
+    link: Link | None = None
+    rules: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RolePage:
+    """'As a community care worker in Torbay you may …': one role's page, from the engine's verdicts."""
+
+    role: str
+    label: str
+    file: str
+    title: str
+    intro: str
+    holding: tuple[Holding, ...]
+    #: why they never hold a case, when they do not
+    not_holding: Clause | None
+    who_allocates: str
+    may: tuple[Permission, ...]
+    may_not: tuple[Permission, ...]
+    #: deadlines on the cases they hold: their supervision and visits, and the case's own timescales
+    supervision: tuple[Section, ...]
+    deadlines: tuple[Section, ...]
+    #: the moves into child protection and what the protocol says while an escalation is open
+    escalation: tuple[Permission, ...]
+    escalation_keeps: tuple[Clause, ...]
+    staff_changes: tuple[Link, ...]
+
+    def cited(self) -> tuple[str, ...]:
+        """Every rule ID the page cites, in order of first mention."""
+        found: dict[str, None] = {}
+        if self.not_holding is not None:
+            found.update(dict.fromkeys(self.not_holding.rules))
+        for h in self.holding:
+            found.update(dict.fromkeys((*h.rules, *(r for c in (*h.requires, *h.keeps) for r in c.rules))))
+        for p in (*self.may, *self.may_not, *self.escalation):
+            found.update(dict.fromkeys(r for c in p.because for r in c.rules))
+        for s in (*self.supervision, *self.deadlines):
+            found.update(dict.fromkeys(s.cited()))
+        found.update(dict.fromkeys(r for c in self.escalation_keeps for r in c.rules))
+        return tuple(found)
+
+
+@dataclass(frozen=True)
 class Handbook:
     """Everything one protocol's handbook shows, ready for the templates."""
 
@@ -120,6 +193,9 @@ class Handbook:
     rules: tuple[RuleEntry, ...]
     #: None for the national baseline itself
     changes: tuple[Change, ...] | None
+    #: a page per role the protocol gives a part, and the labels of the roles it gives none
+    roles: tuple[RolePage, ...] = ()
+    roles_without_part: tuple[str, ...] = ()
 
     @property
     def baseline(self) -> str:

@@ -10,18 +10,19 @@ from typing import Callable
 from ..deadlines import DeadlineDef, Marker
 from ..definition import STAFF_CHANGES, Definition, HolderPolicy, is_local
 from ..requirements import ActorClause, Requirement
+from ..requirements.wording import fact_named
 from ..roles import roles_phrase
 from ..staffing import SELF_CHANGES
 from .model import Clause, Group, Link, Page, Section
 
-__all__ = ["section_pages", "anchor", "link"]
+__all__ = ["section_pages", "anchor", "link", "Reader", "deadline_section", "holder_title", "STAFF_TITLES"]
 
 _PATHS = {"cin": "Child in Need (section 17)", "cp": "Child protection (registered social workers only)",
           "none": "Outside both paths"}
 _FILES = {"state": "states.html", "event": "events.html", "fact": "facts.html", "deadline": "deadlines.html",
           "lead": "allocation.html", "worker": "allocation.html", "allocation": "allocation.html",
           "staff": "staff.html"}
-_STAFF_TITLES = {"add": "Adding someone to the staff list", "roles": "Changing roles, PCF level or training",
+STAFF_TITLES = {"add": "Adding someone to the staff list", "roles": "Changing roles, PCF level or training",
                  "registration": "Recording, renewing or ending a registration", "team": "Moving someone between teams",
                  "login": "Mapping a database login to a person", "leave": "Recording that someone has left"}
 
@@ -36,7 +37,7 @@ def link(kind: str, name: str, text: str | None = None) -> Link:
     return Link(text or name, f"{_FILES[kind]}#{anchor(kind, name)}")
 
 
-class _Reader:
+class Reader:
     """Reads one definition for the handbook: what is local, and where each name is explained."""
 
     def __init__(self, d: Definition):
@@ -53,12 +54,13 @@ class _Reader:
 
     def clause_for(self, r: Requirement) -> Clause:
         """The requirement's sentence, how it is checked if worded otherwise, and links to what it names."""
-        detail = r.describe() if r.says and r.describe() != r.says else ""
+        plain = r.describe(self.d)
+        detail = plain if r.says and plain != r.says else ""
         refs = r.references()  # checked at load time: every name exists
         see = [link("fact", f, self.d.facts[f].title or f) for f in refs.get("facts", ())]
         see += [link("deadline", n, self.d.deadlines[n].title) for n in refs.get("deadlines", ())]
         see += [link("state", s, self.d.states[s].title or s) for s in refs.get("states", ())]
-        return Clause(r.text(), r.all_rules(), self.is_local(r.origin), detail, tuple(see))
+        return Clause(r.text(self.d), r.all_rules(), self.is_local(r.origin), detail, tuple(see))
 
     def marker_link(self, m: Marker) -> Link | None:
         """Where the thing that starts or meets a deadline is explained (None for a fixed date)."""
@@ -69,7 +71,7 @@ class _Reader:
         if m.event:
             return link("event", m.event, f"the move '{self.d.events[m.event].title or m.event}'")
         if m.fact:
-            return link("fact", m.fact, f"recording '{m.fact}'")
+            return link("fact", m.fact, f"recording {fact_named(m.fact, self.d)}")
         return None
 
     def deadlines_where(self, test: Callable[[DeadlineDef], bool]) -> tuple[Link, ...]:
@@ -83,7 +85,7 @@ class _Reader:
         return tuple((label, links) for label, links in ((label_start, starts), (label_meet, meets)) if links)
 
 
-def _state_sections(r: _Reader) -> tuple[Section, ...]:
+def _state_sections(r: Reader) -> tuple[Section, ...]:
     d = r.d
     sections = []
     for name, s in d.states.items():
@@ -115,7 +117,7 @@ def _marks(kind: str, name: str) -> Callable[[Marker], bool]:
     return lambda m: bool(getattr(m, kind) == name)
 
 
-def _event_sections(r: _Reader) -> tuple[Section, ...]:
+def _event_sections(r: Reader) -> tuple[Section, ...]:
     d = r.d
     sections = []
     for name, ev in d.events.items():
@@ -134,7 +136,7 @@ def _event_sections(r: _Reader) -> tuple[Section, ...]:
     return tuple(sections)
 
 
-def _fact_sections(r: _Reader) -> tuple[Section, ...]:
+def _fact_sections(r: Reader) -> tuple[Section, ...]:
     d = r.d
     needed_by: dict[str, list[Link]] = {}
     for name, ev in d.events.items():
@@ -149,7 +151,7 @@ def _fact_sections(r: _Reader) -> tuple[Section, ...]:
         for i, policy in enumerate(policies):
             for req in policy.requires:
                 for fact in req.references().get("facts", ()):
-                    needed_by.setdefault(fact, []).append(link(kind, str(i), _holder_title(policy, kind)))
+                    needed_by.setdefault(fact, []).append(link(kind, str(i), holder_title(policy, kind)))
     sections = []
     for name, f in d.facts.items():
         notes = []
@@ -171,21 +173,21 @@ def _fact_sections(r: _Reader) -> tuple[Section, ...]:
     return tuple(sections)
 
 
-def _holder_title(policy: HolderPolicy, kind: str) -> str:
+def holder_title(policy: HolderPolicy, kind: str) -> str:
     slot = "Lead practitioner" if kind == "lead" else "Worker beside the lead"
     return f"{slot}: {roles_phrase(policy.roles)}"
 
 
-def _holder_section(r: _Reader, policy: HolderPolicy, kind: str, i: int) -> Section:
+def _holder_section(r: Reader, policy: HolderPolicy, kind: str, i: int) -> Section:
     paths = " and ".join(_PATHS[p] for p in policy.paths)
     keeps = tuple(f"While they hold it, this must keep holding (else the case is due for reallocation or review): "
-                  f"{q.text()}" for q in policy.keeps)
-    return Section(anchor(kind, str(i)), f"{kind} {i + 1}", _holder_title(policy, kind), policy.says,
+                  f"{q.text(r.d)}" for q in policy.keeps)
+    return Section(anchor(kind, str(i)), f"{kind} {i + 1}", holder_title(policy, kind), policy.says,
                    r.is_local(policy.origin), (f"On: {paths}", *keeps),
                    requires=tuple(r.clause_for(q) for q in policy.requires), rules=policy.rules)
 
 
-def _allocation_groups(r: _Reader) -> tuple[Group, ...]:
+def _allocation_groups(r: Reader) -> tuple[Group, ...]:
     a = r.d.allocation
     allocate = Section(anchor("allocation", "allocate"), "allocate", "Allocating a case",
                        "Naming or changing the lead practitioner, the supervisor and the worker.",
@@ -212,7 +214,7 @@ def _allocation_groups(r: _Reader) -> tuple[Group, ...]:
     return tuple(groups)
 
 
-def _deadline_section(r: _Reader, name: str, dl: DeadlineDef) -> Section:
+def deadline_section(r: Reader, name: str, dl: DeadlineDef) -> Section:
     d = r.d
     notes = [f"Due within {dl.within.text()}"]
     if dl.repeat:
@@ -233,12 +235,12 @@ def _deadline_section(r: _Reader, name: str, dl: DeadlineDef) -> Section:
                    links=tuple((label, ls) for label, ls in links if ls), rules=dl.rules)
 
 
-def _staff_sections(r: _Reader) -> tuple[Section, ...]:
+def _staff_sections(r: Reader) -> tuple[Section, ...]:
     sections = []
     for kind in STAFF_CHANGES:
         change = r.d.staff.change(kind)
         notes = ("Nobody may make this change for themselves",) if kind in SELF_CHANGES else ()
-        sections.append(Section(anchor("staff", kind), kind, _STAFF_TITLES[kind], change.says,
+        sections.append(Section(anchor("staff", kind), kind, STAFF_TITLES[kind], change.says,
                                 r.is_local(change.origin), notes,
                                 who=tuple(r.clause_for_actor(c) for c in change.who), rules=change.rules))
     return tuple(sections)
@@ -246,7 +248,7 @@ def _staff_sections(r: _Reader) -> tuple[Section, ...]:
 
 def section_pages(d: Definition) -> tuple[Page, ...]:
     """The section pages of *d*'s handbook, in reading order."""
-    r = _Reader(d)
+    r = Reader(d)
     return (
         Page("states.html", "States", "Each stage a case can be in, how it gets there and how it leaves.",
              (Group("States", _state_sections(r)),)),
@@ -257,7 +259,7 @@ def section_pages(d: Definition) -> tuple[Page, ...]:
         Page("allocation.html", "Allocation", "Who may allocate a case, who may hold it and under what conditions.",
              _allocation_groups(r)),
         Page("deadlines.html", "Deadlines", "Timescales and cadences the engine counts for every open case.",
-             (Group("Deadlines", tuple(_deadline_section(r, n, dl) for n, dl in d.deadlines.items())),)),
+             (Group("Deadlines", tuple(deadline_section(r, n, dl) for n, dl in d.deadlines.items())),)),
         Page("staff.html", "Staff list", "Who may add people and change what the guards read about them: roles, "
              "registration, team, login, and the day they left. Each change is judged and audited like a move.",
              (Group("Changes to the staff list", _staff_sections(r)),)),

@@ -39,6 +39,8 @@ def write_pages(d: Definition, hb: Handbook, directory: Path) -> list[Path]:
     env = _environment()
     diagrams = [(f"{d.name}{suffix}.svg", f"{what.capitalize()} diagram of {hb.title}") for suffix, what in DIAGRAMS]
     nav = [("index.html", "Contents"), *((p.file, p.title) for p in hb.pages), ("rules.html", "Rules")]
+    if hb.roles:
+        nav.insert(1, ("index.html#roles", "Roles"))
     if hb.changes is not None:
         nav.append(("comparison.html", f"Compared with {hb.baseline}"))
     common = {"hb": hb, "nav": nav}
@@ -47,6 +49,9 @@ def write_pages(d: Definition, hb: Handbook, directory: Path) -> list[Path]:
     section_page = env.get_template("sections.html")
     for page in hb.pages:
         written.append(_write(directory, page.file, section_page.render(**common, page=page, page_file=page.file)))
+    role_page = env.get_template("role.html")
+    for role in hb.roles:
+        written.append(_write(directory, role.file, role_page.render(**common, role=role, page_file=role.file)))
     written.append(_write(directory, "rules.html", env.get_template("rules.html").render(
         **common, page_file="rules.html")))
     if hb.changes is not None:

@@ -3,13 +3,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 from functools import cached_property
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 
 from ..people import Staff
 from ..roles import ROLES, roles_phrase
 from .base import MANY, Context, Requirement, RuleIds, people_phrase, register
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..definition import Definition
 
 __all__ = ["Role", "ActorClause", "WhoMayAct", "ActorHasRole", "ActorIsQualified", "clauses_phrase"]
 
@@ -115,7 +118,7 @@ class WhoMayAct(Requirement):
     def holds(self, ctx: Context) -> bool:
         return any(c.matches(ctx.actor, ctx) for c in self.clauses)
 
-    def describe(self) -> str:
+    def describe(self, d: "Definition | None" = None) -> str:
         return f"Only {clauses_phrase(self.clauses)} may do this"
 
     def explain(self, ctx: Context) -> str:
@@ -151,8 +154,10 @@ class ActorHasRole(Requirement):
     def holds(self, ctx: Context) -> bool:
         return bool(ctx.actor.roles & set(self.roles))
 
-    def describe(self) -> str:
-        return f"Must be done by a {roles_phrase(self.roles)}"
+    def describe(self, d: "Definition | None" = None) -> str:
+        if d is None:
+            return f"Must be done by a {roles_phrase(self.roles)}"
+        return f"The person acting must be a {roles_phrase(self.roles)}"
 
     def who_could(self, ctx: Context) -> str:
         return f"Ask a {roles_phrase(self.roles)}."
@@ -167,8 +172,10 @@ class ActorIsQualified(Requirement):
     def holds(self, ctx: Context) -> bool:
         return ctx.actor.qualified_on(ctx.day)
 
-    def describe(self) -> str:
-        return "Must be done by a registered social worker"
+    def describe(self, d: "Definition | None" = None) -> str:
+        if d is None:
+            return "Must be done by a registered social worker"
+        return "The person acting must be a registered social worker"
 
     def explain(self, ctx: Context) -> str:
         return f"{ctx.actor.label} is not a registered social worker on {ctx.day}"

@@ -112,17 +112,19 @@ class Requirement(BaseModel):
     def holds(self, ctx: Context) -> bool:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def text(self) -> str:
-        """The requirement as a rule a trainer reads: ``says`` or the kind's own sentence."""
-        return self.says or self.describe()
+    def text(self, d: "Definition | None" = None) -> str:
+        """The requirement as a rule a trainer reads: ``says`` or the kind's own sentence (with *d*, naming facts,
+        moves, states and deadlines by their titles)."""
+        return self.says or self.describe(d)
 
-    def describe(self) -> str:
-        """Default sentence for the rule, from the parameters."""
+    def describe(self, d: "Definition | None" = None) -> str:
+        """Default sentence for the rule, from the parameters; with *d* (the definition), in plain words: the
+        titles of what it names rather than their identifiers."""
         return self.kind.replace("_", " ")
 
     def explain(self, ctx: Context) -> str:
         """Why it does not hold for this case now; defaults to the rule's sentence."""
-        return self.text()
+        return self.text(ctx.definition)
 
     def who_could(self, ctx: Context) -> str:
         """Who could make it hold, as a sentence."""
@@ -130,7 +132,7 @@ class Requirement(BaseModel):
 
     def explain_held(self, ctx: Context) -> str:
         """What holds now, for a rule that says it must not (``none_of``): the kind's sentence by default."""
-        return self.describe()
+        return self.describe(ctx.definition)
 
     def undo_who(self, ctx: Context) -> str:
         """Who could make it stop holding (for ``none_of``); empty when nobody can say."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
@@ -23,6 +23,10 @@ from ..verdict import Unmet
 from .actor import ActorClause, Role, WhoMayAct, clauses_phrase
 from .base import MANY, Context, people_phrase, register
 from .lifetime import Anchor, Scoped, merge_refs
+from .wording import event_named, fact_named, state_named
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..definition import Definition
 
 __all__ = ["FactRecorded", "EventHappened", "LatestFact", "Anchor", "Relation", "related_staff",
            "recording_unmet", "who_may_record", "who_may_make"]
@@ -61,7 +65,8 @@ def recording_unmet(ctx: Context, fact: str) -> list[Unmet]:
     spec = ctx.definition.facts[fact]
     unmet: list[Unmet] = []
     if not ctx.definition.states[ctx.case.state].open:
-        unmet.append(Unmet("state", f"case {ctx.case.id} is {ctx.case.state!r}, not open",
+        unmet.append(Unmet("state", f"Case {ctx.case.id} is at {state_named(ctx.case.state, ctx.definition)} and "
+                                    f"no longer open",
                            spec.rules or ("WT-7",), "Reopen the case first."))
     who = WhoMayAct.of(spec.who, spec.rules or ("WT-7",), spec.origin).unmet(ctx)
     if who is not None:
@@ -138,31 +143,37 @@ class FactRecorded(Scoped):
             since = at if since is None else max(since, at)
         return any(self._fits(f, ctx, since) for f in newest_facts(ctx.case.facts, (self.fact,), ctx.at))
 
-    def _qualifiers(self) -> str:
+    def _qualifiers(self, d: "Definition | None" = None) -> str:
         parts = _party("by", self.by, self.by_roles, self.by_qualified, "a registered social worker")
         if self._with_text():
             parts.append(self._with_text())
-        parts += self._since_texts()
+        parts += self._since_texts(d)
         if self.after:
-            parts.append("after " + " and ".join(a.text() for a in self.after))
+            parts.append("after " + " and ".join(a.text(d) for a in self.after))
         return (" " + ", ".join(parts)) if parts else ""
 
     def _with_text(self) -> str:
         return " and ".join(_party("with", self.with_relation, self.with_roles, self.with_qualified,
                                    "a social-work-qualified practitioner"))
 
-    def describe(self) -> str:
-        return f"'{self.fact}' must be recorded{self._qualifiers()}"
+    def describe(self, d: "Definition | None" = None) -> str:
+        if d is None:
+            return f"'{self.fact}' must be recorded{self._qualifiers()}"
+        return f"The child's file must show {fact_named(self.fact, d)}{self._recorded(d)}"
 
     def explain_held(self, ctx: Context) -> str:
-        return f"'{self.fact}' has been recorded{self._qualifiers()}"
+        return f"the child's file shows {fact_named(self.fact, ctx.definition)}{self._recorded(ctx.definition)}"
 
     def explain(self, ctx: Context) -> str:
-        spec = ctx.definition.facts.get(self.fact)
-        title = f" ({spec.title})" if spec is not None and spec.title else ""
-        missing = [a.text() for a in self.after if a.time(ctx) is None]
-        first = f"; {' and '.join(missing)} must come first" if missing else ""
-        return f"'{self.fact}'{title} has not been recorded{self._qualifiers()}{first}"
+        d = ctx.definition
+        missing = [a.first(d) for a in self.after if a.time(ctx) is None]
+        first = f"; {' and '.join(missing)}" if missing else ""
+        return f"The child's file does not show {fact_named(self.fact, d)}{self._recorded(d)}{first}"
+
+    def _recorded(self, d: "Definition") -> str:
+        """', recorded by the previous lead practitioner, since …': the qualifiers, when there are any."""
+        found = self._qualifiers(d)
+        return f", recorded{found}" if found else ""
 
     def _fits_person(self, person: Staff, ctx: Context) -> bool:
         """Whether a fact *person* records now would count (by, by_roles, by_qualified)."""
@@ -230,17 +241,23 @@ class LatestFact(Scoped):
         latest = self._latest(ctx)
         return latest is not None and latest.name == self.is_
 
-    def describe(self) -> str:
-        others = " or ".join(f"'{n}'" for n in self.of if n != self.is_)
-        return f"'{self.is_}' must be recorded after the latest {others}"
+    def describe(self, d: "Definition | None" = None) -> str:
+        others = " or ".join(fact_named(n, d) for n in self.of if n != self.is_)
+        if d is None:
+            return f"'{self.is_}' must be recorded after the latest {others}"
+        return f"The child's file must show {fact_named(self.is_, d)} after the latest {others}"
+
+    def _set(self, d: "Definition") -> str:
+        return " and ".join(fact_named(n, d) for n in self.of)
 
     def explain(self, ctx: Context) -> str:
-        latest = self._latest(ctx)
+        latest, d = self._latest(ctx), ctx.definition
         if latest is None:
-            return f"None of {', '.join(repr(n) for n in self.of)} has been recorded"
+            return f"The child's file shows none of {self._set(d)}"
         if latest.name == self.is_:
-            return f"The latest of {', '.join(repr(n) for n in self.of)} is '{self.is_}'"
-        return f"The latest of {', '.join(repr(n) for n in self.of)} is '{latest.name}' ({day_of(latest.at)})"
+            return f"Of {self._set(d)}, the latest on the child's file is {fact_named(self.is_, d)}"
+        return (f"Of {self._set(d)}, the latest on the child's file is {fact_named(latest.name, d)}, "
+                f"recorded on {day_of(latest.at)}")
 
     def who_could(self, ctx: Context) -> str:
         if ctx.staff is not None:
@@ -255,7 +272,8 @@ class LatestFact(Scoped):
     def explain_held(self, ctx: Context) -> str:
         latest = self._latest(ctx)
         when = f" ({day_of(latest.at)}, by {latest.by.label})" if latest is not None else ""
-        return f"the latest of {', '.join(repr(n) for n in self.of)} is '{self.is_}'{when}"
+        d = ctx.definition
+        return f"of {self._set(d)}, the latest on the child's file is {fact_named(self.is_, d)}{when}"
 
     def undo_who(self, ctx: Context) -> str:
         following = [n for n in self.of if n != self.is_]
@@ -283,9 +301,11 @@ class EventHappened(Scoped):
         since = self._since(ctx)
         return at is not None and at <= ctx.at and (since is None or at >= since)
 
-    def describe(self) -> str:
-        when = ", ".join(self._since_texts())
-        return f"'{self.event}' must have happened on this case first{' ' + when if when else ''}"
+    def describe(self, d: "Definition | None" = None) -> str:
+        when = ", ".join(self._since_texts(d))
+        if d is None:
+            return f"'{self.event}' must have happened on this case first{' ' + when if when else ''}"
+        return f"The move {event_named(self.event, d)} must have been made on this case first{' ' + when if when else ''}"
 
     def who_could(self, ctx: Context) -> str:
         if ctx.staff is not None:
@@ -311,14 +331,16 @@ def with_unmet(ctx: Context, fact: str, with_staff: tuple[Staff, ...]) -> list[U
     wanted = clauses_phrase(tuple(clauses), ctx).replace("; or ", "; and ")
     others = tuple(w for w in with_staff if w.id != ctx.actor.id)
     if not others:
-        return [Unmet("with", f"'{fact}' must be recorded with the people taking part: {wanted}", rules,
+        return [Unmet("with", f"Recording {fact_named(fact, ctx.definition)} needs the people taking part: "
+                              f"{wanted}", rules,
                       "Name them with --with STAFF (repeatable).", {}, spec.origin, "--with")]
     unmet = []
     for clause in clauses:
         if not any(clause.matches(w, ctx) for w in others):
             able = [p for p in ctx.active_staff() if p.id != ctx.actor.id and clause.matches(p, ctx)]
             who = f" ({people_phrase(able)})" if able else ""
-            unmet.append(Unmet("with", f"'{fact}' must be recorded with {clause.describe(ctx)}; "
+            unmet.append(Unmet("with", f"Recording {fact_named(fact, ctx.definition)} needs "
+                                       f"{clause.describe(ctx)}; "
                                        f"named: {', '.join(w.label for w in others)}",
                                tuple(dict.fromkeys((*clause.rules, *spec.rules))) or ("WT-7",),
                                f"Name {clause.describe(ctx)}{who} with --with.", {}, spec.origin))

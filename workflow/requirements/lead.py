@@ -6,7 +6,7 @@ At allocation time these are evaluated against the *proposed* case, so the same 
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -14,6 +14,10 @@ from ..people import Staff
 from ..roles import roles_phrase
 from .actor import ActorClause, Role, clauses_phrase
 from .base import MANY, Context, PcfLevel, Requirement, people_phrase, register
+from .wording import state_named, states_named
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..definition import Definition
 
 __all__ = [
     "LeadAllocated", "LeadIsRegisteredSocialWorker", "SupervisedIfUnqualified",
@@ -53,7 +57,7 @@ class LeadAllocated(Requirement):
     def holds(self, ctx: Context) -> bool:
         return ctx.case.lead is not None
 
-    def describe(self) -> str:
+    def describe(self, d: "Definition | None" = None) -> str:
         return "The case must have an allocated lead practitioner"
 
     def explain(self, ctx: Context) -> str:
@@ -73,7 +77,7 @@ class LeadIsRegisteredSocialWorker(Requirement):
         lead = ctx.case.lead
         return lead is not None and lead.qualified_on(ctx.day)
 
-    def describe(self) -> str:
+    def describe(self, d: "Definition | None" = None) -> str:
         return "The lead practitioner must be a registered social worker"
 
     def explain(self, ctx: Context) -> str:
@@ -99,7 +103,7 @@ class SupervisedIfUnqualified(Requirement):
             return True
         return sup is not None and sup.qualified_on(ctx.day)
 
-    def describe(self) -> str:
+    def describe(self, d: "Definition | None" = None) -> str:
         return ("A lead practitioner who is not social-work-qualified must have a named "
                 "social-work-qualified supervisor")
 
@@ -128,7 +132,7 @@ class LeadHasRole(Requirement):
         lead = ctx.case.lead
         return lead is not None and bool(lead.roles & set(self.roles))
 
-    def describe(self) -> str:
+    def describe(self, d: "Definition | None" = None) -> str:
         return f"The lead practitioner must be a {roles_phrase(self.roles)}"
 
     def who_could(self, ctx: Context) -> str:
@@ -147,7 +151,7 @@ class LeadHasTraining(Requirement):
         lead = ctx.case.lead
         return lead is not None and set(self.training) <= lead.training
 
-    def describe(self) -> str:
+    def describe(self, d: "Definition | None" = None) -> str:
         return f"The lead practitioner must have completed the training: {', '.join(self.training)}"
 
     def explain(self, ctx: Context) -> str:
@@ -185,14 +189,14 @@ class LeadPcfLevel(Requirement):
         return person is not None and person.pcf_level is not None and \
             self.minimum <= person.pcf_level <= self.maximum
 
-    def describe(self) -> str:
+    def describe(self, d: "Definition | None" = None) -> str:
         return f"The {self.of}'s PCF level must be between {self.minimum} and {self.maximum}"
 
     def explain(self, ctx: Context) -> str:
         person = self._person(ctx)
         level = person.pcf_level if person else None
         name = person.label if person else f"the {self.of}"
-        return f"{name} is at PCF level {level}, outside {self.minimum}..{self.maximum}"
+        return f"{name} is at PCF level {level}, outside levels {self.minimum} to {self.maximum}"
 
     def who_could(self, ctx: Context) -> str:
         return f"Allocate someone at PCF level {self.minimum} to {self.maximum}."
@@ -207,7 +211,7 @@ class WorkerAllocated(Requirement):
     def holds(self, ctx: Context) -> bool:
         return ctx.case.worker is not None
 
-    def describe(self) -> str:
+    def describe(self, d: "Definition | None" = None) -> str:
         return "A worker must be allocated to the case"
 
     def who_could(self, ctx: Context) -> str:
@@ -223,13 +227,14 @@ class LeadInCaseTeam(Requirement):
     def holds(self, ctx: Context) -> bool:
         return ctx.case.lead is not None and ctx.case.lead.team == ctx.case.team
 
-    def describe(self) -> str:
+    def describe(self, d: "Definition | None" = None) -> str:
         return "The lead practitioner must belong to the case's team"
 
     def explain(self, ctx: Context) -> str:
         lead = ctx.case.lead
-        return (f"{lead.label if lead else 'The lead'} is in team {lead.team if lead else None!r}, "
-                f"not the case's team {ctx.case.team!r}")
+        if lead is None:
+            return f"Case {ctx.case.id} has no lead practitioner in its team, {ctx.case.team}"
+        return f"Lead practitioner {lead.label} is in team {lead.team or '(none)'}, not the case's team, {ctx.case.team}"
 
     def who_could(self, ctx: Context) -> str:
         return f"Allocate a practitioner of team {ctx.case.team}."
@@ -246,7 +251,7 @@ class LeadWasFormerLead(Requirement):
         # lead among its former leads
         return ctx.case.lead is not None and ctx.case.lead.id in ctx.now_case.former_leads
 
-    def describe(self) -> str:
+    def describe(self, d: "Definition | None" = None) -> str:
         return "The lead practitioner must be someone who held the case before"
 
     def who_could(self, ctx: Context) -> str:
@@ -272,11 +277,15 @@ class CaseInStates(Requirement):
     def holds(self, ctx: Context) -> bool:
         return ctx.case.state in self.states
 
-    def describe(self) -> str:
-        return f"Only while the case is in: {', '.join(self.states)}"
+    def describe(self, d: "Definition | None" = None) -> str:
+        if d is None:
+            return f"Only while the case is in: {', '.join(self.states)}"
+        return f"The case must be at {states_named(self.states, d)}"
 
     def explain(self, ctx: Context) -> str:
-        return f"Case {ctx.case.id} is in {ctx.case.state!r}, not one of: {', '.join(self.states)}"
+        d = ctx.definition
+        return (f"Case {ctx.case.id} is at {state_named(ctx.case.state, d)}; this is only possible at "
+                f"{states_named(self.states, d)}")
 
     def who_could(self, ctx: Context) -> str:
         return "Nobody can in this state."
@@ -297,7 +306,7 @@ class WorkerHasRole(Requirement):
         worker = ctx.case.worker
         return worker is not None and bool(worker.roles & set(self.roles))
 
-    def describe(self) -> str:
+    def describe(self, d: "Definition | None" = None) -> str:
         return f"The worker must be a {roles_phrase(self.roles)}"
 
     def explain(self, ctx: Context) -> str:
@@ -340,7 +349,7 @@ class CaseloadWithin(Requirement):
         cap = self.caps.get(person.pcf_level or 0)
         return cap is not None and person.caseload + 1 <= cap
 
-    def describe(self) -> str:
+    def describe(self, d: "Definition | None" = None) -> str:
         caps = ", ".join(f"level {level}: {cap}" for level, cap in sorted(self.caps.items()))
         return f"The {self.of}'s caseload must fit their PCF level ({caps})"
 

@@ -7,12 +7,16 @@ that through :class:`Scoped`.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal, Union
+from typing import TYPE_CHECKING, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from ..people import newest_facts
 from .base import Context, Requirement
+from .wording import SLOT_WORDS, event_named, fact_named, state_named
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..definition import Definition
 
 __all__ = ["Anchor", "Scope", "Scoped", "SCOPE_TEXT", "scope_time", "scope_text", "merge_refs", "Slot"]
 
@@ -51,12 +55,33 @@ class Anchor(BaseModel):
         marker = f"event:{self.event}" if self.event is not None else f"entered:{self.entered}"
         return case.markers.get(marker)
 
-    def text(self) -> str:
+    def text(self, d: "Definition | None" = None) -> str:
+        """What happened, to follow 'since' or 'after'; with *d*, in plain words (“…” was recorded)."""
+        if d is None:
+            if self.fact is not None:
+                return f"'{self.fact}'"
+            if self.holder is not None:
+                return f"the {self.holder} last changed"
+            return f"'{self.event}'" if self.event is not None else f"the case entered {self.entered!r}"
         if self.fact is not None:
-            return f"'{self.fact}'"
+            return f"{fact_named(self.fact, d)} was recorded"
         if self.holder is not None:
-            return f"the {self.holder} last changed"
-        return f"'{self.event}'" if self.event is not None else f"the case entered {self.entered!r}"
+            return f"the current {SLOT_WORDS[self.holder]} took the case"
+        if self.event is not None:
+            return f"the move {event_named(self.event, d)} was made"
+        return f"the case entered {state_named(str(self.entered), d)}"
+
+    def first(self, d: "Definition | None" = None) -> str:
+        """What must happen first when it never has: “…” must be recorded first."""
+        if d is None:
+            return f"{self.text()} must come first"
+        if self.fact is not None:
+            return f"{fact_named(self.fact, d)} must be recorded first"
+        if self.holder is not None:
+            return f"a {SLOT_WORDS[self.holder]} must be allocated first"
+        if self.event is not None:
+            return f"the move {event_named(self.event, d)} must be made first"
+        return f"the case must first enter {state_named(str(self.entered), d)}"
 
     def references(self) -> dict[str, tuple[str, ...]]:
         for space, name in (("events", self.event), ("facts", self.fact), ("states", self.entered)):
@@ -69,6 +94,8 @@ class Anchor(BaseModel):
 Scope = Union[Literal["case", "state", "allocation"], Anchor]
 SCOPE_TEXT = {"case": "", "state": "since the case entered its current state",
                "allocation": "since the current allocation"}
+#: the same in plain words, once a definition names things by their titles
+_PLAIN_SCOPE = {**SCOPE_TEXT, "allocation": "since the case was last allocated"}
 
 
 def scope_time(scope: Scope, ctx: Context) -> datetime | None:
@@ -78,8 +105,10 @@ def scope_time(scope: Scope, ctx: Context) -> datetime | None:
     return {"case": None, "state": case.state_entered_at, "allocation": case.allocated_at}[scope]
 
 
-def scope_text(scope: Scope) -> str:
-    return f"since {scope.text()}" if isinstance(scope, Anchor) else SCOPE_TEXT[scope]
+def scope_text(scope: Scope, d: "Definition | None" = None) -> str:
+    if isinstance(scope, Anchor):
+        return f"since {scope.text(d)}"
+    return (SCOPE_TEXT if d is None else _PLAIN_SCOPE)[scope]
 
 
 def merge_refs(*parts: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
@@ -104,8 +133,13 @@ class Scoped(Requirement):
         times = [t for t in (scope_time(s, ctx) for s in self._scopes()) if t is not None]
         return max(times) if times else None
 
-    def _since_texts(self) -> list[str]:
-        return [t for t in (scope_text(s) for s in self._scopes()) if t]
+    def _since_texts(self, d: "Definition | None" = None) -> list[str]:
+        """'since …' for each scope; with *d*, one phrase: 'since the case entered its current state and the
+        current lead practitioner took the case' (the later of them applies)."""
+        texts = [t for t in (scope_text(s, d) for s in self._scopes()) if t]
+        if d is None or len(texts) < 2:
+            return texts
+        return [" and ".join([texts[0], *(t.removeprefix("since ") for t in texts[1:])])]
 
     def _anchors(self) -> list[Anchor]:
         return [s for s in self._scopes() if isinstance(s, Anchor)]

@@ -6,9 +6,11 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import Field
 
 from .base import MANY, Context, Requirement, register
+from .wording import lower_first
 
 if TYPE_CHECKING:  # pragma: no cover - resolved at run time in requirements/__init__ (it imports this module)
     from . import RequirementItem
+    from ..definition import Definition
 
 __all__ = ["AnyOf", "NoneOf"]
 
@@ -45,8 +47,10 @@ class AnyOf(_Combinator):
     def holds(self, ctx: Context) -> bool:
         return any(o.holds(ctx) for o in self.options)
 
-    def describe(self) -> str:
-        return "Either " + ", or ".join(o.text()[0].lower() + o.text()[1:] for o in self.options)
+    def describe(self, d: "Definition | None" = None) -> str:
+        if d is None:
+            return "Either " + ", or ".join(o.text()[0].lower() + o.text()[1:] for o in self.options)
+        return "Either " + ", or ".join(lower_first(o.text(d)) for o in self.options)
 
     def explain(self, ctx: Context) -> str:
         reasons = "; or ".join(o.explain(ctx) for o in self.options)
@@ -66,14 +70,18 @@ class NoneOf(_Combinator):
     def holds(self, ctx: Context) -> bool:
         return not any(o.holds(ctx) for o in self.options)
 
-    def describe(self) -> str:
-        return "None of these may hold: " + "; ".join(o.text() for o in self.options)
+    def describe(self, d: "Definition | None" = None) -> str:
+        if d is None:
+            return "None of these may hold: " + "; ".join(o.text() for o in self.options)
+        if len(self.options) == 1:
+            return f"The opposite must hold: {lower_first(self.options[0].text(d))}"
+        return "The opposite of each must hold: " + "; ".join(lower_first(o.text(d)) for o in self.options)
 
     def explain(self, ctx: Context) -> str:
         held = [o for o in self.options if o.holds(ctx)]
         if self.says:  # the definition's own sentence, with what holds now
             return f"{self.says} ({'; '.join(o.explain_held(ctx) for o in held)})"
-        return "This must not hold: " + "; ".join(o.explain_held(ctx) for o in held)
+        return "This must not be so, but it is: " + "; ".join(o.explain_held(ctx) for o in held)
 
     def who_could(self, ctx: Context) -> str:
         held = [o for o in self.options if o.holds(ctx)]

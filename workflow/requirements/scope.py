@@ -1,11 +1,15 @@
 """Requirements on where and when a protocol applies, and on what the mover must say."""
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, model_validator
 
 from .base import MANY, Context, Day, Requirement, register
+from .wording import deadline_named, opening
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..definition import Definition
 
 __all__ = ["InTeams", "WithinDates", "ReasonGiven"]
 
@@ -21,11 +25,11 @@ class InTeams(Requirement):
     def holds(self, ctx: Context) -> bool:
         return ctx.case.team in self.teams
 
-    def describe(self) -> str:
+    def describe(self, d: "Definition | None" = None) -> str:
         return f"Only for cases of the teams: {', '.join(self.teams)}"
 
     def explain(self, ctx: Context) -> str:
-        return f"Case {ctx.case.id} belongs to team {ctx.case.team!r}, not one of: {', '.join(self.teams)}"
+        return f"Case {ctx.case.id} belongs to team {ctx.case.team}, not one of: {', '.join(self.teams)}"
 
     def who_could(self, ctx: Context) -> str:
         return "Nobody can in this team: the protocol applies only in the teams named."
@@ -58,7 +62,7 @@ class WithinDates(Requirement):
             return f"from {self.start} to {self.end}"
         return f"from {self.start}" if self.start else f"until {self.end}"
 
-    def describe(self) -> str:
+    def describe(self, d: "Definition | None" = None) -> str:
         return f"Only {self._window()}"
 
     def explain(self, ctx: Context) -> str:
@@ -78,7 +82,7 @@ class ReasonGiven(Requirement):
     def holds(self, ctx: Context) -> bool:
         return bool(ctx.reason and ctx.reason.strip())
 
-    def describe(self) -> str:
+    def describe(self, d: "Definition | None" = None) -> str:
         return "A reason must be given"
 
     def who_could(self, ctx: Context) -> str:
@@ -96,12 +100,13 @@ class NotOverdue(Requirement):
     def holds(self, ctx: Context) -> bool:
         return not ctx.definition.overdue(self.deadline, ctx.case, ctx.day)
 
-    def describe(self) -> str:
-        return f"'{self.deadline}' must not be overdue"
+    def describe(self, d: "Definition | None" = None) -> str:
+        if d is None:
+            return f"'{self.deadline}' must not be overdue"
+        return f"{opening(deadline_named(self.deadline, d))} must not be overdue"
 
     def explain(self, ctx: Context) -> str:
-        dl = ctx.definition.deadlines.get(self.deadline)
-        return f"'{self.deadline}' ({dl.title if dl else ''}) is overdue on {ctx.day}"
+        return f"{opening(deadline_named(self.deadline, ctx.definition))} is overdue on {ctx.day}"
 
     def who_could(self, ctx: Context) -> str:
         dl = ctx.definition.deadlines.get(self.deadline)
