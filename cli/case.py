@@ -162,11 +162,10 @@ def can(state: State, case_id: str, event: str | None, actor: str, allocate: str
     else:
         verdicts = ([service.explain(state.cw, case_id, event, actor, at, reason=reason)] if event
                     else service.available(state.cw, case_id, actor, at, reason=reason))
-    data = [v.to_dict() for v in verdicts]
     if as_json:
-        emit_json({"case": case_id, "actor": actor, "events": data})
+        emit_json({"case": case_id, "actor": actor, "events": [v.to_dict() for v in verdicts]})
     else:
-        click.echo("\n".join(verdict_text(v) for v in data) or "No moves leave this state.")
+        click.echo("\n".join(verdict_text(v) for v in verdicts) or "No moves leave this state.")
 
 
 @case.command()
@@ -226,20 +225,24 @@ def history(state: State, case_id: str, as_json: bool) -> None:
     """Every audited action on CASE, refused attempts included."""
     from casework.workflow import service
 
-    entries = service.case_history(state.cw, case_id)
+    entries = service.case_history(state.cw, case_id, words=not as_json)
     emit(entries, as_json, lambda: history_text(entries))
 
 
 @case.command("list")
 @click.option("--state", "state_name", help="Only cases in this state.")
-@click.option("--team")
+@click.option("--team", help="Only cases of this team.")
+@click.option("--lead", metavar="STAFF", help="Only cases STAFF leads.")
+@click.option("--supervisor", metavar="STAFF", help="Only cases STAFF supervises.")
+@click.option("--worker", metavar="STAFF", help="Only cases STAFF works alongside the lead.")
 @json_option
 @pass_state
-def list_(state: State, state_name: str | None, team: str | None, as_json: bool) -> None:
-    """List cases."""
+def list_(state: State, state_name: str | None, team: str | None, lead: str | None, supervisor: str | None,
+          worker: str | None, as_json: bool) -> None:
+    """List cases (`casework mine --as STAFF` shows your own, with what is due and what you may do)."""
     from casework.workflow import service
 
-    rows = service.list_cases(state.cw, state_name, team)
+    rows = service.list_cases(state.cw, state_name, team, lead=lead, supervisor=supervisor, worker=worker)
     if as_json:
         emit_json(rows)
     else:

@@ -11,6 +11,7 @@ from .case import case
 from .handbook import handbook
 from .audit import audit
 from .bulk import import_actions
+from .daily import mine
 from .misc import demo, diagram, due, init
 from .policy import policy
 from .staff import staff
@@ -37,7 +38,7 @@ def cli(ctx: click.Context, db: str | None, machines: tuple[str, ...], clock: da
     ctx.call_on_close(ctx.obj.close)
 
 
-for command in (init, demo, diagram, handbook, due, audit, staff, team, case, policy, import_actions):
+for command in (init, demo, mine, diagram, handbook, due, audit, staff, team, case, policy, import_actions):
     cli.add_command(command)
 
 

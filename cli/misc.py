@@ -9,7 +9,7 @@ import click
 
 from .app import State, emit_json, pass_state
 from .options import Day, json_option
-from .output import case_text, history_text, table, verdict_text
+from .output import case_text, due_text, history_text, verdict_text
 
 __all__ = ["init", "demo", "diagram", "due"]
 
@@ -62,7 +62,7 @@ def demo(state: State, team: str, as_json: bool) -> None:
     click.echo("\nWhere the case stands:")
     click.echo(case_text(report.case))
     click.echo("\nWhat sam may do next:")
-    click.echo("\n".join(verdict_text(v.to_dict()) for v in report.can))
+    click.echo("\n".join(verdict_text(v) for v in report.can))
 
 
 @click.command()
@@ -121,8 +121,4 @@ def due(state: State, as_of: date | None, overdue: bool, team: str | None, staff
     if as_json:
         emit_json([i.to_dict() for i in items])
         return
-    rows = [[i.case_id, i.name, i.due.isoformat(),
-             f"{-i.working_days_left} overdue" if i.overdue else f"{i.working_days_left} left",
-             i.who, ", ".join(i.rules)] for i in items]
-    click.echo(table(rows, ["case", "what", "due", "working days", "who must act", "rules"]) if rows
-               else "Nothing is due.")
+    click.echo(due_text(items))

@@ -1,85 +1,174 @@
-"""Text formatting for people; JSON output is the service's data as it is."""
+"""Text for people: titles, names and sentences. JSON output is the service's data as it is, identifiers and all."""
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from datetime import date
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
-__all__ = ["case_text", "verdict_text", "history_text", "table", "person_text", "short_time"]
+if TYPE_CHECKING:
+    from casework.workflow.caseload import HeldCase
+    from casework.workflow.deadlines import DueItem
+    from casework.workflow.verdict import Verdict
+
+__all__ = ["case_text", "verdict_text", "history_text", "table", "person_text", "short_time", "day_text",
+           "days_text", "due_text", "caseload_text", "staff_text"]
+
+_PATHS = {"cin": "child in need", "cp": "child protection"}
 
 
 def short_time(text: str | None) -> str:
-    """'2026-11-25T10:00:00.000000+00:00' → '2026-11-25 10:00 UTC'."""
-    return f"{text[:10]} {text[11:16]} UTC" if text else "-"
+    """'2026-11-25T10:00:00.000000+00:00' → '25 Nov 2026 10:00 UTC'."""
+    if not text:
+        return "-"
+    return f"{day_text(text[:10], weekday=False)} {text[11:16]} UTC"
+
+
+def day_text(day: date | str, weekday: bool = True) -> str:
+    """'2026-12-24' → 'Thu 24 Dec 2026' (without the weekday: '24 Dec 2026')."""
+    d = date.fromisoformat(day) if isinstance(day, str) else day
+    return f"{d:%a} {d.day} {d:%b %Y}" if weekday else f"{d.day} {d:%b %Y}"
+
+
+def days_text(left: int, overdue: bool) -> str:
+    """'1 working day left', '3 working days overdue', 'due today'."""
+    n = -left if overdue else left
+    if not overdue and n == 0:
+        return "due today"
+    return f"{n} working day{'' if n == 1 else 's'} {'overdue' if overdue else 'left'}"
 
 
 def person_text(person: dict[str, Any] | None) -> str:
-    """'ana (community care worker)'."""
+    """'Ana Lima, community care worker (ana)'; a registered social worker's number after it."""
     if not person:
-        return "-"
-    roles = ", ".join(r.replace("_", " ") for r in person["roles"])
-    reg = f", SWE {person['registration']}" if person.get("registration") else ""
-    return f"{person['id']} ({roles}{reg})"
+        return "none named"
+    roles = " and ".join(r.replace("_", " ") for r in person["roles"])
+    reg = f", registered SW {person['registration'][2:]}" if person.get("registration") else ""
+    name = person.get("name") or person["id"]
+    return f"{name}, {roles}{reg} ({person['id']})"
+
+
+def _who(people: dict[str, str], staff_id: str) -> str:
+    return people.get(staff_id) or staff_id
 
 
 def case_text(case: dict[str, Any]) -> str:
     """Where a case stands, for `case show` and after every change."""
+    if case.get("state_title"):
+        path = _PATHS.get(case.get("path") or "", "")
+        ended = "" if case["open"] else "; the case has ended"
+        where = f"{case['state_title']}{f' ({path})' if path else ''}{ended}"
+    else:
+        where = f"{case['state']} (its protocol version cannot be read)"
+    names = {p["id"]: p.get("name") or p["id"] for p in (case["lead"], case["supervisor"], case.get("worker")) if p}
     lines = [
-        f"Case {case['id']}  policy {case['policy']}  team {case['team']}  version {case['version']}",
-        f"  state       {case['state']} ({case['state_title']}, {case['path']} path"
-        f"{'' if case['open'] else ', closed'}) since {short_time(case['state_entered_at'])}",
-        f"  lead        {person_text(case['lead'])}",
-        f"  supervisor  {person_text(case['supervisor'])}",
+        f"Case {case['id']}: {where}, since {short_time(case['state_entered_at'])}",
+        f"  Protocol    {case.get('protocol_version') or case['policy']}; team {case['team']}; version {case['version']}",
+        f"  Lead        {person_text(case['lead'])}",
+        f"  Supervisor  {person_text(case['supervisor'])}",
     ]
     if case.get("worker"):
-        lines.append(f"  worker      {person_text(case['worker'])}")
-    for f in case["facts"]:
-        with_ = f" with {', '.join(f['with'])}" if f["with"] else ""
-        lines.append(f"  fact        {f['name']} by {f['by']}{with_} at {short_time(f['at'])}")
-    for item in case.get("due", ()):
-        when = f"{-item['working_days_left']} working days overdue" if item["overdue"] else \
-            f"{item['working_days_left']} working days left"
-        lines.append(f"  due         {item['deadline']} by {item['due']} ({when}; {', '.join(item['rules'])})")
+        lines.append(f"  Worker      {person_text(case['worker'])}")
+    for label, facts in (("Supervision", [f for f in case["facts"] if _is_supervision(f["name"])]),
+                         ("Recorded", [f for f in case["facts"] if not _is_supervision(f["name"])])):
+        for i, f in enumerate(facts):
+            with_ = f", with {', '.join(_who(names, w) for w in f['with'])}" if f["with"] else ""
+            note = f": {f['note']}" if f.get("note") else ""
+            what = f.get("title") or f["name"].replace("_", " ")
+            lines.append(f"  {label if i == 0 else '':<11} {short_time(f['at'])}  {what}, by "
+                         f"{f.get('by_name') or f['by']}{with_}{note}")
+    for i, item in enumerate(case.get("due", ())):
+        rules = f" ({', '.join(item['rules'])})" if item["rules"] else ""
+        lines.append(f"  {'Due' if i == 0 else '':<11} {day_text(item['due'])}, "
+                     f"{days_text(item['working_days_left'], item['overdue'])}: {item['title']}{rules}")
     return "\n".join(lines)
 
 
-def verdict_text(v: dict[str, Any]) -> str:
-    """'allowed  start_s47 -> s47_enquiry' plus one line per unmet requirement."""
-    target = f" -> {v['target']}" if v.get("target") else ""
-    refused = any(not u.get("argument") for u in v["unmet"])
-    needs = [u["argument"] for u in v["unmet"] if u.get("argument")]
-    word = "allowed" if v["allowed"] else "refused" if refused else "needs"
-    head = f"{word}  {v['event']}{target}" + (f"  (give {', '.join(dict.fromkeys(needs))})" if needs else "")
-    lines = [head]
-    for u in v["unmet"]:
-        rules = f" ({', '.join(u['rules'])})" if u["rules"] else ""
-        lines.append(f"    - {u['sentence']}{rules}.")
-        if u["who_could"]:
-            lines.append(f"      {u['who_could']}")
+def _is_supervision(fact: str) -> bool:
+    """Supervision records are the facts named 'supervision' or '…_supervision' (as every shipped protocol names
+    them)."""
+    return fact == "supervision" or fact.endswith("_supervision")
+
+
+def verdict_text(v: Verdict) -> str:
+    """'You may: Hold a CIN review (stays in Child in Need plan)' plus one line per thing missing."""
+    needs = [u.argument for u in v.unmet if u.argument]
+    word = "May" if v.allowed else "May not" if v.refused else "May, giving " + ", ".join(dict.fromkeys(needs))
+    title = v.title or v.event
+    lines = [f"{word}: {title[:1].upper()}{title[1:]}  [{v.event}]"]
+    for u in v.unmet:
+        rules = f" ({', '.join(u.rules)})" if u.rules else ""
+        lines.append(f"    - {u.sentence}{rules}.")
+        if u.who_could:
+            lines.append(f"      {u.who_could}")
     return "\n".join(lines)
 
 
 def history_text(entries: Iterable[dict[str, Any]]) -> str:
-    """One line per audit entry, refused attempts included."""
+    """One line per audit entry, refused attempts included, in the words of each entry's ``words``."""
     lines = []
     for e in entries:
-        what = e["action"]
-        if e["action"] == "move":
-            what = f"move {e['event']}: {e['from_state']} -> {e['to_state']}"
-        elif e["action"] == "refused":
-            rules = e["payload"].get("verdict", {}).get("unmet", [])
-            ids = sorted({r for u in rules for r in u["rules"]})
-            what = f"REFUSED {e['event']} in {e['from_state']}" + (f" ({', '.join(ids)})" if ids else "")
-        elif e["action"] == "fact":
-            with_ = e["payload"].get("with") or []
-            what = f"record {e['event']}" + (f" with {', '.join(with_)}" if with_ else "")
-        elif e["action"] == "allocate":
-            p = e["payload"]
-            what = f"allocate lead {p.get('lead_id')}" + (f", supervisor {p['supervisor_id']}"
-                                                          if p.get("supervisor_id") else "")
-        elif e["action"] == "open":
-            what = f"open in {e['to_state']} (team {e['payload'].get('team')})"
+        words = e.get("words") or {}
+        who = words.get("actor") or e["actor"]
+        what = words.get("what") or f"{e['action']} {e.get('event') or ''}".strip()
         reason = e["payload"].get("reason") if isinstance(e["payload"], dict) else None
-        lines.append(f"{e['seq']:>4}  {short_time(e['at'])}  {e['actor']:<10} {what}"
-                     + (f"  [{reason}]" if reason else ""))
+        lines.append(f"{e['seq']:>4}  {short_time(e['at'])}  {who}: {what}" + (f". Reason: {reason}" if reason else ""))
+    return "\n".join(lines)
+
+
+def due_text(items: Sequence[DueItem]) -> str:
+    """`casework due`: one line per item, most urgent first, and who must act beneath it."""
+    if not items:
+        return "Nothing is due."
+    rows = [[i.case_id, day_text(i.due), days_text(i.working_days_left, i.overdue),
+             i.title + (f" ({', '.join(i.rules)})" if i.rules else "")] for i in items]
+    lines = table(rows, ["case", "due", "", "what"]).splitlines()
+    out = [lines[0]]
+    width = max(len(str(r[0])) for r in [*rows, ["case"]]) + 2
+    for line, item in zip(lines[1:], items, strict=True):
+        out.append(line)
+        out.append(" " * width + f"who: {item.who}")
+    return "\n".join(out)
+
+
+def caseload_text(actor: str, held: Sequence[HeldCase]) -> str:
+    """`casework mine`: each case, where it stands, what is due next and what the person may do now."""
+    if not held:
+        return f"{actor} holds no open cases."
+    lines = []
+    for h in held:
+        lines.append(f"{h.id}  {h.state_title} ({h.policy}, {h.team}); you are its {' and '.join(h.places)}")
+        if h.due:
+            first = h.due[0]
+            more = f" (and {len(h.due) - 1} more)" if len(h.due) > 1 else ""
+            lines.append(f"    next due  {day_text(first.due)}, {days_text(first.working_days_left, first.overdue)}:"
+                         f" {first.title}{more}")
+        for v in h.may:
+            needs = [u.argument for u in v.missing]
+            give = f" {' '.join(f'{a} ...' for a in dict.fromkeys(needs))}" if needs else ""
+            lines.append(f"    you may   {v.title or v.event}: casework case move {h.id} {v.event}{give} --as {actor}")
+        if not h.may:
+            lines.append("    you may   record on it; no move is open to you now")
+    return "\n".join(lines)
+
+
+def staff_text(p: dict[str, Any]) -> str:
+    """`staff show`: a person's record in words, and the cases they hold."""
+    roles = " and ".join(r.replace("_", " ") for r in p["roles"])
+    if p["registration"]:
+        until = f", until {day_text(p['registered_until'], weekday=False)}" if p["registered_until"] else ""
+        reg = f"Social Work England {p['registration']}{until}"
+    else:
+        reg = "not registered with Social Work England"
+    qualified = "social-work-qualified today" if p["qualified_today"] else "not social-work-qualified today"
+    lines = [f"{p['name']} ({p['id']}): {roles}, team {p['team'] or 'none'}", f"  Registration  {reg}; {qualified}"]
+    if p["pcf_level"] or p["training"]:
+        lines.append(f"  Development   PCF level {p['pcf_level'] or '-'}; training: {', '.join(p['training']) or 'none'}")
+    if p["left_on"]:
+        lines.append(f"  Left          {day_text(p['left_on'], weekday=False)}")
+    for place, held in p["cases"].items():
+        if held:
+            lines.append(f"  {place.capitalize() + ' of':<13} " + ", ".join(f"{c['id']} ({c['state']})" for c in held))
+    if not any(p["cases"].values()):
+        lines.append("  Cases         none held")
     return "\n".join(lines)
 
 
@@ -87,4 +176,4 @@ def table(rows: Sequence[Sequence[object]], header: Sequence[str]) -> str:
     """A plain aligned table."""
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=False)]
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
-    return "\n".join([fmt.format(*header)] + [fmt.format(*map(str, r)) for r in rows]).rstrip()
+    return "\n".join([fmt.format(*header)] + [fmt.format(*map(str, r)).rstrip() for r in rows]).rstrip()

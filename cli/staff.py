@@ -8,7 +8,7 @@ import click
 
 from .app import State, emit, emit_json, pass_state
 from .options import Day, as_option, json_option
-from .output import table
+from .output import staff_text, table
 
 if TYPE_CHECKING:
     from casework.workflow.people import Staff
@@ -110,6 +110,18 @@ def _row(p: Staff) -> dict[str, Any]:
             "registered_until": p.registered_until.isoformat() if p.registered_until else None,
             "pcf_level": p.pcf_level, "training": sorted(p.training), "login": p.login,
             "left_on": p.left_on.isoformat() if p.left_on else None}
+
+
+@staff.command()
+@click.argument("staff_id", metavar="ID")
+@json_option
+@pass_state
+def show(state: State, staff_id: str, as_json: bool) -> None:
+    """Staff member ID: roles, registration, team, whether social-work-qualified today, and the cases they hold."""
+    from casework.workflow import service
+
+    overview = service.show_staff(state.cw, staff_id)
+    emit(overview.to_dict(), as_json, lambda: staff_text(overview.to_dict()))
 
 
 @staff.command("list")

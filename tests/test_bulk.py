@@ -99,7 +99,8 @@ def test_the_bulk_path_makes_the_same_store_as_the_same_actions_one_by_one(tmp_p
     assert _contents(batched) == _contents(alone)
     assert service.verify_audit(batched).ok
     refused = next(p for p in report.problems if p.kind == "refused")
-    assert "WT-5" in json.dumps(refused.verdict) and refused.message.startswith("Ana Lima (community care worker) may not escalate to a strategy discussion")
+    assert "WT-5" in json.dumps(refused.verdict)
+    assert refused.message.startswith("Ana Lima (community care worker) may not escalate to a strategy discussion")
     assert [e["action"] for e in service.case_history(batched, "N-1")].count("refused") == 1
 
 

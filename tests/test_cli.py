@@ -104,9 +104,9 @@ def test_can_lists_each_event_with_target_verdict_and_unmet(staffed):
     assert {u["kind"]: u["argument"] for u in close["unmet"]} == {"who": None, "reason_given": "--reason"}
     assert all({"kind", "params", "sentence", "rules", "who_could"} <= set(u) for u in close["unmet"])
     code, out, _ = staffed("case", "can", "C-1", "close", "--as", "sw", "--reason", "Plan complete")
-    assert code == 0 and out.startswith("refused  close -> closed") and "reason" not in out.lower()
+    assert code == 0 and out.startswith("May not: Close the case  [close]") and "--reason" not in out
     code, out, _ = staffed("case", "can", "C-1", "step_down", "--as", "sw")
-    assert code == 0 and out.startswith("needs  step_down -> stepped_down  (give --reason)")
+    assert code == 0 and out.startswith("May, giving --reason: Step down to early help  [step_down]")
 
 
 def test_bad_input_exits_2_and_suggests_the_closest_name(staffed):
@@ -217,8 +217,8 @@ def test_demo_runs_as_a_real_process(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "CASEWORK_DB"}
     done = subprocess.run([CASEWORK, "demo"], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    assert "REFUSED escalate_to_strategy" in done.stdout and "WT-5" in done.stdout
-    assert "Where the case stands" in done.stdout and "s47_enquiry" in done.stdout
+    assert "Ana Lima: was refused: escalate to a strategy discussion, in Child in Need plan (WT-5)" in done.stdout
+    assert "Where the case stands" in done.stdout and "Case DEMO-1: Section 47 enquiry (child protection)" in done.stdout
     assert (tmp_path / "casework.db").exists()
     again = subprocess.run([CASEWORK, "demo"], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert again.returncode == 0 and "DEMO-2" in again.stdout

@@ -139,7 +139,8 @@ def test_cp_reviews_first_within_3_months_then_every_6(sqlite_cw, clock):
 
 
 def test_case_show_and_due_command_list_items_with_who_and_rule(sqlite_url, clock):
-    """`casework due` lists case, deadline, due date, working days and who must act; --overdue filters."""
+    """`casework due` lists case, due date, working days and the deadline's title in words, with who must act
+    beneath; --overdue filters; --json keeps the identifiers."""
     cw = open_casework(sqlite_url, clock=clock)
     service.init_store(cw)
     add_standard_staff(cw)
@@ -147,7 +148,9 @@ def test_case_show_and_due_command_list_items_with_who_and_rule(sqlite_url, cloc
     runner = CliRunner()
     result = runner.invoke(cli, ["--db", sqlite_url, "due", "--as-of", "2025-03-03"])
     assert result.exit_code == 0
-    assert "assessment_complete" in result.stdout and "2025-05-08" in result.stdout and "WT-6" in result.stdout
+    assert "Single assessment complete (WT-6)" in result.stdout and "Thu 8 May 2025" in result.stdout
+    assert "45 working days left" in result.stdout and "who: the case's lead practitioner" in result.stdout
+    assert "assessment_complete" not in result.stdout
     late = runner.invoke(cli, ["--db", sqlite_url, "due", "--as-of", "2025-06-02", "--overdue", "--json"])
     assert [i["deadline"] for i in __import__("json").loads(late.stdout)] == ["assessment_complete"]
     shown = service.show_case(cw, "C-1")

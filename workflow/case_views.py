@@ -8,12 +8,12 @@ from casework.store import audit, records
 
 from .clock import day_of, to_text
 from .deadlines import due_for_case
-from ..errors import (CaseworkError)
-from .hydrate import load_case
+from ..errors import CaseNotFound, CaseworkError
+from .hydrate import load_case, load_staff
 from .people import Case, Staff, holder_roles
 from .safeguards import (conditions_lapsed, cp_lead_not_registered, holders_who_left, newer_version, unjudged,
                          version_ended)
-from . import versions
+from . import history_words, versions
 from .workspace import Casework
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -70,20 +70,48 @@ def summary(cw: Casework, case: Case, definition: "Definition | str", today: dat
         "state_entered_at": to_text(case.state_entered_at) if case.state_entered_at else None,
         "lead": _person(case.lead), "supervisor": _person(case.supervisor), "worker": _person(case.worker),
         "facts": [{"name": f.name, "at": to_text(f.at), "by": f.by.id, "with": [w.id for w in f.with_staff],
-                   "note": f.note, "state": f.state} for f in case.facts],
+                   "note": f.note, "state": f.state, "title": _fact_title(definition, f.name), "by_name": f.by.name}
+                  for f in case.facts],
         "due": [i.to_dict() for i in sorted(due, key=lambda i: (i.due, i.name))],
     }
 
 
-def case_history(cw: Casework, case_id: str) -> list[dict[str, Any]]:
-    """The case's audit entries, oldest first, including refused attempts."""
-    with cw.store.read() as conn:
-        if records.get_case(conn, case_id) is None:
-            load_case(conn, case_id)  # raises CaseNotFound
-        return audit.entries(conn, f"case:{case_id}")
+def _fact_title(definition: "Definition | str", fact: str) -> str | None:
+    spec = None if isinstance(definition, str) else definition.facts.get(fact)
+    return spec.title if spec is not None and spec.title else None
 
 
-def list_cases(cw: Casework, state: str | None = None, team: str | None = None) -> list[dict[str, Any]]:
-    """Cases with their state, policy, team and holders."""
+def case_history(cw: Casework, case_id: str, *, words: bool = False) -> list[dict[str, Any]]:
+    """The case's audit entries, oldest first, including refused attempts; with *words*, each also carries
+    ``words``: what it did and who did it, in titles and names (workflow.history_words), for people to read."""
     with cw.store.read() as conn:
-        return records.list_cases(conn, state=state, team=team)
+        row = records.get_case(conn, case_id)
+        if row is None:
+            raise CaseNotFound(case_id)
+        entries = audit.entries(conn, f"case:{case_id}")
+        if not words:
+            return entries
+        try:
+            definition: Definition | None = cw.versions.of(conn, row["policy"], row["policy_digest"])
+        except CaseworkError:
+            definition = None
+        people = {i for e in entries for i in history_words.people_named(e)}
+        names = {s["id"]: s["name"] for s in records.staff_by_ids(conn, people).values()}
+    return [{**e, "words": history_words.entry_words(e, definition, names)} for e in entries]
+
+
+def list_cases(cw: Casework, state: str | None = None, team: str | None = None, *, lead: str | None = None,
+               supervisor: str | None = None, worker: str | None = None) -> list[dict[str, Any]]:
+    """Cases with their state, policy, team and holders; with *lead*, *supervisor* or *worker*, only the cases that
+    person holds in that place (read through its index, so a caseload costs its own size)."""
+    held = [(slot, who) for slot, who in (("lead_id", lead), ("supervisor_id", supervisor), ("worker_id", worker))
+            if who]
+    with cw.store.read() as conn:
+        for _, who in held:
+            load_staff(conn, who)  # StaffNotFound, with the nearest ids, for a mistyped person
+        if not held:
+            return [dict(r) for r in records.list_cases(conn, state=state, team=team)]
+        slot, who = held[0]
+        rows = [dict(r) for r in records.cases_held_as(conn, slot, who)]
+    return [r for r in rows if all(r[s] == w for s, w in held) and (state is None or r["state"] == state)
+            and (team is None or r["team"] == team)]

@@ -43,6 +43,8 @@ def _ensure_staff(cw: Casework, team: str) -> None:
             service.add_staff(cw, staff_id, name, roles, team=team, registration=reg,
                               actor=None if first else manager)
             known.add(staff_id)
+    if team not in {t.name for t in service.list_teams(cw)}:
+        service.declare_team(cw, team, manager, reason="The demo's team")
 
 
 def _free_case_id(cw: Casework) -> str:
@@ -77,5 +79,5 @@ def run_demo(cw: Casework, team: str = "Erewash") -> DemoReport:
     service.allocate(cw, cid, "sam", "tess", supervisor=None, reason="Need escalated: back to the previous social worker")
     service.move_case(cw, cid, "escalate_to_strategy", "sam", reason="Unexplained bruising")
     service.move_case(cw, cid, "start_s47", "sam")
-    return DemoReport(cid, refused, service.show_case(cw, cid), service.case_history(cw, cid),
+    return DemoReport(cid, refused, service.show_case(cw, cid), service.case_history(cw, cid, words=True),
                       service.available(cw, cid, "sam"))

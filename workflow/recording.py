@@ -34,8 +34,9 @@ def explain_record(definition: Definition, case: Case, fact: str, actor: Staff, 
     unmet += with_unmet(ctx, fact, with_staff)
     rules = spec.rules or ("WT-7",)
     if spec.choices and note not in spec.choices:
-        unmet.append(Unmet("note_choice", f"{_called(spec, fact)} must say which of these applies: {', '.join(spec.choices)}",
-                           rules, f"Give one of them with --note (e.g. --note {spec.choices[0]}).",
+        unmet.append(Unmet("note_choice",
+                           f"{_called(spec, fact)} must say which of these applies: {', '.join(spec.choices)}", rules,
+                           f"Give one of them with --note (e.g. --note {spec.choices[0]}).",
                            {"choices": list(spec.choices)}, spec.origin, "--note"))
     elif spec.note_required and not note.strip():
         unmet.append(Unmet("note_required", f"{_called(spec, fact)} must carry its rationale as a note", rules,

@@ -21,6 +21,7 @@ from .allocation import explain_allocation, proposed_case
 from .clock import day_of, to_text
 from ..errors import (AllocationRefused, BadInput, RecordRefused,
                      TransitionRefused, UnknownName)
+from .caseload import my_cases, show_staff
 from .closing import closing_move, closure_text
 from .hydrate import load_case, load_case_and_actor, load_case_for_write, load_staff, named_staff
 from .people import Case, Fact, FactLog, Staff, holder_roles, markers_after
@@ -48,7 +49,7 @@ __all__ = [
     "add_staff", "update_staff", "leave_staff", "list_staff", "open_case", "allocate", "record_fact", "move_case",
     "explain", "available", "show_case", "case_history", "list_cases", "verify_audit", "init_store",
     "MoveResult", "AuditReport", "KEEP", "is_sandbox", "case_overlay", "migrate_cases", "preview_allocation",
-    "preview_record", "transfer_case", "declare_team", "list_teams", "close_case",
+    "preview_record", "transfer_case", "declare_team", "list_teams", "close_case", "my_cases", "show_staff",
 ]
 
 def init_store(cw: Casework, sandbox: bool = False, app_role: str | None = None, *,

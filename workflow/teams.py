@@ -12,6 +12,8 @@ as stores made before teams were declared did.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+
 from casework.store import audit, records
 
 from . import identity
@@ -54,7 +56,7 @@ def declare_team(cw: Casework, name: str, actor: str, *, reason: str | None = No
         rules = staff_rules(cw, conn)
         verdict = explain_team_declaration(rules, load_staff(conn, actor), name, now)
         protocol = rules.name
-        entry = {"recorded_at": to_text(now), "at": to_text(now), "actor": actor, "principal": principal}
+        entry: dict[str, Any] = {"recorded_at": to_text(now), "at": to_text(now), "actor": actor, "principal": principal}
         if not verdict.allowed:
             audit.append(conn, "staff", **entry, action="refused", event="declare_team",
                          payload={"team": name, "verdict": verdict.to_dict(), "reason": reason})

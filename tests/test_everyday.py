@@ -1,0 +1,199 @@
+"""A team manager's and a practitioner's day: declared teams, transfers, coded closures, `mine`, `staff show`,
+caseload filters, and plain words, through the real CLI and API on a real SQLite file."""
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+from click.testing import CliRunner
+
+from casework.cli.main import cli
+from casework.errors import CaseNotFound, TransferRefused, UnknownName
+from casework.workflow import service
+from casework.workflow.rebuilding import rebuild_projections
+from casework.workflow.replay import replay
+
+from .helpers import add_standard_staff, case_in_assessment, case_in_cin_plan, hand_to_ccw
+from .test_store_contract import snapshot
+
+
+@pytest.fixture
+def day(sqlite_cw):
+    """Standard staff on a store that declares two teams; C-1 on a CIN plan led by sw, C-2 in assessment."""
+    add_standard_staff(sqlite_cw)
+    service.declare_team(sqlite_cw, "Erewash", "tm")
+    service.declare_team(sqlite_cw, "Amber Valley", "tm")
+    case_in_cin_plan(sqlite_cw, "C-1")
+    case_in_assessment(sqlite_cw, "C-2")
+    return sqlite_cw
+
+
+def _cli(cw, *args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, ["--db", cw.store.url, *args], catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+# --- teams -----------------------------------------------------------------------------------------------------
+
+def test_a_mistyped_team_is_refused_with_the_declared_team_suggested_and_nothing_is_made(day):
+    """'Erewash ' or 'erewash' is not a new team once teams are declared: exit 2, the declared name suggested, no
+    case opened (the team manager's "Northshire north" that silently made a team)."""
+    before = snapshot(day)
+    for typed in ("erewash", "Erewash  "):
+        with pytest.raises(UnknownName) as unknown:
+            service.open_case(day, "C-9", "national", typed, "tm")
+        assert unknown.value.suggestions == ("Erewash",) and unknown.value.exit_code == 2
+    code, _, err = _cli(day, "case", "open", "C-9", "--policy", "national", "--team", "Northshire north", "--as", "tm")
+    assert code == 2 and "Unknown team 'Northshire north'" in err and "C-1" not in err
+    assert snapshot(day) == before
+
+
+def test_staff_join_only_declared_teams_and_only_managers_declare_them(day):
+    """A staff member's team must be declared; a social worker cannot declare a team (WT-7), and the attempt is
+    audited on the staff chain; `team list` counts each team's cases."""
+    with pytest.raises(UnknownName):
+        service.add_staff(day, "new", "New", ["social_worker"], team="Erewsh", actor="tm")
+    code, _, err = _cli(day, "team", "add", "Bolsover", "--as", "sw")
+    assert code == 1 and "may not declare the team Bolsover" in err and "WT-7" in err
+    code, _, err = _cli(day, "team", "add", "erewash", "--as", "tm")
+    assert code == 3 and "'Erewash' is declared already" in err
+    code, out, _ = _cli(day, "team", "list", "--json")
+    assert json.loads(out) == [{"name": "Amber Valley", "cases": 0}, {"name": "Erewash", "cases": 2}]
+
+
+def test_a_team_row_written_behind_casework_is_found_by_audit_verify_and_rebuild_removes_it(day):
+    """Teams are guarded like the staff list: a 'team:' settings row no audit entry made is reported, and a
+    rebuild puts the table back as the chain says."""
+    with sqlite3.connect(day.store.url.removeprefix("sqlite:///")) as db:
+        db.execute("INSERT INTO settings (key, value) VALUES ('team:Shadow team', 'declared')")
+    report = service.verify_audit(day)
+    assert not report.ok and any("team:Shadow team" in b.reason and b.chain == "staff" for b in report.broken)
+    rebuild_projections(day)
+    assert service.verify_audit(day).ok and "Shadow team" not in [t.name for t in service.list_teams(day)]
+
+
+def test_a_store_that_declares_no_team_takes_teams_as_written(sqlite_cw):
+    """Stores from before teams were declared keep working: any team is taken until the first is declared."""
+    add_standard_staff(sqlite_cw)
+    service.open_case(sqlite_cw, "C-1", "national", "Anywhere", "tm")
+    assert service.show_case(sqlite_cw, "C-1")["team"] == "Anywhere" and service.list_teams(sqlite_cw) == []
+
+
+# --- transfer --------------------------------------------------------------------------------------------------
+
+def test_a_team_manager_transfers_a_case_which_replays_and_verifies(day):
+    """`case transfer` moves the case to a declared team, keeps its holders, needs a reason, and the audit
+    entry replays as allowed; `case list --team` then finds it under its new team."""
+    code, _, err = _cli(day, "case", "transfer", "C-1", "--team", "Amber Valley", "--as", "tm")
+    assert code == 2 and "--reason" in err
+    code, out, _ = _cli(day, "case", "transfer", "C-1", "--team", "Amber Valley", "--as", "tm", "--reason", "Moved")
+    assert code == 0 and "team Amber Valley" in out
+    shown = service.show_case(day, "C-1")
+    assert shown["team"] == "Amber Valley" and shown["lead"]["id"] == "sw"
+    assert [r["id"] for r in service.list_cases(day, team="Amber Valley")] == ["C-1"]
+    assert service.verify_audit(day).ok and replay(day).ok
+    history = service.case_history(day, "C-1", words=True)
+    assert history[-1]["words"]["what"] == "transferred the case from Erewash to Amber Valley"
+
+
+def test_a_transfer_by_someone_who_may_not_allocate_is_refused_and_changes_nothing_but_its_record(day):
+    """A social worker may not move a case between teams (WT-4): exit 1, the refusal audited, the case as it was."""
+    before = service.show_case(day, "C-1")
+    with pytest.raises(TransferRefused) as refused:
+        service.transfer_case(day, "C-1", "Amber Valley", "sw", reason="Moving")
+    assert "may not transfer the case to Amber Valley" in str(refused.value)
+    assert service.show_case(day, "C-1") == before
+    assert service.case_history(day, "C-1")[-1]["action"] == "refused"
+    with pytest.raises(UnknownName):
+        service.transfer_case(day, "C-1", "Amber Vale", "tm", reason="Moving")
+
+
+# --- closure ---------------------------------------------------------------------------------------------------
+
+def test_a_case_is_closed_for_a_census_reason_through_the_move_that_reason_leads_to(day):
+    """RC8 closes a case in assessment (the 'close' move, its reason requirement met by the reason's words) and
+    the audit entry keeps the code; RC9 steps a CIN case down to early help; an unknown code is exit 2."""
+    code, _, err = _cli(day, "case", "close", "C-2", "RC10", "--as", "tm")
+    assert code == 2 and "Unknown closure reason 'RC10'" in err and "RC8 Case closed after assessment" in err
+    code, out, _ = _cli(day, "case", "close", "C-2", "RC8", "--as", "tm", "--note", "No concerns after checks")
+    assert code == 0 and "Closed; the case has ended" in out
+    entry = service.case_history(day, "C-2")[-1]
+    assert (entry["event"], entry["to_state"], entry["payload"]["closure_reason"]) == ("close", "closed", "RC8")
+    assert entry["payload"]["reason"] == "RC8 Case closed after assessment, no further action: No concerns after checks"
+    result = service.close_case(day, "C-1", "RC9", "tm")
+    assert result.verdict.event == "step_down" and result.case["state"] == "stepped_down"
+    code, _, err = _cli(day, "case", "close", "C-2", "RC7", "--as", "tm")
+    assert code == 2 and "has ended already" in err
+    assert service.verify_audit(day).ok and replay(day).ok
+
+
+def test_closing_is_judged_like_the_move_it_makes(day):
+    """A community care worker leading a CIN case may not close it (the 'close' move's who, WT-7): exit 1."""
+    hand_to_ccw(day, "C-1")
+    code, _, err = _cli(day, "case", "close", "C-1", "RC7", "--as", "ccw")
+    assert code == 1 and "may not close the case on case C-1" in err
+
+
+# --- a practitioner's own cases --------------------------------------------------------------------------------
+
+def test_mine_lists_my_open_cases_with_what_is_due_and_the_moves_the_engine_allows(day):
+    """`casework mine --as sw` shows both of sw's cases, the next item due on each, and exactly the moves the
+    engine's own verdicts allow sw now (closed cases are left out)."""
+    code, out, _ = _cli(day, "mine", "--as", "sw", "--json")
+    held = {h["id"]: h for h in json.loads(out)}
+    assert code == 0 and set(held) == {"C-1", "C-2"} and held["C-1"]["places"] == ["lead"]
+    allowed = {v.event for v in service.available(day, "C-1", "sw") if v.allowed or not v.refused}
+    assert {m["event"] for m in held["C-1"]["may"]} == allowed and "hold_cin_review" in allowed
+    assert held["C-2"]["due"][0]["deadline"] == "assessment_complete"
+    code, out, _ = _cli(day, "mine", "--as", "sw")
+    assert "C-2  Single assessment" in out and "Single assessment complete" in out
+    assert "casework case move C-1 hold_cin_review --as sw" in out
+    service.close_case(day, "C-2", "RC8", "tm")
+    assert [h.id for h in service.my_cases(day, "sw")] == ["C-1"]
+
+
+def test_case_list_filters_by_holder_and_staff_show_lists_what_a_person_holds(day):
+    """`case list --lead/--supervisor` reads a person's caseload; `staff show` gives their registration in words
+    and the cases they hold; a mistyped person is exit 2 naming the nearest id."""
+    hand_to_ccw(day, "C-1", supervisor="sw")
+    assert [r["id"] for r in service.list_cases(day, lead="ccw")] == ["C-1"]
+    assert [r["id"] for r in service.list_cases(day, supervisor="sw")] == ["C-1"]
+    assert [r["id"] for r in service.list_cases(day, lead="sw")] == ["C-2"]
+    assert service.list_cases(day, lead="sw", state="cin_plan") == []
+    code, out, _ = _cli(day, "staff", "show", "sw")
+    assert code == 0 and "Social Work England SW900004; social-work-qualified today" in out
+    assert "Lead of       C-2" in out and "Supervisor of C-1" in out
+    code, out, _ = _cli(day, "staff", "show", "lapsed")
+    assert "not social-work-qualified today" in out
+    code, _, err = _cli(day, "case", "list", "--lead", "sww")
+    assert code == 2 and "'sw'" in err
+
+
+# --- plain words -----------------------------------------------------------------------------------------------
+
+def test_text_output_speaks_in_titles_and_names_while_json_keeps_identifiers(day):
+    """`case show`, `history`, `due` and a refusal use titles, names and full sentences; the rule IDs stay in the
+    refusal; --json keeps the identifiers."""
+    hand_to_ccw(day, "C-1")
+    code, _, err = _cli(day, "case", "move", "C-1", "escalate_to_strategy", "--as", "ccw", "--reason", "Bruising")
+    assert code == 1 and "CCW (community care worker) may not escalate to a strategy discussion on case C-1 " \
+                         "(Child in Need plan)" in err and "WT-5" in err and "Cannot '" not in err
+    code, out, _ = _cli(day, "case", "show", "C-1")
+    assert out.startswith("Case C-1: Child in Need plan (child in need), since")
+    assert "Lead        CCW, community care worker (ccw)" in out and "working day" in out
+    code, out, _ = _cli(day, "case", "history", "C-1")
+    assert "TM: decide to assess (Referral to Single assessment)" in out
+    assert "CCW: was refused: escalate to a strategy discussion, in Child in Need plan (WT-5)" in out
+    code, out, _ = _cli(day, "due")
+    assert "Single assessment complete (WT-6)" in out and "assessment_complete" not in out
+    code, out, _ = _cli(day, "case", "history", "C-1", "--json")
+    entries = json.loads(out)
+    assert all("words" not in e for e in entries) and "decide_assessment" in [e["event"] for e in entries]
+
+
+def test_an_unknown_case_names_no_other_case(day):
+    """No 'Did you mean' for a case id: the nearest one is another child's record (a disclosure risk)."""
+    with pytest.raises(CaseNotFound) as unknown:
+        service.show_case(day, "C-3")
+    assert unknown.value.suggestions == () and "C-1" not in str(unknown.value)
