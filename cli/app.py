@@ -116,6 +116,10 @@ class Root(click.Group):
             fail(f"Error: {exc}", exc.exit_code)
         except (click.exceptions.ClickException, click.exceptions.Abort, click.exceptions.Exit):
             raise
+        except BrokenPipeError:  # the reader stopped early (`... | head`): not a failure of casework's
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())  # so that flushing at exit does not raise again
+            sys.exit(1)
         except Exception as exc:  # noqa: BLE001 - anything else is a bug; it must not pass for a refusal
             if os.environ.get("CASEWORK_DEBUG"):
                 raise

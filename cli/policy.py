@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from .app import State, emit_json, pass_state
+from .app import State, emit, emit_json, pass_state
 from .options import as_option, json_option
 from .output import table
+from .policy_text import policy_text
 
 if TYPE_CHECKING:
     from casework.errors import DefinitionProblem
@@ -96,32 +97,16 @@ def migrate(state: State, name: str, to: str, plan: Path | None, case_ids: tuple
 
 
 @policy.command()
-@click.argument("name")
+@click.argument("name", metavar="NAME|FILE")
 @json_option
 @pass_state
 def show(state: State, name: str, as_json: bool) -> None:
-    """The resolved definition NAME (after extends)."""
+    """The resolved definition NAME, or of a definition FILE (after extends): states, moves, facts, allocation,
+    deadlines, closure reasons and rules."""
     from casework.workflow.policies import definition_json, show_policy
 
     d = show_policy(state.cw, name)
-    if as_json:
-        emit_json(definition_json(d))
-        return
-    click.echo(f"{d.name} v{d.version}: {d.title}" + (f" (extends {d.extends})" if d.extends else ""))
-    click.echo(f"  files: {', '.join(d.files)}")
-    click.echo("  states:")
-    for s_name, s in d.states.items():
-        click.echo(f"    {s_name:<22} {s.path:<4} {'open' if s.open else 'closed'}  {s.title}")
-    click.echo("  events:")
-    for e_name, e in d.events.items():
-        click.echo(f"    {e_name:<22} {', '.join(e.sources)} -> {e.to}")
-        click.echo(f"      who: {e.who_text()}")
-        for r in e.requires:
-            rules = f" ({', '.join(r.all_rules())})" if r.all_rules() else ""
-            click.echo(f"      requires: {r.text()}{rules}")
-    click.echo("  rulebook:")
-    for rule, entry in d.rulebook.items():
-        click.echo(f"    {rule:<8} {entry.says}")
+    emit(definition_json(d), as_json, lambda: policy_text(d))
 
 
 @policy.command()
@@ -171,10 +156,12 @@ def _proof_json(proof: Proof | None) -> dict[str, Any] | None:
 @json_option
 @pass_state
 def diff(state: State, first: str, second: str, as_json: bool) -> None:
-    """Who may do what, and what must hold first, in A and not in B, and the reverse."""
+    """Who may do what, and what must hold first, in A and not in B, and the reverse (each a protocol's name or a
+    definition file, as `policy check` takes)."""
+    from casework.workflow.policies import show_policy
     from casework.workflow.policy_diff import diff_policies
 
-    a, b = state.cw.policies.get(first), state.cw.policies.get(second)
+    a, b = show_policy(state.cw, first), show_policy(state.cw, second)
     found = diff_policies(a, b)
     if as_json:
         emit_json({"a": first, "b": second, "differences": [d.to_dict() for d in found]})

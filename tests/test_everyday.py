@@ -197,3 +197,50 @@ def test_an_unknown_case_names_no_other_case(day):
     with pytest.raises(CaseNotFound) as unknown:
         service.show_case(day, "C-3")
     assert unknown.value.suggestions == () and "C-1" not in str(unknown.value)
+
+
+# --- protocols, read by the people who implement them ------------------------------------------------------------
+
+def test_policy_show_and_diff_take_a_file_and_show_every_part_of_a_protocol(tmp_path, sqlite_cw):
+    """`policy diff national FILE` works without --machines (as `policy check FILE` does); `policy show` lists
+    facts, allocation, deadlines and closure reasons as well as moves; a local file adds closure reasons to
+    national's."""
+    local = tmp_path / "northshire.yaml"
+    local.write_text("name: northshire\nextends: national\nversion: 1\nclosure_reasons:\n"
+                     "  NS1: {title: Moved to another authority by agreement}\nevents:\n  close:\n"
+                     "    who: [{roles: [team_manager], qualified: true, team: case}]\n")
+    code, out, _ = _cli(sqlite_cw, "policy", "diff", "national", str(local))
+    assert code == 0 and "event close" in out
+    code, out, _ = _cli(sqlite_cw, "policy", "show", str(local))
+    for part in ("  facts:", "  allocation:", "who allocates:", "  deadlines:", "icpc_held",
+                 "RC8    Case closed after assessment, no further action -> closed",
+                 "NS1    Moved to another authority by agreement -> closed"):
+        assert part in out, part
+    code, out, _ = _cli(sqlite_cw, "policy", "show", "national", "--json")
+    assert json.loads(out)["closure_reasons"]["RC9"] == {"title": "Case closed after assessment, referred to early "
+                                                                  "help", "to": "stepped_down"}
+
+
+def test_a_closure_reason_must_lead_to_a_state_where_cases_end(tmp_path, sqlite_cw):
+    """A closure reason going to an open state is refused at load, naming the file, the place and the fix."""
+    bad = tmp_path / "badclose.yaml"
+    bad.write_text("name: badclose\nextends: national\nversion: 1\nclosure_reasons:\n"
+                   "  BC1: {title: Kept open, to: cin_plan}\n")
+    code, out, err = _cli(sqlite_cw, "policy", "check", str(bad))
+    assert code == 2 and "closure_reasons.BC1.to" in out + err and "stepped_down, closed" in out + err
+
+
+def test_a_reader_that_stops_early_is_not_reported_as_a_bug(tmp_path):
+    """`casework policy show torbay | head -1`: a closed pipe ends the command quietly (no 'bug in casework')."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    read, write = os.pipe()
+    os.close(read)  # nobody will read: the first write fails with EPIPE, whatever the timing
+    casework = Path(sys.executable).with_name("casework")
+    done = subprocess.run([str(casework), "--db", str(tmp_path / "x.db"), "policy", "show", "torbay"], stdout=write,
+                          stderr=subprocess.PIPE, text=True, check=False)
+    os.close(write)
+    assert done.returncode == 1 and "bug" not in done.stderr and "Traceback" not in done.stderr

@@ -30,7 +30,7 @@ _ENTRIES = {"states", "events", "facts", "staff", "deadlines", "rulebook"}
 #: what each file says for itself, never inherited from its base: when its own version is in effect
 _OWN = ("effective_from", "effective_until")
 #: sections merged entry by entry through ``extends``
-_SECTIONS = ("states", "events", "facts", "allocation", "staff", "deadlines", "rulebook")
+_SECTIONS = ("states", "events", "facts", "allocation", "staff", "deadlines", "rulebook", "closure_reasons")
 
 
 class Resolved:

@@ -84,7 +84,10 @@ def definition_json(d: Definition) -> dict[str, Any]:
 
 
 def show_policy(cw: Casework, name: str) -> Definition:
-    """One resolved definition (after ``extends``)."""
+    """One resolved definition (after ``extends``): a protocol on offer by *name*, or a definition file (a path
+    that exists, or one ending in .yaml), loaded and checked as ``check_policy`` loads it."""
+    if name.endswith((".yaml", ".yml")) or ("/" in name and Path(name).exists()) or Path(name).is_file():
+        return cw.policies.load_file(name).definition
     return cw.policies.get(name)
 
 
