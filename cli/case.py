@@ -183,8 +183,11 @@ def close(state: State, case_id: str, code: str, actor: str, note: str | None, a
     listed by `casework policy show`); the move it leads to is judged as `case move` judges it."""
     from casework.workflow import service
 
-    _done(service.close_case(state.cw, case_id, code, actor, note=note, at=at, expected_version=expect_version),
-          as_json)
+    result = service.close_case(state.cw, case_id, code, actor, note=note, at=at, expected_version=expect_version)
+    if as_json:
+        _done(result, as_json)
+    else:
+        click.echo(case_text(service.show_case(state.cw, case_id)))
 
 
 @case.command()
@@ -246,6 +249,7 @@ def list_(state: State, state_name: str | None, team: str | None, lead: str | No
     if as_json:
         emit_json(rows)
     else:
-        click.echo(table([[r["id"], r["policy"], r["team"], r["state"], r["lead_id"] or "-",
-                           r["supervisor_id"] or "-", r["version"]] for r in rows],
-                         ["case", "policy", "team", "state", "lead", "supervisor", "version"]))
+        click.echo(table([[r["id"], r["policy"], r["team"], r["state_title"], r["lead_id"] or "-",
+                           r["supervisor_id"] or "-", r["worker_id"] or "-"] for r in rows],
+                         ["case", "protocol", "team", "stage", "lead", "supervisor", "worker"]) if rows
+                   else "No cases match.")

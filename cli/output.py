@@ -75,6 +75,10 @@ def case_text(case: dict[str, Any]) -> str:
             what = f.get("title") or f["name"].replace("_", " ")
             lines.append(f"  {label if i == 0 else '':<11} {short_time(f['at'])}  {what}, by "
                          f"{f.get('by_name') or f['by']}{with_}{note}")
+    if case.get("closure"):
+        c = case["closure"]
+        lines.append(f"  {'Ended':<11} {short_time(c['at'])}  {c['what']}, by {c['by']}" +
+                     (f". Reason: {c['reason']}" if c.get("reason") else ""))
     for i, item in enumerate(case.get("due", ())):
         rules = f" ({', '.join(item['rules'])})" if item["rules"] else ""
         lines.append(f"  {'Due' if i == 0 else '':<11} {day_text(item['due'])}, "
@@ -166,7 +170,7 @@ def staff_text(p: dict[str, Any]) -> str:
         lines.append(f"  Left          {day_text(p['left_on'], weekday=False)}")
     for place, held in p["cases"].items():
         if held:
-            lines.append(f"  {place.capitalize() + ' of':<13} " + ", ".join(f"{c['id']} ({c['state']})" for c in held))
+            lines.append(f"  {place.capitalize() + ' of':<13} " + ", ".join(f"{c['id']} ({c['state_title']})" for c in held))
     if not any(p["cases"].values()):
         lines.append("  Cases         none held")
     return "\n".join(lines)
@@ -176,4 +180,4 @@ def table(rows: Sequence[Sequence[object]], header: Sequence[str]) -> str:
     """A plain aligned table."""
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=False)]
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
-    return "\n".join([fmt.format(*header)] + [fmt.format(*map(str, r)).rstrip() for r in rows]).rstrip()
+    return "\n".join([fmt.format(*header).rstrip()] + [fmt.format(*map(str, r)).rstrip() for r in rows])

@@ -8,7 +8,7 @@ import click
 
 from .app import State, emit, emit_json, pass_state
 from .options import Day, as_option, json_option
-from .output import staff_text, table
+from .output import day_text, staff_text, table
 
 if TYPE_CHECKING:
     from casework.workflow.people import Staff
@@ -49,7 +49,7 @@ def add(state: State, staff_id: str, name: str, roles: tuple[str, ...], registra
     person = service.add_staff(state.cw, staff_id, name, roles, team=team, registration=registration,
                                registered_until=registered_until, pcf_level=pcf_level, training=training,
                                login=login, actor=actor, reason=reason)
-    emit(_row(person), as_json, lambda: f"Added {person.label}.")
+    emit(_row(person), as_json, lambda: f"Added {person.named} to the staff list, as {person.id}.")
 
 
 @staff.command()
@@ -87,7 +87,7 @@ def update(state: State, staff_id: str, actor: str, add_roles: tuple[str, ...], 
         registered_until=registered_until if registered_until is not None else keep,
         pcf_level=pcf_level if pcf_level is not None else keep, training=training if training else keep,
         login=None if no_login else (login if login is not None else keep), reason=reason)
-    emit(_row(person), as_json, lambda: f"Changed {person.label}.")
+    emit(_row(person), as_json, lambda: f"Changed the record of {person.named}.")
 
 
 @staff.command()
@@ -102,7 +102,9 @@ def leave(state: State, staff_id: str, actor: str, on: date | None, reason: str 
     from casework.workflow import service
 
     person = service.leave_staff(state.cw, staff_id, actor, on=on, reason=reason)
-    emit(_row(person), as_json, lambda: f"Recorded that {person.label} left on {person.left_on}.")
+    left = day_text(person.left_on, weekday=False) if person.left_on else "-"
+    emit(_row(person), as_json, lambda: f"Recorded that {person.named} left on {left}; `casework due` lists the "
+                                        f"cases they hold until they are reallocated.")
 
 
 def _row(p: Staff) -> dict[str, Any]:

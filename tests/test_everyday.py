@@ -183,7 +183,7 @@ def test_text_output_speaks_in_titles_and_names_while_json_keeps_identifiers(day
     assert out.startswith("Case C-1: Child in Need plan (child in need), since")
     assert "Lead        CCW, community care worker (ccw)" in out and "working day" in out
     code, out, _ = _cli(day, "case", "history", "C-1")
-    assert "TM: decide to assess (Referral to Single assessment)" in out
+    assert "TM: moved the case from Referral to Single assessment: Decide to assess" in out
     assert "CCW: was refused: escalate to a strategy discussion, in Child in Need plan (WT-5)" in out
     code, out, _ = _cli(day, "due")
     assert "Single assessment complete (WT-6)" in out and "assessment_complete" not in out

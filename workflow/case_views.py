@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from casework.store import audit, records
+from casework.store import Connection, audit, records
 
 from .clock import day_of, to_text
 from .deadlines import due_for_case
@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .definition import Definition
 
 
-__all__ = ["show_case", "case_history", "list_cases", "summary"]
+__all__ = ["show_case", "case_history", "list_cases", "summary", "StateTitles"]
 
 
 def _person(staff: Staff | None) -> dict[str, Any] | None:
@@ -41,7 +41,22 @@ def show_case(cw: Casework, case_id: str) -> dict[str, Any]:
             definition: Definition | str = cw.versions.of(conn, case.policy, case.policy_digest)
         except CaseworkError as exc:
             definition = f"its protocol version cannot be read: {exc}"
-    return summary(cw, case, definition)
+        ended = None if isinstance(definition, str) or definition.states.get(case.state) is None or \
+            definition.states[case.state].open else _how_it_ended(conn, case_id, definition)
+    shown = summary(cw, case, definition)
+    return {**shown, "closure": ended} if ended else shown
+
+
+def _how_it_ended(conn: Connection, case_id: str, definition: "Definition") -> dict[str, Any] | None:
+    """The move that ended a case: when, by whom, its closure reason's code (if `case close` made it) and reason."""
+    moves = [e for e in audit.entries(conn, f"case:{case_id}") if e["action"] == "move"]
+    if not moves:
+        return None
+    last = moves[-1]
+    staff = records.get_staff(conn, last["actor"])
+    words = history_words.entry_words(last, definition, {last["actor"]: staff["name"]} if staff else {})
+    return {"event": last["event"], "at": last["at"], "by": words["actor"], "what": words["what"],
+            "closure_reason": last["payload"].get("closure_reason"), "reason": last["payload"].get("reason")}
 
 
 def summary(cw: Casework, case: Case, definition: "Definition | str", today: date | None = None) -> dict[str, Any]:
@@ -110,8 +125,30 @@ def list_cases(cw: Casework, state: str | None = None, team: str | None = None, 
         for _, who in held:
             load_staff(conn, who)  # StaffNotFound, with the nearest ids, for a mistyped person
         if not held:
-            return [dict(r) for r in records.list_cases(conn, state=state, team=team)]
-        slot, who = held[0]
-        rows = [dict(r) for r in records.cases_held_as(conn, slot, who)]
-    return [r for r in rows if all(r[s] == w for s, w in held) and (state is None or r["state"] == state)
-            and (team is None or r["team"] == team)]
+            rows = [dict(r) for r in records.list_cases(conn, state=state, team=team)]
+        else:
+            slot, who = held[0]
+            rows = [r for r in map(dict, records.cases_held_as(conn, slot, who))
+                    if all(r[s] == w for s, w in held) and (state is None or r["state"] == state)
+                    and (team is None or r["team"] == team)]
+        titles = StateTitles(cw, conn)
+        return [{**r, "state_title": titles.of(r)} for r in rows]
+
+
+class StateTitles:
+    """The title of each listed case's state, from the version it runs under (its id when that cannot be read)."""
+
+    def __init__(self, cw: Casework, conn: Connection):
+        self._cw, self._conn = cw, conn
+        self._known: dict[tuple[str, str | None], Definition | None] = {}
+
+    def of(self, row: dict[str, Any]) -> str:
+        key = (row["policy"], row.get("policy_digest"))
+        if key not in self._known:
+            try:
+                self._known[key] = self._cw.versions.of(self._conn, *key)
+            except CaseworkError:
+                self._known[key] = None
+        found = self._known[key]
+        spec = found.states.get(row["state"]) if found is not None else None
+        return spec.title if spec is not None and spec.title else row["state"]

@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 from casework.store import Connection, records
 
+from .case_views import StateTitles
 from .clock import day_of
 from .deadlines import DueItem
 from .people import Case, Staff
@@ -98,7 +99,7 @@ class StaffOverview:
 
     person: Staff
     qualified_today: bool
-    #: place ('lead', 'supervisor', 'worker') → [(case id, state, team)]
+    #: place ('lead', 'supervisor', 'worker') → [(case id, its state's title, team)]
     cases: dict[str, list[tuple[str, str, str]]]
 
     def to_dict(self) -> dict[str, Any]:
@@ -107,7 +108,7 @@ class StaffOverview:
                 "registered_until": p.registered_until.isoformat() if p.registered_until else None,
                 "pcf_level": p.pcf_level, "training": sorted(p.training), "login": p.login,
                 "left_on": p.left_on.isoformat() if p.left_on else None, "qualified_today": self.qualified_today,
-                "cases": {place: [{"id": c, "state": s, "team": t} for c, s, t in held]
+                "cases": {place: [{"id": c, "state_title": s, "team": t} for c, s, t in held]
                           for place, held in self.cases.items()}}
 
 
@@ -116,6 +117,7 @@ def show_staff(cw: Casework, staff_id: str, as_of: date | None = None) -> StaffO
     day = as_of or day_of(cw.clock())
     with cw.store.read() as conn:
         person = load_staff(conn, staff_id)
-        cases = {place: [(r["id"], r["state"], r["team"]) for r in records.cases_held_as(conn, slot, staff_id)]
+        titles = StateTitles(cw, conn)
+        cases = {place: [(r["id"], titles.of(dict(r)), r["team"]) for r in records.cases_held_as(conn, slot, staff_id)]
                  for slot, place in _PLACES}
     return StaffOverview(person, person.qualified_on(day), cases)

@@ -52,12 +52,16 @@ def entry_words(entry: dict[str, Any], definition: "Definition | None", names: d
     if action == "open":
         what = f"opened the case in {_state(d, entry['to_state'])}, team {p.get('team')}"
     elif action == "move":
-        change = (f"{_state(d, entry['from_state'])} to {_state(d, entry['to_state'])}"
-                  if entry["from_state"] != entry["to_state"] else f"stays in {_state(d, entry['to_state'])}")
-        what = f"{_event(d, entry['event'])} ({change})"
+        title = _event(d, entry["event"])
+        title = title[:1].upper() + title[1:]
+        if entry["from_state"] != entry["to_state"]:
+            what = f"moved the case from {_state(d, entry['from_state'])} to {_state(d, entry['to_state'])}: {title}"
+        else:
+            what = f"{title} (the case stays in {_state(d, entry['to_state'])})"
     elif action == "fact":
         with_ = p.get("with") or []
-        what = f"recorded {_fact(d, entry['event'])}" + (f", with {', '.join(who(w) for w in with_)}" if with_ else "")
+        fact = _fact(d, entry["event"])
+        what = f"recorded {'that ' if fact.startswith('the ') else ''}{fact}" + (f", with {', '.join(who(w) for w in with_)}" if with_ else "")
         if p.get("note"):
             what += f': "{p["note"]}"'
     elif action == "allocate":
