@@ -61,7 +61,9 @@ def entry_words(entry: dict[str, Any], definition: "Definition | None", names: d
     elif action == "fact":
         with_ = p.get("with") or []
         fact = _fact(d, entry["event"])
-        what = f"recorded {'that ' if fact.startswith('the ') else ''}{fact}" + (f", with {', '.join(who(w) for w in with_)}" if with_ else "")
+        what = f"recorded {'that ' if fact.startswith('the ') else ''}{fact}"
+        if with_:
+            what += f", with {', '.join(who(w) for w in with_)}"
         if p.get("note"):
             what += f': "{p["note"]}"'
     elif action == "allocate":
