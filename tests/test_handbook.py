@@ -318,6 +318,20 @@ def test_handbook_all_writes_every_protocol_and_an_index(cli_run, tmp_path):
         assert f'href="{name}/index.html"' in (tmp_path / "index.html").read_text()
 
 
+def test_the_readme_handbook_command_makes_the_ccw_page_it_links(cli_run, tmp_path):
+    """The README's Handbook section: its command, run as written (in a scratch directory), writes the community
+    care worker's page the section links, and that page is Torbay's page for a community care worker."""
+    section = (ROOT / "README.md").read_text().split("## Handbook\n", 1)[1].split("\n## ", 1)[0]
+    command = section.split("```sh\n", 1)[1].split("```", 1)[0].splitlines()[0].split()
+    assert command[:2] == ["casework", "handbook"]
+    out = command[command.index("-o") + 1]
+    linked = re.findall(r"\]\((handbook/[^)]+)\)", section)
+    assert linked == ["handbook/role-community_care_worker.html"] and linked[0].startswith(out)
+    cli_run(*command[1:-1], str(tmp_path / out))
+    page = (tmp_path / linked[0]).read_text()
+    assert "As a community care worker" in page and "Torbay interim Community Care Worker process" in page
+
+
 def test_unknown_protocol_or_no_protocol_exits_2(cli_run, tmp_path):
     """An unknown protocol, or neither POLICY nor --all, is bad input (exit 2) and writes nothing."""
     unknown = cli_run("handbook", "torbey", "-o", str(tmp_path / "out"), ok=False)

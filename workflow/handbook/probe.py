@@ -153,9 +153,11 @@ class Probe:
                 conditions.update((repr(r), r) for r in mine)
         if standings:
             return Outcome(True, tuple(standings), tuple(where), tuple(conditions.values()))
-        if not blocked:  # nowhere among those who may act; what else would stop them were they the lead
+        if not blocked:  # nowhere among those who may act; what else would stop them where they hold cases
+            slots = [slot for slot in ("lead", "worker") if self.states_held(slot)] or ["lead"]
             for state in states:
-                blocked.update((repr(r), r) for r in self.about_you(requires, state, "lead") if _blocks(r))
+                for slot in slots:
+                    blocked.update((repr(r), r) for r in self.about_you(requires, state, slot) if _blocks(r))
         return Outcome(False, because=tuple(blocked.values()), not_who=not blocked_in, blocked_in=tuple(blocked_in))
 
     def event(self, name: str) -> Outcome:
