@@ -113,5 +113,6 @@ def test_back_dating_cannot_put_a_step_before_the_one_it_follows(ordered, clock)
     service.record_fact(ordered, "C-1", "assessment_requested", "sw")
     with pytest.raises(RecordRefused) as refused:
         service.record_fact(ordered, "C-1", "specialist_assessment_done", "sw", at=clock.now - timedelta(days=1))
-    assert any(u.kind == "fact_recorded" and "a specialist assessment was requested" in u.sentence for u in refused.value.verdict.unmet)
+    assert any(u.kind == "fact_recorded" and "a specialist assessment was requested" in u.sentence
+               for u in refused.value.verdict.unmet)
     service.record_fact(ordered, "C-1", "specialist_assessment_done", "sw")
