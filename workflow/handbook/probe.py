@@ -125,7 +125,9 @@ class Probe:
     def about_you(self, requires: Iterable[Requirement], state: str, standing: str) -> list[Requirement]:
         """The requirements that fail for you in *standing* and hold with someone of every role in your place."""
         mine = self.context(state, standing)
-        theirs = self.context(state, standing, self.anyone)
+        # a worker is beside the lead, never needed: the case without one stands for 'anyone' there (someone of
+        # every role as worker would be a student, which the CP moves refuse, STO-7)
+        theirs = self.context(state, "none" if standing == "worker" else standing, self.anyone)
         return [r for r in requires if not r.holds(mine) and r.holds(theirs)]
 
     def judge(self, who: tuple[ActorClause, ...], requires: tuple[Requirement, ...],
