@@ -1,11 +1,10 @@
 """`policy show` in words: every part of a resolved protocol a trainer or an implementer asks about."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from casework.workflow.definition import Definition, HolderPolicy
-    from casework.workflow.requirements import Requirement
 
 __all__ = ["policy_text"]
 
@@ -14,7 +13,7 @@ def _rules(ids: tuple[str, ...]) -> str:
     return f" ({', '.join(ids)})" if ids else ""
 
 
-def _requires(d: Definition, requirements: tuple[Requirement, ...], indent: str) -> list[str]:
+def _requires(d: Definition, requirements: tuple[Any, ...], indent: str) -> list[str]:
     return [f"{indent}requires: {r.text(d)}{_rules(r.all_rules())}" for r in requirements]
 
 
@@ -33,8 +32,6 @@ def _holders(d: Definition, label: str, policies: tuple[HolderPolicy, ...]) -> l
 
 def policy_text(d: Definition) -> str:
     """States, moves, facts, allocation, deadlines, closure reasons and the rulebook of *d*, as text."""
-    from casework.workflow.requirements import clauses_phrase
-
     lines = [f"{d.name} v{d.version}: {d.title}" + (f" (extends {d.extends})" if d.extends else ""),
              f"  files: {', '.join(d.files)}", "  states:"]
     for name, s in d.states.items():
@@ -47,17 +44,17 @@ def policy_text(d: Definition) -> str:
     lines.append("  facts:")
     for name, f in d.facts.items():
         lines.append(f"    {name:<22} {f.title}{_rules(f.rules)}")
-        lines.append(f"      who records it: {clauses_phrase(f.who)}")
+        lines.append(f"      who records it: {f.who_text()}")
         if f.choices:
             lines.append(f"      its note is one of: {', '.join(f.choices)}")
         elif f.note_required:
             lines.append("      it carries its rationale as a note")
         lines += _requires(d, f.requires, "      ")
     a = d.allocation
-    lines += ["  allocation:", f"    who allocates: {clauses_phrase(a.who)}{_rules(a.rules)}"]
+    lines += ["  allocation:", f"    who allocates: {a.who_text()}{_rules(a.rules)}"]
     lines += _holders(d, "lead", a.leads)
     if a.supervisors:
-        lines.append(f"    supervisor: {clauses_phrase(a.supervisors)}")
+        lines.append(f"    supervisor: {a.supervisors_text()}")
     lines += _holders(d, "worker", a.workers)
     lines += _requires(d, a.requires, "    ")
     lines.append("  deadlines:")

@@ -164,7 +164,8 @@ def test_professional_difference_is_recorded_and_visible(cw_cli):
     assert any(f["name"] == "professional_difference" and f["by"] == "school" and "TSCP" in f["note"]
                for f in shown["facts"])
     text = cw_cli("case", "show", "T-1").stdout
-    assert "professional_difference by school" in text
+    assert "a partner raised a professional difference under the TSCP Professional Difference Policy, by " in text
+    assert "School disagrees with step-down; TSCP policy stage 1" in text
 
 
 def test_each_step_of_the_handover_follows_the_one_before(cw_cli):

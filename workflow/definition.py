@@ -103,6 +103,10 @@ class FactDef(_Frozen):
     rules: RuleIds = ()
     origin: str = ""
 
+    def who_text(self) -> str:
+        """Who may record it, in words."""
+        return clauses_phrase(self.who)
+
 
 class HolderPolicy(_Frozen):
     """Who may hold a case as lead (or worker), on which path, and under what conditions."""
@@ -131,6 +135,14 @@ class AllocationDef(_Frozen):
     workers_who: tuple[ActorClause, ...] = Field((), max_length=MANY)
     requires: tuple[RequirementItem, ...] = Field((), max_length=MANY)
     rules: RuleIds = ()
+
+    def who_text(self) -> str:
+        """Who may allocate, in words."""
+        return clauses_phrase(self.who)
+
+    def supervisors_text(self) -> str:
+        """Who may supervise, in words."""
+        return clauses_phrase(self.supervisors)
 
 
 #: the kinds of change to the staff list, each governed by the definition's ``staff:`` section
