@@ -244,3 +244,20 @@ def test_a_reader_that_stops_early_is_not_reported_as_a_bug(tmp_path):
                           stderr=subprocess.PIPE, text=True, check=False)
     os.close(write)
     assert done.returncode == 1 and "bug" not in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_team_declared_in_a_forged_entry_is_not_its_actors(day):
+    """A team declaration appended to the staff chain in a social worker's name, with its settings row, hashes
+    cleanly but is reported: the staff protocol would have refused that person (WT-7)."""
+    from casework.store import audit, records
+
+    with day.store.write() as conn:
+        records.lock_chain(conn, "staff")
+        now = "2025-03-03T09:00:00.000000+00:00"
+        records.set_setting(conn, "team:Bolsover", "declared")
+        audit.append(conn, "staff", recorded_at=now, at=now, actor="sw", principal="os-user:mallory",
+                     action="team", event="declare_team", policy="national", policy_version="2@forged",
+                     payload={"team": "Bolsover", "reason": None})
+    report = service.verify_audit(day)
+    assert not report.ok
+    assert any("not its actor's" in b.reason and "staff protocol refuses it" in b.reason for b in report.broken)

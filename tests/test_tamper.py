@@ -38,6 +38,9 @@ ATTACKS: dict[str, tuple[Callable[[Connection], object], str]] = {
         at="2099-01-01T00:00:00.000000+00:00")), "markers"),
     "allocation rewritten": (lambda c: c.execute(update(allocations).values(by_id="ccw")), "allocations"),
     "sandbox slipped in": (lambda c: c.execute(insert(settings).values(key="sandbox", value="true")), "settings"),
+    "case team": (lambda c: c.execute(update(cases).where(cases.c.id == "C-1").values(team="Amber Valley")), "cases"),
+    "team declared behind casework": (lambda c: c.execute(insert(settings).values(key="team:Shadow", value="declared")),
+                                      "settings"),
 }
 
 
