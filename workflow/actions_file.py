@@ -10,6 +10,9 @@ A line names what is done (``do``), by whom (``as``), when (``at``, ISO 8601 wit
     {"do": "allocate", "case": "N-1", "lead": "sw", "supervisor": "tm", "worker": null, "as": "tm"}
     {"do": "record", "case": "N-1", "fact": "assessment_completed", "as": "sw", "with": [], "note": ""}
     {"do": "move", "case": "N-1", "event": "start_cin_plan", "as": "sw", "reason": "Needs a plan"}
+    {"do": "team", "name": "North", "as": "tm"}
+    {"do": "transfer", "case": "N-1", "team": "South", "as": "tm", "reason": "The family moved"}
+    {"do": "close", "case": "N-1", "reason_code": "RC8", "as": "tm", "note": "Needs met"}
 
 In an allocation a holder left out is kept and ``null`` removes them, as in the API. Each line
 becomes the call of the service function of the same name, so it is judged exactly as the
@@ -27,7 +30,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, V
 from ..errors import BadInput
 
 __all__ = ["Action", "OpenCase", "Move", "Record", "Allocate", "AddStaff", "UpdateStaff", "LeaveStaff",
-           "parse_line", "read_lines", "to_line"]
+           "DeclareTeam", "Transfer", "Close", "parse_line", "read_lines", "to_line"]
 
 _Id = Annotated[str, Field(min_length=1, max_length=64)]
 _Text = Annotated[str, Field(max_length=10_000)]
@@ -115,8 +118,31 @@ class Move(_Line):
     reason: _Text | None = None
 
 
-Action = Annotated[Union[AddStaff, UpdateStaff, LeaveStaff, OpenCase, Allocate, Record, Move],
-                   Field(discriminator="do")]
+class DeclareTeam(_Line):
+    do: Literal["team"] = "team"
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    actor: _Id = Field(alias="as")
+    reason: _Text | None = None
+
+
+class Transfer(_Line):
+    do: Literal["transfer"] = "transfer"
+    case: _Id
+    team: Annotated[str, Field(min_length=1, max_length=100)]
+    actor: _Id = Field(alias="as")
+    reason: _Text | None = None
+
+
+class Close(_Line):
+    do: Literal["close"] = "close"
+    case: _Id
+    reason_code: Annotated[str, Field(min_length=1, max_length=16)]
+    actor: _Id = Field(alias="as")
+    note: _Text | None = None
+
+
+Action = Annotated[Union[AddStaff, UpdateStaff, LeaveStaff, OpenCase, Allocate, Record, Move, DeclareTeam, Transfer,
+                         Close], Field(discriminator="do")]
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(Action)
 
 
@@ -133,7 +159,8 @@ def parse_line(text: str, number: int) -> Any:
         where = ".".join(str(p) for p in first["loc"]) or "the line"
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
         raise BadInput(f"Line {number}: {where}: {first['msg']}{more}. Each line is one JSON object with "
-                       f"'do' (staff, update_staff, leave_staff, open, allocate, record or move), 'as' and its "
+                       f"'do' (staff, update_staff, leave_staff, team, open, allocate, record, move, transfer or "
+                       f"close), 'as' and its "
                        f"fields; see 'casework import --help'.") from None
 
 

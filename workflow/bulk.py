@@ -30,7 +30,8 @@ from typing import Any, Callable, Iterable
 
 from ..errors import BadInput, CaseworkError, Conflict, LostRace, Refused, StoreNotReady
 from . import service
-from .actions_file import (AddStaff, Allocate, LeaveStaff, Move, OpenCase, Record, UpdateStaff, read_lines)
+from .actions_file import (AddStaff, Allocate, Close, DeclareTeam, LeaveStaff, Move, OpenCase, Record, Transfer,
+                           UpdateStaff, read_lines)
 from .units import KEEP, is_sandbox
 from .workspace import Casework
 
@@ -107,6 +108,9 @@ _DISPATCH: dict[type, Callable[[Casework, Any], Any]] = {
     Record: lambda cw, a: service.record_fact(cw, a.case, a.fact, a.actor, with_staff=a.with_staff, note=a.note,
                                               at=_at(a)),
     Move: lambda cw, a: service.move_case(cw, a.case, a.event, a.actor, reason=a.reason, at=_at(a)),
+    DeclareTeam: lambda cw, a: service.declare_team(cw, a.name, a.actor, reason=a.reason),
+    Transfer: lambda cw, a: service.transfer_case(cw, a.case, a.team, a.actor, reason=a.reason, at=_at(a)),
+    Close: lambda cw, a: service.close_case(cw, a.case, a.reason_code, a.actor, note=a.note, at=_at(a)),
 }
 
 
