@@ -42,6 +42,9 @@ class Engine:
             (name, source): (ev, ev.transitions[source][0])
             for name, ev in self.machine.events.items() for source in ev.transitions}
         self._states = {name: self.machine.get_state(name) for name in definition.states}
+        #: the words a verdict carries, made once: each move's title mid-sentence, each state's title
+        self._titles = {name: in_words(ev.title or name) for name, ev in definition.events.items()}
+        self._state_titles = {name: spec.title or name for name, spec in definition.states.items()}
         self._checks: dict[str, tuple[Requirement, ...]] = {
             name: (WhoMayAct.of(ev.who, ev.rules, ev.origin), *ev.requires)
             for name, ev in definition.events.items()
@@ -70,13 +73,11 @@ class Engine:
                 failed = requirement.unmet(ctx)
                 if failed is not None:
                     unmet.append(failed)
-        state = self.definition.states.get(case.state)
         return Verdict("move", case.id, event, case.state, ev.to, actor.id, not unmet, cited(unmet, ev.rules),
-                       in_words(ev.title or event), state.title if state else "", actor.named)
+                       self._titles[event], self._state_titles.get(case.state, ""), actor.named)
 
     def _state_title(self, state: str) -> str:
-        spec = self.definition.states.get(state)
-        return spec.title if spec is not None and spec.title else state
+        return self._state_titles.get(state, state)
 
     def available(self, case: Case, actor: Staff, at: datetime, reason: str | None = None,
                   staff: tuple[Staff, ...] | None = None) -> list[Verdict]:

@@ -5,6 +5,7 @@ They are plain, database-free values so the engine can be used and tested in mem
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Callable, Collection, Iterable, Iterator, Sequence, overload
@@ -55,7 +56,7 @@ class Staff:
     @property
     def named(self) -> str:
         """'Ana Lima (community care worker)', as a sentence addressed to people names them."""
-        return f"{self.name or self.id} ({roles_phrase(sorted(self.roles), 'and')})"
+        return _named(self.name or self.id, self.roles)
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,3 +227,9 @@ def holder_changes(allocations: "Iterable[tuple[datetime, str | None, str | None
                     prior[slot] = since[slot]
                 since[slot] = at
     return since, prior
+
+
+@lru_cache(maxsize=4096)
+def _named(name: str, roles: frozenset[str]) -> str:
+    """Staff.named, made once per person (every verdict carries it)."""
+    return f"{name} ({roles_phrase(sorted(roles), 'and')})"
