@@ -1,6 +1,7 @@
 """How long drawing the shipped protocols takes: DOT source alone, then rendered by graphviz.
 
-Times every shipped protocol's two diagrams (the case path and the allocation rules):
+Times every view of every shipped protocol (the whole case path, its compact view, its CIN and
+CP pages and the allocation rules):
 building the DOT source in process, rendering it to SVG and to PNG with ``dot``, and the
 whole ``casework diagram --all`` command in a fresh process (what refreshing diagrams/
 costs). Prints a markdown table of medians.
@@ -19,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from casework.workflow.diagram import allocation_source, diagram_source, render  # noqa: E402
+from casework.workflow.diagram import ALL_VIEWS, allocation_source, diagram_source, render  # noqa: E402
 from casework.workflow.loader import Policies  # noqa: E402
 
 
@@ -40,14 +41,14 @@ def main() -> None:
     args = parser.parse_args()
     repeat = 2 if args.quick else 5
     definitions = Policies().all()
-    diagrams = [(d, allocation) for d in definitions for allocation in (False, True)]
+    diagrams = [(d, view) for d in definitions for view in ALL_VIEWS]
 
     def sources() -> None:
-        for d, allocation in diagrams:
-            (allocation_source if allocation else diagram_source)(d)
+        for d, v in diagrams:
+            allocation_source(d) if v.allocation else diagram_source(d, v.compact, page=v.page)
 
     def rendered(fmt: str):
-        return lambda: [render(d, fmt, allocation=allocation) for d, allocation in diagrams]
+        return lambda: [render(d, fmt, v.compact, allocation=v.allocation, page=v.page) for d, v in diagrams]
 
     with tempfile.TemporaryDirectory() as tmp:
         command = [str(ROOT / ".venv/bin/casework"), "diagram", "--all", "-o", tmp]
@@ -56,7 +57,7 @@ def main() -> None:
                 ("PNG, source and `dot`", len(diagrams), median_seconds(rendered("png"), repeat)),
                 ("`casework diagram --all` (fresh process, SVG and PNG)", 2 * len(diagrams),
                  median_seconds(lambda: subprocess.run(command, check=True, capture_output=True), repeat))]
-    print(f"{len(definitions)} protocols, {len(diagrams)} diagrams (case path and allocation each); "
+    print(f"{len(definitions)} protocols, {len(diagrams)} diagrams ({len(ALL_VIEWS)} views each); "
           f"median of {repeat}")
     print()
     print("| what | files | median | per file |")

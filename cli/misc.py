@@ -67,38 +67,50 @@ def demo(state: State, team: str, as_json: bool) -> None:
 
 @click.command()
 @click.argument("policy_name", metavar="POLICY", required=False)
-@click.option("--all", "all_policies", is_flag=True, help="Every protocol, as SVG and PNG, into the -o directory.")
+@click.option("--all", "all_policies", is_flag=True,
+              help="Every protocol into the -o directory, as SVG and PNG: the whole case path, its compact view, "
+                   "its CIN and CP pages and the allocation rules.")
 @click.option("-o", "--output", type=click.Path(), help="Write to this file (default stdout); a directory with --all.")
 @click.option("--format", "fmt", type=click.Choice(["svg", "png", "pdf", "dot"]), default=None,
-              help="Output format (default: from the file name, else svg).")
-@click.option("--compact", is_flag=True, help="Events only, no requirements.")
+              help="Output format (default: from the file name, else svg). PNG and PDF need -o or a redirect.")
+@click.option("--compact", is_flag=True, help="Moves by title only, what the local protocol adds marked: a slide.")
+@click.option("--page", type=click.Choice(["cin", "cp"]),
+              help="Only the Child in Need or the child protection stages, with their own key: a slide.")
 @click.option("--allocation", is_flag=True, help="Who may hold the case and how it changes hands.")
 @click.option("--case", "case_id", metavar="CASE", help="Show where CASE stands and the path it took.")
 @click.option("--as", "actor", metavar="STAFF", help="With --case: which exits are open to STAFF now.")
 @pass_state
 def diagram(state: State, policy_name: str | None, all_policies: bool, output: str | None, fmt: str | None,
-            compact: bool, allocation: bool, case_id: str | None, actor: str | None) -> None:
+            compact: bool, page: str | None, allocation: bool, case_id: str | None, actor: str | None) -> None:
     """Render POLICY (or --all) as a diagram with graphviz."""
-    from casework.workflow.diagram import render, render_all
+    import time
+
+    from casework.workflow.diagram import ALL_VIEWS, check_request, definition_for_case, render, write_diagrams
 
     if all_policies:
-        if not output:
-            raise click.UsageError("--all needs -o DIRECTORY.")
-        for path in render_all(state.cw.policies.all(), output):
-            click.echo(f"Wrote {path}", err=True)
+        if not output or policy_name or compact or page or allocation or case_id or actor:
+            raise click.UsageError("--all takes only -o DIRECTORY (it writes every view of every protocol).")
+        names, start = state.cw.policies.names(), time.monotonic()
+        formats = ("svg", "png")
+        files = write_diagrams((state.cw.policies.get(n) for n in names), output, formats, ALL_VIEWS)
+        for number, path in enumerate(files, 1):  # as each is written: the first protocol's load takes a while
+            click.echo(f"[{number}/{len(names) * len(ALL_VIEWS) * len(formats)}] Wrote {path}", err=True)
+        click.echo(f"Wrote {len(names)} protocols' diagrams in {time.monotonic() - start:.1f} s.", err=True)
         return
     if not policy_name:
         raise click.UsageError("Name a POLICY, or use --all.")
-
     if fmt is None:
         suffix = Path(output).suffix.lstrip(".") if output else ""
         fmt = suffix if suffix in ("svg", "png", "pdf", "dot") else "svg"
-    overlay = None
+    check_request(fmt, not output and sys.stdout.isatty(), compact, allocation, page, case_id, actor)
+    definition, overlay = state.cw.policies.get(policy_name), None
     if case_id:
         from casework.workflow import service
 
+        definition = definition_for_case(policy_name, state.cw.policies.versions_of(policy_name),
+                                         service.show_case(state.cw, case_id))
         overlay = service.case_overlay(state.cw, case_id, actor)
-    data = render(state.cw.policies.get(policy_name), fmt, compact, overlay, allocation)
+    data = render(definition, fmt, compact, overlay, allocation, page)
     if output:
         Path(output).write_bytes(data)
         click.echo(f"Wrote {output}", err=True)

@@ -46,8 +46,11 @@ class Move:
     needs: tuple[str, ...]  # key numbers
 
 
-def _move(source: str, target: str, lines: list[str]) -> Move:
-    event = re.search(r"[a-z][a-z0-9_]*", lines[0]).group(0)
+_ID = re.compile(r'\bid="move\.([a-z0-9_]+)\.([a-z0-9_]+)"')
+_REVIEW = re.compile(r'ID="move\.([a-z0-9_]+)\.([a-z0-9_]+)"')
+
+
+def _move(source: str, target: str, event: str, lines: list[str]) -> Move:
     refs = next((line for line in lines[1:] if "who " in line), "")
     who = re.search(r"who \u2605?([A-Z])", refs)
     needs = re.search(r"needs (.*)", refs)
@@ -56,17 +59,25 @@ def _move(source: str, target: str, lines: list[str]) -> Move:
 
 
 def moves(dot: str, states) -> list[Move]:
-    """Every arrow between stages and every review drawn inside a stage's box."""
+    """Every arrow between stages and every review drawn inside a stage's box, each with the event its SVG
+    id names (``move.<event>.<from>``); lines start at the move's title (after a case's note, if any)."""
     found = []
-    for source, target, label in re.findall(r"^\s*(\w+) -> (\w+) \[label=<(.*)>", dot, re.M):
+    for source, target, rest in re.findall(r"^\s*(\w+) -> (\w+) \[label=<(.*)$", dot, re.M):
+        label, attributes = rest.rsplit("> ", 1) if "> " in rest else (rest, "")
+        event = _ID.search(attributes)
+        if event is None:
+            continue  # the invisible edges that hang the key
         cells = _CELL.findall(label)
         first = next(i for i, cell in enumerate(cells) if "<B>" in cell)  # after the case's note, if any
-        found.append(_move(source, target, [plain(cell) for cell in cells[first:]]))
+        found.append(_move(source, target, event.group(1), [plain(cell) for cell in cells[first:]]))
     for state in states:
-        lines = [plain(cell) for cell in _CELL.findall(node_label(dot, state))]
-        starts = [i for i, line in enumerate(lines) if "\u21bb" in line]
-        for i, j in zip(starts, starts[1:] + [len(lines)], strict=False):
-            found.append(_move(state, state, lines[i:j]))
+        if not re.search(rf"^\s*{state} \[label=<", dot, re.M):
+            continue  # on another page
+        label = node_label(dot, state)
+        chunks = _REVIEW.split(label)
+        for i in range(1, len(chunks), 3):
+            event, _source, body = chunks[i], chunks[i + 1], chunks[i + 2]
+            found.append(_move(state, state, event, [plain(cell) for cell in _CELL.findall(body)]))
     return found
 
 

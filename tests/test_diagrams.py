@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from .diagram_reading import key_entries, layout_problems, moves, node_label, plain, squash, timescales
-from casework.workflow.diagram import allocation_source, diagram_source, render
+from casework.workflow.diagram import ALL_VIEWS, allocation_source, diagram_source, render
 from casework.workflow.loader import Policies
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -20,14 +20,21 @@ REFRESH = ".venv/bin/casework diagram --all -o diagrams/"
 
 @pytest.mark.parametrize("name", Policies().names())
 @pytest.mark.parametrize("fmt", ["svg", "png"])
-@pytest.mark.parametrize("allocation", [False, True])
-def test_committed_diagrams_are_current(name, fmt, allocation):
-    """Each diagrams/<policy>[-allocation].<fmt> equals a fresh rendering of the definition the engine runs."""
-    file = f"{name}{'-allocation' if allocation else ''}.{fmt}"
+@pytest.mark.parametrize("view", ALL_VIEWS, ids=lambda v: v.suffix or "whole")
+def test_committed_diagrams_are_current(name, fmt, view):
+    """Each diagrams/<policy><view>.<fmt> (whole, compact, CIN and CP pages, allocation) equals a fresh
+    rendering of the definition the engine runs."""
+    file = f"{name}{view.suffix}.{fmt}"
     committed = ROOT / "diagrams" / file
     assert committed.exists(), f"diagrams/{file} is missing: run `{REFRESH}`"
-    fresh = render(Policies().get(name), fmt, allocation=allocation)
+    fresh = render(Policies().get(name), fmt, view.compact, allocation=view.allocation, page=view.page)
     assert committed.read_bytes() == fresh, f"diagrams/{file} is stale: run `{REFRESH}` and commit it"
+
+
+def test_committed_diagrams_are_only_those_the_command_writes():
+    """diagrams/ holds exactly the files `diagram --all` writes: none left over from an old view."""
+    expected = {f"{n}{v.suffix}.{f}" for n in Policies().names() for v in ALL_VIEWS for f in ("svg", "png")}
+    assert {p.name for p in (ROOT / "diagrams").iterdir()} == expected
 
 
 def test_rendering_is_deterministic():
@@ -44,12 +51,16 @@ def test_missing_dot_is_a_clear_error_with_exit_2(tmp_path):
     assert done.returncode == 2 and "dot" in done.stderr and "scripts/setup" in done.stderr
 
 
-def test_diagram_all_writes_every_protocol(cli_run, tmp_path):
-    """`casework diagram --all -o DIR` writes an SVG and a PNG per protocol."""
-    cli_run("diagram", "--all", "-o", str(tmp_path / "out"))
+def test_diagram_all_writes_every_protocol_and_says_so_as_it_goes(cli_run, tmp_path):
+    """`casework diagram --all -o DIR` writes an SVG and a PNG of every view of every protocol, and reports
+    each file on stderr as it is written, numbered against the total, then the time it took."""
+    done = cli_run("diagram", "--all", "-o", str(tmp_path / "out"))
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert names == sorted(f"{n}{a}.{f}" for n in Policies().names() for f in ("svg", "png")
-                           for a in ("", "-allocation"))
+    expected = sorted(f"{n}{v.suffix}.{f}" for n in Policies().names() for f in ("svg", "png") for v in ALL_VIEWS)
+    assert names == expected
+    progress = done.stderr.splitlines()
+    assert progress[0].startswith(f"[1/{len(expected)}] Wrote ") and progress[-2].startswith(f"[{len(expected)}/")
+    assert re.fullmatch(rf"Wrote {len(Policies().names())} protocols' diagrams in \d+\.\d s\.", progress[-1])
 
 
 def test_a_case_on_its_diagram_shows_where_it_stands_its_path_and_its_exits(cli_run):
@@ -69,13 +80,16 @@ def test_a_case_on_its_diagram_shows_where_it_stands_its_path_and_its_exits(cli_
     assert "OPEN to sw now" in plain(escalate)
     start_plan = _arrow(dot, "assessment", "cin_plan")
     assert "REFUSED for sw:" in plain(start_plan) and "style=dashed" in start_plan
-    assert squash("'assessment_completed' (the lead practitioner has completed the single assessment) has not been "
-                  "recorded") in squash(plain(start_plan))  # the first reason, in full
+    assert squash("the lead practitioner has completed the single assessment") in squash(plain(start_plan))
     key = plain(node_label(dot, "__key"))
     assert "Case C-1" in key and "open to sw now" in key and "refused for sw" in key
     assert layout_problems(dot) == []
     missing = cli_run("diagram", "national", "--case", "C-9", ok=False)
-    assert missing.exit_code == 2 and "C-1" in missing.stderr
+    assert missing.exit_code == 2 and "C-9" in missing.stderr
+    other = cli_run("diagram", "torbay", "--case", "C-1", "--format", "dot", ok=False)
+    assert other.exit_code == 2 and other.stdout == ""
+    assert "Case C-1 is on the national protocol, not torbay" in other.stderr
+    assert "casework diagram national --case C-1" in other.stderr
 
 
 def _arrow(dot: str, source: str, target: str) -> str:
@@ -151,7 +165,7 @@ def test_local_additions_are_starred_green_and_explained():
     d = Policies().get("stockport")
     dot = diagram_source(d)
     tac = next(m for m in moves(dot, d.states) if m.event == "hold_tac_meeting")
-    assert tac.lines[0].startswith("\u2605") and "STO-6" in tac.lines[0]  # a local event, with its rule
+    assert tac.lines[0].startswith("\u2605") and "STO-6" in " ".join(tac.lines[:2])  # a local event, its rule
     key = key_entries(dot)
     assert key[tac.who][1] and all(key[n][1] for n in tac.needs)
     cin_plan = node_label(dot, "cin_plan")
@@ -163,12 +177,13 @@ def test_local_additions_are_starred_green_and_explained():
 
 @pytest.mark.parametrize("name", Policies().names())
 def test_the_compact_view_names_every_event_and_keeps_the_legend(name):
-    """--compact draws every move with its event name only, and still explains lines, boxes and stars."""
+    """--compact draws every move by its title, with no key references, and still explains lines, boxes and
+    stars."""
     d = Policies().get(name)
     dot = diagram_source(d, compact=True)
     drawn = moves(dot, d.states)
     assert {(m.event, m.source) for m in drawn} == {(e, s) for e, ev in d.events.items() for s in ev.sources}
-    assert all(m.who is None and m.lines == m.lines[:1] for m in drawn)
+    assert all(m.who is None and not m.needs for m in drawn)
     legend = plain(node_label(dot, "__key"))
     assert "Lines and boxes" in legend and "Who may make the move" not in legend
     assert ("added or tightened by" in legend) == (len(d.lineage) > 1)
@@ -216,8 +231,9 @@ def test_the_allocation_diagram_lists_each_holders_conditions_in_its_box(name):
     for node, policy in holders:
         box = squash(plain(node_label(dot, node)))
         assert all(squash(role.replace("_", " ")) in box for role in policy.roles)
-        for req in policy.requires:
-            assert squash(req.text()) in box and all(rule in box for rule in req.all_rules()), req.text()
+        for req in policy.requires:  # a step of a staged hand-over is named by its fact's title
+            step = getattr(req, "fact", None) in d.facts and squash(d.facts[req.fact].title[1:]) in box
+            assert (squash(req.text()) in box or step) and all(rule in box for rule in req.all_rules()), req.text()
     alloc = d.allocation
     cited = set(alloc.rules) | {r for c in alloc.who + alloc.supervisors for r in c.rules}
     cited |= {r for p in alloc.leads + alloc.workers for r in p.rules}
@@ -231,3 +247,158 @@ def test_the_allocation_diagram_shows_the_handover_steps(cli_run):
     for rule in ("TOR-1", "TOR-2", "TOR-3", "TOR-4", "TOR-5", "TOR-7", "TOR-9"):
         assert rule in dot
     assert "community care worker" in dot and "who holds the case" in dot
+
+
+def _titles(move) -> str:
+    """A move's title as drawn: its bold lines, joined, without the review and local marks."""
+    lines = [line for line in move.lines if "who " not in line and not line.startswith(("from ", "to "))]
+    return " ".join(line.strip("\u2003 ").lstrip("\u2605\u2713\u21bb ") for line in lines)
+
+
+@pytest.mark.parametrize("name", Policies().names())
+def test_moves_are_named_by_their_titles_and_keep_their_identifiers_as_ids(name):
+    """Every arrow and review shows its move's title, not its identifier; the identifier is the SVG id
+    (move.<event>.<from>) and tooltip, so tools and trainers can still map the picture to the CLI."""
+    d = Policies().get(name)
+    for dot in (diagram_source(d), diagram_source(d, compact=True)):
+        for move in moves(dot, d.states):
+            ev = d.events[move.event]
+            assert squash(_titles(move)).startswith(squash(ev.title)), (move.event, move.lines)
+            assert move.event not in " ".join(move.lines)
+        assert 'tooltip="decide_no_further_action (from referral)"' in dot
+    svg = render(d, "svg").decode()
+    assert 'id="move.decide_no_further_action.referral"' in svg and 'xlink:title="hold_cin_review' in svg
+
+
+def test_the_compact_view_marks_what_torbay_adds_and_national_lacks():
+    """Torbay's compact view stars the moves it tightens (TOR-6 on stepping down and CIN reviews), names its
+    CCW supervision deadline in the CIN plan's box and lists the holders it adds; national's compact view,
+    drawn from the same base, marks nothing, so the two differ by more than their titles."""
+    torbay, national = Policies().get("torbay"), Policies().get("national")
+    dot = diagram_source(torbay, compact=True)
+    marked = {m.event for m in moves(dot, torbay.states) if m.lines[0].startswith("\u2605")}
+    assert marked == {"step_down", "hold_cin_review"}
+    step_down = next(m for m in moves(dot, torbay.states) if m.event == "step_down")
+    assert "Torbay adds a condition (TOR-6)" in step_down.lines
+    assert "\u2605Supervision of the CCW-led case (TOR-6)" in plain(node_label(dot, "cin_plan"))
+    key = squash(plain(node_label(dot, "__key")))
+    assert squash("Who may hold a case: Torbay") in key
+    assert squash("a community care worker may lead") in key and squash("under Torbay's conditions") in key
+    plain_national = diagram_source(national, compact=True)
+    assert "\u2605" not in plain_national and "Who may hold a case" not in plain_national
+    assert not any(m.lines[0].startswith("\u2605") for m in moves(plain_national, national.states))
+
+
+def test_kent_compact_view_marks_the_meetings_it_has_a_social_worker_chair():
+    """Kent sets who may chair CIN meetings (KEN-5): those moves are starred with what Kent changed."""
+    d = Policies().get("kent")
+    drawn = {m.event: m for m in moves(diagram_source(d, compact=True), d.states)}
+    for event in ("start_cin_plan", "hold_cin_review", "step_down"):
+        assert drawn[event].lines[0].startswith("\u2605")
+        assert any("Kent sets who may make it (KEN-5)" in line for line in drawn[event].lines)
+    assert not drawn["close"].lines[0].startswith("\u2605")
+
+
+def test_torbays_hand_over_is_drawn_as_numbered_steps_in_order():
+    """The CCW hand-over is numbered in the order the definition demands: the team manager identifies
+    (TOR-1), then the service manager endorses (TOR-2), then, in any order, the family is told, the
+    hand-over agreed and the case summary updated (TOR-3 to TOR-5); arrows join the steps."""
+    d = Policies().get("torbay")
+    box = plain(node_label(allocation_source(d), "lead1"))
+    assert "the hand-over, step by step, in this order:" in box
+    steps = [squash(step) for step in box.split("in this order:", 1)[1].split("\u25bc")]  # the arrows
+    assert [step[0] for step in steps] == ["1", "2", "3"]
+    assert "(TOR-1)" in steps[0] and "identifiedthechild" in steps[0]
+    assert "(TOR-2)" in steps[1] and "endorsed" in steps[1]
+    assert "inanyorder:" in steps[2] and all(f"(TOR-{n})" in steps[2] for n in (3, 4, 5))
+    assert "ccw_scope" in box.split("in this order:")[0]  # unordered conditions stay bullets
+    national = plain(node_label(allocation_source(Policies().get("national")), "lead1"))
+    assert "step by step" not in national
+
+
+def test_a_torbay_ccw_takes_no_new_case_straight_from_referral():
+    """TOR-7 lets a CCW lead only a case in its CIN plan, so no 'allocate' arrow runs from a new case to the
+    CCW box; national's non-social-worker lead may take a new case."""
+    torbay = allocation_source(Policies().get("torbay"))
+    assert re.search(r"__referral -> lead0 ", torbay) and not re.search(r"__referral -> lead1 ", torbay)
+    assert re.search(r"__referral -> lead1 ", allocation_source(Policies().get("national")))
+
+
+@pytest.mark.parametrize("name", Policies().names())
+@pytest.mark.parametrize("page", ["cin", "cp"])
+def test_a_page_draws_its_stages_in_full_and_the_other_page_as_one_box(name, page):
+    """--page cin|cp draws only that path's stages in full (closed states with Child in Need), every move
+    that touches them once with its key references, the other page's stages as one dashed box each arrow
+    to or from names the stage of; its key holds only what the page uses, and its layout hides no text."""
+    d = Policies().get(name)
+    dot = diagram_source(d, page=page)
+    own = {s for s, spec in d.states.items() if (spec.path == "cp") == (page == "cp")}
+    drawn = moves(dot, {s: d.states[s] for s in own})
+    expected = {(e, s) for e, ev in d.events.items() for s in ev.sources if s in own or ev.to in own}
+    assert {(m.event, s) for m in drawn for s in d.events[m.event].sources if (m.event, s) in expected} == expected
+    for state in d.states:
+        assert bool(re.search(rf"^\s*{state} \[label=<", dot, re.M)) == (state in own), state
+    other = "child protection" if page == "cin" else "Child in Need"
+    assert f"on the {other} page" in plain(node_label(dot, "__elsewhere"))
+    for m in drawn:
+        if "__elsewhere" in (m.source, m.target):
+            assert any(line.startswith(("from ", "to ")) for line in m.lines), m.event
+    key = key_entries(dot)
+    used = {r for m in drawn for r in (m.who, *m.needs)} | {t for s in own for t in timescales(dot, s)}
+    assert used == set(key)
+    assert layout_problems(dot) == []
+
+
+def test_pages_and_views_are_chosen_on_the_command_line(cli_run):
+    """`diagram national --page cp` draws the child protection page; `--allocation --compact` (and
+    --allocation with --page or --case, or --as without --case) is refused with exit 2 and says why."""
+    page = cli_run("diagram", "national", "--page", "cp", "--format", "dot").stdout
+    assert "child protection stages" in page and "__elsewhere" in page
+    for args, words in ((["--allocation", "--compact"], "leave out --compact"),
+                        (["--allocation", "--page", "cin"], "leave out --page"),
+                        (["--as", "sw"], "give --case CASE too")):
+        refused = cli_run("diagram", "national", *args, "--format", "dot", ok=False)
+        assert refused.exit_code == 2 and words in refused.stderr and refused.stdout == "", args
+
+
+def _on_a_terminal(*args: str) -> tuple[int, bytes]:
+    """Run the real CLI with its stdout on a pseudo-terminal; its exit code and what reached the terminal
+    (read while it runs, so a long output cannot fill the terminal's buffer and stall it)."""
+    import pty
+    import threading
+
+    main, replica = pty.openpty()
+    seen: list[bytes] = []
+
+    def read() -> None:
+        while True:
+            try:
+                chunk = os.read(main, 65536)
+            except OSError:  # the terminal closed
+                return
+            if not chunk:
+                return
+            seen.append(chunk)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    done = subprocess.run([str(Path(sys.executable).parent / "casework"), *args], stdout=replica,
+                          stderr=subprocess.PIPE, timeout=120)
+    os.close(replica)
+    reader.join(timeout=30)
+    os.close(main)
+    return done.returncode, b"".join(seen) + done.stderr
+
+
+def test_binary_formats_are_never_written_to_a_terminal(tmp_path):
+    """PNG and PDF to a terminal are refused (exit 2) with a pointer to -o; SVG still prints there, and a PNG
+    piped to a file is written whole."""
+    for fmt in ("png", "pdf"):
+        code, seen = _on_a_terminal("diagram", "national", "--format", fmt)
+        assert code == 2 and b"-o FILE." + fmt.encode() in seen and b"\x89PNG" not in seen
+    code, seen = _on_a_terminal("diagram", "national", "--compact")
+    assert code == 0 and b"<svg" in seen
+    with open(tmp_path / "n.png", "wb") as out:
+        piped = subprocess.run([str(Path(sys.executable).parent / "casework"), "diagram", "national", "--format",
+                                "png"], stdout=out, stderr=subprocess.PIPE, timeout=120)
+    assert piped.returncode == 0 and (tmp_path / "n.png").read_bytes().startswith(b"\x89PNG")

@@ -14,10 +14,11 @@ from typing import Mapping
 
 from ..deadlines import DeadlineDef
 from ..definition import Definition, EventDef
+from .changes import Change, local_name
 from .style import (BLANK, CIN, CP, OPEN, REFUSED, SIZE, entry, escape, is_local, local_line, marked,
                             rules_text, wrap)
 
-__all__ = ["Key", "legend", "table"]
+__all__ = ["Key", "legend", "holders", "table"]
 
 _WIDTH = 48  # characters per line of a key entry
 _HEAD = f'<FONT POINT-SIZE="{SIZE["text"] + 1}"><B>'  # how a section heading starts
@@ -102,6 +103,19 @@ def legend(d: Definition, case_id: str | None = None, actor: str | None = None) 
     return items
 
 
+def holders(d: Definition, changes: list[Change]) -> list[list[str]]:
+    """The compact view's note of who may hold a case as the local protocol sets it (the drawing shows
+    stages and moves, not holders), each holder it adds or tightens starred, as key items."""
+    found = [c for c in changes if c.area == "holder"]
+    if not found:
+        return []
+    items = [entry(f"\u2022 {first}", [f"\u2003{line}" for line in rest], True)
+             for c in found for first, *rest in [wrap(f"{c.title}, {c.what}{rules_text(c.rules)}", _WIDTH)]]
+    items[0] = [_heading(f"Who may hold a case: {local_name(d)}")] + items[0]
+    items[-1] = items[-1] + ["\u2003(every condition: the allocation diagram)"]
+    return items
+
+
 def table(items: list[list[str]], columns: int) -> str:
     """Items (each a few lines of HTML, never split) flowed into *columns* columns of even height.
 
@@ -112,9 +126,11 @@ def table(items: list[list[str]], columns: int) -> str:
     total = sum(len(item) for item in items)
     target = -(-total // columns)
     cols: list[list[str]] = [[]]
-    for item in items:
-        if cols[-1] and len(cols[-1]) + len(item) > target and len(cols) < columns:
-            cols.append([])
+    for number, item in enumerate(items):
+        heading = item[0].startswith(_HEAD)
+        following = len(items[number + 1]) if heading and number + 1 < len(items) else 0
+        if cols[-1] and len(cols[-1]) + len(item) + following > target and len(cols) < columns:
+            cols.append([])  # a heading never ends a column: it moves on with the item after it
         if cols[-1] and item[0].startswith(_HEAD):  # a new section mid-column: a blank line first
             cols[-1].append(BLANK)
         cols[-1] += item

@@ -6,11 +6,14 @@ the plain diagram and a case on it side by side and see the same picture.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
 
-from .style import HERE, OPEN, REFUSED, rules_text
+from ..definition import Definition
 from ..verdict import Verdict
+from .style import HERE, OPEN, REFUSED, rules_text
+from ...errors import DiagramError
 
-__all__ = ["CaseOverlay", "exit_mark", "here"]
+__all__ = ["CaseOverlay", "exit_mark", "here", "definition_for_case"]
 
 
 @dataclass(frozen=True)
@@ -41,3 +44,14 @@ def exit_mark(overlay: CaseOverlay | None, event: str, source: str) -> tuple[str
 def here(overlay: CaseOverlay | None, state: str) -> dict[str, str]:
     """Node attributes that mark the case's current state."""
     return {"fillcolor": HERE, "penwidth": "3"} if overlay is not None and overlay.state == state else {}
+
+
+def definition_for_case(drawn: str, versions: Sequence[Definition], case: Mapping[str, Any]) -> Definition:
+    """The version of protocol *drawn* that judges *case* (``show_case``'s summary), from *versions* (newest
+    first); refuses a case of another protocol, which drawn on these rules would mislead."""
+    if case["policy"] != drawn:
+        raise DiagramError(f"Case {case['id']} is on the {case['policy']} protocol, not {drawn}: drawing it on "
+                           f"{drawn}'s rules would show moves it cannot make. Draw it on its own protocol: "
+                           f"casework diagram {case['policy']} --case {case['id']}")
+    shown = str(case.get("protocol_version") or "")  # 'kent v2 (3f2a9c41b7de)', ending in the digest's start
+    return next((v for v in versions if v.digest and shown.endswith(f"({v.digest[:12]})")), versions[0])

@@ -10,82 +10,66 @@ tangle with the arrows.
 """
 from __future__ import annotations
 
-from ..definition import Definition, EventDef
-from .key import Key, legend, table
-from .overlay import CaseOverlay, exit_mark, here
-from .style import (CIN, CIN_FILL, CLOSED, CP, CP_FILL, FONT, MUTED, SIZE, escape, is_local, marked, rows,
-                            rules_text, wrap)
+from ..definition import Definition
+from .changes import local_changes
+from .key import Key, holders, legend, table
+from .moves import Move, moves_of, review_rows
+from .overlay import CaseOverlay, here
+from .pages import ELSEWHERE, PAGES, Page, page_of
+from .style import CIN_FILL, CLOSED, CP_FILL, FONT, HERE, LOCAL, MUTED, SIZE, escape, is_local, marked, rows, rules_text
 
 __all__ = ["diagram_source"]
 
 #: each path's cluster: its title, where the title goes, its fill. The child protection
-#: title sits under its cluster, in two lines, because arrows into child protection come
-#: from above and would run through it.
+#: title is a box of its own at the foot of its cluster ("n"), in two lines, hung under the
+#: last stage: arrows into child protection come from above and would run through a title on
+#: top, and arrows out of it from below through a cluster label underneath, but they route
+#: around a box.
 _CLUSTERS = {"cin": ("Child in Need (section 17)", "t", CIN_FILL),
-             "cp": ("Child protection\n(registered social workers only)", "b", CP_FILL)}
+             "cp": ("Child protection\n(registered social workers only)", "n", CP_FILL)}
+_PAD = 6  # points around an arrow's label, so that no other arrow grazes its text
 _START = {"label": "", "shape": "circle", "style": "filled", "fillcolor": "black", "width": "0.22"}
-_NOTE_WIDTH = 34  # characters per line of a case's note on an exit
 
 
-def _move_lines(name: str, ev: EventDef, review: bool, base: str, key: Key | None, note: str, colour: str,
-                made: bool) -> list[str]:
-    """A move's lines: the case's note on it, the event with its own rule IDs, and its key references."""
-    lines = [f'<FONT COLOR="{colour}">{line}</FONT>' for line in wrap(note, _NOTE_WIDTH)] if note else []
-    event = ("\u21bb " if review else "") + f"<B>{escape(name)}</B>{escape(rules_text(ev.rules))}"
-    lines.append(("\u2713 " if made and review else "") + marked(event, is_local(ev.origin, base)))
-    if key is not None:
-        lines.append(("\u2003" if review else "") + key.line(ev))
-    return lines
-
-
-Arrow = tuple[str, str, list[str], dict[str, str]]
-
-
-def _moves(d: Definition, key: Key | None, overlay: CaseOverlay | None
-           ) -> tuple[list[Arrow], dict[str, list[str]]]:
-    """Every arrow as (source, target, label lines, edge attributes), and each stage's reviews as lines."""
-    arrows: list[Arrow] = []
-    reviews: dict[str, list[str]] = {s: [] for s in d.states}
-    for name, ev in d.events.items():
-        for source in ev.sources:
-            note, colour, style = exit_mark(overlay, name, source)
-            made = overlay is not None and (name, source) in overlay.taken
-            lines = _move_lines(name, ev, source == ev.to, d.lineage[0], key, note, colour, made)
-            if source == ev.to:
-                reviews[source] += lines
-                continue
-            attrs = {"color": CP if d.states[ev.to].path == "cp" else CIN, **style}
-            if made:
-                attrs.update(penwidth="3.5", style="bold")
-            arrows.append((source, ev.to, lines, attrs))
-    return arrows, reviews
-
-
-def _state_label(name: str, title: str, local: bool, reviews: list[str], timescales: str = "") -> str:
-    """The stage's title and name, the timescales running in it, then its reviews under a rule."""
-    lines = [f'<FONT POINT-SIZE="{SIZE["state"]}">{marked(escape(title or name), local)}</FONT>',
+def _state_label(d: Definition, name: str, reviews: list[Move], key: Key | None, compact: bool) -> str:
+    """The stage's title and name, the timescales running in it (detailed: key references; compact: the
+    local protocol's own deadlines by title), then its reviews under a rule."""
+    s, base = d.states[name], d.lineage[0]
+    lines = [f'<FONT POINT-SIZE="{SIZE["state"]}">{marked(escape(s.title or name), is_local(s.origin, base))}</FONT>',
              f'<FONT POINT-SIZE="{SIZE["name"]}" COLOR="{MUTED}">{escape(name)}</FONT>']
-    if timescales:
-        lines.append(f'<FONT POINT-SIZE="{SIZE["name"]}">{timescales}</FONT>')
+    if key is not None and key.timescales(name):
+        lines.append(f'<FONT POINT-SIZE="{SIZE["name"]}">{key.timescales(name)}</FONT>')
+    if compact:
+        lines += [f'<FONT POINT-SIZE="{SIZE["name"]}" COLOR="{LOCAL}">\u2605{escape(dl.title + rules_text(dl.rules))}'
+                  '</FONT>' for dl in d.deadlines.values() if name in dl.while_in and is_local(dl.origin, base)]
     head = rows(lines, "CENTER")
     if not reviews:
         return f"<{head}>"
     return (f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2"><TR><TD>{head}</TD></TR><HR/>'
-            f'<TR><TD>{rows(reviews)}</TD></TR></TABLE>>')
+            f'<TR><TD>{review_rows(reviews)}</TD></TR></TABLE>>')
 
 
-def diagram_source(d: Definition, compact: bool = False, overlay: CaseOverlay | None = None) -> str:
-    """DOT source for *d* (deterministic: same definition, same text), optionally with one case on it.
+def _elsewhere_label(other: str) -> str:
+    """The box that stands for the stages of page *other*, naming the page to turn to."""
+    name = PAGES[other]
+    where = f'<FONT POINT-SIZE="{SIZE["name"]}" COLOR="{MUTED}">on the {name} page</FONT>'
+    return f"<{rows([escape(name[:1].upper() + name[1:] + ' stages'), where], 'CENTER')}>"
+
+
+def diagram_source(d: Definition, compact: bool = False, overlay: CaseOverlay | None = None,
+                   page: str | None = None) -> str:
+    """DOT source for *d* (deterministic: same definition, same text), optionally with one case on it, and
+    optionally one page of it (``cin`` or ``cp``, :mod:`.pages`).
 
     The title is the graph's label, on top; the key is a node on the last rank, hung under
     the closed states by invisible edges, so that a reader meets it after the drawing.
     """
     import graphviz
 
-    base = d.lineage[0]
-    key = None if compact else Key(base, d.deadlines)
-    arrows, reviews = _moves(d, key, overlay)  # numbers the key in the order the arrows are drawn
-    title = f"{d.title or d.name} (v{d.version})" + (f": case {overlay.case_id}" if overlay else "")
+    shown: Page = page_of(d, page)
+    key = None if compact else Key(d.lineage[0], shown.deadlines(d))
+    moves = moves_of(d, shown, key, overlay)  # numbers the key in the order the arrows are drawn
+    title = f"{d.title or d.name} (v{d.version}){shown.title()}" + (f": case {overlay.case_id}" if overlay else "")
     g = graphviz.Digraph(d.name, graph_attr={
         "label": title, "labelloc": "t", "fontsize": str(SIZE["title"]), "fontname": FONT, "rankdir": "TB",
         "newrank": "true", "nodesep": "0.3", "ranksep": "0.3", "pad": "0.2"},
@@ -94,38 +78,49 @@ def diagram_source(d: Definition, compact: bool = False, overlay: CaseOverlay | 
         edge_attr={"fontname": FONT, "fontsize": str(SIZE["text"]), "arrowsize": "0.8"})
 
     def stage(graph: graphviz.Digraph, name: str, **attrs: str) -> None:
-        s = d.states[name]
-        label = _state_label(name, s.title, is_local(s.origin, base), reviews[name],
-                             key.timescales(name) if key else "")
-        graph.node(name, label=label, **{**attrs, **here(overlay, name)})
+        label = _state_label(d, name, [m for m in moves if m.review and m.source == name], key, compact)
+        graph.node(name, label=label, tooltip=name, **{**attrs, **here(overlay, name)})
 
     start_path = d.states[d.initial].path
     for path, (label, where, fill) in _CLUSTERS.items():
+        stages = [name for name, s in d.states.items() if s.path == path and s.open and name in shown.own]
+        if not stages:
+            continue
         with g.subgraph(name=f"cluster_{path}") as cluster:
-            cluster.attr(label=label, labelloc=where, style="filled", color=fill, fontsize=str(SIZE["cluster"]),
-                         margin="14")
-            if path == start_path:  # inside, so that the first arrow does not cross the cluster's title
+            cluster.attr(label=label if where != "n" else "", labelloc=where, style="filled", color=fill,
+                         fontsize=str(SIZE["cluster"]), margin="14")
+            if where == "n":
+                cluster.node(f"__{path}_title", label=label, shape="plaintext", style="", fontsize=str(SIZE["cluster"]))
+                g.edge(stages[-1], f"__{path}_title", style="invis")
+            if path == start_path and d.initial in shown.own:  # inside, so the first arrow misses the title
                 cluster.node("__start", **_START)
-            for name, s in d.states.items():
-                if s.path == path and s.open:
-                    stage(cluster, name, penwidth="2.5" if s.initial else "1")
-    if start_path not in _CLUSTERS:
+            for name in stages:
+                stage(cluster, name, penwidth="2.5" if d.states[name].initial else "1")
+    if start_path not in _CLUSTERS and d.initial in shown.own:
         g.node("__start", **_START)
     for name, s in d.states.items():
-        if s.open and s.path not in _CLUSTERS:
+        if s.open and s.path not in _CLUSTERS and name in shown.own:
             stage(g, name)
-    closed = [name for name, s in d.states.items() if not s.open]
-    with g.subgraph() as bottom:
+    closed = [name for name, s in d.states.items() if not s.open and name in shown.own]
+    with g.subgraph() as bottom:  # the last closed state first: dot then draws fewer arrows over labels
         bottom.attr(rank="same")
-        for name in closed:
+        for name in reversed(closed):
             stage(bottom, name, peripheries="2", fillcolor=CLOSED)
-    items = (key.items() if key else []) + legend(d, *((overlay.case_id, overlay.actor) if overlay else ()))
+    if shown.other is not None:
+        elsewhere = [s for s in d.states if s not in shown.own]
+        g.node(ELSEWHERE, label=_elsewhere_label(shown.other), tooltip=", ".join(elsewhere), style="rounded,dashed",
+               color=MUTED, **({"fillcolor": HERE} if overlay is not None and overlay.state in elsewhere else {}))
+    items = (key.items() if key else holders(d, local_changes(d))) + \
+        legend(d, *((overlay.case_id, overlay.actor) if overlay else ()))
     with g.subgraph() as foot:
         foot.attr(rank="max")
         foot.node("__key", label=table(items, 4 if key else 3), shape="plaintext", style="")
-    for name in closed:
+    for name in closed or ([ELSEWHERE] if shown.other is not None else []):
         g.edge(name, "__key", style="invis")
-    g.edge("__start", d.initial)
-    for source, to, lines, attrs in arrows:
-        g.edge(source, to, label=f"<{rows(lines)}>", **attrs)
+    if d.initial in shown.own:
+        g.edge("__start", d.initial)
+    for move in moves:
+        if not move.review:
+            label = f'<<TABLE BORDER="0" CELLPADDING="{_PAD}"><TR><TD>{rows(move.lines)}</TD></TR></TABLE>>'
+            g.edge(move.source, move.target, label=label, **move.attrs)
     return str(g.source)
