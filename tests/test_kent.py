@@ -156,7 +156,7 @@ def test_the_trial_and_what_follows_it_are_two_versions(kent, clock):
     assert service.show_case(kent, "K-1")["protocol_version"].startswith("kent v1")
     clock.now = datetime(2025, 4, 10, 9, tzinfo=timezone.utc)
     _cin_case(kent, "K-2", TRIAL_TEAM)
-    assert service.show_case(kent, "K-2")["protocol_version"].startswith("kent v2")
+    assert service.show_case(kent, "K-2")["protocol_version"].startswith("kent v3")
     with pytest.raises(AllocationRefused) as refused:
         service.allocate(kent, "K-2", "swa", "tm", supervisor="ps")
     assert [u.kind for u in refused.value.verdict.unmet] == ["lead_role"]
@@ -164,4 +164,4 @@ def test_the_trial_and_what_follows_it_are_two_versions(kent, clock):
     assert ("K-1", "version_ended") in overdue and not {name for case, name in overdue if case == "K-2"}
     assert ("K-1", "trial_ended") in {(i.case_id, i.name) for i in due_items(kent)}  # v1's own deadline runs on
     assert [(v["version"], v["current"], sum(v["cases"].values())) for v in policy_versions(kent, "kent")] == [
-        ("1", False, 1), ("2", True, 1)]
+        ("1", False, 1), ("3", True, 1)]

@@ -46,8 +46,8 @@ def _state(cw) -> dict:
 def test_a_dry_run_says_what_would_change_and_writes_nothing(kent):
     """K-1 would move to v2; K-2 would be refused, its SWA lead not allowed under v2 (reallocate first)."""
     before, history = _state(kent), service.case_history(kent, "K-2")
-    found = {m.case_id: m for m in service.migrate_cases(kent, "kent", "2", "tm", dry_run=True)}
-    assert found["K-1"].allowed and found["K-1"].to_version.startswith("kent v2")
+    found = {m.case_id: m for m in service.migrate_cases(kent, "kent", "3", "tm", dry_run=True)}
+    assert found["K-1"].allowed and found["K-1"].to_version.startswith("kent v3")
     assert not found["K-2"].allowed
     assert [u.kind for u in found["K-2"].verdict.unmet] == ["lead_role"]
     assert "Reallocate the case first" in found["K-2"].verdict.unmet[0].who_could
@@ -59,17 +59,17 @@ def test_applying_moves_the_lawful_cases_and_refuses_the_rest_untouched(kent):
     """One audited migrate entry per moved case; the refused case keeps its version with only its attempt recorded;
     after reallocation it moves too, and due no longer lists either as version_ended."""
     v1 = _state(kent)["K-2"][2]
-    found = {m.case_id: m for m in service.migrate_cases(kent, "kent", "2", "tm")}
+    found = {m.case_id: m for m in service.migrate_cases(kent, "kent", "3", "tm")}
     assert found["K-1"].allowed and not found["K-2"].allowed
     after = _state(kent)
     assert after["K-2"][0] == "cin_plan" and after["K-2"][2] == v1 and after["K-1"][2] != v1
     moved = service.case_history(kent, "K-1")[-1]
     assert (moved["action"], moved["payload"]["from"], moved["payload"]["to"]) == ("migrate", v1, after["K-1"][2])
     assert service.case_history(kent, "K-2")[-1]["action"] == "refused"
-    assert service.show_case(kent, "K-1")["protocol_version"].startswith("kent v2")
+    assert service.show_case(kent, "K-1")["protocol_version"].startswith("kent v3")
     assert service.verify_audit(kent).ok
     service.allocate(kent, "K-2", "sw", "tm")
-    [again] = service.migrate_cases(kent, "kent", "2", "tm")
+    [again] = service.migrate_cases(kent, "kent", "3", "tm")
     assert again.case_id == "K-2" and again.allowed
     assert not [i for i in due_items(kent) if i.name == "version_ended"]
     assert service.verify_audit(kent).ok
@@ -77,7 +77,7 @@ def test_applying_moves_the_lawful_cases_and_refuses_the_rest_untouched(kent):
 
 def test_only_those_who_may_allocate_may_migrate(kent):
     """A social worker cannot move cases to another version."""
-    found = service.migrate_cases(kent, "kent", "2", "sw", dry_run=True)
+    found = service.migrate_cases(kent, "kent", "3", "sw", dry_run=True)
     assert all("who" in [u.kind for u in m.verdict.unmet] for m in found)
 
 

@@ -81,7 +81,7 @@ def test_a_rebuild_puts_every_edited_table_back_as_the_chains_say(cw, clock):
     assert done.tables["staff"]["corrected"] == 1 and done.tables["staff"]["removed"] == 1  # ccw; fake_tm
     assert done.tables["facts"]["restored"] == 1 and done.tables["facts"]["removed"] == 1
     assert done.tables["markers"]["restored"] == 1 and done.tables["markers"]["corrected"] == 1
-    assert done.tables["settings"]["removed"] == 1  # the forged sandbox setting
+    assert done.tables["settings"]["removed"] == 2  # the forged sandbox setting and the team declared behind casework
     assert any("fake_tm" in reason for reason in done.found)
     [entry] = [e for e in _log(cw) if e["chain"] == REBUILD_CHAIN]
     assert entry["payload"]["tables"] == done.tables and entry["payload"]["found"] == list(done.found)

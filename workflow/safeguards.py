@@ -93,9 +93,10 @@ def newer_version(case_id: str, team: str, definition: Definition, current: Defi
     if current is None or current.digest == definition.digest or version_ended(case_id, team, definition, as_of):
         return None
     return DueItem(case_id, NEWER_VERSION,
-                   f"A newer version applies to new cases: {current.name} v{current.version} (this case runs under "
-                   f"v{definition.version}); migrate it with 'casework policy migrate {current.name} --to "
-                   f"{current.version}'", current.effective_from or as_of, 0, False, (),
+                   f"A newer version applies to new cases: {current.name} v{current.version} ({current.digest[:12]}; "
+                   f"this case runs under v{definition.version}, {definition.digest[:12]}); migrate it with "
+                   f"'casework policy migrate {current.name} --to {current.version}'",
+                   max(current.effective_from or as_of, as_of), 0, False, (),
                    "a practice lead (casework policy migrate)", team)
 
 

@@ -95,7 +95,8 @@ class Versions:
             spans = "; ".join(f"v{d.version} {d.effective_from or '…'} to {d.effective_until or '…'}"
                               for d in candidates)
             raise BadInput(f"No version of {policy!r} is in effect on {day} ({spans}).")
-        chosen = max(in_effect, key=lambda d: d.effective_from or date.min)
+        # the one that took effect last; between versions with the same first day, the file's own (the newest)
+        chosen = max(in_effect, key=lambda d: (d.effective_from or date.min, d is candidates[0]))
         with self._lock:
             self._known.setdefault(chosen.digest, chosen)
         return chosen
