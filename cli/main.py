@@ -1,11 +1,12 @@
 """Entry point: ``casework`` and its command groups."""
 from __future__ import annotations
 
+import sys
 from datetime import datetime
 
 import click
 
-from .app import Root, State, machines_from_env, pause_collector
+from .app import Root, State, fail, machines_from_env, pause_collector
 from .options import When
 from .case import case
 from .handbook import handbook
@@ -45,4 +46,9 @@ for command in (init, demo, mine, diagram, handbook, due, audit, staff, team, ca
 def main() -> None:
     """Console-script entry point."""
     pause_collector()
+    for number, arg in enumerate(sys.argv[1:], 1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:  # bytes that are not UTF-8, which Python carries as lone surrogates
+            fail(f"Error: argument {number} is not valid UTF-8 text; give names and notes in UTF-8.", 2)
     cli(prog_name="casework")

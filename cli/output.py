@@ -31,8 +31,8 @@ def day_text(day: date | str, weekday: bool = True) -> str:
 def days_text(left: int, overdue: bool) -> str:
     """'1 working day left', '3 working days overdue', 'due today'."""
     n = -left if overdue else left
-    if not overdue and n == 0:
-        return "due today"
+    if n == 0:
+        return "overdue" if overdue else "due today"
     return f"{n} working day{'' if n == 1 else 's'} {'overdue' if overdue else 'left'}"
 
 
@@ -147,10 +147,14 @@ def caseload_text(actor: str, held: Sequence[HeldCase]) -> str:
                          f" {first.title}{more}")
         for v in h.may:
             needs = [u.argument for u in v.missing]
+            if v.event in h.closing:  # the census reason is recorded by `case close`, which finds this move
+                lines.append(f"    you may   {v.title or v.event}: casework case close {h.id} REASON --as {actor}"
+                             f" (REASON: {', '.join(h.closing[v.event])})")
+                continue
             give = f" {' '.join(f'{a} ...' for a in dict.fromkeys(needs))}" if needs else ""
             lines.append(f"    you may   {v.title or v.event}: casework case move {h.id} {v.event}{give} --as {actor}")
         if not h.may:
-            lines.append("    you may   record on it; no move is open to you now")
+            lines.append("    you may   make no move on it now (`casework case can` says why)")
     return "\n".join(lines)
 
 
@@ -167,7 +171,8 @@ def staff_text(p: dict[str, Any]) -> str:
     if p["pcf_level"] or p["training"]:
         lines.append(f"  Development   PCF level {p['pcf_level'] or '-'}; training: {', '.join(p['training']) or 'none'}")
     if p["left_on"]:
-        lines.append(f"  Left          {day_text(p['left_on'], weekday=False)}")
+        leaves = "Left" if p["left"] else "Leaves"
+        lines.append(f"  {leaves:<13} {day_text(p['left_on'], weekday=False)}")
     for place, held in p["cases"].items():
         if held:
             lines.append(f"  {place.capitalize() + ' of':<13} " + ", ".join(f"{c['id']} ({c['state_title']})" for c in held))

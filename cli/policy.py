@@ -167,7 +167,8 @@ def diff(state: State, first: str, second: str, as_json: bool) -> None:
         emit_json({"a": first, "b": second, "differences": [d.to_dict() for d in found]})
         return
     if not found:
-        click.echo(f"{first} and {second} are the same.")
+        click.echo(f"{first} and {second} differ in nothing of who may do what or what must hold first "
+                   f"(`policy show` lists everything else: deadlines, closure reasons, the staff rules).")
     for d in found:
         click.echo(f"{d.area} {d.name}")
         for line in d.only_in_a:

@@ -116,7 +116,7 @@ def test_a_failure_of_the_store_keeps_the_committed_groups_and_says_where_to_sta
     """The disk fills mid-import: the groups committed stay whole, the group under way leaves nothing, and the
     error names the line to resume from; resuming there gives the store the whole file would have."""
     cw = _sandbox(tmp_path / "full.db")
-    filler = [_line(do="open", case=f"F-{i}", policy="national", team="North" * 20, at=_at(i), **{"as": "tess"})
+    filler = [_line(do="open", case=f"F-{i}", policy="national", team="North" * 11, at=_at(i), **{"as": "tess"})
               for i in range(400)]
     lines = SCRIPT[:3] + filler
     with cw.store.read() as conn:

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from casework.cli.main import cli
-from casework.errors import CaseNotFound, TransferRefused, UnknownName
+from casework.errors import BadInput, CaseNotFound, TransferRefused, UnknownName
 from casework.workflow import service
 from casework.workflow.rebuilding import rebuild_projections
 from casework.workflow.replay import replay
@@ -40,10 +40,12 @@ def test_a_mistyped_team_is_refused_with_the_declared_team_suggested_and_nothing
     """'Erewash ' or 'erewash' is not a new team once teams are declared: exit 2, the declared name suggested, no
     case opened (the team manager's "Northshire north" that silently made a team)."""
     before = snapshot(day)
-    for typed in ("erewash", "Erewash  "):
-        with pytest.raises(UnknownName) as unknown:
+    for typed in ("erewash", "EREWASH ", "Ere\u200bwash"):
+        with pytest.raises(BadInput) as unknown:
             service.open_case(day, "C-9", "national", typed, "tm")
-        assert unknown.value.suggestions == ("Erewash",) and unknown.value.exit_code == 2
+        assert unknown.value.exit_code == 2
+        assert isinstance(unknown.value, UnknownName) == ("\u200b" not in typed)
+        assert "Erewash" in str(unknown.value) or "U+200B" in str(unknown.value)
     code, _, err = _cli(day, "case", "open", "C-9", "--policy", "national", "--team", "Northshire north", "--as", "tm")
     assert code == 2 and "Unknown team 'Northshire north'" in err and "C-1" not in err
     assert snapshot(day) == before
@@ -261,3 +263,66 @@ def test_a_team_declared_in_a_forged_entry_is_not_its_actors(day):
     report = service.verify_audit(day)
     assert not report.ok
     assert any("not its actor's" in b.reason and "staff protocol refuses it" in b.reason for b in report.broken)
+
+
+@pytest.mark.parametrize("name", ["Ere\u200bwash", "Evil\x1b[31mRed", "abc\u202edcba", "Bell\x07", "   ", "",
+                                  "L" * 60])
+def test_a_team_name_with_invisible_or_control_characters_is_refused_everywhere(sqlite_cw, name):
+    """Zero-width, bidirectional and control characters, blank and over-long names are bad input (exit 2), for a
+    declaration and for a case's team on a store that declares none; nothing is written."""
+    add_standard_staff(sqlite_cw)
+    before = snapshot(sqlite_cw)
+    with pytest.raises(BadInput):
+        service.declare_team(sqlite_cw, name, "tm")
+    with pytest.raises(BadInput):
+        service.open_case(sqlite_cw, "C-1", "national", name, "tm")
+    assert snapshot(sqlite_cw) == before
+
+
+def test_a_look_alike_of_a_declared_team_is_the_same_team(day):
+    """NFKC: fullwidth letters and runs of spaces name the declared team itself, so no second 'Erewash' is made."""
+    service.open_case(day, "C-9", "national", "\uff25rewash  ", "tm")
+    assert service.show_case(day, "C-9")["team"] == "Erewash"
+    with pytest.raises(Exception) as again:
+        service.declare_team(day, "\uff25\uff32\uff25\uff37\uff21\uff33\uff28", "tm")
+    assert again.value.exit_code == 3
+
+
+def test_a_transfer_cannot_predate_the_cases_history(day, clock):
+    """A back-dated transfer before the case's last recorded action is bad input (its history stays in order)."""
+    from datetime import timedelta
+
+    with pytest.raises(BadInput) as early:
+        service.transfer_case(day, "C-1", "Amber Valley", "tm", reason="Moved", at=clock.now - timedelta(days=1))
+    assert "cannot predate" in str(early.value) or "before case C-1" in str(early.value)
+
+
+def test_an_argument_that_is_not_utf8_is_bad_input_not_a_crash(tmp_path):
+    """Bytes that are not UTF-8 on the command line (a mis-encoded name) are exit 2, never 'a bug in casework'."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    casework = os.fsencode(Path(sys.executable).with_name("casework"))
+    done = subprocess.run([casework, b"--db", os.fsencode(tmp_path / "x.db"), b"case", b"show", b"X\xff"],
+                          capture_output=True, check=False)
+    assert done.returncode == 2 and b"not valid UTF-8" in done.stderr and b"bug" not in done.stderr
+
+
+def test_listing_a_mistyped_team_is_refused_not_shown_empty(day):
+    """`case list --team south` and `due --team south` refuse the name with the declared one suggested (the team
+    manager's empty table for "Northshire north")."""
+    for command in (("case", "list", "--team", "amber valley"), ("due", "--team", "amber valley")):
+        code, _, err = _cli(day, *command)
+        assert code == 2 and "Did you mean 'Amber Valley'?" in err
+
+
+def test_mine_offers_case_close_for_a_move_that_ends_the_case(day):
+    """Where a protocol codes its closures, `mine` points to `case close CASE REASON`, not the bare move."""
+    code, out, _ = _cli(day, "mine", "--as", "tm", "--json")
+    held = json.loads(out)
+    assert held == []  # tm holds no case: mine is about the cases a person holds
+    service.allocate(day, "C-2", "sw", "tm", supervisor="tm")
+    code, out, _ = _cli(day, "mine", "--as", "tm")
+    assert "casework case close C-2 REASON --as tm (REASON: RC1" in out and "case move C-2 close" not in out

@@ -120,7 +120,7 @@ class Move(_Line):
 
 class DeclareTeam(_Line):
     do: Literal["team"] = "team"
-    name: Annotated[str, Field(min_length=1, max_length=100)]
+    name: Annotated[str, Field(min_length=1, max_length=200)]  # workflow.team_names says what a name may be
     actor: _Id = Field(alias="as")
     reason: _Text | None = None
 

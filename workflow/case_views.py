@@ -10,6 +10,7 @@ from .clock import day_of, to_text
 from .deadlines import due_for_case
 from ..errors import CaseNotFound, CaseworkError
 from .hydrate import load_case, load_staff
+from .team_names import checked_team
 from .people import Case, Staff, holder_roles
 from .safeguards import (conditions_lapsed, cp_lead_not_registered, holders_who_left, newer_version, unjudged,
                          version_ended)
@@ -124,6 +125,7 @@ def list_cases(cw: Casework, state: str | None = None, team: str | None = None, 
     with cw.store.read() as conn:
         for _, who in held:
             load_staff(conn, who)  # StaffNotFound, with the nearest ids, for a mistyped person
+        team = checked_team(conn, team)  # a mistyped team is refused, not listed as empty
         if not held:
             rows = [dict(r) for r in records.list_cases(conn, state=state, team=team)]
         else:

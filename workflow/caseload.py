@@ -7,7 +7,7 @@ person now: nothing here decides anything the engine would not.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Callable
 
@@ -44,13 +44,15 @@ class HeldCase:
     due: tuple[DueItem, ...]
     #: the moves open to them now (allowed, or allowed once they give what the move asks, such as a reason)
     may: tuple[Verdict, ...]
+    #: of those, the moves that end the case, each with the closure reasons that lead to it (``case close``)
+    closing: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "policy": self.policy, "team": self.team, "state": self.state,
                 "state_title": self.state_title, "places": list(self.places),
                 "due": [i.to_dict() for i in self.due],
-                "may": [{"event": v.event, "target": v.target, "needs": [u.argument for u in v.missing]}
-                        for v in self.may]}
+                "may": [{"event": v.event, "target": v.target, "needs": [u.argument for u in v.missing],
+                         "closure_reasons": list(self.closing.get(v.event, ()))} for v in self.may]}
 
 
 def _moves(conn: Connection, cw: Casework, definition: Definition, case: Case, person: Staff, at: datetime,
@@ -85,9 +87,11 @@ def my_cases(cw: Casework, actor: str, as_of: date | None = None) -> list[HeldCa
             if not state.open:
                 continue
             verdicts = _moves(conn, cw, definition, case, person, at, now)
+            may = tuple(v for v in verdicts if v.allowed or not v.refused)
+            closing = {v.event: codes for v in may
+                       if (codes := tuple(c for c, r in definition.closure_reasons.items() if r.to == v.target))}
             held.append(HeldCase(case.id, case.policy, case.team, case.state, state.title or case.state,
-                                 tuple(where), tuple(items.get(case.id, ())),
-                                 tuple(v for v in verdicts if v.allowed or not v.refused)))
+                                 tuple(where), tuple(items.get(case.id, ())), may, closing))
     soonest = day_of(now).toordinal() + 100_000
     return sorted(held, key=lambda h: (min((i.working_days_left for i in h.due), default=soonest), h.id))
 
@@ -99,6 +103,8 @@ class StaffOverview:
 
     person: Staff
     qualified_today: bool
+    #: whether their leaving day has passed
+    left: bool
     #: place ('lead', 'supervisor', 'worker') → [(case id, its state's title, team)]
     cases: dict[str, list[tuple[str, str, str]]]
 
@@ -107,7 +113,8 @@ class StaffOverview:
         return {"id": p.id, "name": p.name, "roles": sorted(p.roles), "team": p.team, "registration": p.registration,
                 "registered_until": p.registered_until.isoformat() if p.registered_until else None,
                 "pcf_level": p.pcf_level, "training": sorted(p.training), "login": p.login,
-                "left_on": p.left_on.isoformat() if p.left_on else None, "qualified_today": self.qualified_today,
+                "left_on": p.left_on.isoformat() if p.left_on else None, "left": self.left,
+                "qualified_today": self.qualified_today,
                 "cases": {place: [{"id": c, "state_title": s, "team": t} for c, s, t in held]
                           for place, held in self.cases.items()}}
 
@@ -120,4 +127,4 @@ def show_staff(cw: Casework, staff_id: str, as_of: date | None = None) -> StaffO
         titles = StateTitles(cw, conn)
         cases = {place: [(r["id"], titles.of(dict(r)), r["team"]) for r in records.cases_held_as(conn, slot, staff_id)]
                  for slot, place in _PLACES}
-    return StaffOverview(person, person.qualified_on(day), cases)
+    return StaffOverview(person, person.qualified_on(day), not person.active_on(day), cases)

@@ -31,9 +31,16 @@ def _state(d: "Definition | None", name: str | None) -> str:
     return spec.title if spec is not None and spec.title else (name or "-")
 
 
+#: what casework itself does to a case, besides the protocol's moves
+_ACTIONS = {"allocate": "allocate the case", "transfer": "transfer the case to another team",
+            "migrate": "move the case onto another protocol version"}
+
+
 def _event(d: "Definition | None", name: str | None) -> str:
     spec = d.events.get(name) if d is not None and name else None
-    return in_words(spec.title) if spec is not None and spec.title else f"'{name}'"
+    if spec is not None and spec.title:
+        return in_words(spec.title)
+    return _ACTIONS.get(name or "", f"'{name}'")
 
 
 def _fact(d: "Definition | None", name: str | None) -> str:
@@ -76,8 +83,7 @@ def entry_words(entry: dict[str, Any], definition: "Definition | None", names: d
     elif action == "refused":
         unmet = p.get("verdict", {}).get("unmet", []) if isinstance(p.get("verdict"), dict) else []
         rules = sorted({r for u in unmet for r in u.get("rules", [])})
-        tried = _fact(d, entry["event"]) if d is not None and entry["event"] in d.facts else \
-            "allocate the case" if entry["event"] == "allocate" else _event(d, entry["event"])
+        tried = _fact(d, entry["event"]) if d is not None and entry["event"] in d.facts else _event(d, entry["event"])
         what = f"was refused: {tried}, in {_state(d, entry['from_state'])}" + \
             (f" ({', '.join(rules)})" if rules else "")
     else:

@@ -15,6 +15,7 @@ from .definition import Definition
 from ..errors import BadInput, CaseworkError
 from .hydrate import load_case, staff_from_row
 from .people import Staff
+from .team_names import checked_team
 from .requirements import clauses_phrase
 from .safeguards import (conditions_lapsed, cp_lead_not_registered, holders_who_left, keeps_at_stake, newer_version,
                          unjudged, version_ended)
@@ -54,6 +55,7 @@ def due_items(cw: Casework, as_of: date | None = None, *, overdue_only: bool = F
     as_of = _checked_day(cw, as_of)
     calendar = holidays_fingerprint()
     with cw.store.read() as conn:
+        team = checked_team(conn, team)  # a mistyped team is refused, not shown as having nothing due
         known = _known_versions(cw, conn)
         closed = _closed(known)
         stale = [c for c in records.due_stale(conn, closed, calendar, team) if _holds(c, staff)]

@@ -84,9 +84,10 @@ def definition_json(d: Definition) -> dict[str, Any]:
 
 
 def show_policy(cw: Casework, name: str) -> Definition:
-    """One resolved definition (after ``extends``): a protocol on offer by *name*, or a definition file (a path
-    that exists, or one ending in .yaml), loaded and checked as ``check_policy`` loads it."""
-    if name.endswith((".yaml", ".yml")) or ("/" in name and Path(name).exists()) or Path(name).is_file():
+    """One resolved definition (after ``extends``): a protocol on offer by *name*, or else a definition file (a
+    path ending in .yaml or holding a '/'), loaded and checked as ``check_policy`` loads it. A protocol's name
+    always means the protocol, whatever files the current directory holds."""
+    if name not in cw.policies.names() and (name.endswith((".yaml", ".yml")) or "/" in name):
         return cw.policies.load_file(name).definition
     return cw.policies.get(name)
 

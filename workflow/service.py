@@ -115,7 +115,7 @@ def open_case(cw: Casework, case_id: str, policy: str, team: str, actor: str,
     with cw.store.write() as conn:
         principal = identity.authenticate(conn, actor, cw.principal)
         load_staff(conn, actor)
-        checked_team(conn, team)
+        team = checked_team(conn, team) or team
         row = {"id": case_id, "policy": policy, "team": team, "state": definition.initial, "version": 1,
                "opened_at": to_text(at), "state_entered_at": to_text(at), "allocated_at": None,
                "lead_id": None, "supervisor_id": None, "worker_id": None, "previous_lead_id": None,

@@ -91,7 +91,7 @@ def _change_staff(cw: Casework, actor: str | None, staff_id: str, change: Callab
         before = staff_from_row(row) if row is not None else None
         after = _checked_person(change(before))
         if after.team is not None and after.team != (before.team if before else None):
-            checked_team(conn, after.team)
+            after = replace(after, team=checked_team(conn, after.team))
         first = before is None and actor is None and records.count_staff(conn) == 0
         if actor is None and not first:  # (below, actor is None only for the first person)
             raise BadInput("Say who makes the change (--as STAFF): only the first person on an empty staff list "

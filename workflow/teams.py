@@ -18,18 +18,15 @@ from casework.store import audit, records
 
 from . import identity
 from .clock import to_text
-from ..errors import AlreadyExists, BadInput, StaffChangeRefused
+from ..errors import AlreadyExists, StaffChangeRefused
 from .hydrate import load_staff
 from .staff_actions import staff_rules
-from .team_names import TEAM_KEY, declared_teams
+from .team_names import TEAM_KEY, declared_teams, team_name
 from .staffing import explain_team_declaration
 from .units import policy_version, unit_of_work, when
 from .workspace import Casework
 
 __all__ = ["Team", "declare_team", "list_teams"]
-
-_LONGEST = 100
-
 
 @dataclass(frozen=True)
 class Team:
@@ -42,9 +39,7 @@ class Team:
 @unit_of_work
 def declare_team(cw: Casework, name: str, actor: str, *, reason: str | None = None) -> Team:
     """Declare a team, if *actor* may move people between teams under the store's staff protocol."""
-    name = " ".join((name or "").split())
-    if not name or len(name) > _LONGEST:
-        raise BadInput(f"Give the team a name of 1 to {_LONGEST} characters.")
+    name = team_name(name)
     now, _ = when(cw, None)
     with cw.store.write() as conn:
         records.lock_chain(conn, "staff")

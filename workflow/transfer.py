@@ -20,7 +20,7 @@ from .clock import day_of, to_text
 from .definition import Definition
 from ..errors import BadInput, TransferRefused
 from .hydrate import load_case_and_actor
-from .judging import backdating, check_version, judged, not_before_opening, pin_mark, pinned, settled, write_audit
+from .judging import check_version, judged, pin_mark, pinned, settled, timing, write_audit
 from .people import Case, Staff
 from .results import MoveResult
 from .requirements import Context
@@ -63,12 +63,15 @@ def transfer_case(cw: Casework, case_id: str, team: str, actor: str, *, reason: 
         case, person, head, mode = load_case_and_actor(conn, case_id, actor, cw.snapshots, lock=True)
         principal = identity.authenticate(conn, actor, cw.principal, mode)
         check_version(case, expected_version)
-        checked_team(conn, team)
+        team = checked_team(conn, team) or team
         if team == case.team:
             raise BadInput(f"Case {case_id} is already in {team}.")
         definition, pin = pinned(conn, cw, case, actor, principal, now)
-        late = backdating(definition, at, now)
-        not_before_opening(case, at)
+        late = timing(definition, case, at, now, move=True)
+        last = max(case.markers.values(), default=None)
+        if last is not None and at < last:
+            raise BadInput(f"{to_text(at)} is before the case's last recorded action ({to_text(last)}); a transfer "
+                           f"cannot predate what the case's history already holds.")
         verdict = judged(conn, lambda day, staff: explain_transfer(definition, case, person, day, team, reason, staff),
                          at, now)
         settled(verdict)
