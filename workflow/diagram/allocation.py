@@ -65,7 +65,7 @@ def _holder_label(d: Definition, policy: HolderPolicy, slot: str) -> str:
     if policy.requires:
         lines.append(f'<FONT COLOR="{MUTED}">before the case passes to them:</FONT>')
     for req in others:
-        lines += _bullet(req.text() + rules_text(req.all_rules()), req.origin, base)
+        lines += _bullet(req.text(d) + rules_text(req.all_rules()), req.origin, base)
     if ranks:
         lines += [f'<FONT COLOR="{MUTED}">and the hand-over, step by step, in this order:</FONT>', _steps_table(ranks)]
     return f"<{rows(lines)}>"
@@ -79,7 +79,7 @@ def _note(d: Definition) -> str:
     if alloc.requires:
         lines += [BLANK, "<B>Before any allocation</B>"]
         lines += [line for r in alloc.requires
-                  for line in _bullet(r.text() + rules_text(r.all_rules()), r.origin, base)]
+                  for line in _bullet(r.text(d) + rules_text(r.all_rules()), r.origin, base)]
     if alloc.workers_who:
         lines += [BLANK, "<B>Who changes only the worker</B>, any of:"]
         lines += [line for c in alloc.workers_who

@@ -34,8 +34,11 @@ class _Entry:
 class Key:
     """Letters for each distinct 'who' and numbers for each requirement of one diagram, in order of first use."""
 
-    def __init__(self, base: str, deadlines: Mapping[str, DeadlineDef] | None = None):
+    def __init__(self, base: str, deadlines: Mapping[str, DeadlineDef] | None = None,
+                 definition: Definition | None = None):
         self._base = base
+        #: the definition drawn: conditions name its facts, moves and states by their titles
+        self._definition = definition
         self._who: dict[tuple[str, bool], str] = {}
         self._needs: dict[tuple[str, bool], str] = {}
         #: T1, T2, … for the definition's deadlines, in definition order, with the states they run in
@@ -54,7 +57,7 @@ class Key:
         who = self._who.setdefault((who_text, who_local), chr(ord("A") + len(self._who)))
         needs = []
         for req in ev.requires:
-            text = (req.text() + rules_text(req.all_rules()), is_local(req.origin, self._base))
+            text = (req.text(self._definition) + rules_text(req.all_rules()), is_local(req.origin, self._base))
             needs.append(self._needs.setdefault(text, str(len(self._needs) + 1)))
         needs_local = {ref: local for (_t, local), ref in self._needs.items()}
         return marked(who, who_local), [marked(n, needs_local[n]) for n in sorted(set(needs), key=int)]

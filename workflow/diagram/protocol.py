@@ -67,7 +67,7 @@ def diagram_source(d: Definition, compact: bool = False, overlay: CaseOverlay | 
     import graphviz
 
     shown: Page = page_of(d, page)
-    key = None if compact else Key(d.lineage[0], shown.deadlines(d))
+    key = None if compact else Key(d.lineage[0], shown.deadlines(d), d)
     moves = moves_of(d, shown, key, overlay)  # numbers the key in the order the arrows are drawn
     title = f"{d.title or d.name} (v{d.version}){shown.title()}" + (f": case {overlay.case_id}" if overlay else "")
     g = graphviz.Digraph(d.name, graph_attr={
