@@ -120,9 +120,9 @@ def _kent(cw, clock) -> None:
     service.record_fact(cw, "K-1", "joint_visit", "swa", with_staff=["sw"])
     service.move_case(cw, "K-1", "hold_cin_review", "ps")
     clock.now = datetime(2025, 4, 23, 9, tzinfo=timezone.utc)  # the trial has ended
-    assert not service.migrate_cases(cw, "kent", "2", "tm")[0].allowed
+    assert not service.migrate_cases(cw, "kent", "3", "tm")[0].allowed
     service.allocate(cw, "K-1", "sw", "tm", supervisor=None, reason="Trial ended")
-    assert service.migrate_cases(cw, "kent", "2", "tm")[0].allowed
+    assert service.migrate_cases(cw, "kent", "3", "tm")[0].allowed
     service.move_case(cw, "K-1", "hold_cin_review", "sw")
     walk_to_cin_plan(cw, "K-2", "kent", "Thanet", "tm", "sw")
 
