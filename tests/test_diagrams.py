@@ -51,6 +51,7 @@ def test_missing_dot_is_a_clear_error_with_exit_2(tmp_path):
     assert done.returncode == 2 and "dot" in done.stderr and "scripts/setup" in done.stderr
 
 
+@pytest.mark.slow
 def test_diagram_all_writes_every_protocol_and_says_so_as_it_goes(cli_run, tmp_path):
     """`casework diagram --all -o DIR` writes an SVG and a PNG of every view of every protocol, and reports
     each file on stderr as it is written, numbered against the total, then the time it took."""

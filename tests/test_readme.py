@@ -79,23 +79,24 @@ def test_a_copied_protocol_with_a_new_name_and_teams_works(tmp_path):
     assert "Medway" in shown.stdout
 
 
-def test_a_day_in_the_life_of_a_team_manager_prints_what_the_readme_shows(tmp_path):
+def test_a_day_in_the_life_of_a_team_manager_prints_what_the_readme_shows(tmp_path, monkeypatch):
     """Every command of the README's 'day in the life' runs, in order, on one sandbox store, and prints exactly
     the output shown under it (protocol digests aside, which change whenever a shipped file does)."""
-    import os
     import shlex
+
+    from click.testing import CliRunner
+
+    from casework.cli.main import cli
 
     section = README.split("## A day in the life of a team manager", 1)[1].split("\n## ", 1)[0]
     session = "".join(re.findall(r"```console\n(.*?)```", section, flags=re.S))
     steps = [(chunk.partition("\n")[0], chunk.partition("\n")[2]) for chunk in re.split(r"(?m)^\$ ", session)[1:]]
     export, *commands = steps
-    env = {**os.environ, **dict(pair.split("=", 1) for pair in shlex.split(export[0])[1:]),
-           "CASEWORK_CACHE_DIR": str(tmp_path / "cache")}
-    exe = str(Path(sys.executable).parent / "casework")
+    env = dict(pair.split("=", 1) for pair in shlex.split(export[0])[1:])
+    monkeypatch.chdir(tmp_path)
     digest = re.compile(r"\([0-9a-f]{12}\)")
     assert len(commands) > 15
     for command, shown in commands:
-        words = shlex.split(command)
-        done = subprocess.run([exe, *words[1:]], cwd=tmp_path, env=env, capture_output=True, text=True)
+        done = CliRunner().invoke(cli, shlex.split(command)[1:], env=env, prog_name="casework")
         printed = done.stdout + done.stderr
         assert digest.sub("(…)", printed) == digest.sub("(…)", shown), command
