@@ -67,8 +67,8 @@ def case_text(case: dict[str, Any]) -> str:
     ]
     if case.get("worker"):
         lines.append(f"  Worker      {person_text(case['worker'])}")
-    for label, facts in (("Supervision", [f for f in case["facts"] if _is_supervision(f["name"])]),
-                         ("Recorded", [f for f in case["facts"] if not _is_supervision(f["name"])])):
+    for label, facts in (("Supervision", [f for f in case["facts"] if f.get("supervision")]),
+                         ("Recorded", [f for f in case["facts"] if not f.get("supervision")])):
         for i, f in enumerate(facts):
             with_ = f", with {', '.join(_who(names, w) for w in f['with'])}" if f["with"] else ""
             note = f": {f['note']}" if f.get("note") else ""
@@ -84,12 +84,6 @@ def case_text(case: dict[str, Any]) -> str:
         lines.append(f"  {'Due' if i == 0 else '':<11} {day_text(item['due'])}, "
                      f"{days_text(item['working_days_left'], item['overdue'])}: {item['title']}{rules}")
     return "\n".join(lines)
-
-
-def _is_supervision(fact: str) -> bool:
-    """Supervision records are the facts named 'supervision' or '…_supervision' (as every shipped protocol names
-    them)."""
-    return fact == "supervision" or fact.endswith("_supervision")
 
 
 def verdict_text(v: Verdict) -> str:

@@ -86,10 +86,17 @@ def summary(cw: Casework, case: Case, definition: "Definition | str", today: dat
         "state_entered_at": to_text(case.state_entered_at) if case.state_entered_at else None,
         "lead": _person(case.lead), "supervisor": _person(case.supervisor), "worker": _person(case.worker),
         "facts": [{"name": f.name, "at": to_text(f.at), "by": f.by.id, "with": [w.id for w in f.with_staff],
-                   "note": f.note, "state": f.state, "title": _fact_title(definition, f.name), "by_name": f.by.name}
+                   "note": f.note, "state": f.state, "title": _fact_title(definition, f.name), "by_name": f.by.name,
+                   "supervision": is_supervision(f.name)}
                   for f in case.facts],
         "due": [i.to_dict() for i in sorted(due, key=lambda i: (i.due, i.name))],
     }
+
+
+def is_supervision(fact: str) -> bool:
+    """Whether a fact is a supervision record: every shipped protocol names them 'supervision' or '…_supervision'
+    (national's, Derbyshire's 'ps_supervision', Stockport's 'student_supervision')."""
+    return fact == "supervision" or fact.endswith("_supervision")
 
 
 def _fact_title(definition: "Definition | str", fact: str) -> str | None:
