@@ -326,3 +326,33 @@ def test_mine_offers_case_close_for_a_move_that_ends_the_case(day):
     service.allocate(day, "C-2", "sw", "tm", supervisor="tm")
     code, out, _ = _cli(day, "mine", "--as", "tm")
     assert "casework case close C-2 REASON --as tm (REASON: RC1" in out and "case move C-2 close" not in out
+
+
+def test_supervision_records_are_shown_apart_from_other_records(day):
+    """`case show` lists a supervision session under 'Supervision', other facts under 'Recorded'; the JSON marks
+    each fact's kind (WT-3: the supervisor's oversight is visible on the case)."""
+    service.record_fact(day, "C-1", "supervision", "tm", note="Reviewed the plan")
+    service.record_fact(day, "C-1", "home_visit", "sw")
+    shown = service.show_case(day, "C-1")
+    assert {f["name"]: f["supervision"] for f in shown["facts"]}["supervision"] is True
+    code, out, _ = _cli(day, "case", "show", "C-1")
+    supervision = next(line for line in out.splitlines() if line.startswith("  Supervision"))
+    assert "a supervision session on the case, by TM: Reviewed the plan" in supervision
+    assert any(line.startswith("  Recorded") for line in out.splitlines())
+
+
+def test_a_refused_transfer_or_closure_writes_only_its_audited_attempt(day):
+    """Every table but the audit log is byte-for-byte as it was after a refused transfer and a refused closure;
+    the log grows by exactly the two attempts."""
+    from .test_store_contract import _without_audit
+
+    hand_to_ccw(day, "C-1")
+    before = snapshot(day)
+    with pytest.raises(TransferRefused):
+        service.transfer_case(day, "C-1", "Amber Valley", "ccw", reason="Moving")
+    with pytest.raises(Exception) as refused:
+        service.close_case(day, "C-1", "RC7", "ccw")
+    assert refused.value.exit_code == 1
+    after = snapshot(day)
+    assert _without_audit(after) == _without_audit(before)
+    assert len(after["audit"]) == len(before["audit"]) + 2
