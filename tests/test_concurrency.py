@@ -27,6 +27,10 @@ def _worker(url: str, barrier: Any, results: Any, action: str, case_id: str) -> 
             service.open_case(cw, case_id, "national", TEAM, "tm")
         elif action == "staff":
             service.add_staff(cw, case_id, case_id, ["social_worker"], team=TEAM, registration="SW42", actor="tm")
+        elif action == "team":
+            service.declare_team(cw, case_id, "tm")
+        elif action == "transfer":
+            service.transfer_case(cw, case_id, "Elsewhere", "tm", reason="At once")
         else:
             service.move_case(cw, case_id, "hold_cin_review", "pe")
         results.put("ok")
@@ -89,6 +93,30 @@ def test_staff_changes_at_the_same_moment_take_turns_on_the_staff_chain(cw, stor
     outcomes = _race(store_url, [("staff", f"new{n}") for n in range(4)])
     assert outcomes == ["ok"] * 4, outcomes
     assert {p.id for p in service.list_staff(cw)} >= {f"new{n}" for n in range(4)}
+    assert service.verify_audit(cw).ok
+
+
+def test_one_team_declared_four_times_at_once_is_declared_once(cw, store_url):
+    """Four declarations of one team at once (two spelt in another case): one is made, three are conflicts, and
+    the staff chain verifies."""
+    _stockport(cw, 0)
+    outcomes = _race(store_url, [("team", "North"), ("team", "North"), ("team", "NORTH"), ("team", "north")])
+    assert outcomes == ["AlreadyExists"] * 3 + ["ok"], outcomes
+    assert [t.name for t in service.list_teams(cw)] in (["North"], ["NORTH"], ["north"])
+    assert service.verify_audit(cw).ok
+
+
+def test_a_transfer_racing_moves_on_its_case_takes_its_turn(cw, store_url):
+    """A transfer and three moves on one case at once: all are made, one after another, and the chain verifies."""
+    _stockport(cw, 1)
+    for fact in ("assessment_completed", "assessment_authorised", "plan_agreed"):
+        service.record_fact(cw, "S-0", fact, "pe")
+    service.move_case(cw, "S-0", "start_cin_plan", "pe")
+    version = service.show_case(cw, "S-0")["version"]
+    outcomes = _race(store_url, [("transfer", "S-0")] + [("move", "S-0")] * 3)
+    assert outcomes == ["ok"] * 4, outcomes
+    shown = service.show_case(cw, "S-0")
+    assert shown["version"] == version + 4 and shown["team"] == "Elsewhere"
     assert service.verify_audit(cw).ok
 
 
