@@ -5,6 +5,7 @@ The engine, the diagrams and the handbook all read this form; none of them repar
 from __future__ import annotations
 
 from datetime import date
+from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo,
@@ -286,6 +287,13 @@ class Definition(_Frozen):
         items = due_for_case(case.id, case.team, case.state, case.markers, {deadline: self.deadlines[deadline]},
                              self.calendar_of, day, holder_roles(case))
         return any(i.overdue for i in items)
+
+    @cached_property
+    def deadline_markers(self) -> frozenset[str]:
+        """Every marker a deadline starts from or is met by: a change to any other leaves every due date as it
+        was (so recording such a fact need not re-make the case's kept due dates)."""
+        return frozenset(m.key() for dl in self.deadlines.values() for m in (dl.start, *dl.met_by)
+                         if m.day is None)
 
     @property
     def initial(self) -> str:

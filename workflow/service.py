@@ -25,6 +25,7 @@ from .caseload import my_cases, show_staff
 from .closing import closing_move, closure_text
 from .hydrate import load_case, load_case_and_actor, load_case_for_write, load_staff, named_staff
 from .people import Case, Fact, FactLog, Staff, holder_roles, markers_after
+from .snapshots import CaseRecords
 from .recording import explain_record
 from .team_names import checked_team
 from .teams import declare_team, list_teams
@@ -128,6 +129,7 @@ def open_case(cw: Casework, case_id: str, policy: str, team: str, actor: str,
         case = Case(case_id, policy, team, definition.initial)
         write_audit(conn, definition, case, "open", actor, principal, at, now, None, definition.initial,
                {"team": team, "digest": definition.digest, **backdating(definition, at, now)})
+    cw.snapshots.keep(case_id, CaseRecords(1, (), {f"entered:{definition.initial}": at}, (), {}, {}))
     return show_case(cw, case_id) if shown else {"id": case_id}
 
 
@@ -270,6 +272,9 @@ def allocate(cw: Casework, case_id: str, lead: str, actor: str, *, supervisor: s
     after.holder_since = {**case.holder_since, **{s: at for s in changed}}
     after.markers = markers_after(case.markers, {"event:allocate": at})
     after.policy_digest = definition.digest
+    cw.snapshots.advance(case_id, case.version, after.version, after.markers,
+                         lead=(case.lead.id if case.lead else None, new_lead.id),
+                         holders=(after.holder_since, after.holder_prior))
     return MoveResult(verdict, partial(summary, cw, after, definition, day_of(now)))
 
 
@@ -342,12 +347,13 @@ def record_fact(cw: Casework, case_id: str, fact: str, actor: str, *, with_staff
         else:
             records.update_case(conn, case_id, case.version, {"version": case.version + 1,
                                                               "updated_at": to_text(now), **pin})
-            records.insert_fact(conn, {"case_id": case_id, "name": fact, "at": to_text(at),
-                                       "recorded_at": to_text(now), "by_id": actor, "with_ids": list(with_staff),
-                                       "note": note, "state": case.state})
+            row = {"case_id": case_id, "name": fact, "at": to_text(at), "recorded_at": to_text(now), "by_id": actor,
+                   "with_ids": list(with_staff), "note": note, "state": case.state}
+            records.insert_fact(conn, row)
             records.set_markers(conn, case_id, {f"fact:{fact}": to_text(at)})
-            due_dates.refresh(conn, definition, case_id, case.state, markers_after(case.markers, {f"fact:{fact}": at}),
-                              holder_roles(case))
+            if pin or f"fact:{fact}" in definition.deadline_markers:  # else every due date stays as it was
+                due_dates.refresh(conn, definition, case_id, case.state,
+                                  markers_after(case.markers, {f"fact:{fact}": at}), holder_roles(case))
             write_audit(conn, definition, case, "fact", actor, principal, at, now, fact, case.state,
                    {"with": list(with_staff), "note": note, **late, **pin_mark(pin)}, head)
     if not verdict.allowed:
@@ -358,6 +364,7 @@ def record_fact(cw: Casework, case_id: str, fact: str, actor: str, *, with_staff
                   else sorted([*case.facts, recorded], key=lambda f: f.at))
     case.markers = markers_after(case.markers, {f"fact:{fact}": at})
     case.policy_digest = definition.digest
+    cw.snapshots.advance(case_id, case.version - 1, case.version, case.markers, fact=row)
     return MoveResult(verdict, partial(summary, cw, case, definition, day_of(now)))
 
 

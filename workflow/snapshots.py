@@ -19,7 +19,7 @@ from cachetools import LRUCache
 
 from .people import Staff
 
-__all__ = ["CaseRecords", "Snapshots"]
+__all__ = ["CaseRecords", "Snapshots", "with_fact", "with_lead"]
 
 
 @dataclass(frozen=True)
@@ -55,13 +55,20 @@ class Snapshots:
         with self._lock:
             self._cases[case_id] = records
 
-    def advance(self, case_id: str, version: int, new_version: int, markers: Mapping[str, datetime]) -> None:
-        """After committing a move from *version* to *new_version*: same facts, these markers."""
+    def advance(self, case_id: str, version: int, new_version: int, markers: Mapping[str, datetime], *,
+                fact: Mapping[str, Any] | None = None, lead: tuple[str | None, str] | None = None,
+                holders: tuple[Mapping[str, datetime], Mapping[str, datetime]] | None = None) -> None:
+        """After committing a change from *version* to *new_version*: these markers, and with *fact* one more
+        fact row, with *lead* (the lead before, the lead now) a change of lead, with *holders* when each slot
+        changed hands. So the next action on the case reads its row alone (a bulk import's every action)."""
         with self._lock:
             found = self._cases.get(case_id)
-            if found is not None and found.version == version:
-                self._cases[case_id] = CaseRecords(new_version, found.fact_rows, dict(markers), found.former_leads,
-                                                       found.holder_since, found.holder_prior)
+            if found is None or found.version != version:
+                return
+            self._cases[case_id] = CaseRecords(
+                new_version, found.fact_rows if fact is None else with_fact(found.fact_rows, fact), dict(markers),
+                found.former_leads if lead is None else with_lead(found.former_leads, *lead),
+                *(holders if holders is not None else (found.holder_since, found.holder_prior)))
 
     def staff(self, staff_seq: int | None, ids: Iterable[str]) -> tuple[dict[str, Staff], set[str]]:
         """Known staff among *ids* as of staff chain head *staff_seq*, and the ids still to read."""
@@ -82,3 +89,19 @@ class Snapshots:
         with self._lock:
             if staff_seq == self._staff_seq:
                 self._staff.update(people)
+
+
+def with_fact(rows: tuple[Mapping[str, Any], ...], row: Mapping[str, Any]) -> tuple[Mapping[str, Any], ...]:
+    """The latest fact of each name (oldest first) after *row* is recorded, as the store's ``latest_facts``
+    finds them: the rows at their name's marker, which only moves forward (ties: all of them)."""
+    latest = max((r["at"] for r in rows if r["name"] == row["name"]), default=None)
+    if latest is not None and row["at"] < latest:
+        return rows
+    kept = [r for r in rows if r["name"] != row["name"] or r["at"] == row["at"]]
+    return tuple(sorted([*kept, row], key=lambda r: r["at"]))  # stable: the new row after its ties, as by id
+
+
+def with_lead(former: tuple[str, ...], before: str | None, now: str) -> tuple[str, ...]:
+    """The case's former leads, latest first, after its lead changes from *before* to *now*."""
+    ahead = (before,) if before is not None and before != now else ()
+    return (*ahead, *(f for f in former if f not in (now, before)))
