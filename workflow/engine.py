@@ -42,6 +42,7 @@ class Engine:
             (name, source): (ev, ev.transitions[source][0])
             for name, ev in self.machine.events.items() for source in ev.transitions}
         self._states = {name: self.machine.get_state(name) for name in definition.states}
+        self._events = dict(definition.events)  # a plain dict: read on every verdict
         #: the words a verdict carries, made once: each move's title mid-sentence, each state's title
         self._titles = {name: in_words(ev.title or name) for name, ev in definition.events.items()}
         self._state_titles = {name: spec.title or name for name, spec in definition.states.items()}
@@ -57,7 +58,7 @@ class Engine:
         checks = self._checks.get(event)
         if checks is None:
             raise UnknownEvent(event, self.definition.events, f"in policy {self.definition.name!r}")
-        ev = self.definition.events[event]
+        ev = self._events[event]
         ctx = Context(case, actor, at, day_of(at), self.definition, reason, staff)
         unmet: list[Unmet] = []
         if case.state not in ev.sources:
@@ -73,8 +74,9 @@ class Engine:
                 failed = requirement.unmet(ctx)
                 if failed is not None:
                     unmet.append(failed)
-        return Verdict("move", case.id, event, case.state, ev.to, actor.id, not unmet, cited(unmet, ev.rules),
-                       self._titles[event], self._state_titles.get(case.state, ""), actor.named)
+        return Verdict("move", case.id, event, case.state, ev.to, actor.id, not unmet,
+                       cited(unmet, ev.rules) if unmet else (), self._titles[event],
+                       self._state_titles.get(case.state, ""), actor.named)
 
     def _state_title(self, state: str) -> str:
         return self._state_titles.get(state, state)
@@ -92,14 +94,20 @@ class Engine:
         The verdict already chose the one transition that leaves the case's state, so it is executed
         directly (its callbacks, exit and entry run as transitions runs them), without the event's dispatch:
         looking the transition up again, the machine's event-level callbacks (this machine has none) and
-        their logging, which were half the cost of a move in memory."""
+        their logging, which were half the cost of a move in memory. A transition without any callbacks
+        goes straight to transitions' state change (exit, set, enter), skipping four empty callback passes."""
         before = case.state
         found = self._transitions.get((event, before))
         if found is None:  # not a move from this state: let transitions say so, as it always has
             self.machine.events[event].trigger(case)
             return
         event_data = EventData(self._states[before], found[0], self.machine, case, args=(), kwargs={})
-        found[1].execute(event_data)
+        transition, machine = found[1], self.machine
+        if (transition.prepare or transition.conditions or transition.before or transition.after
+                or machine.before_state_change or machine.after_state_change):
+            transition.execute(event_data)
+        else:  # no callbacks to pass through (none are registered today): exit, set the state, enter
+            transition._change_state(event_data)
         if case.state != before:
             case.state_entered_at = at
 
