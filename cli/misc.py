@@ -121,15 +121,18 @@ def diagram(state: State, policy_name: str | None, all_policies: bool, output: s
 @click.command()
 @click.option("--as-of", type=Day(), help="The day to judge by (default today).")
 @click.option("--overdue", is_flag=True, help="Only overdue items.")
+@click.option("--within", type=click.IntRange(0, 1300), metavar="DAYS",
+              help="Only what is overdue or falls due within this many working days.")
 @click.option("--team", help="Only cases of this team.")
 @click.option("--staff", metavar="STAFF", help="Only cases this person holds (lead, supervisor or worker).")
 @json_option
 @pass_state
-def due(state: State, as_of: date | None, overdue: bool, team: str | None, staff: str | None, as_json: bool) -> None:
+def due(state: State, as_of: date | None, overdue: bool, within: int | None, team: str | None, staff: str | None,
+        as_json: bool) -> None:
     """What is due or overdue on open cases, most urgent first."""
     from casework.workflow.oversight import due_items
 
-    items = due_items(state.cw, as_of, overdue_only=overdue, team=team, staff=staff)
+    items = due_items(state.cw, as_of, overdue_only=overdue, team=team, staff=staff, within=within)
     if as_json:
         emit_json([i.to_dict() for i in items])
         return

@@ -67,7 +67,8 @@ def _do(cw, clock: Clock, step) -> None:
 def _same_on(cw, days: list[date]) -> None:
     for day in days:
         for kwargs in ({}, {"overdue_only": True}, {"team": TEAM}, {"team": "Amber Valley"}, {"staff": "sw"},
-                       {"staff": "ccw", "overdue_only": True}):
+                       {"staff": "ccw", "overdue_only": True}, {"within": 0}, {"within": 5},
+                       {"within": 12, "team": TEAM}):
             assert due_items(cw, day, **kwargs) == recomputed_due_items(cw, day, **kwargs), (day, kwargs)
 
 

@@ -269,3 +269,38 @@ def test_due_filters_by_team_and_by_the_person_holding_the_case(sqlite_cw, clock
     assert {i.case_id for i in due_items(sqlite_cw, as_of, staff="sw2")} == {"C-2"}
     result = CliRunner().invoke(cli, ["--db", str(sqlite_cw.store.url), "due", "--staff", "sw", "--json"])
     assert result.exit_code == 0 and {i["case"] for i in __import__("json").loads(result.stdout)} == {"C-1"}
+
+
+def test_due_within_shows_what_falls_due_within_so_many_working_days(sqlite_url, clock):
+    """`due --within N`: overdue items and those N working days away or nearer; more than 1300 is bad input."""
+    cw = open_casework(sqlite_url, clock=clock)
+    service.init_store(cw)
+    add_standard_staff(cw)
+    case_in_assessment(cw)  # single assessment due in 45 working days, on Thu 8 May 2025
+    runner = CliRunner()
+
+    def due(*args: str) -> list[str]:
+        result = runner.invoke(cli, ["--db", sqlite_url, "due", "--as-of", "2025-03-03", "--json", *args])
+        assert result.exit_code == 0, result.output
+        return [i["deadline"] for i in __import__("json").loads(result.stdout)]
+
+    assert due("--within", "44") == [] and due("--within", "45") == due() == ["assessment_complete"]
+    late = runner.invoke(cli, ["--db", sqlite_url, "due", "--as-of", "2025-06-02", "--within", "0", "--json"])
+    assert [i["deadline"] for i in __import__("json").loads(late.stdout)] == ["assessment_complete"]
+    bad = runner.invoke(cli, ["--db", sqlite_url, "due", "--within", "1301"])
+    assert bad.exit_code == 2 and "1301" in bad.output
+
+
+def test_due_within_counts_a_local_deadline_in_its_own_working_days(sqlite_cw, clock, tmp_path):
+    """A local deadline skips the protocol's closure days: 5 of its working days reach past 5 national ones,
+    and `within` still finds it (its kept row lies beyond the national day)."""
+    closures = [(date(2025, 3, 3) + timedelta(days=d)).isoformat() for d in range(1, 15)]
+    _local(tmp_path, "closures: [" + ", ".join(closures) + "]\n"
+           "deadlines:\n  first_visit:\n    title: First visit\n    while_in: [assessment]\n"
+           "    start: {entered: assessment}\n    within: {working_days: 5}\n    met_by: [{fact: home_visit}]\n")
+    cw = open_casework(str(sqlite_cw.store.url), machines=[tmp_path], clock=clock)
+    add_standard_staff(cw)
+    case_in_assessment(cw, policy="local")
+    [item] = [i for i in due_items(cw, date(2025, 3, 3), within=5) if i.name == "first_visit"]
+    assert item.working_days_left == 5 and item.due > CAL.add_working_days(date(2025, 3, 3), 5)
+    assert not [i for i in due_items(cw, date(2025, 3, 3), within=4) if i.name == "first_visit"]

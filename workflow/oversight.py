@@ -8,7 +8,7 @@ from casework.store import Connection, records
 
 from . import versions
 
-from .calendar import holidays_fingerprint
+from .calendar import calendar_for, holidays_fingerprint
 from .clock import day_of, from_text
 from .deadlines import DueItem, due_for_case
 from .definition import Definition
@@ -43,11 +43,11 @@ def _holds(case: Any, staff: str | None) -> bool:
 
 
 def due_items(cw: Casework, as_of: date | None = None, *, overdue_only: bool = False, team: str | None = None,
-              staff: str | None = None) -> list[DueItem]:
+              staff: str | None = None, within: int | None = None) -> list[DueItem]:
     """Every open item of every open case, most urgent first; the cost grows with the items, not the open cases.
 
     The deadlines are read from the due dates kept with each case (workflow.due_dates), an index range when
-    only what is overdue is asked for; the standing safeguards are looked for where they can arise (the cases of
+    only what is overdue, or due *within* so many working days, is asked for; the standing safeguards are looked for where they can arise (the cases of
     people whose registration lapsed or who left, of versions that ended or were followed, of holders under
     conditions); a case without current rows is judged whole. The result is recomputed_due_items's, which
     tests compare it with.
@@ -62,17 +62,35 @@ def due_items(cw: Casework, as_of: date | None = None, *, overdue_only: bool = F
         people = {s["id"]: staff_from_row(s) for s in records.all_staff(conn)}
         items = _judged_whole(cw, conn, stale, people, as_of, staff)
         done = {c["id"] for c in stale}
-        items += _kept_deadlines(cw, conn, calendar, as_of, overdue_only, team, staff, done)
+        until = (as_of - timedelta(days=1) if overdue_only else
+                 _last_day_within(known, as_of, within) if within is not None else None)
+        items += _kept_deadlines(cw, conn, calendar, as_of, until, team, staff, done)
         items += _safeguards(cw, conn, people, as_of, team, staff, done, known, closed)
     if overdue_only:
         items = [i for i in items if i.overdue]
+    if within is not None:
+        items = [i for i in items if i.overdue or i.working_days_left <= within]
     return sorted(items, key=lambda i: (i.working_days_left, i.due, i.case_id, i.name))
 
 
-def _kept_deadlines(cw: Casework, conn: Connection, calendar: str, as_of: date, overdue_only: bool,
+#: the furthest ahead 'within' looks: five years of working days, as a deadline's own longest
+MAX_WITHIN = 1300
+
+
+def _last_day_within(known: list[Definition], as_of: date, within: int) -> date:
+    """The latest day that is *within* working days of *as_of* in any calendar a deadline counts in (a local
+    protocol's closures push its days later than national's): the kept rows due after it cannot be within."""
+    if not 0 <= within <= MAX_WITHIN:
+        raise BadInput(f"Give 'within' as a number of working days from 0 to {MAX_WITHIN}, not {within}.")
+    calendars = {d.closures for d in known} | {()}
+    return max(calendar_for(closures).add_working_days(as_of, within) for closures in calendars)
+
+
+def _kept_deadlines(cw: Casework, conn: Connection, calendar: str, as_of: date, until_day: date | None,
                     team: str | None, staff: str | None, done: set[str]) -> list[DueItem]:
-    """The deadline items of the kept due dates (only those due before *as_of* when only the overdue are asked)."""
-    until = (as_of - timedelta(days=1)).isoformat() if overdue_only else None
+    """The deadline items of the kept due dates (only those due on or before *until_day*, if given: an index
+    range)."""
+    until = until_day.isoformat() if until_day is not None else None
     found: list[DueItem] = []
     versions_met: dict[str, Definition | None] = {}
     counted: dict[tuple[int, date], int] = {}
@@ -179,7 +197,7 @@ def _safeguards(cw: Casework, conn: Connection, people: dict[str, Staff], as_of:
 
 
 def recomputed_due_items(cw: Casework, as_of: date | None = None, *, overdue_only: bool = False,
-                         team: str | None = None, staff: str | None = None) -> list[DueItem]:
+                         team: str | None = None, staff: str | None = None, within: int | None = None) -> list[DueItem]:
     """due_items judged from every open case as it stands, with nothing kept: the check of the kept due dates,
     and the answer for a store whose rows are not made yet."""
     as_of = _checked_day(cw, as_of)
@@ -190,6 +208,8 @@ def recomputed_due_items(cw: Casework, as_of: date | None = None, *, overdue_onl
         items = _judged_whole(cw, conn, [c for c in cases if _holds(c, staff)], people, as_of, staff)
     if overdue_only:
         items = [i for i in items if i.overdue]
+    if within is not None:
+        items = [i for i in items if i.overdue or i.working_days_left <= within]
     return sorted(items, key=lambda i: (i.working_days_left, i.due, i.case_id, i.name))
 
 
