@@ -219,8 +219,10 @@ def test_an_unqualified_lead_plan_needs_the_supervisor_approvals(work):
     assert [u.kind for u in wt4] == ["any_of", "any_of"]
     # "who could" names the people who may record the approval now: the supervisor and the team's managers,
     # never the CCW who asked (#14)
-    assert "can record 'assessment_approved'" in wt4[0].who_could
-    assert "can record 'plan_approved'" in wt4[1].who_could
+    assert ("can record “the social-work-qualified supervisor has approved the lead practitioner's assessment” "
+            "(casework case record C-1 assessment_approved --as STAFF ...)") in wt4[0].who_could
+    assert "can record “the social-work-qualified supervisor has reviewed and approved the plan”" in wt4[1].who_could
+    assert "'plan_approved'" not in wt4[1].who_could  # the title in the sentence, the identifier in the command
     assert all("sw (social worker)" in u.who_could and "ccw" not in u.who_could.split("Or:")[-1] for u in wt4)
 
     service.record_fact(work, "C-1", "assessment_approved", "sw")

@@ -94,7 +94,8 @@ def test_the_student_records_the_assessment_and_the_ps_pe_authorises_its_latest_
     with pytest.raises(RecordRefused) as refused:  # nothing to authorise yet
         service.record_fact(sto, "S-1", "assessment_authorised", "pe")
     unmet = unmet_of(refused, "any_of", "STO-4")
-    assert "stu (student social worker) can record 'student_assessment'" in unmet.who_could
+    assert ("stu (student social worker) can record “the student has recorded their assessment for the PS/PE to "
+            "authorise” (casework case record S-1 student_assessment") in unmet.who_could
     with pytest.raises(RecordRefused):  # only the student who works the case
         service.record_fact(sto, "S-1", "student_assessment", "stu_x")
     service.record_fact(sto, "S-1", "student_assessment", "stu")
@@ -106,7 +107,8 @@ def test_the_student_records_the_assessment_and_the_ps_pe_authorises_its_latest_
         service.move_case(sto, "S-1", "start_cin_plan", "pe")
     unmet = unmet_of(refused, "none_of", "STO-4")
     assert unmet.sentence.startswith("The PS/PE authorises the student's latest recording of the assessment")
-    assert "pe (practice educator) can record 'assessment_authorised'" in unmet.who_could
+    assert ("pe (practice educator) can record “the PS/PE has authorised the assessment” "
+            "(casework case record S-1 assessment_authorised") in unmet.who_could
     service.record_fact(sto, "S-1", "assessment_authorised", "pe")
     assert service.move_case(sto, "S-1", "start_cin_plan", "pe").case["state"] == "cin_plan"
 

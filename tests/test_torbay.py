@@ -183,7 +183,8 @@ def test_each_step_of_the_handover_follows_the_one_before(cw_cli):
     run("case", "record", "T-1", "ccw_identified", "--as", "tm", "--note", "In supervision")
     refusal = _refused(run("case", "record", "T-1", "family_informed", "--as", "sw", "--json", ok=False),
                        "fact_recorded", "TOR-3")
-    assert "sm (service manager) can record 'sm_endorsement'" in refusal["who_could"]
+    assert "sm (service manager) can record “the service manager endorsed the CCW allocation" in refusal["who_could"]
+    assert "(casework case record T-1 sm_endorsement --as STAFF ...)" in refusal["who_could"]
     for fact in ("handover_agreed", "case_summary_updated"):
         _refused(run("case", "record", "T-1", fact, "--as", "tm" if fact == "case_summary_updated" else "sw",
                      *(["--with", "ccw"] if fact == "handover_agreed" else []), "--json", ok=False),

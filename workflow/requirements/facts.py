@@ -188,13 +188,15 @@ class FactRecorded(Scoped):
         command = f"(casework case record {ctx.case.id} {self.fact} --as STAFF ...)"
         first = [a for a in self.after if a.time(ctx) is None]
         if first:
-            return f"First {' and '.join(a.text() for a in first)}; then '{self.fact}' can be recorded{with_}."
+            before = " and ".join(a.first(ctx.definition) for a in first)
+            return f"{before[0].upper()}{before[1:]}; then {fact_named(self.fact, ctx.definition)} can be recorded{with_}."
         if ctx.staff is not None:
             able = [p for p in who_may_record(ctx, self.fact) if self._fits_person(p, ctx)]
             if not able:
-                return (f"Nobody on the staff list can record '{self.fact}'{self._qualifiers()} now; "
+                return (f"Nobody on the staff list can record {fact_named(self.fact, ctx.definition)}"
+                        f"{self._qualifiers(ctx.definition)} now; "
                         f"see 'casework case can {ctx.case.id} --record {self.fact}' for what it needs first.")
-            return f"{people_phrase(able)} can record '{self.fact}'{with_} {command}."
+            return f"{people_phrase(able)} can record {fact_named(self.fact, ctx.definition)}{with_} {command}."
         return self._who_in_words(ctx, with_, command)
 
     def _who_in_words(self, ctx: Context, with_: str, command: str) -> str:
@@ -207,7 +209,7 @@ class FactRecorded(Scoped):
         else:
             spec = ctx.definition.facts.get(self.fact)
             who = clauses_phrase(spec.who, ctx) if spec is not None and spec.who else "someone allocated to the case"
-        return f"{who[0].upper()}{who[1:]} must record '{self.fact}'{with_} {command}."
+        return f"{who[0].upper()}{who[1:]} must record {fact_named(self.fact, ctx.definition)}{with_} {command}."
 
     def references(self) -> dict[str, tuple[str, ...]]:
         return merge_refs({"facts": (self.fact,)}, *(a.references() for a in (*self._anchors(), *self.after)))
@@ -263,11 +265,12 @@ class LatestFact(Scoped):
         if ctx.staff is not None:
             able = who_may_record(ctx, self.is_)
             if able:
-                return f"{people_phrase(able)} can record '{self.is_}' (casework case record {ctx.case.id} {self.is_} ...)."
-            return f"Nobody on the staff list can record '{self.is_}' now."
+                return (f"{people_phrase(able)} can record {fact_named(self.is_, ctx.definition)} "
+                        f"(casework case record {ctx.case.id} {self.is_} ...).")
+            return f"Nobody on the staff list can record {fact_named(self.is_, ctx.definition)} now."
         spec = ctx.definition.facts.get(self.is_)
         who = clauses_phrase(spec.who, ctx) if spec is not None else "someone allocated to the case"
-        return f"{who[0].upper()}{who[1:]} must record '{self.is_}'."
+        return f"{who[0].upper()}{who[1:]} must record {fact_named(self.is_, ctx.definition)}."
 
     def explain_held(self, ctx: Context) -> str:
         latest = self._latest(ctx)
@@ -277,11 +280,13 @@ class LatestFact(Scoped):
 
     def undo_who(self, ctx: Context) -> str:
         following = [n for n in self.of if n != self.is_]
+        facts = " or ".join(fact_named(n, ctx.definition) for n in following)
+        commands = " or ".join(f"casework case record {ctx.case.id} {n} ..." for n in following)
         if ctx.staff is not None:
             able = {p.id: p for n in following for p in who_may_record(ctx, n)}
             if able:
-                return f"{people_phrase(able.values())} can record {' or '.join(repr(n) for n in following)}."
-        return f"Record {' or '.join(repr(n) for n in following)}."
+                return f"{people_phrase(able.values())} can record {facts} ({commands})."
+        return f"Record {facts} ({commands})."
 
     def references(self) -> dict[str, tuple[str, ...]]:
         return merge_refs({"facts": self.of}, *(a.references() for a in self._anchors()))
@@ -311,8 +316,9 @@ class EventHappened(Scoped):
         if ctx.staff is not None:
             able = who_may_make(ctx, self.event)
             if able:
-                return f"Make '{self.event}' first: {people_phrase(able)} may."
-        return f"Make '{self.event}' first."
+                return (f"Make the move {event_named(self.event, ctx.definition)} first "
+                        f"(casework case move {ctx.case.id} {self.event} ...): {people_phrase(able)} may.")
+        return f"Make the move {event_named(self.event, ctx.definition)} first."
 
     def references(self) -> dict[str, tuple[str, ...]]:
         return merge_refs({"events": (self.event,)}, *(a.references() for a in self._anchors()))
