@@ -1,4 +1,5 @@
-"""Everyday commands start without SQLAlchemy: it is for the schema, migrations and compiling SQL.
+"""Everyday commands start without SQLAlchemy (it is for the schema, migrations and compiling SQL), nor YAML
+once the definitions are in the user's cache.
 
 Importing SQLAlchemy costs about 0.45 s of a CLI call on a 2-core machine, more than the
 rest of a move together (benchmarks/cli.py measures it). These tests drive the real CLI in
@@ -49,7 +50,7 @@ for args in day:
     result = runner.invoke(cli, ["--db", db, *args], catch_exceptions=False)
     codes.append([args, result.exit_code, result.output[-300:]])
 print(json.dumps({"codes": codes, "sqlalchemy": sorted(m for m in sys.modules if m.split('.')[0] in
-                  ('sqlalchemy', 'alembic'))}))
+                  ('sqlalchemy', 'alembic')), "yaml": sorted(m for m in sys.modules if m.split('.')[0] == 'yaml')}))
 """
 
 
@@ -58,6 +59,8 @@ def test_a_days_everyday_commands_never_import_sqlalchemy(tmp_path, clock):
     cw = open_casework(f"sqlite:///{db}")
     service.init_store(cw)
     add_standard_staff(cw)
+    for name in cw.policies.names():  # the user's cache holds every protocol, as after the first command
+        cw.policies.versions_of(name)
     cw.store.dispose()
     done = subprocess.run([sys.executable, "-c", _DRIVER, str(db), json.dumps(_DAY)],
                           capture_output=True, text=True, check=True)
@@ -67,6 +70,7 @@ def test_a_days_everyday_commands_never_import_sqlalchemy(tmp_path, clock):
     assert codes.pop(refused) == 1, report["codes"]  # a refusal is written and audited like a move
     assert set(codes.values()) == {0}, report["codes"]
     assert report["sqlalchemy"] == []
+    assert report["yaml"] == []  # the definitions came from the user's cache: no file was parsed
 
 
 def test_init_still_brings_sqlalchemy_in_for_the_migrations(tmp_path):
