@@ -47,10 +47,10 @@ def due_items(cw: Casework, as_of: date | None = None, *, overdue_only: bool = F
     """Every open item of every open case, most urgent first; the cost grows with the items, not the open cases.
 
     The deadlines are read from the due dates kept with each case (workflow.due_dates), an index range when
-    only what is overdue, or due *within* so many working days, is asked for; the standing safeguards are looked for where they can arise (the cases of
-    people whose registration lapsed or who left, of versions that ended or were followed, of holders under
-    conditions); a case without current rows is judged whole. The result is recomputed_due_items's, which
-    tests compare it with.
+    only what is overdue, or due *within* so many working days, is asked for; the standing safeguards are
+    looked for where they can arise (the cases of people whose registration lapsed or who left, of versions
+    that ended or were followed, of holders under conditions); a case without current rows is judged whole.
+    The result is recomputed_due_items's, which tests compare it with.
     """
     as_of = _checked_day(cw, as_of)
     calendar = holidays_fingerprint()

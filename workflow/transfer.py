@@ -58,9 +58,12 @@ def explain_transfer(definition: Definition, case: Case, actor: Staff, at: datet
 def transfer_case(cw: Casework, case_id: str, team: str, actor: str, *, reason: str | None = None,
                   at: datetime | None = None, expected_version: int | None = None) -> MoveResult:
     """Move a case to another declared team, if *actor* may allocate it; TransferRefused (audited) otherwise."""
+    asked_now = at is None
     at, now = when(cw, at)
     with cw.store.write() as conn:
         case, person, head, mode = load_case_and_actor(conn, case_id, actor, cw.snapshots, lock=True)
+        if asked_now:  # dated when it takes its turn: a move that held the case meanwhile is not "later"
+            at, now = when(cw, None)
         principal = identity.authenticate(conn, actor, cw.principal, mode)
         check_version(case, expected_version)
         team = checked_team(conn, team) or team

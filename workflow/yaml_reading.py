@@ -13,7 +13,7 @@ from yaml.constructor import SafeConstructor
 from yaml.resolver import Resolver
 
 from ..errors import DefinitionProblem, InvalidDefinition
-from .sources import MAX_ALIASES, MAX_BYTES, MAX_DEPTH, MAX_NODES, MAX_NUMBER, Key, path_text
+from .source_paths import MAX_ALIASES, MAX_BYTES, MAX_DEPTH, MAX_NODES, MAX_NUMBER, Key, path_text
 
 __all__ = ["read_bytes", "decode", "parse", "invalid"]
 
