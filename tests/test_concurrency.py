@@ -31,6 +31,8 @@ def _worker(url: str, barrier: Any, results: Any, action: str, case_id: str) -> 
             service.declare_team(cw, case_id, "tm")
         elif action == "transfer":
             service.transfer_case(cw, case_id, "Elsewhere", "tm", reason="At once")
+        elif action == "step_down":
+            service.move_case(cw, case_id, "step_down", "pe", reason="Needs met")
         else:
             service.move_case(cw, case_id, "hold_cin_review", "pe")
         results.put("ok")
@@ -118,6 +120,20 @@ def test_a_transfer_racing_moves_on_its_case_takes_its_turn(cw, store_url):
     shown = service.show_case(cw, "S-0")
     assert shown["version"] == version + 4 and shown["team"] == "Elsewhere"
     assert service.verify_audit(cw).ok
+
+
+def test_moves_racing_a_move_that_ends_the_stage_are_judged_in_turn_not_refused_as_backdated(cw, store_url):
+    """Three reviews and a step-down asked for at the same moment: each is dated when it takes its turn, so a
+    review after the step-down is refused for the state it finds (exit 1), never as 'before the case entered
+    its state' (exit 2), and the chain verifies."""
+    _stockport(cw, 1)
+    for fact in ("assessment_completed", "assessment_authorised", "plan_agreed"):
+        service.record_fact(cw, "S-0", fact, "pe")
+    service.move_case(cw, "S-0", "start_cin_plan", "pe")
+    outcomes = _race(store_url, [("step_down", "S-0")] + [("move", "S-0")] * 3)
+    assert "BadInput" not in outcomes and outcomes.count("ok") >= 1, outcomes
+    assert set(outcomes) <= {"ok", "TransitionRefused"}, outcomes
+    assert service.show_case(cw, "S-0")["state"] == "stepped_down" and service.verify_audit(cw).ok
 
 
 def test_the_first_cases_of_a_protocol_opened_at_once_keep_its_version_once(cw, store_url):

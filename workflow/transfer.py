@@ -26,7 +26,7 @@ from .results import MoveResult
 from .requirements import Context
 from .requirements.actor import WhoMayAct
 from .team_names import checked_team
-from .units import unit_of_work, when
+from .units import at_turn, unit_of_work, when
 from .verdict import Unmet, Verdict, cited
 from .workspace import Casework
 
@@ -58,12 +58,10 @@ def explain_transfer(definition: Definition, case: Case, actor: Staff, at: datet
 def transfer_case(cw: Casework, case_id: str, team: str, actor: str, *, reason: str | None = None,
                   at: datetime | None = None, expected_version: int | None = None) -> MoveResult:
     """Move a case to another declared team, if *actor* may allocate it; TransferRefused (audited) otherwise."""
-    asked_now = at is None
-    at, now = when(cw, at)
+    asked, (at, now) = at, when(cw, at)
     with cw.store.write() as conn:
         case, person, head, mode = load_case_and_actor(conn, case_id, actor, cw.snapshots, lock=True)
-        if asked_now:  # dated when it takes its turn: a move that held the case meanwhile is not "later"
-            at, now = when(cw, None)
+        at, now = at_turn(cw, asked, at, now)
         principal = identity.authenticate(conn, actor, cw.principal, mode)
         check_version(case, expected_version)
         team = checked_team(conn, team) or team
