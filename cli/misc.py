@@ -121,7 +121,7 @@ def diagram(state: State, policy_name: str | None, all_policies: bool, output: s
 @click.command()
 @click.option("--as-of", type=Day(), help="The day to judge by (default today).")
 @click.option("--overdue", is_flag=True, help="Only overdue items.")
-@click.option("--within", type=click.IntRange(0, 1300), metavar="DAYS",
+@click.option("--within", type=int, metavar="DAYS",
               help="Only what is overdue or falls due within this many working days.")
 @click.option("--team", help="Only cases of this team.")
 @click.option("--staff", metavar="STAFF", help="Only cases this person holds (lead, supervisor or worker).")

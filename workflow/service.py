@@ -32,7 +32,7 @@ from .teams import declare_team, list_teams
 from .transfer import transfer_case
 from .staff_actions import add_staff, leave_staff, list_staff, login_name, update_staff
 from . import versions
-from .units import KEEP, at_turn, is_sandbox, unit_of_work, when
+from .units import KEEP, is_sandbox, unit_of_work, when
 from .version_actions import migrate_cases
 from .verdict import Verdict
 from .results import MoveResult
@@ -197,10 +197,9 @@ def move_case(cw: Casework, case_id: str, event: str, actor: str, *, reason: str
     The case is read, judged and written in one unit of work; the version guard on the
     update still turns a concurrent writer into ConcurrentUpdate.
     """
-    asked, (at, now) = at, when(cw, at)
     with cw.store.write() as conn:
         case, person, head, mode = load_case_and_actor(conn, case_id, actor, cw.snapshots, lock=True)
-        at, now = at_turn(cw, asked, at, now)
+        at, now = when(cw, at)  # once the case is held: an action asked for now is dated at its turn
         principal = identity.authenticate(conn, actor, cw.principal, mode)
         check_version(case, expected_version)
         definition, pin = pinned(conn, cw, case, actor, principal, now)
@@ -239,11 +238,10 @@ def allocate(cw: Casework, case_id: str, lead: str, actor: str, *, supervisor: s
              worker: str | None = KEEP, reason: str | None = None, at: datetime | None = None,
              expected_version: int | None = None) -> MoveResult:
     """Allocate or reallocate the lead practitioner (and supervisor, worker) under the protocol's rules."""
-    asked, (at, now) = at, when(cw, at)
     with cw.store.write() as conn:
         named = [p for p in (lead, supervisor, worker) if p is not KEEP and p]
         case, people, head, mode = load_case_for_write(conn, case_id, (actor, *named), cw.snapshots, lock=True)
-        at, now = at_turn(cw, asked, at, now)
+        at, now = when(cw, at)  # once the case is held: an action asked for now is dated at its turn
         principal = identity.authenticate(conn, actor, cw.principal, mode)
         records.lock_staff(conn, named)  # caseloads are judged one writer at a time (STO-8)
         check_version(case, expected_version)
@@ -331,10 +329,9 @@ def _write_allocation(conn: Connection, definition: Definition, case: Case, afte
 def record_fact(cw: Casework, case_id: str, fact: str, actor: str, *, with_staff: Sequence[str] = (),
                 note: str = "", at: datetime | None = None, expected_version: int | None = None) -> MoveResult:
     """Record a fact (a visit, an approval, a rationale), by the people the protocol names."""
-    asked, (at, now) = at, when(cw, at)
     with cw.store.write() as conn:
         case, people, head, mode = load_case_for_write(conn, case_id, (actor, *with_staff), cw.snapshots, lock=True)
-        at, now = at_turn(cw, asked, at, now)
+        at, now = when(cw, at)  # once the case is held: an action asked for now is dated at its turn
         principal = identity.authenticate(conn, actor, cw.principal, mode)
         person = named_staff(conn, people, actor)
         others = tuple(named_staff(conn, people, other) for other in with_staff)

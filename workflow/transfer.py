@@ -26,7 +26,7 @@ from .results import MoveResult
 from .requirements import Context
 from .requirements.actor import WhoMayAct
 from .team_names import checked_team
-from .units import at_turn, unit_of_work, when
+from .units import unit_of_work, when
 from .verdict import Unmet, Verdict, cited
 from .workspace import Casework
 
@@ -58,10 +58,9 @@ def explain_transfer(definition: Definition, case: Case, actor: Staff, at: datet
 def transfer_case(cw: Casework, case_id: str, team: str, actor: str, *, reason: str | None = None,
                   at: datetime | None = None, expected_version: int | None = None) -> MoveResult:
     """Move a case to another declared team, if *actor* may allocate it; TransferRefused (audited) otherwise."""
-    asked, (at, now) = at, when(cw, at)
     with cw.store.write() as conn:
         case, person, head, mode = load_case_and_actor(conn, case_id, actor, cw.snapshots, lock=True)
-        at, now = at_turn(cw, asked, at, now)
+        at, now = when(cw, at)  # once the case is held: an action asked for now is dated at its turn
         principal = identity.authenticate(conn, actor, cw.principal, mode)
         check_version(case, expected_version)
         team = checked_team(conn, team) or team

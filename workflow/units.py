@@ -15,7 +15,7 @@ from ..errors import BadInput, IdentityRefused, LostRace
 from .requirements.base import FIRST_DAY, LAST_DAY
 from .workspace import Casework
 
-__all__ = ["KEEP", "SKEW", "unit_of_work", "is_sandbox", "when", "at_turn", "policy_version"]
+__all__ = ["KEEP", "SKEW", "unit_of_work", "is_sandbox", "when", "policy_version"]
 
 #: pass as ``supervisor``/``worker`` to keep the current holder when reallocating the lead
 KEEP: Any = type("Keep", (), {"__repr__": lambda self: "KEEP"})()
@@ -85,10 +85,3 @@ def policy_version(cw: Casework, policy: str) -> str:
     """'1@3f2a9c…': the definition's version and the start of its digest, as audit entries name what judged them."""
     d = cw.policies.get(policy)
     return f"{d.version}@{d.digest[:12]}"
-
-
-def at_turn(cw: Casework, asked: datetime | None, at: datetime, now: datetime) -> tuple[datetime, datetime]:
-    """(at, now) once the case is held: an action asked for now is dated when it takes its turn, so that a
-    writer who held the case meanwhile is never "later" than it; a dated action keeps its date."""
-    return when(cw, None) if asked is None else (at, now)
-
