@@ -1,7 +1,9 @@
-"""What an action costs as a case's history grows (issue 16): record a fact and allocate at 0 to 10,000 facts.
+"""What an action costs as a case's history grows (issue 16): record a fact and allocate at 0 to 10,000 facts
+and as many earlier allocations.
 
-Each size is a store whose one case already carries that many facts (written straight into the
-tables, as record_fact writes them). Every timed action starts cold, as a CLI command does: the
+Each size is a store whose one case already carries that many facts and that many allocations
+(hand-overs between two social workers), written straight into the tables as record_fact and
+allocate write them. Every timed action starts cold, as a CLI command does: the
 workspace's snapshots are cleared first, so the case is read from the store. Rounds interleave
 the sizes; each figure is the median of the rounds, with the spread (lowest-highest).
 
@@ -43,6 +45,12 @@ def build(path: str, facts: int):
                                        "at": at, "recorded_at": at, "by_id": "sw", "with_ids": [], "note": "",
                                        "state": "referral"})
         records.set_markers(conn, "C-1", {"fact:assessment_completed": to_text(T0 + timedelta(seconds=facts))})
+        for i in range(facts):  # as many hand-overs: sw2, sw, sw2, ... and back to sw
+            at, lead = to_text(T0 + timedelta(seconds=i)), ("sw2", "sw")[i % 2 if i < facts - 1 else 1]
+            records.insert_allocation(conn, {"case_id": "C-1", "at": at, "by_id": "tm", "reason": None,
+                                             "lead_id": lead, "supervisor_id": None, "worker_id": None})
+            if hasattr(records, "take_slots"):  # the holders rows (since 2026-12-03), as allocate keeps them
+                records.take_slots(conn, "C-1", 2, at, {"lead": lead})
     return cw, clock
 
 
@@ -69,7 +77,7 @@ def main() -> None:
             for what in ("record", "allocate"):
                 for n, (cw, clock) in stores.items():
                     found.setdefault((what, n), []).append(timed(cw, clock, what))
-    print("| action (cold, SQLite file) | facts on the case | median ms | spread ms |")
+    print("| action (cold, SQLite file) | facts and allocations on the case | median ms | spread ms |")
     print("| --- | ---: | ---: | ---: |")
     for (what, n), times in found.items():
         print(f"| {what} | {n:,} | {statistics.median(times):.2f} | {min(times):.2f}-{max(times):.2f} |")

@@ -60,7 +60,7 @@ def verify(state: State, checkpoint: Path | None, public_key: Path | None, as_js
 @json_option
 @pass_state
 def rebuild(state: State, dry_run: bool, as_json: bool) -> None:
-    """Rebuild cases, staff, facts, allocations, markers and settings from the audit chains.
+    """Rebuild cases, staff, facts, allocations, holders, markers and settings from the audit chains.
 
     For a store whose tables were edited directly ('audit verify' names the rows): each table is
     emptied and refilled from the chains in one transaction. Refuses (exit 1, nothing written) if any

@@ -312,7 +312,7 @@ class Store:
             f'GRANT USAGE ON SCHEMA public TO "{role}"',
             f'REVOKE ALL ON ALL TABLES IN SCHEMA public FROM "{role}"',
             f'GRANT SELECT, INSERT ON audit, facts, allocations, definitions TO "{role}"',
-            f'GRANT SELECT, INSERT, UPDATE ON cases, markers, staff TO "{role}"',
+            f'GRANT SELECT, INSERT, UPDATE ON cases, markers, holders, staff TO "{role}"',
             f'GRANT SELECT ON settings, alembic_version TO "{role}"',
             f'GRANT SELECT, INSERT, DELETE ON due_dates, due_cases TO "{role}"',
             f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO "{role}"',

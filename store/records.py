@@ -16,14 +16,14 @@ __all__ = [
     "get_staff", "staff_by_ids", "all_staff", "insert_staff",
     "get_case", "get_case_and_heads", "insert_case", "update_case", "list_cases", "case_facts", "latest_facts",
     "insert_fact",
-    "insert_allocation", "case_allocations", "held_counts", "set_markers", "case_markers", "open_case_markers",
+    "insert_allocation", "take_slots", "case_holders", "held_counts", "set_markers", "case_markers", "open_case_markers",
     "count_held", "lock_staff", "get_setting", "set_setting", "rows_of", "replace_staff", "staff_with_login",
     "count_staff", "session_login", "lock_chain", "get_definition", "insert_definition", "list_definitions",
     "cases_per_version", "rename_facts", "has_cases", "replace_due", "clear_due", "due_rows", "due_stale",
     "cases_held_as", "cases_of_digest",
 ]
 
-_TABLES = ("staff", "cases", "allocations", "facts", "markers", "settings", "definitions")
+_TABLES = ("staff", "cases", "allocations", "holders", "facts", "markers", "settings", "definitions")
 _STAFF_COLUMNS = ("name", "roles", "team", "registration", "registered_until", "pcf_level", "training",
                   "updated_at", "login", "left_on")
 _CASE_COLUMNS = ("id", "policy", "team", "state", "version", "opened_at", "state_entered_at", "allocated_at",
@@ -259,10 +259,16 @@ def insert_allocation(conn: Connection, row: dict[str, Any]) -> None:
     conn.execute("insert_allocation", _whole(row, _ALLOCATION_COLUMNS))
 
 
-def case_allocations(conn: Connection, case_id: str) -> list[dict[str, Any]]:
-    """Every allocation of a case, oldest first."""
-    rows = conn.execute("case_allocations", {"b_id": case_id})
-    return [dict(r._mapping) for r in rows]
+def take_slots(conn: Connection, case_id: str, version: int, at: str, taken: dict[str, str | None]) -> None:
+    """Date the slots that changed hands at the case's *version*: slot → who took it (None: left empty)."""
+    if taken:
+        conn.execute_many("take_slot", [{"case_id": case_id, "slot": slot, "staff_id": staff_id or "",
+                                         "version": version, "at": at} for slot, staff_id in taken.items()])
+
+
+def case_holders(conn: Connection, case_id: str) -> list[dict[str, Any]]:
+    """Each person who has held a slot of the case, with the version and time they last took it ('' : empty)."""
+    return [dict(r._mapping) for r in conn.execute("case_holders", {"b_id": case_id})]
 
 
 def set_markers(conn: Connection, case_id: str, updates: dict[str, str]) -> None:

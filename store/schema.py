@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from sqlalchemy import Column, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
 
-__all__ = ["metadata", "staff", "cases", "allocations", "facts", "audit", "markers", "settings", "definitions",
-           "due_dates", "due_cases"]
+__all__ = ["metadata", "staff", "cases", "allocations", "holders", "facts", "audit", "markers", "settings",
+           "definitions", "due_dates", "due_cases"]
 
 metadata = MetaData()
 
@@ -66,6 +66,20 @@ allocations = Table(
     Column("by_id", String(64), nullable=False),
     Column("reason", Text),
     Index("ix_allocations_case", "case_id"),
+)
+
+#: who has held each slot of a case (lead, supervisor, worker) and when each last took it, so that judging an
+#: action reads a row per person instead of the case's every allocation: the former leads, and when the slot
+#: last changed hands and the time before (workflow.hydrate). Derived from the allocations, audited like them.
+holders = Table(
+    "holders", metadata,
+    Column("case_id", String(64), primary_key=True),
+    Column("slot", String(16), primary_key=True),
+    #: '' for the slot left empty (a worker taken off the case)
+    Column("staff_id", String(64), primary_key=True),
+    #: the case's version the allocation that gave them the slot made: orders hand-overs made at one time
+    Column("version", Integer, nullable=False),
+    Column("at", String(32), nullable=False),
 )
 
 facts = Table(

@@ -22,8 +22,8 @@ from sqlalchemy import bindparam, case, delete, func, insert, or_, select, tuple
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.expression import Executable
 
-from .schema import (allocations, audit, cases, definitions, due_cases, due_dates, facts, markers, metadata, settings,
-                     staff)
+from .schema import (allocations, audit, cases, definitions, due_cases, due_dates, facts, holders, markers, metadata,
+                     settings, staff)
 
 __all__ = ["build", "compile_key", "compile_statement", "dialect_named", "EVERYDAY", "catalogue_source", "fingerprint"]
 
@@ -147,6 +147,16 @@ def _marker_upsert(dialect: str) -> Executable:
     return upsert
 
 
+def _slot_upsert(dialect: str) -> Executable:
+    """INSERT ... ON CONFLICT that dates a person's latest taking of a slot (one row per person and slot)."""
+    stmt = importlib.import_module(f"sqlalchemy.dialects.{dialect}").insert(holders).values(
+        {c.name: bindparam(c.name) for c in holders.columns})
+    upsert: Executable = stmt.on_conflict_do_update(
+        index_elements=[holders.c.case_id, holders.c.slot, holders.c.staff_id],
+        set_={"version": stmt.excluded.version, "at": stmt.excluded.at})
+    return upsert
+
+
 #: what replaying the actions needs of an entry (not its hashes); a definitions entry's payload, a whole
 #: protocol version the definitions table also keeps, is left out
 def _latest_facts() -> Executable:
@@ -230,8 +240,9 @@ _BUILDERS: dict[str, Callable[[list[str], str], Executable]] = {
     "rename_fact": lambda a, d: update(facts).where(facts.c.case_id == bindparam("b_case"),
                                                     facts.c.name == bindparam("b_old")).values(name=bindparam("b_new")),
     "insert_allocation": lambda a, d: _insert(allocations),
-    "case_allocations": lambda a, d: select(allocations).where(allocations.c.case_id == bindparam("b_id"))
-    .order_by(allocations.c.id),
+    "case_holders": lambda a, d: select(holders.c.slot, holders.c.staff_id, holders.c.version, holders.c.at)
+    .where(holders.c.case_id == bindparam("b_id")),
+    "take_slot": lambda a, d: _slot_upsert(d),
     "case_markers": lambda a, d: select(markers.c.marker, markers.c.at).where(markers.c.case_id == bindparam("b_id")),
     "set_marker": lambda a, d: _marker_upsert(d),
     # settings and definitions
@@ -288,7 +299,8 @@ EVERYDAY: tuple[str, ...] = (
     "due_stale", "due_stale(team)",
     "open_cases", "open_cases(team)", "open_markers", "open_markers(team)",
     "list_definitions", "list_definitions(name)",
-    *(f"rows_of({t})" for t in ("staff", "cases", "allocations", "facts", "markers", "settings", "definitions")),
+    *(f"rows_of({t})" for t in ("staff", "cases", "allocations", "holders", "facts", "markers", "settings",
+                                "definitions")),
     "delete_all(due_dates)", "delete_all(due_cases)", "rows_of(due_dates)", "rows_of(due_cases)",
 )
 

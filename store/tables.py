@@ -13,7 +13,7 @@ from .link import Link as Connection
 __all__ = ["GUARDED", "lock_guarded_tables", "replace_rows"]
 
 #: the tables a guard reads, by name, in the order a writer takes them
-GUARDED = ("cases", "staff", "facts", "allocations", "markers", "settings", "definitions")
+GUARDED = ("cases", "staff", "facts", "allocations", "holders", "markers", "settings", "definitions")
 #: readers still welcome; every other writer waits until the unit of work ends
 _LOCK = f"LOCK TABLE {', '.join(GUARDED)}, audit IN EXCLUSIVE MODE"
 _BATCH = 10_000

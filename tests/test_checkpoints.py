@@ -14,7 +14,7 @@ from sqlalchemy import delete, insert, select, update
 
 from casework.cli.main import cli
 from casework.store import audit as audit_log
-from casework.store.schema import allocations, audit, cases, facts, markers
+from casework.store.schema import allocations, audit, cases, facts, holders, markers
 from casework.workflow import projections, service
 from casework.workflow.checkpoints import generate_key, make_checkpoint, read_checkpoint
 from casework.errors import BadInput
@@ -96,13 +96,13 @@ def test_a_cut_chain_with_its_version_lowered_is_caught(signed):
 
 
 def test_a_dropped_case_and_a_dropped_staff_chain_are_caught(signed):
-    """A whole case (row, facts, markers, allocations, chain) and the staff chain deleted: both reported gone.
+    """A whole case (row, facts, markers, allocations, holders, chain) and the staff chain deleted: both reported gone.
 
     Without a checkpoint the case's disappearance is consistent; the staff chain's is not, since the staff
     rows it made are still there."""
     cw, point, public = signed
     with cw.store.write() as conn:
-        for table in (facts, markers, allocations):
+        for table in (facts, markers, allocations, holders):
             conn.execute(delete(table).where(table.c.case_id == "C-2"))
         conn.execute(delete(cases).where(cases.c.id == "C-2"))
         conn.execute(delete(audit).where(audit.c.chain.in_(["case:C-2", "staff"])))

@@ -4,7 +4,8 @@ A workspace keeps a case's facts, markers, former leads and holder changes after
 that a bulk import's next action on the case reads the case row alone. These tests try to make that
 memory drift from the store: random runs of facts (repeated, back-dated, tied to the microsecond, by
 several people), reallocations to and fro, moves and refusals, and after every action the kept records
-are compared with a fresh read. A fact no deadline reads leaves the kept due dates alone; audit verify
+are compared with a fresh read, and the fresh read's former leads and hand-overs (from the holders rows)
+with what the case's every allocation says. A fact no deadline reads leaves the kept due dates alone; audit verify
 then still finds them as the case says.
 """
 from __future__ import annotations
@@ -15,8 +16,11 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from casework.errors import Refused
+from casework.store import records
 from casework.workflow import service
+from casework.workflow.clock import from_text
 from casework.workflow.hydrate import load_case_for_write
+from casework.workflow.people import holder_changes
 from casework.workflow.snapshots import Snapshots
 
 from .conftest import START
@@ -32,7 +36,7 @@ _ACTION = st.one_of(
     st.tuples(st.just("fact"), st.sampled_from(FACTS), st.sampled_from(["tm", "tm", "sw1", "sw2"]),
               st.sampled_from([0, 3, 6, 1, 30, 200])),  # 3 and 6 hours back tie with earlier steps' facts
     st.tuples(st.just("allocate"), st.sampled_from(["sw1", "sw2", "sw3"]), st.sampled_from([None, "ps"]),
-              st.sampled_from([0, 2])),
+              st.sampled_from([0, 2, 6])),  # 6 hours back: dated before the allocation made just before it
     st.tuples(st.just("move"), st.sampled_from(MOVES), st.just("tm"), st.just(0)),
 )
 
@@ -54,6 +58,21 @@ def _kept(cw, case_id):
         return load_case_for_write(conn, case_id, (), cw.snapshots)[0]
 
 
+def _as_every_allocation_says(cw, fresh):
+    """The former leads (latest first) and hand-overs replayed from the case's every allocation, oldest first:
+    what the holders rows must give."""
+    with cw.store.read() as conn:
+        rows = sorted((r for r in records.rows_of(conn, "allocations") if r["case_id"] == fresh.id),
+                      key=lambda r: r["id"])
+    former: list[str] = []
+    for r in reversed(rows):
+        if r["lead_id"] != (fresh.lead.id if fresh.lead else None) and r["lead_id"] not in former:
+            former.append(r["lead_id"])
+    since, prior = holder_changes((from_text(r["at"]), r["lead_id"], r["supervisor_id"], r["worker_id"]) for r in rows)
+    assert fresh.former_leads == tuple(former)
+    assert (fresh.holder_since, fresh.holder_prior) == (since, prior)
+
+
 def _same(kept, fresh):
     assert kept.version == fresh.version
     facts = [(f.name, f.at, f.by.id, tuple(w.id for w in f.with_staff), f.note, f.state) for f in kept.facts._latest]
@@ -71,6 +90,8 @@ def _same(kept, fresh):
                   ("allocate", "sw1", None, 0), ("allocate", "sw2", "ps", 0), ("fact", "home_visit", "sw2", 0),
                   ("allocate", "sw1", None, 2), ("allocate", "sw3", "ps", 0), ("allocate", "sw3", None, 0),
                   ("move", "decide_assessment", "tm", 0), ("fact", "home_visit", "tm", 6)])
+@example(actions=[("allocate", "sw1", "ps", 0), ("allocate", "sw2", None, 0), ("allocate", "sw1", None, 6),
+                  ("allocate", "sw3", "ps", 6), ("allocate", "sw2", "ps", 0)])  # each hand-over dated before the last
 def test_what_a_workspace_keeps_after_its_writes_is_what_the_store_holds(sqlite_cw, actions):
     cw = sqlite_cw
     cw.snapshots.clear()
@@ -91,7 +112,9 @@ def test_what_a_workspace_keeps_after_its_writes_is_what_the_store_holds(sqlite_
                 service.move_case(cw, case_id, what, who, reason="why", at=at)
         except Refused:
             pass
-        _same(_kept(cw, case_id), _fresh(cw, case_id))
+        fresh = _fresh(cw, case_id)
+        _same(_kept(cw, case_id), fresh)
+        _as_every_allocation_says(cw, fresh)
     assert service.verify_audit(cw).ok
 
 

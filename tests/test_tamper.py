@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import delete, insert, update
 from sqlalchemy.engine import Connection
 
-from casework.store.schema import allocations, cases, facts, markers, settings, staff
+from casework.store.schema import allocations, cases, facts, holders, markers, settings, staff
 from casework.workflow import service
 
 from .helpers import add_standard_staff, case_in_cin_plan, hand_to_ccw
@@ -37,6 +37,10 @@ ATTACKS: dict[str, tuple[Callable[[Connection], object], str]] = {
     "marker moved": (lambda c: c.execute(update(markers).where(markers.c.marker == "entered:cin_plan").values(
         at="2099-01-01T00:00:00.000000+00:00")), "markers"),
     "allocation rewritten": (lambda c: c.execute(update(allocations).values(by_id="ccw")), "allocations"),
+    "former lead forged": (lambda c: c.execute(insert(holders).values(
+        case_id="C-1", slot="lead", staff_id="tm", version=1, at="2025-03-03T09:00:00.000000+00:00")), "holders"),
+    "hand-over re-dated": (lambda c: c.execute(update(holders).where(holders.c.slot == "lead").values(
+        at="2020-01-01T00:00:00.000000+00:00")), "holders"),
     "sandbox slipped in": (lambda c: c.execute(insert(settings).values(key="sandbox", value="true")), "settings"),
     "case team": (lambda c: c.execute(update(cases).where(cases.c.id == "C-1").values(team="Amber Valley")), "cases"),
     "team declared behind casework": (lambda c: c.execute(insert(settings).values(key="team:Shadow", value="declared")),

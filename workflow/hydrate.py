@@ -1,7 +1,7 @@
 """Rows from the store → domain objects the engine understands."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from functools import partial
 from typing import Any, Collection, Iterable, Mapping
 
@@ -11,7 +11,7 @@ from casework.store.audit import Head
 from .clock import from_text
 from .identity import StoreState
 from ..errors import CaseNotFound, StaffNotFound
-from .people import Case, Fact, FactLog, Staff, holder_changes
+from .people import Case, Fact, FactLog, Staff
 from .snapshots import CaseRecords, Snapshots
 
 __all__ = ["staff_from_row", "load_staff", "named_staff", "load_case", "load_case_and_actor", "load_case_for_write"]
@@ -71,12 +71,11 @@ def load_case_for_write(conn: Connection, case_id: str, extra: Iterable[str] = (
         raise CaseNotFound(case_id)
     kept = snapshots.case(case_id, row["version"]) if snapshots else None
     if kept is None:
-        allocations = records.case_allocations(conn, case_id)
+        held = records.case_holders(conn, case_id)
         kept = CaseRecords(
             row["version"], tuple(records.latest_facts(conn, case_id)),
             {k: from_text(v) for k, v in records.case_markers(conn, case_id).items()},
-            _former_leads(allocations, row["lead_id"]),
-            *holder_changes((from_text(a["at"]), a["lead_id"], a["supervisor_id"], a["worker_id"]) for a in allocations))
+            _former_leads(held, row["lead_id"]), *_hand_overs(held))
         if snapshots:
             snapshots.keep(case_id, kept)
     ids = {row[k] for k in ("lead_id", "supervisor_id", "worker_id", "previous_lead_id") if row[k]}
@@ -130,9 +129,19 @@ def _people(conn: Connection, ids: set[str], staff_seq: int | None,
     return {**known, **read}
 
 
-def _former_leads(allocations: list[dict[str, Any]], current: str | None) -> tuple[str, ...]:
-    leads: list[str] = []
-    for a in reversed(allocations):
-        if a["lead_id"] != current and a["lead_id"] not in leads:
-            leads.append(a["lead_id"])
-    return tuple(leads)
+def _former_leads(held: list[dict[str, Any]], current: str | None) -> tuple[str, ...]:
+    """Everyone who led the case but its lead now, the latest first."""
+    leads = sorted((h for h in held if h["slot"] == "lead" and h["staff_id"] != current), key=lambda h: -h["version"])
+    return tuple(h["staff_id"] for h in leads)
+
+
+def _hand_overs(held: list[dict[str, Any]]) -> tuple[dict[str, datetime], dict[str, datetime]]:
+    """When each slot last changed hands, and the time before (people.holder_changes, from the holders rows):
+    the slot's holder now took it last, and whoever held it before them took it the time before."""
+    since: dict[str, datetime] = {}
+    prior: dict[str, datetime] = {}
+    for h in sorted(held, key=lambda h: h["version"]):
+        if h["slot"] in since:
+            prior[h["slot"]] = since[h["slot"]]
+        since[h["slot"]] = from_text(h["at"])
+    return since, prior

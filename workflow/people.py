@@ -8,12 +8,12 @@ from __future__ import annotations
 from functools import lru_cache
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Callable, Collection, Iterable, Iterator, Sequence, overload
+from typing import Callable, Collection, Iterable, Iterator, Mapping, Sequence, overload
 
 from .roles import SOCIAL_WORK_ROLES, roles_phrase
 
-__all__ = ["Staff", "Fact", "FactLog", "Case", "holder_roles", "HOLDER_SLOTS", "holder_changes", "newest_facts",
-           "markers_after"]
+__all__ = ["Staff", "Fact", "FactLog", "Case", "holder_roles", "HOLDER_SLOTS", "handed_over", "holder_changes",
+           "newest_facts", "markers_after"]
 
 #: the places a person holds a case in
 HOLDER_SLOTS = ("lead", "supervisor", "worker")
@@ -210,6 +210,13 @@ def holder_roles(case: Case) -> frozenset[str]:
         if person is not None:
             roles |= person.roles
     return roles
+
+
+def handed_over(case: Case, ids: Mapping[str, str | None]) -> dict[str, str | None]:
+    """The slots an allocation of *ids* (``lead_id``, ``supervisor_id``, ``worker_id``) gives to someone other
+    than holds them now: slot → who takes it (None: the slot is left empty)."""
+    held = {"lead": case.lead, "supervisor": case.supervisor, "worker": case.worker}
+    return {slot: ids[f"{slot}_id"] for slot, was in held.items() if (was.id if was else None) != ids[f"{slot}_id"]}
 
 
 def holder_changes(allocations: "Iterable[tuple[datetime, str | None, str | None, str | None]]"

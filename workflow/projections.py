@@ -1,7 +1,7 @@
 """The tables the guards read, re-derived from the audit chains, so that `audit verify` sees an edit of any of them.
 
-Every change casework makes to ``cases``, ``staff``, ``facts``, ``allocations``, ``markers``,
-``settings`` and ``definitions`` (the protocol versions kept) is written in the same unit of work
+Every change casework makes to ``cases``, ``staff``, ``facts``, ``allocations``, ``holders``,
+``markers``, ``settings`` and ``definitions`` (the protocol versions kept) is written in the same unit of work
 as an audit entry that says what it did. Replaying the chains therefore gives what each of those tables must hold; a row the
 replay does not produce, a row it produces that is missing, or a value that differs is
 reported with the table, the row and what the chain says. Hash chains make the log
@@ -62,6 +62,7 @@ def _replay(entries: Iterable[dict[str, Any]]) -> tuple[dict[str, dict[Any, Any]
     staff: dict[str, dict[str, Any]] = {}
     facts: dict[tuple[Any, ...], int] = {}
     allocations: dict[tuple[Any, ...], int] = {}
+    holders: dict[tuple[str, str, str], dict[str, Any]] = {}
     markers: dict[tuple[str, str], str] = {}
     settings: dict[str, str] = {}
     kept: dict[str, dict[str, Any]] = {}
@@ -112,13 +113,16 @@ def _replay(entries: Iterable[dict[str, Any]]) -> tuple[dict[str, dict[Any, Any]
             elif action == "allocate":
                 if case["lead_id"] is not None and case["lead_id"] != p["lead_id"]:
                     case["previous_lead_id"] = case["lead_id"]
+                for slot in ("lead", "supervisor", "worker"):
+                    if case[f"{slot}_id"] != p[f"{slot}_id"]:
+                        holders[(cid, slot, p[f"{slot}_id"] or "")] = {"version": case["version"], "at": at}
                 case.update(lead_id=p["lead_id"], supervisor_id=p["supervisor_id"], worker_id=p["worker_id"],
                             allocated_at=at)
                 held = (cid, at, e["actor"], p.get("reason"), p["lead_id"], p["supervisor_id"], p["worker_id"])
                 allocations[held] = allocations.get(held, 0) + 1
                 _later(markers, (cid, "event:allocate"), at)
-    return {"cases": cases, "staff": staff, "facts": facts, "allocations": allocations, "markers": markers,
-            "settings": settings, "definitions": kept}, updated
+    return {"cases": cases, "staff": staff, "facts": facts, "allocations": allocations, "holders": holders,
+            "markers": markers, "settings": settings, "definitions": kept}, updated
 
 
 def _stored(conn: Connection) -> dict[str, dict[Any, Any]]:
@@ -136,12 +140,14 @@ def _stored(conn: Connection) -> dict[str, dict[Any, Any]]:
     for r in records.rows_of(conn, "allocations"):
         key = tuple(r[k] for k in _ALLOCATION_KEY)
         allocations[key] = allocations.get(key, 0) + 1
+    holders = {(r["case_id"], r["slot"], r["staff_id"]): {"version": r["version"], "at": r["at"]}
+               for r in records.rows_of(conn, "holders")}
     markers = {(r["case_id"], r["marker"]): r["at"] for r in records.rows_of(conn, "markers")}
     settings = {r["key"]: r["value"] for r in records.rows_of(conn, "settings")}
     kept = {r["digest"]: {"name": r["name"], "version": r["version"], "lineage": json.loads(r["lineage"]),
                           "body": r["body"], "kept_at": r["kept_at"]} for r in records.rows_of(conn, "definitions")}
-    return {"cases": cases, "staff": staff, "facts": facts, "allocations": allocations, "markers": markers,
-            "settings": settings, "definitions": kept}
+    return {"cases": cases, "staff": staff, "facts": facts, "allocations": allocations, "holders": holders,
+            "markers": markers, "settings": settings, "definitions": kept}
 
 
 def _chain_of(table: str, key: Any) -> str:
@@ -233,6 +239,8 @@ def _rows_to_write(want: dict[str, dict[Any, Any]], updated: dict[str, dict[str,
         "staff": whole("staff"),
         "facts": repeated(_FACT_KEY, want["facts"]),
         "allocations": repeated(_ALLOCATION_KEY, want["allocations"]),
+        "holders": [{"case_id": cid, "slot": slot, "staff_id": who, **held}
+                    for (cid, slot, who), held in want["holders"].items()],
         "markers": [{"case_id": cid, "marker": marker, "at": at} for (cid, marker), at in want["markers"].items()],
         "settings": [{"key": key, "value": value} for key, value in want["settings"].items()],
         "definitions": [{"digest": digest, **row} for digest, row in want["definitions"].items()],

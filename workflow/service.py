@@ -24,7 +24,7 @@ from ..errors import (AllocationRefused, BadInput, RecordRefused,
 from .caseload import my_cases, show_staff
 from .closing import closing_move, closure_text
 from .hydrate import load_case, load_case_and_actor, load_case_for_write, load_staff, named_staff
-from .people import Case, Fact, FactLog, Staff, holder_roles, markers_after
+from .people import Case, Fact, FactLog, Staff, handed_over, holder_roles, markers_after
 from .snapshots import CaseRecords
 from .recording import explain_record
 from .team_names import checked_team
@@ -265,9 +265,7 @@ def allocate(cw: Casework, case_id: str, lead: str, actor: str, *, supervisor: s
     if refused:
         raise AllocationRefused(verdict)
     after.version, after.allocated_at = case.version + 1, at
-    changed = [slot for slot, was, now_ in (("lead", case.lead, new_lead), ("supervisor", case.supervisor, new_sup),
-                                            ("worker", case.worker, new_worker))
-               if (was.id if was else None) != (now_.id if now_ else None)]
+    changed = handed_over(case, ids)
     after.holder_prior = {**case.holder_prior, **{s: case.holder_since[s] for s in changed if s in case.holder_since}}
     after.holder_since = {**case.holder_since, **{s: at for s in changed}}
     after.markers = markers_after(case.markers, {"event:allocate": at})
@@ -318,6 +316,7 @@ def _write_allocation(conn: Connection, definition: Definition, case: Case, afte
         **ids, "previous_lead_id": after.previous_lead.id if after.previous_lead else None,
         "allocated_at": to_text(at), "version": case.version + 1, "updated_at": to_text(now), **pin})
     records.insert_allocation(conn, {"case_id": case.id, "at": to_text(at), "by_id": actor, "reason": reason, **ids})
+    records.take_slots(conn, case.id, case.version + 1, to_text(at), handed_over(case, ids))
     records.set_markers(conn, case.id, {"event:allocate": to_text(at)})
     due_dates.refresh(conn, definition, case.id, case.state, markers_after(case.markers, {"event:allocate": at}),
                       holder_roles(after))
