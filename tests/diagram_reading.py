@@ -81,6 +81,18 @@ def moves(dot: str, states) -> list[Move]:
     return found
 
 
+def brief_arrows(dot: str) -> dict[str, tuple[str, str, list[str]]]:
+    """The arrows that name the moves between the paths by title ('out' of the page's stages, 'back' into
+    them): way → (source, target, lines of plain text)."""
+    found = {}
+    for source, target, rest in re.findall(r"^\s*(\w+) -> (\w+) \[label=<(.*)$", dot, re.M):
+        label, attributes = rest.rsplit("> ", 1) if "> " in rest else (rest, "")
+        way = re.search(r'\bid="brief\.(out|back)"', attributes)
+        if way:
+            found[way.group(1)] = (source, target, [plain(cell) for cell in _CELL.findall(label)])
+    return found
+
+
 def timescales(dot: str, state: str) -> list[str]:
     """The key references (T1, …) a stage's box names as running while a case is in it."""
     line = next((plain(cell) for cell in re.findall(r"<TD[^>]*>(.*?)</TD>", node_label(dot, state))

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from .diagram_reading import key_entries, layout_problems, moves, node_label, plain, squash, timescales
+from .diagram_reading import (brief_arrows, key_entries, layout_problems, moves, node_label, plain, squash,
+                              timescales)
 from casework.workflow.diagram import ALL_VIEWS, allocation_source, diagram_source, render
 from casework.workflow.loader import Policies
 
@@ -85,6 +86,9 @@ def test_a_case_on_its_diagram_shows_where_it_stands_its_path_and_its_exits(cli_
     key = plain(node_label(dot, "__key"))
     assert "Case C-1" in key and "open to sw now" in key and "refused for sw" in key
     assert layout_problems(dot) == []
+    on_page = cli_run("diagram", "national", "--case", "C-1", "--as", "sw", "--page", "cin", "--format", "dot").stdout
+    assert brief_arrows(on_page) == {}  # each exit into child protection keeps its own mark on the case's page
+    assert "OPEN to sw now" in plain(_arrow(on_page, "assessment", "__elsewhere"))
     missing = cli_run("diagram", "national", "--case", "C-9", ok=False)
     assert missing.exit_code == 2 and "C-9" in missing.stderr
     other = cli_run("diagram", "torbay", "--case", "C-1", "--format", "dot", ok=False)
@@ -328,15 +332,33 @@ def test_a_torbay_ccw_takes_no_new_case_straight_from_referral():
 @pytest.mark.parametrize("name", Policies().names())
 @pytest.mark.parametrize("page", ["cin", "cp"])
 def test_a_page_draws_its_stages_in_full_and_the_other_page_as_one_box(name, page):
-    """--page cin|cp draws only that path's stages in full (closed states with Child in Need), every move
-    that touches them once with its key references, the other page's stages as one dashed box each arrow
-    to or from names the stage of; its key holds only what the page uses, and its layout hides no text."""
+    """--page cin|cp draws only that path's stages in full (closed states with Child in Need) and the other page's
+    stages as one dashed box. The child protection page draws every move that touches its stages once with its
+    key references, each arrow to or from the box naming the stage; the Child in Need page draws its own moves so,
+    and names every move between the paths by title on one arrow each way between its stages and the box. Each
+    key holds only what its page uses, and no layout hides text."""
     d = Policies().get(name)
     dot = diagram_source(d, page=page)
     own = {s for s, spec in d.states.items() if (spec.path == "cp") == (page == "cp")}
     drawn = moves(dot, {s: d.states[s] for s in own})
-    expected = {(e, s) for e, ev in d.events.items() for s in ev.sources if s in own or ev.to in own}
-    assert {(m.event, s) for m in drawn for s in d.events[m.event].sources if (m.event, s) in expected} == expected
+    touching = {(e, s) for e, ev in d.events.items() for s in ev.sources if s in own or ev.to in own}
+    within = {(e, s) for e, s in touching if s in own and d.events[e].to in own}
+    expected = touching if page == "cp" else within
+    assert {(m.event, s) for m in drawn for s in d.events[m.event].sources if (m.event, s) in touching} == expected
+    brief = brief_arrows(dot)
+    if page == "cp":
+        assert brief == {}
+    else:
+        assert set(brief) == {"out", "back"}
+        assert brief["out"][1] == brief["back"][0] == "__elsewhere"
+        for way, (_source, _target, lines) in brief.items():
+            assert lines[-1] == "who and what: the child protection page"
+            between = {e for e, s in touching - within if (s in own) == (way == "out")}
+            titles = [d.events[e].title for e in d.events if e in between]
+            assert all(squash(t) in squash(" ".join(lines)) for t in titles), (way, titles, lines)
+            if way == "out":  # where each is made from, by the stages' titles
+                assert all(squash(d.states[s].title) in squash(" ".join(lines)) for _e, s in touching - within
+                           if s in own), lines
     for state in d.states:
         assert bool(re.search(rf"^\s*{state} \[label=<", dot, re.M)) == (state in own), state
     other = "child protection" if page == "cin" else "Child in Need"

@@ -15,13 +15,14 @@ from ..definition import Definition, EventDef
 from .changes import Change, move_change
 from .key import Key
 from .overlay import CaseOverlay, exit_mark
-from .pages import ELSEWHERE, Page
+from .pages import ELSEWHERE, PAGES, Page
 from .style import CIN, CP, LOCAL, MUTED, entry, escape, rows, rules_text, wrap
 
-__all__ = ["Move", "moves_of", "move_id", "review_rows"]
+__all__ = ["Move", "moves_of", "brief_moves", "move_id", "review_rows"]
 
 _TITLE_WIDTH = 26  # characters per line of a move's title
 _NOTE_WIDTH = 34  # characters per line of a case's note on an exit, or of what a local protocol did
+_BRIEF_WIDTH = 40  # characters per line of the moves between the paths that a page names briefly
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,45 @@ def moves_of(d: Definition, page: Page, key: Key | None, overlay: CaseOverlay | 
         if made:
             attrs.update(penwidth="3.5", style="bold")
         found.append(Move(name, source, target, lines, attrs))
+    return found
+
+
+def _titles(d: Definition, states: list[str]) -> str:
+    """'Referral, Single assessment or Child in Need plan'."""
+    named = [d.states[s].title or s for s in states]
+    return ", ".join(named[:-1]) + " or " + named[-1] if len(named) > 1 else named[0]
+
+
+def brief_moves(d: Definition, page: Page, anchor: str, cluster: str) -> list[Move]:
+    """The moves between the paths that *page* names only by title: one arrow from the page's own stages to the
+    other page's box (its tail on *cluster*, the stages' box, at *anchor*) and one back, each listing its moves
+    with the stages they leave from or go to, and where they are drawn in full."""
+    out: dict[str, list[str]] = {}
+    back: dict[str, list[str]] = {}
+    for name, ev in d.events.items():
+        for source in ev.sources:
+            if (name, source) in page.brief:
+                (out if page.drawn(source) == source else back).setdefault(name, []).append(
+                    source if page.drawn(source) == source else ev.to)
+    found = []
+    for way, listed in (("out", out), ("back", back)):
+        if not listed:
+            continue
+        lines = []
+        for name, states in listed.items():  # an arrow out says where from; one back enters the stages' box
+            first, *rest = [f"<B>{line}</B>" for line in wrap(d.events[name].title or name, _BRIEF_WIDTH)]
+            lines += entry(first, rest, move_change(d, name) is not None)
+            if way == "out":
+                where = "from " + _titles(d, list(dict.fromkeys(states)))
+                lines += [f'<FONT COLOR="{MUTED}">{line}</FONT>' for line in wrap(where, _BRIEF_WIDTH)]
+        lines.append(f'<FONT COLOR="{MUTED}"><I>who and what: the {PAGES[page.other or "cp"]} page</I></FONT>')
+        tooltip = "; ".join(f"{name} ({'from' if way == 'out' else 'to'} {' or '.join(states)})"
+                            for name, states in listed.items())
+        colour = CP if way == "out" else CIN
+        attrs = {"color": colour, "id": f"brief.{way}", "tooltip": tooltip, "labeltooltip": tooltip,
+                 ("ltail" if way == "out" else "lhead"): cluster}
+        found.append(Move("", anchor, ELSEWHERE, lines, attrs) if way == "out"
+                     else Move("", ELSEWHERE, anchor, lines, attrs))
     return found
 
 

@@ -2,12 +2,16 @@
 
 The whole detailed diagram, with its key, is too big for a projected slide (fitted to
 1920×1080 its key text is about 10 px). A page draws the stages of one path in full, with
-every move that leaves or enters them and a key of only what those moves and stages use.
-The other page's stages are one dashed box that names the page to turn to; an arrow to or
-from it says which of its stages the move reaches ("to Strategy discussion") or leaves
-("from Referral or Single assessment"), and one move from several of them is one arrow.
-Each move is on every page whose stages it touches, so a move between the paths (an
-escalation, a step back to Child in Need) is on both.
+the moves that leave or enter them and a key of only what those moves and stages use.
+The other page's stages are one dashed box that names the page to turn to.
+
+A move between the paths (an escalation, a step back to Child in Need) is drawn in full, with
+its key references, on the child protection page: an arrow to or from the box says which of its
+stages the move reaches ("to Strategy discussion") or leaves ("from Referral or Single
+assessment"). The Child in Need page names those moves briefly, by title, on one arrow each
+way between its stages and the box; drawn in full there too, they made the page so wide that its
+text was 11.5 px on a slide, against 15 px without them. A case drawn on a page (``--case``) has
+them in full on both, since each exit carries its own mark.
 """
 from __future__ import annotations
 
@@ -31,9 +35,11 @@ class Page:
 
     name: str | None  # None: the whole diagram
     own: frozenset[str]
-    moves: frozenset[tuple[str, str]]  # (event, source)
+    moves: frozenset[tuple[str, str]]  # (event, source), drawn in full
     #: the other page, when a move on this page reaches it ('cp' on the Child in Need page)
     other: str | None = None
+    #: moves between the paths this page names only by title (drawn in full on the other page)
+    brief: frozenset[tuple[str, str]] = frozenset()
 
     def drawn(self, state: str) -> str:
         """The node that draws *state* on this page: itself, or the box of the other page."""
@@ -53,8 +59,9 @@ def _on(page: str, path: str) -> bool:
     return (path == "cp") == (page == "cp")
 
 
-def page_of(d: Definition, name: str | None = None) -> Page:
-    """Page *name* of *d*'s diagram ('cin' or 'cp'), or with None the whole diagram."""
+def page_of(d: Definition, name: str | None = None, full: bool = False) -> Page:
+    """Page *name* of *d*'s diagram ('cin' or 'cp'), or with None the whole diagram; with *full*, the Child in
+    Need page draws the moves between the paths in full too (a case on the page)."""
     every = frozenset((event, source) for event, ev in d.events.items() for source in ev.sources)
     if name is None:
         return Page(None, frozenset(d.states), every)
@@ -63,4 +70,8 @@ def page_of(d: Definition, name: str | None = None) -> Page:
     own = frozenset(s for s, spec in d.states.items() if _on(name, spec.path))
     moves = frozenset((event, source) for event, source in every if source in own or d.events[event].to in own)
     reaches = any(s not in own for event, source in moves for s in (source, d.events[event].to))
-    return Page(name, own, moves, next(p for p in PAGES if p != name) if reaches else None)
+    other = next(p for p in PAGES if p != name) if reaches else None
+    if name == "cp" or full:
+        return Page(name, own, moves, other)
+    brief = frozenset((event, source) for event, source in moves if not {source, d.events[event].to} <= own)
+    return Page(name, own, moves - brief, other, brief)

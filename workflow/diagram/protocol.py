@@ -13,7 +13,7 @@ from __future__ import annotations
 from ..definition import Definition
 from .changes import local_changes
 from .key import Key, holders, legend, table
-from .moves import Move, moves_of, review_rows
+from .moves import Move, brief_moves, moves_of, review_rows
 from .overlay import CaseOverlay, here
 from .pages import ELSEWHERE, PAGES, Page, page_of
 from .style import CIN_FILL, CLOSED, CP_FILL, FONT, HERE, LOCAL, MUTED, SIZE, escape, is_local, marked, rows, rules_text
@@ -66,13 +66,13 @@ def diagram_source(d: Definition, compact: bool = False, overlay: CaseOverlay | 
     """
     import graphviz
 
-    shown: Page = page_of(d, page)
+    shown: Page = page_of(d, page, full=overlay is not None)
     key = None if compact else Key(d.lineage[0], shown.deadlines(d), d)
     moves = moves_of(d, shown, key, overlay)  # numbers the key in the order the arrows are drawn
     title = f"{d.title or d.name} (v{d.version}){shown.title()}" + (f": case {overlay.case_id}" if overlay else "")
     g = graphviz.Digraph(d.name, graph_attr={
         "label": title, "labelloc": "t", "fontsize": str(SIZE["title"]), "fontname": FONT, "rankdir": "TB",
-        "newrank": "true", "nodesep": "0.3", "ranksep": "0.3", "pad": "0.2"},
+        "newrank": "true", "nodesep": "0.3", "ranksep": "0.3", "pad": "0.2", "compound": "true"},
         node_attr={"fontname": FONT, "fontsize": str(SIZE["text"]), "shape": "box", "style": "rounded,filled",
                    "fillcolor": "white", "margin": "0.12,0.04"},
         edge_attr={"fontname": FONT, "fontsize": str(SIZE["text"]), "arrowsize": "0.8"})
@@ -119,6 +119,9 @@ def diagram_source(d: Definition, compact: bool = False, overlay: CaseOverlay | 
         g.edge(name, "__key", style="invis")
     if d.initial in shown.own:
         g.edge("__start", d.initial)
+    if shown.brief:  # the moves between the paths, by title, on an arrow each way (see .pages)
+        last = [name for name, s in d.states.items() if s.path == "cin" and s.open and name in shown.own][-1]
+        moves += brief_moves(d, shown, last, "cluster_cin")
     for move in moves:
         if not move.review:
             label = f'<<TABLE BORDER="0" CELLPADDING="{_PAD}"><TR><TD>{rows(move.lines)}</TD></TR></TABLE>>'

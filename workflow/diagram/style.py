@@ -1,8 +1,8 @@
 """The look shared by every diagram: colours, type sizes and the HTML-like label pieces.
 
-Sizes are chosen for a projected slide: fitted whole to a 1920×1080 slide, a compact
-protocol diagram shows its text at about 15 px, a detailed one (with its key) at about
-11 px, an allocation diagram at 15 px or more. Every line of a label is its own table
+Sizes are chosen for a projected slide: fitted whole to a 1920×1080 slide, a page of the
+detailed diagram (with its key) shows its text at 12–14 px, the whole detailed diagram at
+8–9 px, an allocation diagram at 15 px or more. Every line of a label is its own table
 row, because graphviz sets ``<BR/>`` lines so tight that an underscore touches the line
 below.
 """
