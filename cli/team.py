@@ -1,6 +1,9 @@
 """`casework team ...`: the teams a store declares, so that a mistyped team is refused rather than made."""
 from __future__ import annotations
 
+import shlex
+from typing import Any
+
 import click
 
 from .app import State, emit, pass_state
@@ -37,7 +40,19 @@ def list_(state: State, as_json: bool) -> None:
     from casework.workflow import service
 
     teams = service.list_teams(state.cw)
-    emit([{"name": t.name, "cases": t.cases} for t in teams], as_json,
-         lambda: table([[t.name, t.cases] for t in teams], ["team", "cases"]) if teams else
+    declared = [t for t in teams if t.declared]
+    emit([{"name": t.name, "cases": t.cases, "declared": t.declared, "named_by": list(t.named_by)} for t in teams],
+         as_json, lambda: _listing(declared, [t for t in teams if not t.declared]) if teams else
          "No teams are declared: cases and staff take any team as written. Declare them with "
          "`casework team add NAME --as MANAGER`.")
+
+
+def _listing(declared: list[Any], undeclared: list[Any]) -> str:
+    """The declared teams as a table, then each team a protocol's rules name that the store does not declare."""
+    shown = table([[t.name, t.cases, "; ".join(t.named_by) or "-"] for t in declared],
+                  ["team", "cases", "named by the rules of"])
+    for t in undeclared:
+        shown += (f"\nNot declared: {t.name}, named by the rules of {'; '.join(t.named_by)}. No case can be in it "
+                  f"until it is declared, so those rules apply to no case (`casework team add {shlex.quote(t.name)} --as "
+                  f"MANAGER`).")
+    return shown

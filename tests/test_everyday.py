@@ -61,7 +61,35 @@ def test_staff_join_only_declared_teams_and_only_managers_declare_them(day):
     code, _, err = _cli(day, "team", "add", "erewash", "--as", "tm")
     assert code == 3 and "'Erewash' is declared already" in err
     code, out, _ = _cli(day, "team", "list", "--json")
-    assert json.loads(out) == [{"name": "Amber Valley", "cases": 0}, {"name": "Erewash", "cases": 2}]
+    assert json.loads(out) == [{"name": "Amber Valley", "cases": 0, "declared": True, "named_by": []},
+                               {"name": "Erewash", "cases": 2, "declared": True, "named_by": []}]
+
+
+def test_a_team_a_protocol_names_is_declared_only_as_the_protocol_spells_it(sqlite_cw):
+    """Derbyshire's pilot runs in the team 'Erewash' (DER-8): declaring 'erewash' would leave every case of it
+    outside the pilot, so it is exit 2, naming the protocol's spelling, and nothing is declared."""
+    add_standard_staff(sqlite_cw)
+    before = snapshot(sqlite_cw)
+    code, _, err = _cli(sqlite_cw, "team", "add", "erewash", "--as", "tm")
+    assert code == 2 and "The derbyshire protocol names this team 'Erewash' (DER-8)" in err
+    assert snapshot(sqlite_cw) == before and service.list_teams(sqlite_cw) == []
+    assert _cli(sqlite_cw, "team", "add", "Erewash", "--as", "tm")[0] == 0
+
+
+def test_team_list_says_which_rules_name_a_team_and_which_named_teams_are_not_declared(sqlite_cw):
+    """Once the store runs Derbyshire cases, `team list` says the pilot's rules name 'Erewash'; a store that
+    declared 'Erewash North' instead is told that no case can be in the pilot's team."""
+    add_standard_staff(sqlite_cw)
+    service.declare_team(sqlite_cw, "Erewash North", "tm")
+    service.open_case(sqlite_cw, "D-1", "derbyshire", "Erewash North", "tm")
+    code, out, _ = _cli(sqlite_cw, "team", "list")
+    assert code == 0 and "Not declared: Erewash, named by the rules of derbyshire (DER-8)" in out
+    assert "No case can be in it until it is declared" in out
+    service.declare_team(sqlite_cw, "Erewash", "tm")
+    [erewash, north] = service.list_teams(sqlite_cw)
+    assert (north.name, north.cases, north.named_by) == ("Erewash North", 1, ())
+    assert (erewash.name, erewash.declared, erewash.named_by) == ("Erewash", True, ("derbyshire (DER-8)",))
+    assert "Not declared" not in _cli(sqlite_cw, "team", "list")[1]
 
 
 def test_a_team_row_written_behind_casework_is_found_by_audit_verify_and_rebuild_removes_it(day):

@@ -295,6 +295,16 @@ class Definition(_Frozen):
         return frozenset(m.key() for dl in self.deadlines.values() for m in (dl.start, *dl.met_by)
                          if m.day is None)
 
+    @cached_property
+    def named_teams(self) -> dict[str, tuple[str, ...]]:
+        """The teams the protocol's rules name (a pilot's, a trial's), each with the rule IDs that name it: those
+        rules hold only for cases of a team of exactly that name."""
+        found: dict[str, tuple[str, ...]] = {}
+        for _, r in self.requirements():
+            for team in r.references().get("teams", ()):
+                found[team] = tuple(dict.fromkeys((*found.get(team, ()), *r.all_rules())))
+        return found
+
     @property
     def initial(self) -> str:
         """The state every case starts in."""

@@ -56,7 +56,7 @@ def due_items(cw: Casework, as_of: date | None = None, *, overdue_only: bool = F
     calendar = holidays_fingerprint()
     with cw.store.read() as conn:
         team = checked_team(conn, team)  # a mistyped team is refused, not shown as having nothing due
-        known = _known_versions(cw, conn)
+        known = cw.versions.known(conn)
         closed = _closed(known)
         stale = [c for c in records.due_stale(conn, closed, calendar, team) if _holds(c, staff)]
         people = {s["id"]: staff_from_row(s) for s in records.all_staff(conn)}
@@ -202,7 +202,7 @@ def recomputed_due_items(cw: Casework, as_of: date | None = None, *, overdue_onl
     and the answer for a store whose rows are not made yet."""
     as_of = _checked_day(cw, as_of)
     with cw.store.read() as conn:
-        closed = _closed(_known_versions(cw, conn))
+        closed = _closed(cw.versions.known(conn))
         cases, _ = records.open_case_markers(conn, closed, team)
         people = {s["id"]: staff_from_row(s) for s in records.all_staff(conn)}
         items = _judged_whole(cw, conn, [c for c in cases if _holds(c, staff)], people, as_of, staff)
@@ -248,23 +248,6 @@ def _judged_whole(cw: Casework, conn: Connection, cases: list[Any], people: dict
         if case["id"] in whole:
             items += conditions_lapsed(whole[case["id"]], d, as_of)
     return items
-
-
-def _known_versions(cw: Casework, conn: Connection) -> list[Definition]:
-    """Every version a case may run under: the files' and the store's (one that cannot be read is skipped here
-    and reported on each of its cases)."""
-    found = []
-    for name in cw.policies.names():
-        try:
-            found.append(cw.versions.current(name))
-        except CaseworkError:
-            continue
-    for row in records.list_definitions(conn):
-        try:
-            found.append(cw.versions.of(conn, row["name"], row["digest"]))
-        except CaseworkError:
-            continue
-    return found
 
 
 def _version_of(cw: Casework, conn: Connection, case: dict[str, Any]) -> Definition | DueItem:

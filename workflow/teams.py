@@ -12,13 +12,14 @@ as stores made before teams were declared did.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterable
 
 from casework.store import audit, records
 
 from . import identity
 from .clock import to_text
-from ..errors import AlreadyExists, StaffChangeRefused
+from .definition import Definition
+from ..errors import AlreadyExists, BadInput, CaseworkError, StaffChangeRefused
 from .hydrate import load_staff
 from .staff_actions import staff_rules
 from .team_names import TEAM_KEY, declared_teams, team_name
@@ -30,10 +31,40 @@ __all__ = ["Team", "declare_team", "list_teams"]
 
 @dataclass(frozen=True)
 class Team:
-    """A declared team and how many cases it has (open or not)."""
+    """A team: how many cases it has (open or not), and the protocols whose rules name it (a pilot's teams)."""
 
     name: str
     cases: int = 0
+    #: 'derbyshire (DER-8)': each protocol the store's cases run under whose rules name the team, with those rules
+    named_by: tuple[str, ...] = ()
+    #: False for a team those rules name that the store does not declare: no case can be in it, so the rules
+    #: that name it apply to no case
+    declared: bool = True
+
+
+def _named(definitions: Iterable[Definition]) -> dict[str, tuple[str, ...]]:
+    """Team → 'derbyshire (DER-8)' for each protocol among *definitions* whose rules name it."""
+    found: dict[str, dict[str, tuple[str, ...]]] = {}
+    for d in definitions:
+        for team, rules in d.named_teams.items():
+            by = found.setdefault(team, {})
+            by[d.name] = tuple(dict.fromkeys((*by.get(d.name, ()), *rules)))
+    return {team: tuple(f"{name} ({', '.join(rules)})" if rules else name for name, rules in sorted(by.items()))
+            for team, by in found.items()}
+
+
+def _spelt_as_named(cw: Casework, name: str) -> None:
+    """BadInput when *name* is a team a protocol names, spelt otherwise (in case or spacing): declared so, that
+    protocol's rules would never apply to its cases."""
+    for protocol in cw.policies.names():
+        try:
+            named = cw.versions.current(protocol).named_teams
+        except CaseworkError:
+            continue
+        same = [t for t in named if t.casefold() == name.casefold() and t != name]
+        if same:
+            raise BadInput(f"The {protocol} protocol names this team {same[0]!r} ({', '.join(named[same[0]])}); "
+                           f"declare it as the protocol spells it, or those rules never apply to its cases.")
 
 
 @unit_of_work
@@ -48,6 +79,7 @@ def declare_team(cw: Casework, name: str, actor: str, *, reason: str | None = No
         same = [t for t in declared if t.casefold() == name.casefold()]
         if same:
             raise AlreadyExists(f"The team {same[0]!r} is declared already.")
+        _spelt_as_named(cw, name)
         rules = staff_rules(cw, conn)
         verdict = explain_team_declaration(rules, load_staff(conn, actor), name, now)
         protocol = rules.name
@@ -65,11 +97,14 @@ def declare_team(cw: Casework, name: str, actor: str, *, reason: str | None = No
 
 
 def list_teams(cw: Casework) -> list[Team]:
-    """The declared teams, with how many cases each has."""
+    """The declared teams, with how many cases each has and the protocols that name them; then, once the store
+    declares a team, the teams that the protocols its cases run under name but it does not declare."""
     with cw.store.read() as conn:
         names = declared_teams(conn)
         counts: dict[str, int] = {}
         for case in records.list_cases(conn):
             counts[case["team"]] = counts.get(case["team"], 0) + 1
-    return [Team(n, counts.get(n, 0)) for n in names]
+        named = _named(cw.versions.known(conn, files=False)) if names else {}
+    return [*(Team(n, counts.get(n, 0), named.get(n, ())) for n in names),
+            *(Team(n, 0, by, declared=False) for n, by in sorted(named.items()) if n not in names)]
 

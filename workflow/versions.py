@@ -140,6 +140,23 @@ class Versions:
                                      f"'casework audit verify'.")
         return definition
 
+    def known(self, conn: Connection, files: bool = True) -> list[Definition]:
+        """Every version a case may run under: the files' and the store's, or without *files* the store's alone
+        (the versions its cases were opened under). One that cannot be read is skipped, to be reported on each
+        of its cases."""
+        found = []
+        for name in self.policies.names() if files else ():
+            try:
+                found.append(self.current(name))
+            except CaseworkError:
+                continue
+        for row in records.list_definitions(conn):
+            try:
+                found.append(self.of(conn, row["name"], row["digest"]))
+            except CaseworkError:
+                continue
+        return found
+
     def opening_or_none(self, policy: str, day: date) -> Definition | None:
         """:meth:`for_opening`, or None when no version of *policy* can open a case on *day* (its file gone or
         broken, or none in effect): for listings that say what is current without failing over it."""
