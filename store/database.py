@@ -296,6 +296,19 @@ class Store:
             found = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
             return str(found) if found is not None else None
 
+    def application_roles(self) -> list[str]:
+        """The roles granted the application's privileges (PostgreSQL; none on SQLite): those that may add audit
+        entries without owning the log. An upgrade grants them what its new tables need (see init_store)."""
+        if self.is_sqlite:
+            return []
+        with self._unit(write=False) as conn:
+            rows = conn.exec_driver_sql(
+                "SELECT DISTINCT g.grantee FROM information_schema.role_table_grants g JOIN pg_tables t "
+                "ON t.schemaname = g.table_schema AND t.tablename = g.table_name WHERE g.table_name = 'audit' "
+                "AND g.table_schema = current_schema() AND g.privilege_type = 'INSERT' AND g.grantee <> t.tableowner "
+                "ORDER BY g.grantee").all()
+        return [r[0] for r in rows if _ROLE.match(r[0])]
+
     def grant_application_role(self, role: str) -> list[str]:
         """Let *role* run casework and nothing more (PostgreSQL): the statements run, for the record.
 

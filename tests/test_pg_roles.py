@@ -67,3 +67,24 @@ def test_an_application_role_is_for_postgresql_only(sqlite_cw):
     """On SQLite there is no database login to restrict: bad input, not a silent no-op."""
     with pytest.raises(BadInput, match="for PostgreSQL"):
         service.init_store(sqlite_cw, app_role="casework_app")
+
+
+def test_an_upgrade_grants_the_application_role_what_the_new_tables_need(app_store):
+    """The application role of a store from before the holders table (its grants there revoked, as an upgrade from
+    revision 0007 leaves them) cannot allocate; the owner's `casework init`, without --app-role, grants every
+    application role exactly what this revision's tables need, and allocation works again."""
+    owner, app, app_url = app_store
+    owner_url = owner.store.url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(owner_url) as conn:
+        conn.execute("REVOKE ALL ON holders FROM casework_app")
+    before = service.case_history(owner, "C-1")
+    with pytest.raises(Exception, match="permission denied"):
+        service.allocate(app, "C-1", "sw2", "tm", reason="Hand-over")
+    assert service.case_history(owner, "C-1") == before
+    assert owner.store.application_roles() == ["casework_app"]
+    result = CliRunner().invoke(cli, ["--db", owner_url, "init"])
+    assert result.exit_code == 0, result.output
+    service.allocate(app, "C-1", "sw2", "tm", reason="Hand-over")
+    assert service.show_case(app, "C-1")["lead"]["id"] == "sw2" and service.verify_audit(app).ok
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        _as_app(app_url, "DELETE FROM holders")  # what it is granted there is what grant_application_role says

@@ -68,8 +68,10 @@ def init_store(cw: Casework, sandbox: bool = False, app_role: str | None = None,
     Every setting is audited on the 'settings' chain.
     """
     revision = cw.store.upgrade()
-    if app_role is not None:
-        cw.store.grant_application_role(app_role)
+    # the roles already granted, and the one named: each gets exactly what this revision's tables need (a table an
+    # upgrade added, such as holders, would otherwise refuse the application every allocation)
+    for role in dict.fromkeys([*cw.store.application_roles(), *([app_role] if app_role is not None else [])]):
+        cw.store.grant_application_role(role)
     if authentication is not None and authentication not in identity.AUTHENTICATION:
         raise UnknownName(authentication, identity.AUTHENTICATION, "(authentication is 'declared' or 'login')")
     if authentication == identity.LOGIN and cw.store.is_sqlite:
