@@ -19,7 +19,7 @@ __all__ = [
     "insert_allocation", "take_slots", "case_holders", "held_counts", "set_markers", "case_markers", "open_case_markers",
     "count_held", "lock_staff", "get_setting", "set_setting", "rows_of", "replace_staff", "staff_with_login",
     "count_staff", "session_login", "lock_chain", "get_definition", "insert_definition", "list_definitions",
-    "cases_per_version", "rename_facts", "has_cases", "replace_due", "clear_due", "due_rows", "due_stale",
+    "cases_per_version", "cases_per_team", "rename_facts", "has_cases", "replace_due", "clear_due", "due_rows", "due_stale",
     "cases_held_as", "cases_of_digest",
 ]
 
@@ -128,6 +128,11 @@ def rename_facts(conn: Connection, case_id: str, names: dict[str, str]) -> None:
     """Give a case's recorded facts the names a new protocol version knows them by (a migration plan)."""
     for old, new in names.items():
         conn.execute("rename_fact", {"b_case": case_id, "b_old": old, "b_new": new})
+
+
+def cases_per_team(conn: Connection) -> dict[str, int]:
+    """How many cases each team has, open or not (one grouped count, not a read of every case)."""
+    return {team: n for team, n in conn.execute("cases_per_team")}
 
 
 def cases_per_version(conn: Connection) -> dict[str | None, dict[str, int]]:

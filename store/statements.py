@@ -216,6 +216,7 @@ _BUILDERS: dict[str, Callable[[list[str], str], Executable]] = {
     "held_counts": lambda a, d: _held_counts(a),
     "cases_per_version": lambda a, d: select(cases.c.policy_digest, cases.c.state, func.count().label("n"))
     .group_by(cases.c.policy_digest, cases.c.state),
+    "cases_per_team": lambda a, d: select(cases.c.team, func.count().label("n")).group_by(cases.c.team),
     "open_cases": lambda a, d: _open_cases(a),
     "open_markers": lambda a, d: _open_markers(a),
     "case_versions": lambda a, d: select(cases.c.id, cases.c.version),

@@ -101,9 +101,7 @@ def list_teams(cw: Casework) -> list[Team]:
     declares a team, the teams that the protocols its cases run under name but it does not declare."""
     with cw.store.read() as conn:
         names = declared_teams(conn)
-        counts: dict[str, int] = {}
-        for case in records.list_cases(conn):
-            counts[case["team"]] = counts.get(case["team"], 0) + 1
+        counts = records.cases_per_team(conn)
         named = _named(cw.versions.known(conn, files=False)) if names else {}
     return [*(Team(n, counts.get(n, 0), named.get(n, ())) for n in names),
             *(Team(n, 0, by, declared=False) for n, by in sorted(named.items()) if n not in names)]
