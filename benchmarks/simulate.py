@@ -281,6 +281,8 @@ class _Case:
         """A social worker who lapsed or leaves within the week is replaced first; a lapsed one about to make a
         move that needs registration tries it and is refused (WT-3, WT-5, DER-4, KEN-5)."""
         lead, cal = self.lead, self.y.cal
+        if event == "reopen":  # a closed case is not reallocated: whoever reopens it allocates it afresh
+            return
         if lead is None or lead.reg is None or (lead.fit(cal.day(self.t)) and lead.fit(cal.day(self.t + 5 * DAY))):
             return
         lapsed = not lead.fit(cal.day(self.t)) and (lead.leaves is None or cal.day(self.t) <= lead.leaves)
