@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import click
 
@@ -47,4 +48,4 @@ def handbook(state: State, policy_name: str | None, all_policies: bool, output: 
         written = write_handbooks(state.cw.policies, output, _Progress())
     else:
         written = write_handbook(state.cw.policies, policy_name, output)
-    click.echo(f"Wrote {len(written)} files into {output}; open {output}/index.html", err=True)
+    click.echo(f"Wrote {len(written)} files into {output}; open {Path(output) / 'index.html'}", err=True)

@@ -326,10 +326,20 @@ def test_the_readme_handbook_command_makes_the_ccw_page_it_links(cli_run, tmp_pa
     assert command[:2] == ["casework", "handbook"]
     out = command[command.index("-o") + 1]
     linked = re.findall(r"\]\((handbook/[^)]+)\)", section)
-    assert linked == ["handbook/role-community_care_worker.html"] and linked[0].startswith(out)
+    assert linked == ["handbook/torbay/role-community_care_worker.html"] and linked[0].startswith(out)
     cli_run(*command[1:-1], str(tmp_path / out))
     page = (tmp_path / linked[0]).read_text()
     assert "As a community care worker" in page and "Torbay interim Community Care Worker process" in page
+    assert (ROOT / linked[0]).read_text() == page  # the link resolves in the repository too
+
+
+def test_the_committed_torbay_handbook_is_current(handbooks):
+    """handbook/torbay/ holds exactly the files `casework handbook torbay` writes, byte for byte."""
+    committed, fresh = ROOT / "handbook" / "torbay", handbooks / "torbay"
+    refresh = "run `.venv/bin/casework handbook torbay -o handbook/torbay/` and commit it"
+    assert sorted(p.name for p in committed.iterdir()) == sorted(p.name for p in fresh.iterdir()), refresh
+    for file in sorted(fresh.iterdir()):
+        assert (committed / file.name).read_bytes() == file.read_bytes(), f"handbook/torbay/{file.name}: {refresh}"
 
 
 def test_unknown_protocol_or_no_protocol_exits_2(cli_run, tmp_path):
