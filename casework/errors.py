@@ -96,6 +96,10 @@ class UnknownPolicy(UnknownName):
     what = "policy"
 
 
+class UnknownState(UnknownName):
+    what = "state"
+
+
 class UnknownEvent(UnknownName):
     what = "event"
 

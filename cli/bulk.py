@@ -45,5 +45,6 @@ def import_actions(state: State, source: IO[str], group: int, clock_from_file: b
     else:
         for problem in report.problems:
             click.echo(f"Line {problem.line} ({problem.kind}): {problem.message}", err=True)
-        click.echo(f"Imported {report.applied} actions; {len(report.problems)} lines not done.")
+        applied, left = report.applied, len(report.problems)
+        click.echo(f"Imported {applied} action{'s' * (applied != 1)}; {left} line{'s' * (left != 1)} not done.")
     sys.exit(report.exit_code)

@@ -1,8 +1,10 @@
 """Text for people: titles, names and sentences. JSON output is the service's data as it is, identifiers and all."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
+
+from casework.workflow.clock import LONDON
 
 if TYPE_CHECKING:
     from casework.workflow.caseload import HeldCase
@@ -16,10 +18,12 @@ _PATHS = {"cin": "child in need", "cp": "child protection"}
 
 
 def short_time(text: str | None) -> str:
-    """'2026-11-25T10:00:00.000000+00:00' → '25 Nov 2026 10:00 UTC'."""
+    """'2026-11-25T10:00:00.000000+00:00' → '25 Nov 2026 10:00 GMT', '2026-06-15T08:00:00+00:00' → '15 Jun 2026
+    09:00 BST': England's clock, as the practitioner read it when they acted (the store keeps UTC)."""
     if not text:
         return "-"
-    return f"{day_text(text[:10], weekday=False)} {text[11:16]} UTC"
+    moment = datetime.fromisoformat(text).astimezone(LONDON)
+    return f"{day_text(moment.date(), weekday=False)} {moment:%H:%M %Z}"
 
 
 def day_text(day: date | str, weekday: bool = True) -> str:

@@ -346,6 +346,16 @@ def test_listing_a_mistyped_team_is_refused_not_shown_empty(day):
         assert code == 2 and "Did you mean 'Amber Valley'?" in err
 
 
+def test_listing_a_mistyped_state_is_refused_and_a_title_is_understood(day):
+    """`case list --state assesment` is exit 2 with the nearest state named, not "No cases match"; a state's title,
+    in any case, lists its cases as its name does."""
+    code, out, err = _cli(day, "case", "list", "--state", "assesment")
+    assert code == 2 and out == "" and "Unknown state 'assesment'" in err and "Did you mean 'assessment'?" in err
+    by_name = _cli(day, "case", "list", "--state", "assessment", "--json")
+    assert by_name[0] == 0 and [c["id"] for c in json.loads(by_name[1])] == ["C-2"]
+    assert _cli(day, "case", "list", "--state", "single ASSESSMENT", "--json") == by_name
+
+
 def test_mine_offers_case_close_for_a_move_that_ends_the_case(day):
     """Where a protocol codes its closures, `mine` points to `case close CASE REASON`, not the bare move."""
     code, out, _ = _cli(day, "mine", "--as", "tm", "--json")

@@ -8,7 +8,7 @@ from casework.store import Connection, audit, records
 
 from .clock import day_of, to_text
 from .deadlines import due_for_case
-from ..errors import CaseNotFound, CaseworkError
+from ..errors import CaseNotFound, CaseworkError, UnknownState
 from .hydrate import load_case, load_staff
 from .team_names import checked_team
 from .people import Case, Staff, holder_roles
@@ -133,6 +133,7 @@ def list_cases(cw: Casework, state: str | None = None, team: str | None = None, 
         for _, who in held:
             load_staff(conn, who)  # StaffNotFound, with the nearest ids, for a mistyped person
         team = checked_team(conn, team)  # a mistyped team is refused, not listed as empty
+        state = _checked_state(cw, conn, state)  # and so is a mistyped state
         if not held:
             rows = [dict(r) for r in records.list_cases(conn, state=state, team=team)]
         else:
@@ -142,6 +143,21 @@ def list_cases(cw: Casework, state: str | None = None, team: str | None = None, 
                     and (team is None or r["team"] == team)]
         titles = StateTitles(cw, conn)
         return [{**r, "state_title": titles.of(r)} for r in rows]
+
+
+def _checked_state(cw: Casework, conn: Connection, state: str | None) -> str | None:
+    """*state* if some version a case may run under has it; a state's title (any case) is taken for its name;
+    anything else is UnknownState, with the nearest names."""
+    if state is None:
+        return None
+    known = cw.versions.known(conn)
+    if any(state in d.states for d in known):
+        return state
+    titled = {s.title.casefold(): name for d in known for name, s in d.states.items() if s.title}
+    if state.casefold() in titled:
+        return titled[state.casefold()]
+    raise UnknownState(state, sorted({name for d in known for name in d.states}),
+                       "(a state's name or title, as `casework policy show` lists them)")
 
 
 class StateTitles:

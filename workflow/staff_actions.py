@@ -148,7 +148,8 @@ def add_staff(cw: Casework, staff_id: str, name: str, roles: Sequence[str], *, t
 
     def new(before: Staff | None) -> Staff:
         if before is not None:
-            raise AlreadyExists(f"Staff member {staff_id!r} already exists.")
+            raise AlreadyExists(f"Staff member {staff_id!r} already exists; change their record with `casework "
+                                f"staff update {staff_id} ... --as STAFF`.")
         return Staff(staff_id, name, frozenset(roles), team, registration, registered_until, pcf_level,
                      frozenset(training), login=login)
 
