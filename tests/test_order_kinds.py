@@ -95,7 +95,7 @@ def test_requested_completed_then_requested_again_reads_as_awaited(ordered, cloc
         service.move_case(ordered, "C-1", "start_cin_plan", "sw")
     unmet = next(u for u in refused.value.verdict.unmet if u.kind == "none_of")
     assert unmet.sentence.startswith("No specialist assessment is still awaited") and "WT-4" in unmet.rules
-    assert "sw (social worker)" in unmet.who_could and "specialist_assessment_done" in unmet.who_could
+    assert "S (social worker, sw)" in unmet.who_could and "specialist_assessment_done" in unmet.who_could
     service.record_fact(ordered, "C-1", "specialist_assessment_done", "sw")
     clock.advance(hours=1)
     service.record_fact(ordered, "C-1", "assessment_requested", "sw")

@@ -174,7 +174,7 @@ def test_each_step_of_the_handover_follows_the_one_before(cw_cli):
     run = cw_cli
     refusal = _refused(run("case", "record", "T-1", "sm_endorsement", "--as", "sm", "--note", "Housing need",
                            "--json", ok=False), "fact_recorded", "TOR-2")
-    assert "identified the child for CCW allocation" in refusal["sentence"] and "tm (team manager)" in refusal["who_could"]
+    assert "identified the child for CCW allocation" in refusal["sentence"] and "Tom (team manager, tm)" in refusal["who_could"]
     refusal = _refused(run("case", "record", "T-1", "family_informed", "--as", "sw", "--json", ok=False),
                        "fact_recorded", "TOR-3")
     assert "service manager endorsed" in refusal["sentence"] and \
@@ -183,7 +183,7 @@ def test_each_step_of_the_handover_follows_the_one_before(cw_cli):
     run("case", "record", "T-1", "ccw_identified", "--as", "tm", "--note", "In supervision")
     refusal = _refused(run("case", "record", "T-1", "family_informed", "--as", "sw", "--json", ok=False),
                        "fact_recorded", "TOR-3")
-    assert "sm (service manager) can record “the service manager endorsed the CCW allocation" in refusal["who_could"]
+    assert "Sue (service manager, sm) can record “the service manager endorsed the CCW allocation" in refusal["who_could"]
     assert "(casework case record T-1 sm_endorsement --as STAFF ...)" in refusal["who_could"]
     for fact in ("handover_agreed", "case_summary_updated"):
         _refused(run("case", "record", "T-1", fact, "--as", "tm" if fact == "case_summary_updated" else "sw",
@@ -207,7 +207,7 @@ def test_who_could_names_only_people_who_would_be_allowed(cw_cli):
                            "--json", ok=False), "fact_recorded", "TOR-5")
     assert [u for u in asked["unmet"] if u["kind"] == "fact_recorded"] == [refusal]  # 'can' gives the same verdict
     who = refusal["who_could"]
-    assert "sw (social worker)" in who and "tm (team manager)" in who
+    assert "Sam (social worker, sw)" in who and "Tom (team manager, tm)" in who
     assert "ccw" not in who.split("(casework")[0] and "asw" not in who.split("(casework")[0]
     can = json.loads(run("case", "can", "T-1", "--record", "case_summary_updated", "--as", "ccw", "--json").stdout)
     assert can["events"][0]["allowed"] is False and can["events"][0]["unmet"][0]["kind"] == "who"
@@ -224,7 +224,7 @@ def test_after_an_escalation_the_ccw_process_starts_again(cw_cli):
     run("case", "record", "T-1", "escalation_raised", "--as", "ccw", "--note", "Worries at school")
     refusal = _refused(run("case", "allocate", "T-1", "--lead", "sw_other", "--no-supervisor", "--as", "asw",
                            "--json", ok=False), "any_of", "TOR-9")
-    assert "sw (social worker)" in refusal["who_could"] and "ccw" not in refusal["who_could"]
+    assert "Sam (social worker, sw)" in refusal["who_could"] and "ccw" not in refusal["who_could"]
     run("case", "allocate", "T-1", "--lead", "sw", "--no-supervisor", "--as", "asw", "--reason", "Need escalated")
     refusal = _refused(run("case", "allocate", "T-1", "--lead", "ccw", "--supervisor", "asw", "--as", "tm",
                            "--json", ok=False), "fact_recorded", "TOR-1")

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from ..errors import BadInput
 
-__all__ = ["LONDON", "utc_now", "parse_when", "parse_day", "day_of", "to_text", "from_text"]
+__all__ = ["LONDON", "utc_now", "parse_when", "parse_day", "day_of", "day_words", "to_text", "from_text"]
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -44,6 +44,11 @@ def parse_day(text: str) -> date:
 def day_of(moment: datetime) -> date:
     """The calendar day in England on which *moment* falls."""
     return moment.astimezone(LONDON).date()
+
+
+def day_words(day: date) -> str:
+    """'3 Dec 2026': a day as a sentence gives it to people."""
+    return f"{day.day} {day:%b %Y}"
 
 
 def to_text(moment: datetime) -> str:

@@ -50,8 +50,10 @@ class Staff:
 
     @property
     def label(self) -> str:
-        """'ana (community care worker)', as messages name people."""
-        return f"{self.id} ({roles_phrase(sorted(self.roles), 'and')})"
+        """'Ana Lima (community care worker, ana)', as refusals and who-could sentences name people: by name, with
+        the id a command's --as takes (just 'ana (community care worker)' for someone named by their id)."""
+        roles = roles_phrase(sorted(self.roles), "and")
+        return f"{self.name} ({roles}, {self.id})" if self.name and self.name != self.id else f"{self.id} ({roles})"
 
     @property
     def named(self) -> str:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 
+from ..clock import day_words
 from ..people import Staff
 from ..roles import ROLES, roles_phrase
 from .base import MANY, Context, Requirement, RuleIds, people_phrase, register
@@ -122,8 +123,9 @@ class WhoMayAct(Requirement):
         return f"Only {clauses_phrase(self.clauses)} may do this"
 
     def explain(self, ctx: Context) -> str:
-        if not ctx.actor.active_on(ctx.day):
-            return f"{ctx.actor.label} left on {ctx.actor.left_on} and can no longer act"
+        left = ctx.actor.left_on
+        if left is not None and not ctx.actor.active_on(ctx.day):
+            return f"{ctx.actor.label} left on {day_words(left)} and can no longer act"
         return f"{ctx.actor.label} is not among those who may do this"
 
     def who_could(self, ctx: Context) -> str:
@@ -178,7 +180,7 @@ class ActorIsQualified(Requirement):
         return "The person acting must be a registered social worker"
 
     def explain(self, ctx: Context) -> str:
-        return f"{ctx.actor.label} is not a registered social worker on {ctx.day}"
+        return f"{ctx.actor.label} is not a registered social worker on {day_words(ctx.day)}"
 
     def who_could(self, ctx: Context) -> str:
         return "Ask a practitioner registered with Social Work England."

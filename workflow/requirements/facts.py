@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
-from ..clock import day_of
+from ..clock import day_of, day_words
 from ..people import Fact, Staff, newest_facts
 from ..roles import roles_phrase
 from ..verdict import Unmet
@@ -274,7 +274,7 @@ class LatestFact(Scoped):
 
     def explain_held(self, ctx: Context) -> str:
         latest = self._latest(ctx)
-        when = f" ({day_of(latest.at)}, by {latest.by.label})" if latest is not None else ""
+        when = f" ({day_words(day_of(latest.at))}, by {latest.by.label})" if latest is not None else ""
         d = ctx.definition
         return f"of {self._set(d)}, the latest on the child's file is {fact_named(self.is_, d)}{when}"
 

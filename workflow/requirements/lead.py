@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, model_validator
 
+from ..clock import day_words
 from ..people import Staff
 from ..roles import roles_phrase
 from .actor import ActorClause, Role, clauses_phrase
@@ -44,7 +45,7 @@ def _cap(text: str) -> str:
 
 def _registration_note(staff: Staff, ctx: Context) -> str:
     if staff.registration and staff.registered_until and staff.registered_until < ctx.day:
-        return f" (registration {staff.registration} lapsed on {staff.registered_until})"
+        return f" (registration {staff.registration} lapsed on {day_words(staff.registered_until)})"
     return ""
 
 
@@ -85,7 +86,7 @@ class LeadIsRegisteredSocialWorker(Requirement):
         if lead is None:
             return f"Case {ctx.case.id} has no lead practitioner, and this needs a registered social worker as lead"
         return (f"Lead practitioner {lead.label} is not a registered social worker"
-                f"{_registration_note(lead, ctx)} on {ctx.day}")
+                f"{_registration_note(lead, ctx)} on {day_words(ctx.day)}")
 
     def who_could(self, ctx: Context) -> str:
         return f"{_reallocators(ctx)} must first reallocate the case to a registered social worker."

@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, model_validator
 
+from ..clock import day_words
 from .base import MANY, Context, Day, Requirement, register
 from .wording import deadline_named, opening
 
@@ -106,7 +107,7 @@ class NotOverdue(Requirement):
         return f"{opening(deadline_named(self.deadline, d))} must not be overdue"
 
     def explain(self, ctx: Context) -> str:
-        return f"{opening(deadline_named(self.deadline, ctx.definition))} is overdue on {ctx.day}"
+        return f"{opening(deadline_named(self.deadline, ctx.definition))} is overdue on {day_words(ctx.day)}"
 
     def who_could(self, ctx: Context) -> str:
         dl = ctx.definition.deadlines.get(self.deadline)
