@@ -50,10 +50,6 @@ def person_text(person: dict[str, Any] | None) -> str:
     return f"{name}, {roles}{reg} ({person['id']})"
 
 
-def _who(people: dict[str, str], staff_id: str) -> str:
-    return people.get(staff_id) or staff_id
-
-
 def case_text(case: dict[str, Any]) -> str:
     """Where a case stands, for `case show` and after every change."""
     if case.get("state_title"):
@@ -62,7 +58,6 @@ def case_text(case: dict[str, Any]) -> str:
         where = f"{case['state_title']}{f' ({path})' if path else ''}{ended}"
     else:
         where = f"{case['state']} (its protocol version cannot be read)"
-    names = {p["id"]: p.get("name") or p["id"] for p in (case["lead"], case["supervisor"], case.get("worker")) if p}
     lines = [
         f"Case {case['id']}: {where}, since {short_time(case['state_entered_at'])}",
         f"  Protocol    {case.get('protocol_version') or case['policy']}; team {case['team']}; version {case['version']}",
@@ -74,7 +69,7 @@ def case_text(case: dict[str, Any]) -> str:
     for label, facts in (("Supervision", [f for f in case["facts"] if f.get("supervision")]),
                          ("Recorded", [f for f in case["facts"] if not f.get("supervision")])):
         for i, f in enumerate(facts):
-            with_ = f", with {', '.join(_who(names, w) for w in f['with'])}" if f["with"] else ""
+            with_ = f", with {', '.join(f['with_names'])}" if f["with"] else ""
             note = f": {f['note']}" if f.get("note") else ""
             what = f.get("title") or f["name"].replace("_", " ")
             lines.append(f"  {label if i == 0 else '':<11} {short_time(f['at'])}  {what}, by "

@@ -356,6 +356,13 @@ def test_listing_a_mistyped_state_is_refused_and_a_title_is_understood(day):
     assert _cli(day, "case", "list", "--state", "single ASSESSMENT", "--json") == by_name
 
 
+def test_case_show_names_everyone_on_a_record_by_name(day):
+    """Whoever took part in a visit is named as the history names them, holder of the case or not."""
+    service.record_fact(day, "C-1", "home_visit", "sw", with_staff=["tm"], note="Seen with mum")
+    code, out, _ = _cli(day, "case", "show", "C-1")
+    assert code == 0 and "a home visit to the child and family, by SW, with TM: Seen with mum" in out
+
+
 def test_mine_offers_case_close_for_a_move_that_ends_the_case(day):
     """Where a protocol codes its closures, `mine` points to `case close CASE REASON`, not the bare move."""
     code, out, _ = _cli(day, "mine", "--as", "tm", "--json")

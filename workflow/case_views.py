@@ -87,7 +87,7 @@ def summary(cw: Casework, case: Case, definition: "Definition | str", today: dat
         "lead": _person(case.lead), "supervisor": _person(case.supervisor), "worker": _person(case.worker),
         "facts": [{"name": f.name, "at": to_text(f.at), "by": f.by.id, "with": [w.id for w in f.with_staff],
                    "note": f.note, "state": f.state, "title": _fact_title(definition, f.name), "by_name": f.by.name,
-                   "supervision": is_supervision(f.name)}
+                   "with_names": [w.name or w.id for w in f.with_staff], "supervision": is_supervision(f.name)}
                   for f in case.facts],
         "due": [i.to_dict() for i in sorted(due, key=lambda i: (i.due, i.name))],
     }
