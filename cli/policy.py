@@ -169,8 +169,10 @@ def diff(state: State, first: str, second: str, as_json: bool) -> None:
     if not found:
         click.echo(f"{first} and {second} differ in nothing of who may do what or what must hold first "
                    f"(`policy show` lists everything else: deadlines, closure reasons, the staff rules).")
+    areas = {"event": "Move", "allocation": "Allocation", "fact": "Record", "deadline": "Timescale", "state": "Stage"}
     for d in found:
-        click.echo(f"{d.area} {d.name}")
+        click.echo(f"{areas.get(d.area, d.area)}: {d.title[:1].upper()}{d.title[1:]}"
+                   + (f"  [{d.name}]" if d.area != "allocation" else ""))
         for line in d.only_in_a:
             click.echo(f"  only in {first}: {line}")
         for line in d.only_in_b:

@@ -245,6 +245,11 @@ def test_policy_diff_shows_each_side(run):
     assert step_down["only_in_a"] == [] and any("TOR-6" in line for line in step_down["only_in_b"])
     assert ("event", "start_s47") not in by_name
     assert any("TOR-4" in line for line in by_name[("allocation", "allocation")]["only_in_b"])
+    assert step_down["title"] == "Step down to early help"
+    assert any("“Supervision of the CCW-led case” must not be overdue" in line for line in step_down["only_in_b"])
+    code, out, _ = run("policy", "diff", "national", "torbay")
+    assert "Move: Step down to early help  [step_down]" in out
+    assert not [line for line in out.splitlines() if line.startswith('  ') and 'ccw_supervision' in line]
     code, out, _ = run("policy", "diff", "torbay", "torbay")
     assert code == 0 and "differ in nothing" in out
 

@@ -7,7 +7,7 @@ from typing import Any, Sequence
 
 from .checks import uncited_rules
 from .definition import Definition
-from ..errors import DefinitionProblem, InvalidDefinition
+from ..errors import DefinitionProblem, InvalidDefinition, UnknownPolicy
 from .refinement import Proof
 from .sources import Source, read_source
 from .workspace import Casework
@@ -89,6 +89,10 @@ def show_policy(cw: Casework, name: str) -> Definition:
     always means the protocol, whatever files the current directory holds."""
     if name not in cw.policies.names() and (name.endswith((".yaml", ".yml")) or "/" in name):
         return cw.policies.load_file(name).definition
+    if name not in cw.policies.names():
+        here = f" ./{name}.yaml" if Path(f"{name}.yaml").is_file() else " such as ./northshire.yaml"
+        raise UnknownPolicy(name, cw.policies.names(), f"on offer (name a definition file by its path,{here}, or "
+                                                       f"offer a folder's protocols with --machines DIR)")
     return cw.policies.get(name)
 
 

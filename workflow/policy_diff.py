@@ -1,10 +1,16 @@
-"""Compare two protocols: who may do what, and what must hold first, in one and not the other."""
+"""Compare two protocols: who may do what, and what must hold first, in one and not the other.
+
+In plain words, as refusals and the handbook put them: moves, stages and records by their titles,
+roles as people say them. Each difference keeps the identifier of what it is about (``name``) for
+tools and for the commands that act on it.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .definition import Definition, HolderPolicy
+from .roles import roles_phrase
 
 __all__ = ["Difference", "diff_policies"]
 
@@ -17,9 +23,11 @@ class Difference:
     name: str
     only_in_a: tuple[str, ...] = ()
     only_in_b: tuple[str, ...] = ()
+    #: what the difference is about, by its title in either protocol ('Hold a CIN review')
+    title: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"area": self.area, "name": self.name, "only_in_a": list(self.only_in_a),
+        return {"area": self.area, "name": self.name, "title": self.title, "only_in_a": list(self.only_in_a),
                 "only_in_b": list(self.only_in_b)}
 
 
@@ -27,22 +35,31 @@ def _rules(ids: tuple[str, ...]) -> str:
     return f" [{', '.join(ids)}]" if ids else ""
 
 
+_PATHS = {"cin": "Child in Need", "cp": "child protection"}
+
+
+def _stages(d: Definition, states: Any) -> str:
+    titles = [d.states[s].title or s if s in d.states else s for s in states]
+    return ", ".join(titles[:-1]) + " or " + titles[-1] if len(titles) > 1 else "".join(titles)
+
+
 def _event_lines(d: Definition, name: str) -> set[str]:
     ev = d.events.get(name)
     if ev is None:
-        return {"(no such event)"}
-    lines = {f"moves {', '.join(ev.sources)} -> {ev.to}"}
-    lines |= {f"who: {c.describe()}{_rules(c.rules)}" for c in ev.who}
-    lines |= {f"requires: {r.text()}{_rules(r.all_rules())}" for r in ev.requires}
+        return {"(no such move)"}
+    lines = {f"moves a case from {_stages(d, ev.sources)} to {_stages(d, [ev.to])}"}
+    lines |= {f"who may: {c.describe()}{_rules(c.rules)}" for c in ev.who}
+    lines |= {f"first: {r.text(d)}{_rules(r.all_rules())}" for r in ev.requires}
     return lines
 
 
-def _holder_lines(policies: tuple[HolderPolicy, ...], slot: str) -> set[str]:
+def _holder_lines(d: Definition, policies: tuple[HolderPolicy, ...], slot: str) -> set[str]:
     lines = set()
     for p in policies:
-        head = f"{slot}: {', '.join(p.roles)} on {'/'.join(p.paths)}{_rules(p.rules)}"
+        paths = " and ".join(_PATHS.get(path, path) for path in p.paths)
+        head = f"{slot}: a {roles_phrase(p.roles)}, on {paths} cases{_rules(p.rules)}"
         lines.add(head)
-        lines |= {f"{head}: requires {r.text()}{_rules(r.all_rules())}" for r in p.requires}
+        lines |= {f"{head}; first: {r.text(d)}{_rules(r.all_rules())}" for r in p.requires}
     return lines
 
 
@@ -51,9 +68,18 @@ def _allocation_lines(d: Definition) -> set[str]:
     lines = {f"who allocates: {c.describe()}{_rules(c.rules)}" for c in a.who}
     lines |= {f"supervisor: {c.describe()}{_rules(c.rules)}" for c in a.supervisors}
     lines |= {f"who changes only the worker: {c.describe()}{_rules(c.rules)}" for c in a.workers_who}
-    lines |= _holder_lines(a.leads, "lead") | _holder_lines(a.workers, "worker")
-    lines |= {f"requires: {r.text()}{_rules(r.all_rules())}" for r in a.requires}
+    lines |= _holder_lines(d, a.leads, "lead") | _holder_lines(d, a.workers, "worker")
+    lines |= {f"first: {r.text(d)}{_rules(r.all_rules())}" for r in a.requires}
     return lines
+
+
+def _title(a: Definition, b: Definition, area: str, name: str) -> str:
+    """The title of what a difference is about, from whichever protocol has it."""
+    for d in (a, b):
+        found = {"event": d.events, "fact": d.facts, "deadline": d.deadlines, "state": d.states}.get(area, {}).get(name)
+        if found is not None and getattr(found, "title", None):
+            return str(found.title)
+    return "who may hold a case" if area == "allocation" else name
 
 
 def _compare(area: str, name: str, a: set[str], b: set[str]) -> Difference | None:
@@ -71,8 +97,8 @@ def diff_policies(a: Definition, b: Definition) -> list[Difference]:
     for name in dict.fromkeys([*a.facts, *b.facts]):
         fa, fb = a.facts.get(name), b.facts.get(name)
         found.append(_compare("fact", name,
-                              {f"recorded by: {c.describe()}" for c in fa.who} if fa else {"(no such fact)"},
-                              {f"recorded by: {c.describe()}" for c in fb.who} if fb else {"(no such fact)"}))
+                              {f"recorded by: {c.describe()}" for c in fa.who} if fa else {"(no such record)"},
+                              {f"recorded by: {c.describe()}" for c in fb.who} if fb else {"(no such record)"}))
     for name in dict.fromkeys([*a.deadlines, *b.deadlines]):
         da, db = a.deadlines.get(name), b.deadlines.get(name)
         found.append(_compare("deadline", name, {f"{da.text()}{_rules(da.rules)}"} if da else {"(none)"},
@@ -80,4 +106,4 @@ def diff_policies(a: Definition, b: Definition) -> list[Difference]:
     for name in dict.fromkeys([*a.states, *b.states]):
         found.append(_compare("state", name, {"exists"} if name in a.states else set(),
                               {"exists"} if name in b.states else set()))
-    return [d for d in found if d is not None]
+    return [replace(d, title=_title(a, b, d.area, d.name)) for d in found if d is not None]
