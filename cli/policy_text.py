@@ -35,7 +35,8 @@ def policy_text(d: Definition) -> str:
     lines = [f"{d.name} v{d.version}: {d.title}" + (f" (extends {d.extends})" if d.extends else ""),
              f"  files: {', '.join(d.files)}", "  states:"]
     for name, s in d.states.items():
-        lines.append(f"    {name:<22} {s.path:<4} {'open' if s.open else 'ended'}  {s.title}")
+        path = s.path if s.path in ("cin", "cp") else "-"  # a stage where cases end belongs to no path
+        lines.append(f"    {name:<22} {path:<4} {'open ' if s.open else 'ended'}  {s.title}")
     lines.append("  events:")
     for name, e in d.events.items():
         lines.append(f"    {name:<22} {e.title}: {', '.join(e.sources)} -> {e.to}{_rules(e.rules)}")
