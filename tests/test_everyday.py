@@ -240,7 +240,7 @@ def test_policy_show_and_diff_take_a_file_and_show_every_part_of_a_protocol(tmp_
                      "  NS1: {title: Moved to another authority by agreement}\nevents:\n  close:\n"
                      "    who: [{roles: [team_manager], qualified: true, team: case}]\n")
     code, out, _ = _cli(sqlite_cw, "policy", "diff", "national", str(local))
-    assert code == 0 and "event close" in out
+    assert code == 0 and "Move: Close the case  [close]" in out
     code, out, _ = _cli(sqlite_cw, "policy", "show", str(local))
     for part in ("  facts:", "  allocation:", "who allocates:", "  deadlines:", "icpc_held",
                  "RC8    Case closed after assessment, no further action -> closed",

@@ -76,7 +76,9 @@ def _allocation_lines(d: Definition) -> set[str]:
 def _title(a: Definition, b: Definition, area: str, name: str) -> str:
     """The title of what a difference is about, from whichever protocol has it."""
     for d in (a, b):
-        found = {"event": d.events, "fact": d.facts, "deadline": d.deadlines, "state": d.states}.get(area, {}).get(name)
+        areas: dict[str, dict[str, Any]] = {"event": d.events, "fact": d.facts, "deadline": d.deadlines,
+                                            "state": d.states}
+        found = areas.get(area, {}).get(name)
         if found is not None and getattr(found, "title", None):
             return str(found.title)
     return "who may hold a case" if area == "allocation" else name
