@@ -23,6 +23,21 @@ __all__ = ["Store", "Batch", "DEFAULT_URL", "resolve_url"]
 
 DEFAULT_URL = "sqlite:///casework.db"
 _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+#: what the application role may do, table by table (Store.grant_application_role)
+_APPLICATION_GRANTS = (
+    "SELECT, INSERT ON audit, facts, allocations, definitions",
+    "SELECT, INSERT, UPDATE ON cases, markers, holders, staff",
+    "SELECT ON settings, alembic_version",
+    "SELECT, INSERT, DELETE ON due_dates, due_cases",
+    "USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public",
+)
+
+
+def _quoted(role: str) -> str:
+    """A role name as a PostgreSQL identifier, whatever it holds."""
+    return '"' + role.replace('"', '""') + '"'
+
+
 #: a role name casework will quote into GRANT statements
 _ROLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 #: the first bytes of every SQLite database file
@@ -297,24 +312,41 @@ class Store:
             return str(found) if found is not None else None
 
     def application_roles(self) -> list[str]:
-        """The roles granted the application's privileges (PostgreSQL; none on SQLite): those that may add audit
-        entries without owning the log. An upgrade grants them what its new tables need (see init_store)."""
+        """The roles granted the application's privileges (PostgreSQL; none on SQLite): granted, themselves, adding
+        audit entries and changing cases, but not changing or removing entries, and not owning the log. A member of
+        such a role is not one; nor is a role that may rewrite the log (an administrator's)."""
         if self.is_sqlite:
             return []
         with self._unit(write=False) as conn:
             rows = conn.exec_driver_sql(
-                "SELECT DISTINCT g.grantee FROM information_schema.role_table_grants g JOIN pg_tables t "
-                "ON t.schemaname = g.table_schema AND t.tablename = g.table_name WHERE g.table_name = 'audit' "
-                "AND g.table_schema = current_schema() AND g.privilege_type = 'INSERT' AND g.grantee <> t.tableowner "
+                "SELECT g.grantee FROM information_schema.role_table_grants g WHERE g.table_schema = current_schema() "
+                "AND g.grantee <> (SELECT tableowner FROM pg_tables WHERE schemaname = current_schema() "
+                "AND tablename = 'audit') GROUP BY g.grantee "
+                "HAVING bool_or(g.table_name = 'audit' AND g.privilege_type = 'INSERT') "
+                "AND bool_or(g.table_name = 'cases' AND g.privilege_type = 'UPDATE') "
+                "AND NOT bool_or(g.table_name = 'audit' AND g.privilege_type IN ('UPDATE', 'DELETE', 'TRUNCATE')) "
                 "ORDER BY g.grantee").all()
-        return [r[0] for r in rows if _ROLE.match(r[0])]
+        return [r[0] for r in rows]
+
+    def extend_application_roles(self) -> dict[str, list[str]]:
+        """After an upgrade, grant each application role (:meth:`application_roles`) what the application may do
+        on casework's tables, a table the upgrade added included; nothing is revoked and no other table is
+        touched. Role → the statements run."""
+        done = {}
+        for role in self.application_roles():
+            statements = [f"GRANT {grant} TO {_quoted(role)}" for grant in _APPLICATION_GRANTS]
+            with self._unit(write=True) as conn:
+                for sql in statements:
+                    conn.exec_driver_sql(sql)
+            done[role] = statements
+        return done
 
     def grant_application_role(self, role: str) -> list[str]:
         """Let *role* run casework and nothing more (PostgreSQL): the statements run, for the record.
 
         The role that runs ``init`` owns the tables; the application role may add audit entries,
         facts and allocations but never change or remove them, may change the projections
-        casework keeps current (cases, markers, staff), may only read the store's settings
+        casework keeps current (cases, markers, holders, staff), may only read the store's settings
         (so it cannot make a live store a training sandbox), and owns nothing.
         """
         if self.is_sqlite:
@@ -324,11 +356,7 @@ class Store:
         statements = [
             f'GRANT USAGE ON SCHEMA public TO "{role}"',
             f'REVOKE ALL ON ALL TABLES IN SCHEMA public FROM "{role}"',
-            f'GRANT SELECT, INSERT ON audit, facts, allocations, definitions TO "{role}"',
-            f'GRANT SELECT, INSERT, UPDATE ON cases, markers, holders, staff TO "{role}"',
-            f'GRANT SELECT ON settings, alembic_version TO "{role}"',
-            f'GRANT SELECT, INSERT, DELETE ON due_dates, due_cases TO "{role}"',
-            f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO "{role}"',
+            *(f'GRANT {grant} TO "{role}"' for grant in _APPLICATION_GRANTS),
         ]
         with self._unit(write=True) as conn:
             exists = conn.exec_driver_sql("SELECT 1 FROM pg_roles WHERE rolname = %(r)s", {"r": role}).first()

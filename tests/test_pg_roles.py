@@ -70,21 +70,34 @@ def test_an_application_role_is_for_postgresql_only(sqlite_cw):
 
 
 def test_an_upgrade_grants_the_application_role_what_the_new_tables_need(app_store):
-    """The application role of a store from before the holders table (its grants there revoked, as an upgrade from
-    revision 0007 leaves them) cannot allocate; the owner's `casework init`, without --app-role, grants every
-    application role exactly what this revision's tables need, and allocation works again."""
+    """A store from revision 0007, before the holders table, upgraded by the owner's `casework init` without
+    --app-role: the application role may then allocate (the new table granted to it), while a role that may only
+    add audit entries gains nothing and an administrator's role loses nothing; an init that upgrades nothing
+    grants nothing."""
     owner, app, app_url = app_store
     owner_url = owner.store.url.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(owner_url) as conn:
-        conn.execute("REVOKE ALL ON holders FROM casework_app")
-    before = service.case_history(owner, "C-1")
-    with pytest.raises(Exception, match="permission denied"):
-        service.allocate(app, "C-1", "sw2", "tm", reason="Hand-over")
-    assert service.case_history(owner, "C-1") == before
+        for sql in ("DROP TABLE holders", "UPDATE alembic_version SET version_num = '0007'",
+                    "CREATE ROLE ingest", "GRANT INSERT ON audit TO ingest",
+                    "CREATE ROLE dba", "GRANT ALL ON ALL TABLES IN SCHEMA public TO dba"):
+            conn.execute(sql)
     assert owner.store.application_roles() == ["casework_app"]
+
+    def privileges(role: str) -> set[tuple[str, str]]:
+        with psycopg.connect(owner_url) as conn:
+            return set(conn.execute("SELECT table_name, privilege_type FROM information_schema.role_table_grants "
+                                    "WHERE grantee = %s", (role,)).fetchall())
+
+    ingest, dba = privileges("ingest"), privileges("dba")
     result = CliRunner().invoke(cli, ["--db", owner_url, "init"])
     assert result.exit_code == 0, result.output
     service.allocate(app, "C-1", "sw2", "tm", reason="Hand-over")
     assert service.show_case(app, "C-1")["lead"]["id"] == "sw2" and service.verify_audit(app).ok
+    assert privileges("ingest") == ingest and privileges("dba") >= dba
+    assert {t for t, p in privileges("casework_app") if t == "holders"} == {"holders"}
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
-        _as_app(app_url, "DELETE FROM holders")  # what it is granted there is what grant_application_role says
+        _as_app(app_url, "DELETE FROM holders")  # what it is granted there is what the application may do
+    with psycopg.connect(owner_url) as conn:
+        conn.execute("REVOKE ALL ON holders FROM casework_app")
+    assert CliRunner().invoke(cli, ["--db", owner_url, "init"]).exit_code == 0
+    assert not {t for t, p in privileges("casework_app") if t == "holders"}  # nothing upgraded, nothing granted

@@ -67,11 +67,12 @@ def init_store(cw: Casework, sandbox: bool = False, app_role: str | None = None,
     *staff_protocol* names the protocol whose ``staff:`` rules govern the staff list (default national).
     Every setting is audited on the 'settings' chain.
     """
+    before = cw.store.revision()
     revision = cw.store.upgrade()
-    # the roles already granted, and the one named: each gets exactly what this revision's tables need (a table an
-    # upgrade added, such as holders, would otherwise refuse the application every allocation)
-    for role in dict.fromkeys([*cw.store.application_roles(), *([app_role] if app_role is not None else [])]):
-        cw.store.grant_application_role(role)
+    if before is not None and before != revision:  # a table the upgrade added would refuse the application
+        cw.store.extend_application_roles()
+    if app_role is not None:
+        cw.store.grant_application_role(app_role)
     if authentication is not None and authentication not in identity.AUTHENTICATION:
         raise UnknownName(authentication, identity.AUTHENTICATION, "(authentication is 'declared' or 'login')")
     if authentication == identity.LOGIN and cw.store.is_sqlite:
