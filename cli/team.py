@@ -29,7 +29,8 @@ def add(state: State, name: str, actor: str, reason: str | None, as_json: bool) 
     from casework.workflow import service
 
     declared = service.declare_team(state.cw, name, actor, reason=reason)
-    emit({"name": declared.name}, as_json, lambda: f"Declared the team {declared.name}.")
+    emit({"name": declared.name, "note": declared.note}, as_json,
+         lambda: f"Declared the team {declared.name}." + (f" Note: {declared.note}." if declared.note else ""))
 
 
 @team.command("list")
@@ -52,7 +53,7 @@ def _listing(declared: list[Any], undeclared: list[Any]) -> str:
     shown = table([[t.name, t.cases, "; ".join(t.named_by) or "-"] for t in declared],
                   ["team", "cases", "named by the rules of"])
     for t in undeclared:
-        shown += (f"\nNot declared: {t.name}, named by the rules of {'; '.join(t.named_by)}. No case can be in it "
-                  f"until it is declared, so those rules apply to no case (`casework team add {shlex.quote(t.name)} --as "
-                  f"MANAGER`).")
+        shown += (f"\nNot declared: {t.name}, named by the rules of {'; '.join(t.named_by)}"
+                  + (f" ({t.note})" if t.note else "") + ". No case can be in it until it is declared, so those "
+                  f"rules apply to no case (`casework team add {shlex.quote(t.name)} --as MANAGER`).")
     return shown

@@ -65,15 +65,34 @@ def test_staff_join_only_declared_teams_and_only_managers_declare_them(day):
                                {"name": "Erewash", "cases": 2, "declared": True, "named_by": []}]
 
 
-def test_a_team_a_protocol_names_is_declared_only_as_the_protocol_spells_it(sqlite_cw):
-    """Derbyshire's pilot runs in the team 'Erewash' (DER-8): declaring 'erewash' would leave every case of it
-    outside the pilot, so it is exit 2, naming the protocol's spelling, and nothing is declared."""
+def test_a_team_spelt_otherwise_than_a_protocol_names_it_is_declared_with_a_note_and_can_be_put_right(sqlite_cw):
+    """Derbyshire's pilot runs in the team 'Erewash' (DER-8): declaring 'erewash' is allowed (another protocol may
+    spell it so) but says that those rules apply only to a team spelt 'Erewash'; `team list` then says the store
+    declares it otherwise, and declaring the protocol's spelling is the way out, not "declared already"."""
     add_standard_staff(sqlite_cw)
-    before = snapshot(sqlite_cw)
-    code, _, err = _cli(sqlite_cw, "team", "add", "erewash", "--as", "tm")
-    assert code == 2 and "The derbyshire protocol names this team 'Erewash' (DER-8)" in err
-    assert snapshot(sqlite_cw) == before and service.list_teams(sqlite_cw) == []
-    assert _cli(sqlite_cw, "team", "add", "Erewash", "--as", "tm")[0] == 0
+    code, out, _ = _cli(sqlite_cw, "team", "add", "erewash", "--as", "tm")
+    assert code == 0 and ("Note: the rules of derbyshire (DER-8) name the team 'Erewash', and apply only to cases "
+                          "of a team spelt so.") in out
+    service.open_case(sqlite_cw, "D-1", "derbyshire", "erewash", "tm")
+    code, out, _ = _cli(sqlite_cw, "team", "list")
+    assert "Not declared: Erewash, named by the rules of derbyshire (DER-8) (this store declares it as 'erewash', " \
+           "which those rules do not match)" in out
+    assert _cli(sqlite_cw, "team", "add", "EREWASH", "--as", "tm")[0] == 3  # a look-alike of both: declared already
+    code, out, _ = _cli(sqlite_cw, "team", "add", "Erewash", "--as", "tm")
+    assert code == 0 and "Note" not in out
+    assert [t.name for t in service.list_teams(sqlite_cw)] == ["Erewash", "erewash"]
+
+
+def test_a_protocols_team_names_are_kept_as_a_store_keeps_team_names():
+    """'High  Peak' in a protocol is the team 'High Peak' (NFKC, single spaces), as declared teams are; a name
+    holding an invisible character is refused at load, with the reason."""
+    from pydantic import ValidationError
+
+    from casework.workflow.requirements.scope import InTeams
+
+    assert InTeams.model_validate({"teams": ["High  Peak", "Ｅｒｅｗａｓｈ"]}).teams == ("High Peak", "Erewash")
+    with pytest.raises(ValidationError, match="U\\+200B"):
+        InTeams.model_validate({"teams": ["Ere\u200bwash"]})
 
 
 def test_team_list_says_which_rules_name_a_team_and_which_named_teams_are_not_declared(sqlite_cw):

@@ -19,7 +19,7 @@ from casework.store import audit, records
 from . import identity
 from .clock import to_text
 from .definition import Definition
-from ..errors import AlreadyExists, BadInput, CaseworkError, StaffChangeRefused
+from ..errors import AlreadyExists, StaffChangeRefused
 from .hydrate import load_staff
 from .staff_actions import staff_rules
 from .team_names import TEAM_KEY, declared_teams, team_name
@@ -40,6 +40,8 @@ class Team:
     #: False for a team those rules name that the store does not declare: no case can be in it, so the rules
     #: that name it apply to no case
     declared: bool = True
+    #: what a manager should know of the name: a protocol spells it otherwise, or the store declares it otherwise
+    note: str = ""
 
 
 def _named(definitions: Iterable[Definition]) -> dict[str, tuple[str, ...]]:
@@ -53,18 +55,15 @@ def _named(definitions: Iterable[Definition]) -> dict[str, tuple[str, ...]]:
             for team, by in found.items()}
 
 
-def _spelt_as_named(cw: Casework, name: str) -> None:
-    """BadInput when *name* is a team a protocol names, spelt otherwise (in case or spacing): declared so, that
-    protocol's rules would never apply to its cases."""
-    for protocol in cw.policies.names():
-        try:
-            named = cw.versions.current(protocol).named_teams
-        except CaseworkError:
-            continue
-        same = [t for t in named if t.casefold() == name.casefold() and t != name]
-        if same:
-            raise BadInput(f"The {protocol} protocol names this team {same[0]!r} ({', '.join(named[same[0]])}); "
-                           f"declare it as the protocol spells it, or those rules never apply to its cases.")
+def _spelt_otherwise(definitions: Iterable[Definition], name: str) -> str:
+    """A note when a protocol's rules name *name* spelt otherwise (in case): the rules that name it apply only to
+    cases of a team spelt as they spell it. Empty when none does."""
+    notes = []
+    for team, by in sorted(_named(definitions).items()):
+        if team.casefold() == name.casefold() and team != name:
+            notes.append(f"the rules of {'; '.join(by)} name the team {team!r}, and apply only to cases of a team "
+                         f"spelt so")
+    return "; ".join(notes)
 
 
 @unit_of_work
@@ -76,10 +75,11 @@ def declare_team(cw: Casework, name: str, actor: str, *, reason: str | None = No
         records.lock_chain(conn, "staff")
         principal = identity.authenticate(conn, actor, cw.principal)
         declared = declared_teams(conn)
+        protocols = cw.versions.known(conn)  # the files' and those the store's cases run under
         same = [t for t in declared if t.casefold() == name.casefold()]
-        if same:
+        if same and (name in same or name not in _named(protocols)):  # a protocol's own spelling is a way out
             raise AlreadyExists(f"The team {same[0]!r} is declared already.")
-        _spelt_as_named(cw, name)
+        note = _spelt_otherwise(protocols, name)
         rules = staff_rules(cw, conn)
         verdict = explain_team_declaration(rules, load_staff(conn, actor), name, now)
         protocol = rules.name
@@ -93,7 +93,8 @@ def declare_team(cw: Casework, name: str, actor: str, *, reason: str | None = No
                          policy_version=policy_version(cw, protocol), payload={"team": name, "reason": reason})
     if not verdict.allowed:
         raise StaffChangeRefused(verdict)
-    return Team(name)
+    return Team(name, note=note)
+
 
 
 def list_teams(cw: Casework) -> list[Team]:
@@ -103,6 +104,10 @@ def list_teams(cw: Casework) -> list[Team]:
         names = declared_teams(conn)
         counts = records.cases_per_team(conn)
         named = _named(cw.versions.known(conn, files=False)) if names else {}
+    def as_declared(team: str) -> str:
+        same = [n for n in names if n.casefold() == team.casefold()]
+        return f"this store declares it as {same[0]!r}, which those rules do not match" if same else ""
+
     return [*(Team(n, counts.get(n, 0), named.get(n, ())) for n in names),
-            *(Team(n, 0, by, declared=False) for n, by in sorted(named.items()) if n not in names)]
+            *(Team(n, 0, by, declared=False, note=as_declared(n)) for n, by in sorted(named.items()) if n not in names)]
 

@@ -71,7 +71,7 @@ def page_of(d: Definition, name: str | None = None, full: bool = False) -> Page:
     moves = frozenset((event, source) for event, source in every if source in own or d.events[event].to in own)
     reaches = any(s not in own for event, source in moves for s in (source, d.events[event].to))
     other = next(p for p in PAGES if p != name) if reaches else None
-    if name == "cp" or full:
-        return Page(name, own, moves, other)
+    if name == "cp" or full or not any(d.states[s].open and d.states[s].path == "cin" for s in own):
+        return Page(name, own, moves, other)  # (the brief arrows leave from the Child in Need stages' box)
     brief = frozenset((event, source) for event, source in moves if not {source, d.events[event].to} <= own)
     return Page(name, own, moves - brief, other, brief)

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from ..clock import day_words
+from ...errors import BadInput
+from ..team_names import team_name
 from .base import MANY, Context, Day, Requirement, register
 from .wording import deadline_named, opening
 
@@ -22,6 +24,15 @@ class InTeams(Requirement):
     kind: Literal["in_teams"] = "in_teams"
     primary = "teams"
     teams: tuple[str, ...] = Field(min_length=1, max_length=MANY)
+
+    @field_validator("teams")
+    @classmethod
+    def _as_kept(cls, teams: tuple[str, ...]) -> tuple[str, ...]:
+        """Each name as a store keeps a team's (NFKC, single spaces): spelt otherwise, no case's team could match."""
+        try:
+            return tuple(team_name(t) for t in teams)
+        except BadInput as exc:
+            raise ValueError(str(exc)) from None
 
     def holds(self, ctx: Context) -> bool:
         return ctx.case.team in self.teams
