@@ -137,6 +137,9 @@ def list_(state: State, as_json: bool) -> None:
     if as_json:
         emit_json(people)
     else:
-        click.echo(table([[p["id"], p["name"], ", ".join(p["roles"]), p["team"] or "-", p["registration"] or "-",
+        from casework.workflow.roles import role_label
+
+        click.echo(table([[p["id"], p["name"], ", ".join(map(role_label, p["roles"])), p["team"] or "-",
+                           p["registration"] or "-",
                            p["registered_until"] or "-", p["left_on"] or "-"] for p in people],
                          ["id", "name", "roles", "team", "registration", "until", "left"]))

@@ -168,6 +168,8 @@ def test_staff_list_and_registration_dates(run):
                          "registration": "SW2", "registered_until": "2025-12-31", "pcf_level": None,
                          "training": ["lead_professional"], "login": None, "left_on": None}
     assert [p["id"] for p in people] == ["sw", "tm"]
+    listed = run("staff", "list")[1]  # roles as people say them; identifiers in --json
+    assert "team manager" in listed and "social worker" in listed and "social_worker" not in listed
 
 
 def test_policy_list_show_and_check(run, tmp_path):
