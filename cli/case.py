@@ -235,7 +235,7 @@ def history(state: State, case_id: str, as_json: bool) -> None:
 @case.command("list")
 @click.option("--state", "state_name", help="Only cases in this state.")
 @click.option("--team", help="Only cases of this team.")
-@click.option("--lead", metavar="STAFF", help="Only cases STAFF leads.")
+@click.option("--lead", metavar="STAFF", help="Only cases STAFF (an id, or a person's name) leads.")
 @click.option("--supervisor", metavar="STAFF", help="Only cases STAFF supervises.")
 @click.option("--worker", metavar="STAFF", help="Only cases STAFF works alongside the lead.")
 @json_option

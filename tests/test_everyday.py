@@ -375,6 +375,17 @@ def test_listing_a_mistyped_state_is_refused_and_a_title_is_understood(day):
     assert _cli(day, "case", "list", "--state", "single ASSESSMENT", "--json") == by_name
 
 
+def test_case_list_finds_a_holder_by_name_as_by_id(day):
+    """`case list --lead "SW"` (a person's name, any case) lists what `--lead sw` lists; a name no one has, or one
+    two people share, is an unknown staff member (exit 2)."""
+    by_id = _cli(day, "case", "list", "--lead", "sw", "--json")
+    assert by_id[0] == 0 and json.loads(by_id[1]) and _cli(day, "case", "list", "--lead", "Sw", "--json") == by_id
+    service.add_staff(day, "sw9", "SW", ["social_worker"], team="Erewash", registration="SW999", actor="tm")
+    assert _cli(day, "case", "list", "--lead", "sw", "--json") == by_id  # the id comes first
+    code, _, err = _cli(day, "case", "list", "--supervisor", "Sw")  # two people are named so
+    assert code == 2 and "Unknown staff member 'Sw'" in err
+
+
 def test_case_show_names_everyone_on_a_record_by_name(day):
     """Whoever took part in a visit is named as the history names them, holder of the case or not."""
     service.record_fact(day, "C-1", "home_visit", "sw", with_staff=["tm"], note="Seen with mum")

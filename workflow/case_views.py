@@ -127,11 +127,9 @@ def list_cases(cw: Casework, state: str | None = None, team: str | None = None, 
                supervisor: str | None = None, worker: str | None = None) -> list[dict[str, Any]]:
     """Cases with their state, policy, team and holders; with *lead*, *supervisor* or *worker*, only the cases that
     person holds in that place (read through its index, so a caseload costs its own size)."""
-    held = [(slot, who) for slot, who in (("lead_id", lead), ("supervisor_id", supervisor), ("worker_id", worker))
-            if who]
     with cw.store.read() as conn:
-        for _, who in held:
-            load_staff(conn, who)  # StaffNotFound, with the nearest ids, for a mistyped person
+        held = [(slot, _staff_id(conn, who)) for slot, who in (("lead_id", lead), ("supervisor_id", supervisor),
+                                                                ("worker_id", worker)) if who]
         team = checked_team(conn, team)  # a mistyped team is refused, not listed as empty
         state = _checked_state(cw, conn, state)  # and so is a mistyped state
         if not held:
@@ -143,6 +141,17 @@ def list_cases(cw: Casework, state: str | None = None, team: str | None = None, 
                     and (team is None or r["team"] == team)]
         titles = StateTitles(cw, conn)
         return [{**r, "state_title": titles.of(r)} for r in rows]
+
+
+def _staff_id(conn: Connection, who: str) -> str:
+    """The id of the person *who* names: their id, or else their name (any case) when one person has it;
+    StaffNotFound, with the nearest ids, otherwise."""
+    if records.get_staff(conn, who) is None:
+        named = [s["id"] for s in records.all_staff(conn) if (s["name"] or "").casefold() == who.casefold()]
+        if len(named) == 1:
+            return named[0]
+        load_staff(conn, who)  # raises StaffNotFound
+    return who
 
 
 def _checked_state(cw: Casework, conn: Connection, state: str | None) -> str | None:
