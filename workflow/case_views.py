@@ -147,7 +147,7 @@ def _staff_id(conn: Connection, who: str) -> str:
     """The id of the person *who* names: their id, or else their name (any case) when one person has it;
     StaffNotFound, with the nearest ids, otherwise."""
     if records.get_staff(conn, who) is None:
-        named = [s["id"] for s in records.all_staff(conn) if (s["name"] or "").casefold() == who.casefold()]
+        named = [str(s["id"]) for s in records.all_staff(conn) if (s["name"] or "").casefold() == who.casefold()]
         if len(named) == 1:
             return named[0]
         load_staff(conn, who)  # raises StaffNotFound
