@@ -354,14 +354,14 @@ class Store:
         if not _ROLE.match(role):
             raise BadInput(f"{role!r} is not a plain PostgreSQL role name (letters, digits and '_').")
         statements = [
-            f'GRANT USAGE ON SCHEMA public TO "{role}"',
-            f'REVOKE ALL ON ALL TABLES IN SCHEMA public FROM "{role}"',
-            *(f'GRANT {grant} TO "{role}"' for grant in _APPLICATION_GRANTS),
+            f"GRANT USAGE ON SCHEMA public TO {_quoted(role)}",
+            f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {_quoted(role)}",
+            *(f"GRANT {grant} TO {_quoted(role)}" for grant in _APPLICATION_GRANTS),
         ]
         with self._unit(write=True) as conn:
             exists = conn.exec_driver_sql("SELECT 1 FROM pg_roles WHERE rolname = %(r)s", {"r": role}).first()
             if not exists:
-                statements.insert(0, f'CREATE ROLE "{role}" LOGIN')
+                statements.insert(0, f"CREATE ROLE {_quoted(role)} LOGIN")
             for sql in statements:
                 conn.exec_driver_sql(sql)
         return statements

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 from functools import cached_property
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Iterable, Literal
 
 from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo,
                       field_validator)
@@ -304,6 +304,11 @@ class Definition(_Frozen):
             for team in r.references().get("teams", ()):
                 found[team] = tuple(dict.fromkeys((*found.get(team, ()), *r.all_rules())))
         return found
+
+    def stages_phrase(self, states: "Iterable[str]") -> str:
+        """'Referral, Single assessment or Child in Need plan': states by their titles (a name it lacks as given)."""
+        titles = [(self.states[s].title if s in self.states else "") or s for s in states]
+        return ", ".join(titles[:-1]) + " or " + titles[-1] if len(titles) > 1 else "".join(titles)
 
     @property
     def initial(self) -> str:

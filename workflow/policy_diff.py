@@ -38,16 +38,11 @@ def _rules(ids: tuple[str, ...]) -> str:
 _PATHS = {"cin": "Child in Need", "cp": "child protection"}
 
 
-def _stages(d: Definition, states: Any) -> str:
-    titles = [d.states[s].title or s if s in d.states else s for s in states]
-    return ", ".join(titles[:-1]) + " or " + titles[-1] if len(titles) > 1 else "".join(titles)
-
-
 def _event_lines(d: Definition, name: str) -> set[str]:
     ev = d.events.get(name)
     if ev is None:
         return {"(no such move)"}
-    lines = {f"moves a case from {_stages(d, ev.sources)} to {_stages(d, [ev.to])}"}
+    lines = {f"moves a case from {d.stages_phrase(ev.sources)} to {d.stages_phrase([ev.to])}"}
     lines |= {f"who may: {c.describe()}{_rules(c.rules)}" for c in ev.who}
     lines |= {f"first: {r.text(d)}{_rules(r.all_rules())}" for r in ev.requires}
     return lines

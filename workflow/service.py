@@ -263,12 +263,12 @@ def allocate(cw: Casework, case_id: str, lead: str, actor: str, *, supervisor: s
             after = proposed_case(case, new_lead, new_sup, new_worker)
             ids = {"lead_id": new_lead.id, "supervisor_id": new_sup.id if new_sup else None,
                    "worker_id": new_worker.id if new_worker else None}
-            _write_allocation(conn, definition, case, after, ids, actor, principal, at, now, reason,
+            changed = handed_over(case, ids)
+            _write_allocation(conn, definition, case, after, ids, changed, actor, principal, at, now, reason,
                               {**late, **pin_mark(pin)}, head, pin)
     if refused:
         raise AllocationRefused(verdict)
     after.version, after.allocated_at = case.version + 1, at
-    changed = handed_over(case, ids)
     after.holder_prior = {**case.holder_prior, **{s: case.holder_since[s] for s in changed if s in case.holder_since}}
     after.holder_since = {**case.holder_since, **{s: at for s in changed}}
     after.markers = markers_after(case.markers, {"event:allocate": at})
@@ -313,13 +313,13 @@ def preview_allocation(cw: Casework, case_id: str, lead: str, actor: str, *, sup
 
 
 def _write_allocation(conn: Connection, definition: Definition, case: Case, after: Case, ids: dict[str, str | None],
-                      actor: str, principal: str, at: datetime, now: datetime, reason: str | None,
-                      late: dict[str, Any], head: audit.Head, pin: dict[str, Any]) -> None:
+                      changed: dict[str, str | None], actor: str, principal: str, at: datetime, now: datetime,
+                      reason: str | None, late: dict[str, Any], head: audit.Head, pin: dict[str, Any]) -> None:
     records.update_case(conn, case.id, case.version, {
         **ids, "previous_lead_id": after.previous_lead.id if after.previous_lead else None,
         "allocated_at": to_text(at), "version": case.version + 1, "updated_at": to_text(now), **pin})
     records.insert_allocation(conn, {"case_id": case.id, "at": to_text(at), "by_id": actor, "reason": reason, **ids})
-    records.take_slots(conn, case.id, case.version + 1, to_text(at), handed_over(case, ids))
+    records.take_slots(conn, case.id, case.version + 1, to_text(at), changed)
     records.set_markers(conn, case.id, {"event:allocate": to_text(at)})
     due_dates.refresh(conn, definition, case.id, case.state, markers_after(case.markers, {"event:allocate": at}),
                       holder_roles(after))

@@ -107,12 +107,6 @@ def moves_of(d: Definition, page: Page, key: Key | None, overlay: CaseOverlay | 
     return found
 
 
-def _titles(d: Definition, states: list[str]) -> str:
-    """'Referral, Single assessment or Child in Need plan'."""
-    named = [d.states[s].title or s for s in states]
-    return ", ".join(named[:-1]) + " or " + named[-1] if len(named) > 1 else named[0]
-
-
 def brief_moves(d: Definition, page: Page, anchor: str, cluster: str) -> list[Move]:
     """The moves between the paths that *page* names only by title: one arrow from the page's own stages to the
     other page's box (its tail on *cluster*, the stages' box, at *anchor*) and one back, each listing its moves
@@ -133,7 +127,7 @@ def brief_moves(d: Definition, page: Page, anchor: str, cluster: str) -> list[Mo
             first, *rest = [f"<B>{line}</B>" for line in wrap(d.events[name].title or name, _BRIEF_WIDTH)]
             lines += entry(first, rest, move_change(d, name) is not None)
             if way == "out":
-                where = "from " + _titles(d, list(dict.fromkeys(states)))
+                where = "from " + d.stages_phrase(dict.fromkeys(states))
                 lines += [f'<FONT COLOR="{MUTED}">{line}</FONT>' for line in wrap(where, _BRIEF_WIDTH)]
         lines.append(f'<FONT COLOR="{MUTED}"><I>who and what: the {PAGES[page.other or "cp"]} page</I></FONT>')
         tooltip = "; ".join(f"{name} ({'from' if way == 'out' else 'to'} {' or '.join(states)})"
