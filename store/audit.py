@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import json.encoder
+import json.scanner
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from .link import Link as Connection
 
 __all__ = ["GENESIS", "Head", "append", "chain_rows", "entries", "verify", "Broken", "canonical", "CHANGES",
-           "heads", "hash_at", "all_entries", "attribution_rows", "in_written_order"]
+           "heads", "hash_at", "all_entries", "attribution_rows", "in_written_order", "people_entries", "Consumer",
+           "decoded", "COLUMNS"]
 
 #: the (seq, hash) of a chain's latest entry, (None, None) before its first
 Head = tuple[int | None, str | None]
@@ -26,18 +29,46 @@ _HASHED = ("chain", "seq", "recorded_at", "at", "actor", "action", "case_id", "e
 CHANGES = ("open", "move", "fact", "allocate", "migrate", "transfer")
 
 #: one encoder for every entry (json.dumps with options builds a new one per call)
-_ENCODE = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+#: the same encoder's C core, made once: JSONEncoder.encode makes it again on every call, which costs as much as
+#: the encoding of an entry (the text is the same: tests.test_audit compares the two)
+_C_MAKER: Any = getattr(json.encoder, "c_make_encoder", None)  # CPython's, not in the typing stubs
+_C_ENCODE = _C_MAKER and _C_MAKER(None, str, json.encoder.encode_basestring, None, ":", ",", True, False, True)
 _SHA256 = hashlib.sha256
+
+
+def _encode(value: Any) -> str:
+    """*value* as canonical JSON text."""
+    if _C_ENCODE is None or isinstance(value, str):  # a bare string, or no C core (not CPython): the plain way
+        return _ENCODER.encode(value)
+    return "".join(_C_ENCODE(value, 0))
 
 
 def canonical(payload: Any) -> str:
     """Stable JSON text: the form that is stored and hashed."""
-    return _ENCODE(payload)
+    return _encode(payload)
+
+
+#: the standard decoder's C scanner, made once: canonical text has no white space for json.loads to skip
+_C_SCANNER: Any = getattr(json.scanner, "c_make_scanner", None)
+_SCAN = _C_SCANNER(json.JSONDecoder()) if _C_SCANNER else None
+
+
+def decoded(text: str) -> Any:
+    """The value of a stored payload: json.loads(text), in about half the time for canonical text."""
+    if _SCAN is not None:
+        try:
+            value, end = _SCAN(text, 0)
+        except StopIteration:  # not a value where canonical text starts one: json.loads says why
+            return json.loads(text)
+        if end == len(text):
+            return value
+    return json.loads(text)
 
 
 def _hash_of(values: list[Any], prev_hash: str) -> str:
     """The hash of an entry: its hashed values (with its principal, when it has one) after the previous hash."""
-    return _SHA256(f"{prev_hash}|{_ENCODE(values)}".encode()).hexdigest()
+    return _SHA256(f"{prev_hash}|{_encode(values)}".encode()).hexdigest()
 
 
 def _digest(row: dict[str, Any], prev_hash: str) -> str:
@@ -97,19 +128,39 @@ def _rows(conn: Connection) -> Iterator[Any]:
 
 
 #: the audit table's columns, in the order its statements select them (``select(audit)``)
+COLUMNS = ("id", "chain", "seq", "recorded_at", "at", "actor", "action", "case_id", "event", "from_state", "to_state",
+           "policy", "policy_version", "payload", "prev_hash", "hash", "principal")
 _ID, _CHAIN, _SEQ, _ACTION, _CASE, _PAYLOAD, _PREV, _HASH, _PRINCIPAL = 0, 1, 2, 6, 7, 13, 14, 15, 16
 
 
-def verify(conn: Connection) -> tuple[int, list[Broken]]:
+#: what a verifier's consumer is given: an entry's row (``select(audit)``'s columns); it returns why the entry is
+#: not one casework wrote (its chain is then reported broken there), or None
+Consumer = Callable[[tuple[Any, ...]], "str | None"]
+
+
+def _bounds(span: tuple[str | None, str | None], prefix: str) -> tuple[str, dict[str, str]]:
+    """The statement variant and parameters for the part of the store from case *span[0]* up to *span[1]*."""
+    bounds = {k: f"{prefix}{v}" for k, v in (("b_from", span[0]), ("b_to", span[1])) if v is not None}
+    which = ",".join(k[2:] for k in bounds)
+    return (f"({which})" if which else ""), bounds
+
+
+def verify(conn: Connection, each: Consumer | None = None,
+           span: tuple[str | None, str | None] = (None, None)) -> tuple[int, list[Broken]]:
     """Recompute every chain. Returns (entries checked, first break of each broken chain).
 
-    One pass over the rows as plain tuples: this is the loop that bounds how fast a large store verifies."""
+    One pass over the rows as plain tuples: this is the loop that bounds how fast a large store verifies.
+    *each* is given every entry of a chain up to its first break (audit verify replays the tables from them
+    in the same pass); *span* limits the pass to the chains that sort from ``case:<span[0]>`` up to
+    ``case:<span[1]>`` and to those cases (a verifier sharing the work: the other chains sort before and after
+    every case's)."""
     checked, broken = 0, []
     chain, prev, expected_seq, bad = "", GENESIS, 1, False
     changes: dict[str, int] = {}
     last_seq: dict[str, int] = {}
     hash_of = _hash_of
-    for row in conn.stream_tuples("audit_by_chain"):
+    which, bounds = _bounds(span, "case:")
+    for row in conn.stream_tuples(f"audit_by_chain{which}", bounds):
         if row[_CHAIN] != chain:
             if chain:
                 last_seq[chain] = expected_seq - 1
@@ -131,13 +182,16 @@ def verify(conn: Connection) -> tuple[int, list[Broken]]:
                 values.append(row[_PRINCIPAL])
             if hash_of(values, prev) != row[_HASH]:
                 reason = "its content does not match its hash (the entry was changed)"
+            elif each is not None:
+                reason = each(row)
         if reason:
             broken.append(Broken(chain, seq, row[_ID], reason))
             bad = True
         prev, expected_seq = row[_HASH], seq + 1
     if chain:
         last_seq[chain] = expected_seq - 1
-    for case_id, version in conn.execute("case_versions"):
+    which, bounds = _bounds(span, "")
+    for case_id, version in conn.execute(f"case_versions{which}", bounds):
         chain = f"case:{case_id}"
         if changes.get(case_id, 0) != version and not any(b.chain == chain for b in broken):
             broken.append(Broken(chain, last_seq.get(chain, 0) + 1, None,
@@ -173,6 +227,12 @@ def attribution_rows(conn: Connection) -> Iterator[Any]:
     """Every entry's (id, chain, seq, action, actor, principal) in the order written, with the payload of staff
     and settings entries only (what says which login acts as whom): for checking principals (streamed)."""
     yield from conn.stream("attribution_rows")
+
+
+def people_entries(conn: Connection) -> list[Any]:
+    """The staff and settings chains' entries (id, chain, seq, action, actor, principal, recorded_at, payload as
+    stored) in the order written: who each login was, and who was on the staff list, at every moment."""
+    return conn.execute("people_entries").all()
 
 
 def in_written_order(conn: Connection) -> Iterator[dict[str, Any]]:

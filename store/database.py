@@ -375,8 +375,11 @@ class Store:
             _checksqlite_file(self.path, self)
         except StoreNotReady as exc:
             return str(exc)
-        with self.read() as conn:
-            found = [row[0] for row in conn.exec_driver_sql("PRAGMA quick_check").fetchall()]
+        try:
+            with self.read() as conn:
+                found = [row[0] for row in conn.exec_driver_sql("PRAGMA quick_check").fetchall()]
+        except StoreNotReady as exc:  # damaged where SQLite reads before it checks (the schema's own pages)
+            return str(exc)
         return None if found == ["ok"] else "; ".join(found[:5])
 
     def dispose(self) -> None:

@@ -272,18 +272,31 @@ class Link:
         sql, args = self._prepared(key, params)
         cursor = self._stream_cursor(self.connection) if self._stream_cursor else self.connection.cursor()
         cursor.execute(sql, args)
-        while True:
-            batch = cursor.fetchmany(_STREAM_ROWS)
-            if not batch:
-                break
-            yield from batch
-        cursor.close()
+        yield from _batches(cursor)
+
+    def stream_named(self, key: str, params: dict[str, Any] | None = None
+                     ) -> tuple[tuple[str, ...], Iterator[tuple[Any, ...]]]:
+        """As :meth:`stream_tuples`, with the column names the tuples follow (for a pass over a whole table)."""
+        sql, args = self._prepared(key, params)
+        cursor = self._stream_cursor(self.connection) if self._stream_cursor else self.connection.cursor()
+        cursor.execute(sql, args)
+        return tuple(d[0] for d in cursor.description), _batches(cursor)
 
     def exec_driver_sql(self, sql: str, params: Any = None) -> Result:
         """Run SQL text as written, on the driver (a PRAGMA, a GRANT, a LOCK TABLE)."""
         cursor = self.connection.cursor()
         cursor.execute(sql, params) if params is not None else cursor.execute(sql)
         return Result(cursor)
+
+
+def _batches(cursor: Any) -> Iterator[tuple[Any, ...]]:
+    """A cursor's rows as the driver gives them, fetched in batches; the cursor is closed after the last."""
+    while True:
+        batch = cursor.fetchmany(_STREAM_ROWS)
+        if not batch:
+            break
+        yield from batch
+    cursor.close()
 
 
 def _positions(positions: Iterable[str], values: dict[str, Any]) -> Iterator[str]:

@@ -11,6 +11,7 @@ from typing import Any, Iterable, Sequence
 from casework.errors import AlreadyExists, ConcurrentUpdate
 
 from .link import Link as Connection
+from .parts import PER_CASE, Span
 
 __all__ = [
     "get_staff", "staff_by_ids", "all_staff", "insert_staff",
@@ -20,7 +21,7 @@ __all__ = [
     "count_held", "lock_staff", "get_setting", "set_setting", "rows_of", "replace_staff", "staff_with_login",
     "count_staff", "session_login", "lock_chain", "get_definition", "insert_definition", "list_definitions",
     "cases_per_version", "cases_per_team", "rename_facts", "has_cases", "replace_due", "clear_due", "due_rows", "due_stale",
-    "cases_held_as", "cases_of_digest",
+    "cases_held_as", "cases_of_digest", "table_rows",
 ]
 
 _TABLES = ("staff", "cases", "allocations", "holders", "facts", "markers", "settings", "definitions")
@@ -307,6 +308,19 @@ def rows_of(conn: Connection, table: str) -> Iterable[dict[str, Any]]:
         raise KeyError(f"{table!r} is not a table the guards read")
     for row in conn.stream(f"rows_of({table})"):
         yield row._mapping
+
+
+def table_rows(conn: Connection, table: str, span: Span = (None, None)
+               ) -> tuple[tuple[str, ...], Iterable[tuple[Any, ...]]]:
+    """Every row of a guarded table (of a per-case table, those of the cases in *span*) as plain tuples, with
+    the column names they follow (streamed; the fastest form, for audit verify's pass over the store)."""
+    if table not in _TABLES and table not in PER_CASE:
+        raise KeyError(f"{table!r} is not a table the guards read")
+    bounds = {k: v for k, v in (("b_from", span[0]), ("b_to", span[1])) if v is not None}
+    if bounds and table not in PER_CASE:
+        raise KeyError(f"{table!r} does not belong to cases: it has no part")
+    which = ",".join(k[2:] for k in bounds)
+    return conn.stream_named(f"rows_of({table},{which})" if which else f"rows_of({table})", bounds)
 
 
 def replace_due(conn: Connection, case_id: str, due: Iterable[tuple[str, str]], calendar: str,

@@ -22,6 +22,7 @@ from sqlalchemy import bindparam, case, delete, func, insert, or_, select, tuple
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.expression import Executable
 
+from .parts import PER_CASE
 from .schema import (allocations, audit, cases, definitions, due_cases, due_dates, facts, holders, markers, metadata,
                      settings, staff)
 
@@ -175,6 +176,17 @@ def _action_columns() -> tuple[Any, ...]:
             case((audit.c.chain != "definitions", audit.c.payload), else_=None).label("payload"))
 
 
+def _span(column: Any, args: list[str]) -> list[Any]:
+    """A part of a table for a verifier sharing the work: from b_from (inclusive) and to b_to (exclusive)."""
+    return [*([column >= bindparam("b_from")] if "from" in args else []),
+            *([column < bindparam("b_to")] if "to" in args else [])]
+
+
+def _case_column(table: Any) -> Any:
+    """The column that names a row's case (a case's own id)."""
+    return table.c.id if table is cases else table.c.case_id
+
+
 def _latest_heads() -> Executable:
     latest = select(audit.c.chain, func.max(audit.c.seq).label("seq")).group_by(audit.c.chain).subquery()
     return (select(audit.c.chain, audit.c.seq, audit.c.hash)
@@ -219,7 +231,9 @@ _BUILDERS: dict[str, Callable[[list[str], str], Executable]] = {
     "cases_per_team": lambda a, d: select(cases.c.team, func.count().label("n")).group_by(cases.c.team),
     "open_cases": lambda a, d: _open_cases(a),
     "open_markers": lambda a, d: _open_markers(a),
-    "case_versions": lambda a, d: select(cases.c.id, cases.c.version),
+    "case_ids": lambda a, d: select(cases.c.id).order_by(cases.c.id),
+    "audit_extent": lambda a, d: select(func.max(audit.c.id)),
+    "case_versions": lambda a, d: select(cases.c.id, cases.c.version).where(*_span(cases.c.id, a)),
     "cases_held_as": lambda a, d: select(cases).where(cases.c[a[0]] == bindparam("b_staff")).order_by(cases.c.id),
     "cases_of_digest": lambda a, d: select(cases).where(cases.c.policy_digest == bindparam("b_digest"))
     .order_by(cases.c.id),
@@ -254,7 +268,7 @@ _BUILDERS: dict[str, Callable[[list[str], str], Executable]] = {
     "insert_definition": lambda a, d: _insert(definitions),
     "list_definitions": lambda a, d: _list_definitions(a),
     # whole tables (audit verify, audit rebuild)
-    "rows_of": lambda a, d: select(_TABLES[a[0]]),
+    "rows_of": lambda a, d: select(_TABLES[a[0]]).where(*_span(_case_column(_TABLES[a[0]]), a[1:]) if a[1:] else ()),
     "delete_all": lambda a, d: delete(_TABLES[a[0]]),
     "insert_rows": lambda a, d: _insert(_TABLES[a[0]], a[1:]),
     # the audit log
@@ -262,7 +276,7 @@ _BUILDERS: dict[str, Callable[[list[str], str], Executable]] = {
     "audit_head": lambda a, d: select(audit.c.seq, audit.c.hash).where(audit.c.chain == bindparam("b_chain"))
     .order_by(audit.c.seq.desc()).limit(1),
     "chain_entries": lambda a, d: select(audit).where(audit.c.chain == bindparam("b_chain")).order_by(audit.c.seq),
-    "audit_by_chain": lambda a, d: select(audit).order_by(audit.c.chain, audit.c.seq),
+    "audit_by_chain": lambda a, d: select(audit).where(*_span(audit.c.chain, a)).order_by(audit.c.chain, audit.c.seq),
     "audit_heads": lambda a, d: _latest_heads(),
     "hash_at": lambda a, d: select(audit.c.chain, audit.c.seq, audit.c.hash)
     .where(tuple_(audit.c.chain, audit.c.seq).in_(bindparam("b_pairs", expanding=True))),
@@ -272,6 +286,9 @@ _BUILDERS: dict[str, Callable[[list[str], str], Executable]] = {
         case((audit.c.chain.in_(("staff", "settings")), audit.c.payload), else_=None).label("payload"))
     .order_by(audit.c.id),
     "in_written_order": lambda a, d: select(*_action_columns()).order_by(audit.c.id),
+    "people_entries": lambda a, d: select(audit.c.id, audit.c.chain, audit.c.seq, audit.c.action, audit.c.actor,
+                                          audit.c.principal, audit.c.recorded_at, audit.c.payload)
+    .where(or_(audit.c.chain == "staff", audit.c.chain == "settings")).order_by(audit.c.id),
 }
 
 _CASE_COLUMNS = [c.name for c in cases.columns]
@@ -303,6 +320,9 @@ EVERYDAY: tuple[str, ...] = (
     *(f"rows_of({t})" for t in ("staff", "cases", "allocations", "holders", "facts", "markers", "settings",
                                 "definitions")),
     "delete_all(due_dates)", "delete_all(due_cases)", "rows_of(due_dates)", "rows_of(due_cases)",
+    # a verifier's part of the store (workflow.audit_pass): from a case on, up to a case, or between two
+    *(f"{key}({span})" for span in ("from", "to", "from,to") for key in ("audit_by_chain", "case_versions")),
+    *(f"rows_of({t},{span})" for span in ("from", "to", "from,to") for t in PER_CASE),
 )
 
 

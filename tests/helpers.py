@@ -85,3 +85,19 @@ def workspace_with_protocol(tmp_path, store_url: str, clock, name: str, text: st
     service.init_store(cw)
     add_standard_staff(cw)
     return cw
+
+
+def rewrite_entry(cw: Casework, chain: str, seq: int, **changes: object) -> None:
+    """Change entry *seq* of *chain* and recompute every hash after it, as a forger would."""
+    from sqlalchemy import delete, insert
+
+    from casework.store import audit as audit_log
+    from casework.store.schema import audit
+
+    with cw.store.write() as conn:
+        rows = audit_log.entries(conn, chain)
+        fields = [{k: r[k] for k in ("recorded_at", "at", "actor", "action", "case_id", "event", "from_state",
+                                     "to_state", "policy", "policy_version", "payload", "principal")} for r in rows]
+        fields[seq - 1].update(changes)
+        conn.execute(delete(audit).where(audit.c.chain == chain))
+        conn.execute(insert(audit), audit_log.chain_rows(chain, fields))

@@ -19,7 +19,7 @@ from casework.workflow import projections, service
 from casework.workflow.checkpoints import generate_key, make_checkpoint, read_checkpoint
 from casework.errors import BadInput
 
-from .helpers import add_standard_staff, case_in_cin_plan
+from .helpers import add_standard_staff, case_in_cin_plan, rewrite_entry
 
 
 @pytest.fixture
@@ -33,17 +33,6 @@ def signed(cw, tmp_path):
     point = tmp_path / "checkpoint.json"
     point.write_text(json.dumps(make_checkpoint(cw, key)))
     return cw, point, public
-
-
-def _rewrite(cw, chain: str, seq: int, **changes) -> None:
-    """Change entry *seq* of *chain* and recompute every hash after it, as a forger would."""
-    with cw.store.write() as conn:
-        rows = audit_log.entries(conn, chain)
-        fields = [{k: r[k] for k in ("recorded_at", "at", "actor", "action", "case_id", "event", "from_state",
-                                     "to_state", "policy", "policy_version", "payload", "principal")} for r in rows]
-        fields[seq - 1].update(changes)
-        conn.execute(delete(audit).where(audit.c.chain == chain))
-        conn.execute(insert(audit), audit_log.chain_rows(chain, fields))
 
 
 def _agree_tables_with_chain(cw, case_id: str) -> None:
@@ -73,7 +62,7 @@ def test_an_untouched_store_matches_its_checkpoint_and_may_grow(signed):
 def test_a_rewritten_chain_with_recomputed_hashes_is_caught_only_with_a_checkpoint(signed):
     """A forger changes who allocated, recomputes the chain and edits the table to match: only a checkpoint sees it."""
     cw, point, public = signed
-    _rewrite(cw, "case:C-1", 2, actor="sm")
+    rewrite_entry(cw, "case:C-1", 2, actor="sm")
     assert any("allocations" in b.reason for b in _verify(cw).broken)  # the table alone still tells
     with cw.store.write() as conn:
         conn.execute(update(allocations).where(allocations.c.case_id == "C-1").values(by_id="sm"))
@@ -145,7 +134,7 @@ def test_the_cli_signs_and_verifies_and_says_what_verify_proves(tmp_path):
     assert checked.exit_code == 0 and "the public key given" in checked.output
     from casework.workflow.workspace import open_casework
     cw = open_casework(db)
-    _rewrite(cw, "case:K-1", 1, actor="someone_else")
+    rewrite_entry(cw, "case:K-1", 1, actor="someone_else")
     cw.store.dispose()
     broken = run("audit", "verify", "--checkpoint", str(point), "--public-key", f"{key}.pub")
     assert broken.exit_code == 1 and "BROKEN chain case:K-1" in broken.output

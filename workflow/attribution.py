@@ -12,6 +12,7 @@ to another person.
 from __future__ import annotations
 
 import json
+from bisect import bisect_left
 from typing import Any
 
 from datetime import datetime
@@ -26,7 +27,7 @@ from .identity import DECLARED
 from .people import Staff
 from .staffing import explain_staff_change, explain_team_declaration
 
-__all__ = ["misattributed"]
+__all__ = ["misattributed", "Attribution"]
 
 _LOGIN = "database-login:"
 
@@ -37,85 +38,145 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 class _Logins:
-    """Who each login was, as the staff and settings chains said so far."""
+    """Who each login was, as the staff and settings chains said, at every moment: learnt in the order written,
+    asked as of any entry (an entry of another chain, judged as the pass over the log reaches it)."""
 
     def __init__(self) -> None:
-        self.mode = DECLARED
-        self.trusted: set[str] = set()
-        self.person: dict[str, str] = {}
+        self._mode_ids: list[int] = [0]
+        self._modes: list[str] = [DECLARED]
+        self._trusted_since: dict[str, int] = {}
+        #: login → (entry ids, the person it was mapped to from each: None, nobody)
+        self._person: dict[str, tuple[list[int], list[str | None]]] = {}
+        self._now: dict[str, str] = {}
 
-    def learn(self, chain: str, action: str, payload: dict[str, Any]) -> None:
+    def learn(self, entry_id: int, chain: str, action: str, payload: dict[str, Any]) -> None:
+        """What one entry of the staff or settings chain says, from that entry on."""
         if chain == "settings" and action == "setting":
             key, value = _text(payload.get("key")), _text(payload.get("value"))
             if key == "authentication":
-                self.mode = value
+                self._mode_ids.append(entry_id)
+                self._modes.append(value)
             elif key == "owner_login" or (key.startswith("service_login:") and value == "true"):
-                self.trusted.add(value if key == "owner_login" else key.split(":", 1)[1])
+                self._trusted_since.setdefault(value if key == "owner_login" else key.split(":", 1)[1], entry_id)
         elif chain == "staff" and action == "staff":
             staff_id = _text(payload.get("id"))
-            self.person = {login: sid for login, sid in self.person.items() if sid != staff_id}
+            for login in [login for login, sid in self._now.items() if sid == staff_id]:
+                self._map(entry_id, login, None)
             if payload.get("login"):
-                self.person[_text(payload["login"])] = staff_id
+                self._map(entry_id, _text(payload["login"]), staff_id)
 
-    def problem(self, actor: str, principal: str) -> str | None:
-        """Why *principal* could not act as *actor* now, or None."""
+    def _map(self, entry_id: int, login: str, staff_id: str | None) -> None:
+        ids, people = self._person.setdefault(login, ([], []))
+        ids.append(entry_id)
+        people.append(staff_id)
+        if staff_id is None:
+            self._now.pop(login, None)
+        else:
+            self._now[login] = staff_id
+
+    def problem(self, actor: str, principal: str, entry_id: int) -> str | None:
+        """Why *principal* could not act as *actor* when entry *entry_id* was written, or None."""
         writer = principal.rsplit(" via ", 1)[-1]
         if not writer.startswith(_LOGIN):
             return f"its principal {principal!r} names no database login"
         login = writer[len(_LOGIN):]
-        if self.mode == DECLARED or login in self.trusted:
+        if self._modes[bisect_left(self._mode_ids, entry_id) - 1] == DECLARED:
+            return None
+        if self._trusted_since.get(login, entry_id) < entry_id:
             return None
         if " via " in principal:
             return f"{writer} passed {principal.rsplit(' via ', 1)[0]!r} but was not a login trusted to vouch"
-        mapped = self.person.get(login)
+        ids, people = self._person.get(login, ([], []))
+        at = bisect_left(ids, entry_id) - 1
+        mapped = people[at] if at >= 0 else None
         if mapped != actor:
             return f"{writer} acted as {actor!r} but was mapped to {mapped or 'nobody'} when the entry was written"
         return None
 
 
-def _owner(conn: Connection) -> str | None:
+def _decoded(payload: str) -> dict[str, Any]:
+    """A staff or settings entry's payload ({} for one that is not casework's JSON: it teaches nothing)."""
+    try:
+        found = json.loads(payload)
+    except (TypeError, ValueError):
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def _owner(people: list[Any]) -> str | None:
     """The login that created the store: the value of its first 'owner_login' setting (None: a file, or a
     store from before owners were kept)."""
-    for entry in audit.entries(conn, "settings"):
-        if entry["payload"].get("key") == "owner_login":
-            value = entry["payload"].get("value")
+    for row in people:
+        payload = _decoded(row.payload)
+        if row.chain == "settings" and payload.get("key") == "owner_login":
+            value = payload.get("value")
             return str(value) if value is not None else None
     return None
+
+
+class Attribution:
+    """Who could write what, from the staff and settings chains (read first, in the order written): their own
+    entries judged, and any other entry judged as it is reached (``judge``), in whatever order."""
+
+    def __init__(self, conn: Connection, staff_rules: Definition | None = None, people: list[Any] | None = None):
+        people = audit.people_entries(conn) if people is None else people
+        owner = _owner(people)
+        self.logins = _Logins()
+        staff: dict[str, Staff] = {}
+        #: the staff and settings chains' entries that are not their actors' (in the order written)
+        self.found: list[audit.Broken] = []
+        for row in people:
+            payload = _decoded(row.payload)
+            principal = row.principal
+            why = None
+            if row.chain == "settings":
+                if owner is not None and principal and principal != f"{_LOGIN}{owner}":
+                    why = f"{principal} wrote a setting, which only the store's owner ({_LOGIN}{owner}) does"
+            elif principal and not principal.startswith("os-user:"):
+                why = self.logins.problem(row.actor, principal, row.id)
+            if why is None and staff_rules is not None and principal and row.chain == "staff":
+                at = from_text(row.recorded_at)
+                if row.action == "staff":
+                    why = _ungoverned(staff_rules, staff, row.actor, payload, at)
+                elif row.action == "team":
+                    why = _undeclarable(staff_rules, staff, row.actor, payload, at)
+            if why is not None:
+                self.found.append(audit.Broken(row.chain, row.seq, row.id, f"entry {row.seq} is not its actor's: {why}"))
+                continue
+            self.logins.learn(row.id, row.chain, row.action, payload)
+            if row.chain == "staff" and row.action == "staff" and payload.get("id"):
+                staff[payload["id"]] = staff_from_row(payload)
+
+    def judge(self, entry_id: int, chain: str, seq: int, actor: str, principal: str | None) -> audit.Broken | None:
+        """An entry of a case's, the definitions' or the access chain, if its principal could not act as its actor
+        when it was written (refused attempts at identity, the ``access`` chain, and entries by the
+        operating-system user of a personal file are not judged)."""
+        if not principal or chain in _PEOPLE or chain == "access" or principal.startswith("os-user:"):
+            return None
+        why = self.logins.problem(actor, principal, entry_id)
+        return None if why is None else audit.Broken(chain, seq, entry_id, f"entry {seq} is not its actor's: {why}")
+
+
+_PEOPLE = ("staff", "settings")
 
 
 def misattributed(conn: Connection, staff_rules: Definition | None = None) -> list[audit.Broken]:
     """Every entry whose principal was not, when it was written, allowed to act as its actor; every settings
     entry not written by the store's owner; and (given the staff protocol's *staff_rules*) every change to the
-    staff list its actor was not allowed to make, as the staff list stood then.
+    staff list its actor was not allowed to make, as the staff list stood then (in the order written).
 
     Entries without a principal (made before principals and staff rules were kept), and refused attempts at
     identity (the ``access`` chain) are not judged here; entries by the operating-system user of a personal file
     are judged against the staff rules only. An entry found
     wrong teaches nothing: a forged setting or staff change never makes a later entry look right.
     """
-    logins, owner = _Logins(), _owner(conn)
-    staff: dict[str, Staff] = {}
-    found: list[audit.Broken] = []
+    judged = Attribution(conn, staff_rules)
+    found = list(judged.found)
     for row in audit.attribution_rows(conn):
-        payload = json.loads(row.payload) if row.payload is not None else {}
-        principal = row.principal
-        why = None
-        if row.chain == "settings":
-            if owner is not None and principal and principal != f"{_LOGIN}{owner}":
-                why = f"{principal} wrote a setting, which only the store's owner ({_LOGIN}{owner}) does"
-        elif principal and row.chain != "access" and not principal.startswith("os-user:"):
-            why = logins.problem(row.actor, principal)
-        if why is None and staff_rules is not None and row.chain == "staff" and row.action == "staff" and principal:
-            why = _ungoverned(staff_rules, staff, row.actor, payload, from_text(row.recorded_at))
-        if why is None and staff_rules is not None and row.chain == "staff" and row.action == "team" and principal:
-            why = _undeclarable(staff_rules, staff, row.actor, payload, from_text(row.recorded_at))
-        if why is not None:
-            found.append(audit.Broken(row.chain, row.seq, row.id, f"entry {row.seq} is not its actor's: {why}"))
-            continue
-        logins.learn(row.chain, row.action, payload)
-        if row.chain == "staff" and row.action == "staff" and payload.get("id"):
-            staff[payload["id"]] = staff_from_row(payload)
-    return found
+        wrong = judged.judge(row.id, row.chain, row.seq, row.actor, row.principal)
+        if wrong is not None:
+            found.append(wrong)
+    return sorted(found, key=lambda b: b.entry_id or 0)
 
 
 def _ungoverned(rules: Definition, staff: dict[str, Staff], actor_id: str, payload: dict[str, Any],

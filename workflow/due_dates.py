@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Mapping
 
 from casework.store import Connection, audit, records
+from casework.store.parts import Span
 
 from .calendar import holidays_fingerprint
 from .clock import from_text
@@ -89,25 +90,46 @@ def refresh_stale(conn: Connection, cw: "Casework") -> int:
     return made
 
 
-def divergences(conn: Connection, cw: "Casework") -> list[audit.Broken]:
-    """Every case whose kept due dates differ from what the case says: an edit of the rows would hide what is
-    due from the managers who rely on `due`."""
+def divergences(conn: Connection, cw: "Casework", cases: Mapping[str, Mapping[str, Any]],
+                   markers: Mapping[tuple[str, str], str], roles: Mapping[str, frozenset[str]],
+                   span: Span = (None, None)) -> list[audit.Broken]:
+    """Every case in *span* whose kept due dates differ from what the case says: an edit of the rows would hide
+    what is due from the managers who rely on `due`. Each case is taken as the audit chains say it stands
+    (*cases*, *markers* keyed (case, marker), and each person's *roles*: a replay of the log), not read again:
+    a case whose rows differ from its chain is reported by the replay's own check."""
     calendar, found = holidays_fingerprint(), []
     kept: dict[str, dict[str, str]] = {}
-    for row in conn.execute("rows_of(due_dates)"):
-        kept.setdefault(row.case_id, {})[row.deadline] = row.due_on
-    made = {r.case_id: r.digest for r in conn.execute("rows_of(due_cases)") if r.calendar == calendar}
+    names, rows = records.table_rows(conn, "due_dates", span)
+    case_at, deadline_at, due_at = names.index("case_id"), names.index("deadline"), names.index("due_on")
+    for row in rows:
+        kept.setdefault(row[case_at], {})[row[deadline_at]] = row[due_at]
+    names, rows = records.table_rows(conn, "due_cases", span)
+    case_at, calendar_at, digest_at = names.index("case_id"), names.index("calendar"), names.index("digest")
+    made = {r[case_at]: r[digest_at] for r in rows if r[calendar_at] == calendar}
+    by_case: dict[str, dict[str, datetime]] = {}
+    for (case_id, marker), at in markers.items():
+        if case_id in made:
+            by_case.setdefault(case_id, {})[marker] = from_text(at)
     for case_id in sorted(made):
-        case = records.get_case(conn, case_id)
-        stored = None if case is None else _stored_case(conn, cw, case)
-        if case is None or stored is None or case["policy_digest"] in (None, "") or made[case_id] != case["policy_digest"]:
+        case = cases.get(case_id)
+        if case is None or case["policy_digest"] in (None, "") or made[case_id] != case["policy_digest"]:
             continue  # `due` judges such a case itself, whatever rows it has
-        definition, markers, roles = stored
+        try:
+            definition = cw.versions.of(conn, case["policy"], case["policy_digest"])
+        except CaseworkError:
+            continue
+        held: frozenset[str] = frozenset()
+        for person in (case["lead_id"], case["worker_id"]):
+            held |= roles.get(person, frozenset()) if person else frozenset()
         should = {name: day.isoformat() for name, _dl, day in
-                  due_dates_of(case["state"], markers, definition.deadlines, definition.calendar_of, roles)}
+                  due_dates_of(case["state"], by_case.get(case_id, {}), definition.deadlines, definition.calendar_of,
+                               held)}
         if kept.get(case_id, {}) != should:
-            found.append(audit.Broken(f"case:{case_id}", 0, None,
-                                      f"its kept due dates {kept.get(case_id, {})} differ from what the case says "
-                                      f"{should} (changed outside casework); 'casework audit rebuild' makes them "
-                                      f"again"))
+            found.append(_differs(case_id, kept.get(case_id, {}), should))
     return found
+
+
+def _differs(case_id: str, kept: dict[str, str], should: dict[str, str]) -> audit.Broken:
+    return audit.Broken(f"case:{case_id}", 0, None,
+                        f"its kept due dates {kept} differ from what the case says {should} (changed outside "
+                        f"casework); 'casework audit rebuild' makes them again")

@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator
+from operator import itemgetter
+from typing import Any, Callable, Iterable, Iterator
 
 from casework.store import Connection, audit, records, tables as guarded
+from casework.store.parts import Span
 
 from ..errors import AuditBroken
 
-__all__ = ["divergences", "derive", "rebuild", "Rebuilt"]
+__all__ = ["divergences", "derive", "rebuild", "Rebuilt", "Replay", "stored", "differences", "broken_rows"]
 
 #: the case columns a guard reads, compared with what the chain says
 _CASE_COLUMNS = ("policy", "team", "state", "version", "opened_at", "state_entered_at", "allocated_at",
@@ -37,6 +39,11 @@ def _later(markers: dict[tuple[str, str], str], key: tuple[str, str], at: str) -
         markers[key] = at
 
 
+def _with_text(people: Any) -> str:
+    """A fact's ``with`` list as the replay and the stored row are compared (json.dumps' spacing)."""
+    return "[]" if people == [] else json.dumps(people)
+
+
 def _rename(cid: str, p: dict[str, Any], facts: dict[tuple[Any, ...], int],
             markers: dict[tuple[str, str], str]) -> None:
     """A migration plan's new names for the case's recorded facts and its event and fact markers (old markers stay)."""
@@ -50,64 +57,84 @@ def _rename(cid: str, p: dict[str, Any], facts: dict[tuple[Any, ...], int],
                 _later(markers, (cid, f"{kind}:{new}"), markers[(cid, f"{kind}:{old}")])
 
 
-def derive(entries: Iterable[dict[str, Any]]) -> dict[str, dict[Any, Any]]:
-    """What each table must hold after the given audit entries (in chain order), keyed by each row's identity."""
-    return _replay(entries)[0]
+class Replay:
+    """What each table must hold, built up entry by entry in chain order (``derive`` over a list, audit verify
+    as it streams the log), with when each case and staff member last changed (its last change's recorded_at)."""
 
+    def __init__(self) -> None:
+        self.updated: dict[str, dict[str, str]] = {"cases": {}, "staff": {}}
+        self.cases: dict[str, dict[str, Any]] = {}
+        self.staff: dict[str, dict[str, Any]] = {}
+        self.facts: dict[tuple[Any, ...], int] = {}
+        self.allocations: dict[tuple[Any, ...], int] = {}
+        self.holders: dict[tuple[str, str, str], dict[str, Any]] = {}
+        self.markers: dict[tuple[str, str], str] = {}
+        self.settings: dict[str, str] = {}
+        self.kept: dict[str, dict[str, Any]] = {}
 
-def _replay(entries: Iterable[dict[str, Any]]) -> tuple[dict[str, dict[Any, Any]], dict[str, dict[str, str]]]:
-    """derive(), and when each case and each staff member last changed (the recorded_at of its last change)."""
-    updated: dict[str, dict[str, str]] = {"cases": {}, "staff": {}}
-    cases: dict[str, dict[str, Any]] = {}
-    staff: dict[str, dict[str, Any]] = {}
-    facts: dict[tuple[Any, ...], int] = {}
-    allocations: dict[tuple[Any, ...], int] = {}
-    holders: dict[tuple[str, str, str], dict[str, Any]] = {}
-    markers: dict[tuple[str, str], str] = {}
-    settings: dict[str, str] = {}
-    kept: dict[str, dict[str, Any]] = {}
-    for e in entries:
-        action, p, cid, at = e["action"], e["payload"], e["case_id"], e["at"]
+    @property
+    def tables(self) -> dict[str, dict[Any, Any]]:
+        """Each guarded table's rows, keyed by each row's identity."""
+        return {"cases": self.cases, "staff": self.staff, "facts": self.facts, "allocations": self.allocations,
+                "holders": self.holders, "markers": self.markers, "settings": self.settings,
+                "definitions": self.kept}
+
+    def row(self, row: tuple[Any, ...]) -> str | None:
+        """One entry as the audit table holds it (``audit.COLUMNS``), for audit.verify's pass: None, or why it
+        is not an entry casework writes (a payload that is not its JSON)."""
+        try:
+            payload = audit.decoded(row[13])
+            self.add(row[6], payload, row[7], row[4], row[3], row[5], row[8], row[9], row[10], row[11])
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            return f"its payload is not what casework writes for {row[6]!r} ({type(exc).__name__}: {exc})"
+        return None
+
+    def add(self, action: str, p: Any, cid: str | None, at: str, recorded_at: str, actor: str, event: str | None,
+            from_state: str | None, to_state: str | None, policy: str | None) -> None:
+        """One entry's change to the tables (entries of a chain come in its order)."""
+        markers, cases = self.markers, self.cases
         if action == "staff":
-            staff[p["id"]] = {k: p.get(k) for k in _STAFF_COLUMNS}
-            updated["staff"][p["id"]] = e["recorded_at"]
+            self.staff[p["id"]] = {k: p.get(k) for k in _STAFF_COLUMNS}
+            self.updated["staff"][p["id"]] = recorded_at
         elif action == "setting":
-            settings[p["key"]] = p["value"]
+            self.settings[p["key"]] = p["value"]
         elif action == "team":  # a declared team (workflow.teams), kept among the settings
-            settings[f"team:{p['team']}"] = "declared"
+            self.settings[f"team:{p['team']}"] = "declared"
         elif action == "definition":  # a protocol version, kept whole (workflow.versions)
-            kept[p["digest"]] = {"name": p["name"], "version": p["version"], "lineage": p["lineage"],
-                                 "body": audit.canonical(p["body"]), "kept_at": e["recorded_at"]}
+            self.kept[p["digest"]] = {"name": p["name"], "version": p["version"], "lineage": p["lineage"],
+                                      "body": audit.canonical(p["body"]), "kept_at": recorded_at}
         elif action == "open":
-            cases[cid] = {"policy": e["policy"], "team": p["team"], "state": e["to_state"], "version": 1,
+            assert cid is not None
+            cases[cid] = {"policy": policy, "team": p["team"], "state": to_state, "version": 1,
                           "opened_at": at, "state_entered_at": at, "allocated_at": None, "lead_id": None,
                           "supervisor_id": None, "worker_id": None, "previous_lead_id": None,
                           "policy_digest": p.get("digest")}
-            _later(markers, (cid, f"entered:{e['to_state']}"), at)
-            updated["cases"][cid] = e["recorded_at"]
+            _later(markers, (cid, f"entered:{to_state}"), at)
+            self.updated["cases"][cid] = recorded_at
         elif cid in cases and action in audit.CHANGES:
+            assert cid is not None
             case = cases[cid]
-            updated["cases"][cid] = e["recorded_at"]
+            self.updated["cases"][cid] = recorded_at
             case["version"] += 1
             if p.get("pinned"):  # a case from before versions were kept, pinned by this change
                 case["policy_digest"] = p["pinned"]
             if action == "migrate":
                 case["policy_digest"] = p["to"]
-                _rename(cid, p, facts, markers)
-                if e["to_state"] != case["state"]:
+                _rename(cid, p, self.facts, markers)
+                if to_state != case["state"]:
                     entered = markers.get((cid, f"entered:{case['state']}"), case["state_entered_at"])
-                    case["state"] = e["to_state"]
-                    _later(markers, (cid, f"entered:{e['to_state']}"), entered)
+                    case["state"] = to_state
+                    _later(markers, (cid, f"entered:{to_state}"), entered)
             elif action == "move":
-                _later(markers, (cid, f"event:{e['event']}"), at)
-                if e["to_state"] != case["state"]:
-                    case["state"], case["state_entered_at"] = e["to_state"], at
-                    _later(markers, (cid, f"entered:{e['to_state']}"), at)
+                _later(markers, (cid, f"event:{event}"), at)
+                if to_state != case["state"]:
+                    case["state"], case["state_entered_at"] = to_state, at
+                    _later(markers, (cid, f"entered:{to_state}"), at)
             elif action == "fact":
-                key = (cid, e["event"], at, e["recorded_at"], e["actor"], json.dumps(p.get("with", [])),
-                       p.get("note", ""), e["from_state"])
-                facts[key] = facts.get(key, 0) + 1
-                _later(markers, (cid, f"fact:{e['event']}"), at)
+                key = (cid, event, at, recorded_at, actor, _with_text(p.get("with", [])), p.get("note", ""),
+                       from_state)
+                self.facts[key] = self.facts.get(key, 0) + 1
+                _later(markers, (cid, f"fact:{event}"), at)
             elif action == "transfer":
                 case["team"] = p["to_team"]
             elif action == "allocate":
@@ -115,39 +142,68 @@ def _replay(entries: Iterable[dict[str, Any]]) -> tuple[dict[str, dict[Any, Any]
                     case["previous_lead_id"] = case["lead_id"]
                 for slot in ("lead", "supervisor", "worker"):
                     if case[f"{slot}_id"] != p[f"{slot}_id"]:
-                        holders[(cid, slot, p[f"{slot}_id"] or "")] = {"version": case["version"], "at": at}
+                        self.holders[(cid, slot, p[f"{slot}_id"] or "")] = {"version": case["version"], "at": at}
                 case.update(lead_id=p["lead_id"], supervisor_id=p["supervisor_id"], worker_id=p["worker_id"],
                             allocated_at=at)
-                held = (cid, at, e["actor"], p.get("reason"), p["lead_id"], p["supervisor_id"], p["worker_id"])
-                allocations[held] = allocations.get(held, 0) + 1
+                held = (cid, at, actor, p.get("reason"), p["lead_id"], p["supervisor_id"], p["worker_id"])
+                self.allocations[held] = self.allocations.get(held, 0) + 1
                 _later(markers, (cid, "event:allocate"), at)
-    return {"cases": cases, "staff": staff, "facts": facts, "allocations": allocations, "holders": holders,
-            "markers": markers, "settings": settings, "definitions": kept}, updated
 
 
-def _stored(conn: Connection) -> dict[str, dict[Any, Any]]:
-    cases = {r["id"]: {k: r[k] for k in _CASE_COLUMNS} for r in records.rows_of(conn, "cases")}
-    staff = {}
-    for r in records.rows_of(conn, "staff"):
-        row = {k: r[k] for k in _STAFF_COLUMNS}
-        row["roles"], row["training"] = json.loads(row["roles"]), json.loads(row["training"])
-        staff[r["id"]] = row
-    facts: dict[tuple[Any, ...], int] = {}
-    for r in records.rows_of(conn, "facts"):
-        key = tuple(json.dumps(json.loads(r[k])) if k == "with_ids" else r[k] for k in _FACT_KEY)
-        facts[key] = facts.get(key, 0) + 1
-    allocations: dict[tuple[Any, ...], int] = {}
-    for r in records.rows_of(conn, "allocations"):
-        key = tuple(r[k] for k in _ALLOCATION_KEY)
-        allocations[key] = allocations.get(key, 0) + 1
-    holders = {(r["case_id"], r["slot"], r["staff_id"]): {"version": r["version"], "at": r["at"]}
-               for r in records.rows_of(conn, "holders")}
-    markers = {(r["case_id"], r["marker"]): r["at"] for r in records.rows_of(conn, "markers")}
-    settings = {r["key"]: r["value"] for r in records.rows_of(conn, "settings")}
-    kept = {r["digest"]: {"name": r["name"], "version": r["version"], "lineage": json.loads(r["lineage"]),
-                          "body": r["body"], "kept_at": r["kept_at"]} for r in records.rows_of(conn, "definitions")}
-    return {"cases": cases, "staff": staff, "facts": facts, "allocations": allocations, "holders": holders,
-            "markers": markers, "settings": settings, "definitions": kept}
+def derive(entries: Iterable[dict[str, Any]]) -> dict[str, dict[Any, Any]]:
+    """What each table must hold after the given audit entries (in chain order), keyed by each row's identity."""
+    return _replay(entries).tables
+
+
+def _replay(entries: Iterable[dict[str, Any]]) -> Replay:
+    replay = Replay()
+    for e in entries:
+        replay.add(e["action"], e["payload"], e["case_id"], e["at"], e["recorded_at"], e["actor"], e["event"],
+                   e["from_state"], e["to_state"], e["policy"])
+    return replay
+
+
+def _indexed(columns: tuple[str, ...], wanted: tuple[str, ...]) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
+    """A row's values of *wanted*, in that order, from a tuple that follows *columns*."""
+    return itemgetter(*(columns.index(c) for c in wanted))
+
+
+def stored(conn: Connection, span: Span = (None, None), people: bool = True) -> dict[str, dict[Any, Any]]:
+    """What each guarded table holds, keyed as ``derive`` keys it: of the cases in *span*, and (with *people*)
+    the staff, settings and definitions (streamed as plain tuples: audit verify reads every row once)."""
+    found: dict[str, dict[Any, Any]] = {t: {} for t in ("cases", "staff", "facts", "allocations", "holders",
+                                                         "markers", "settings", "definitions")}
+    names, rows = records.table_rows(conn, "cases", span)
+    pick, at = _indexed(names, _CASE_COLUMNS), names.index("id")
+    found["cases"] = {r[at]: dict(zip(_CASE_COLUMNS, pick(r), strict=True)) for r in rows}
+    for table, key in (("facts", _FACT_KEY), ("allocations", _ALLOCATION_KEY)):
+        names, rows = records.table_rows(conn, table, span)
+        pick, counted, seen = _indexed(names, key), found[table], {}
+        with_at = key.index("with_ids") if table == "facts" else -1
+        for r in rows:
+            values = pick(r)
+            if with_at >= 0:  # as the replay writes it, whatever spacing the row was stored with
+                text = values[with_at]
+                if text not in seen:
+                    seen[text] = _with_text(json.loads(text))
+                values = (*values[:with_at], seen[text], *values[with_at + 1:])
+            counted[values] = counted.get(values, 0) + 1
+    names, rows = records.table_rows(conn, "holders", span)
+    pick = _indexed(names, ("case_id", "slot", "staff_id", "version", "at"))
+    found["holders"] = {(c, slot, who): {"version": v, "at": at} for c, slot, who, v, at in map(pick, rows)}
+    names, rows = records.table_rows(conn, "markers", span)
+    pick = _indexed(names, ("case_id", "marker", "at"))
+    found["markers"] = {(c, m): at for c, m, at in map(pick, rows)}
+    if people:
+        for person in records.rows_of(conn, "staff"):
+            kept = {k: person[k] for k in _STAFF_COLUMNS}
+            kept["roles"], kept["training"] = json.loads(kept["roles"]), json.loads(kept["training"])
+            found["staff"][person["id"]] = kept
+        found["settings"] = {r["key"]: r["value"] for r in records.rows_of(conn, "settings")}
+        found["definitions"] = {r["digest"]: {"name": r["name"], "version": r["version"],
+                                              "lineage": json.loads(r["lineage"]), "body": r["body"],
+                                              "kept_at": r["kept_at"]} for r in records.rows_of(conn, "definitions")}
+    return found
 
 
 def _chain_of(table: str, key: Any) -> str:
@@ -169,6 +225,8 @@ def _differences(want: dict[str, dict[Any, Any]], have: dict[str, dict[Any, Any]
     """(table, row, what the chain says, what the table holds) for every row where they differ (None: absent)."""
     for table, expected in want.items():
         actual = have[table]
+        if expected == actual:  # the common case, compared without a key's lookup in Python
+            continue
         differing = [key for key in expected.keys() | actual.keys() if expected.get(key) != actual.get(key)]
         for key in sorted(differing, key=str):  # only the few that differ are put in order
             yield table, key, expected.get(key), actual.get(key)
@@ -187,8 +245,20 @@ def _reason(table: str, key: Any, right: Any, wrong: Any) -> str:
 
 def divergences(conn: Connection) -> list[audit.Broken]:
     """Every row of the guarded tables that differs from what the audit chains say it must be."""
+    return broken_rows(differences(derive(audit.all_entries(conn)), stored(conn)))
+
+
+def differences(want: dict[str, dict[Any, Any]], have: dict[str, dict[Any, Any]]
+                ) -> list[tuple[str, Any, Any, Any]]:
+    """(table, row, what the chain says, what the table holds) for every row where they differ (None: absent),
+    table by table in a fixed order and in order of the row within each."""
+    return list(_differences(want, have))
+
+
+def broken_rows(found: Iterable[tuple[str, Any, Any, Any]]) -> list[audit.Broken]:
+    """Each difference as audit verify reports it, on the chain that accounts for its row."""
     return [audit.Broken(_chain_of(table, key), 0, None, _reason(table, key, right, wrong))
-            for table, key, right, wrong in _differences(derive(audit.all_entries(conn)), _stored(conn))]
+            for table, key, right, wrong in found]
 
 
 @dataclass(frozen=True)
@@ -267,14 +337,15 @@ def rebuild(conn: Connection, dry_run: bool = False) -> Rebuilt:
     checked, broken = audit.verify(conn)
     if broken:
         raise AuditBroken(broken)
-    want, updated = _replay(audit.all_entries(conn))
+    replay = _replay(audit.all_entries(conn))
+    want, updated = replay.tables, replay.updated
     carried = _carried(conn)
     kept = {table: tuple(sorted({k for row in by_id.values() for k in row})) for table, by_id in carried.items()}
     kept = {table: columns for table, columns in kept.items() if columns}
     rows = _rows_to_write(want, updated, carried, kept)
     tables = {table: {"rows": len(held), "restored": 0, "removed": 0, "corrected": 0} for table, held in rows.items()}
     found = []
-    for table, key, right, wrong in _differences(want, _stored(conn)):
+    for table, key, right, wrong in _differences(want, stored(conn)):
         found.append(_reason(table, key, right, wrong))
         for kind, n in _counts(right, wrong).items():
             tables[table][kind] += n

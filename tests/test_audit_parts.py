@@ -1,0 +1,161 @@
+"""audit verify in one pass, and in parts on several cores (issue 16): the same findings, whatever the split.
+
+verify reads each entry once (hash, replay, principal) and each table once, and splits a large
+SQLite file by case between forked processes. Every attack of tests.test_tamper, and breaks of
+the chains themselves, must be reported exactly as one pass over the whole store reports them,
+with the store split in 2, 3 or 5 parts; an entry whose payload is not casework's (its hashes
+recomputed by a forger) is reported, not a crash.
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings, strategies as st
+from sqlalchemy import delete, update
+
+from casework.store import audit as audit_log
+from casework.store.schema import audit, due_dates, markers
+from casework.workflow import service
+from casework.workflow.verifying import verify_audit
+
+from .helpers import add_standard_staff, case_in_assessment, case_in_cin_plan, hand_to_ccw, rewrite_entry
+from .test_tamper import ATTACKS
+
+
+def _store(cw) -> None:
+    """Seven cases at different stages, one with a hand-over to a community care worker."""
+    add_standard_staff(cw)
+    for n in range(1, 8):
+        (case_in_cin_plan if n % 2 else case_in_assessment)(cw, f"C-{n}")
+    hand_to_ccw(cw, "C-1")
+
+
+def _same_in_parts(cw) -> service.AuditReport:
+    whole = verify_audit(cw, parts=1)
+    for parts in (2, 3, 5):
+        assert verify_audit(cw, parts=parts) == whole, parts
+    return whole
+
+
+@pytest.mark.parametrize("attack", ATTACKS)
+def test_every_attack_is_reported_the_same_in_parts(sqlite_cw, attack):
+    """A direct edit of a guarded table is reported alike by one pass and by 2, 3 and 5 parts (WT-7)."""
+    _store(sqlite_cw)
+    assert _same_in_parts(sqlite_cw).ok
+    change, table = ATTACKS[attack]
+    with sqlite_cw.store.write() as conn:
+        change(conn)
+    report = _same_in_parts(sqlite_cw)
+    assert any(b.reason.startswith(f"table {table}: row") for b in report.broken), report.broken
+
+
+def test_breaks_of_several_chains_and_tables_are_reported_the_same_in_parts(sqlite_cw):
+    """Edited entries, a removed entry, edited markers and due dates on cases in different parts, together."""
+    _store(sqlite_cw)
+    with sqlite_cw.store.write() as conn:
+        conn.execute(update(audit).where(audit.c.chain == "case:C-2", audit.c.seq == 2).values(actor="intruder"))
+        conn.execute(delete(audit).where(audit.c.chain == "case:C-6", audit.c.seq == 3))
+        conn.execute(update(markers).where(markers.c.case_id == "C-4").values(at="2099-01-01T00:00:00.000000+00:00"))
+        conn.execute(update(due_dates).where(due_dates.c.case_id == "C-7").values(due_on="2099-01-01"))
+        conn.execute(update(audit).where(audit.c.chain == "staff", audit.c.seq == 3).values(actor="intruder"))
+    report = _same_in_parts(sqlite_cw)
+    chains = {b.chain for b in report.broken}
+    assert {"case:C-2", "case:C-6", "case:C-4", "case:C-7", "staff"} <= chains, report.broken
+    assert any("kept due dates" in b.reason for b in report.broken if b.chain == "case:C-7")
+
+
+@settings(max_examples=15, deadline=None)
+@given(cases=st.integers(1, 9), parts=st.integers(2, 6), broken=st.sets(st.integers(1, 9), max_size=3))
+def test_any_split_finds_what_one_pass_finds(tmp_path_factory, cases, parts, broken):
+    """However many cases and parts (more parts than cases, too), the findings are one pass's, entry count too."""
+    from casework.workflow.workspace import open_casework
+
+    from .conftest import Clock
+
+    path = tmp_path_factory.mktemp("parts") / "store.db"
+    cw = open_casework(f"sqlite:///{path}", clock=Clock())
+    try:
+        service.init_store(cw)
+        add_standard_staff(cw)
+        for n in range(1, cases + 1):
+            case_in_assessment(cw, f"C-{n}")
+        with cw.store.write() as conn:
+            for n in broken:
+                conn.execute(update(audit).where(audit.c.chain == f"case:C-{n}", audit.c.seq == 1)
+                             .values(actor="intruder"))
+        whole = verify_audit(cw, parts=1)
+        assert verify_audit(cw, parts=parts) == whole
+        assert {b.chain for b in whole.broken} == {f"case:C-{n}" for n in broken if n <= cases}
+    finally:
+        cw.store.dispose()
+
+
+@pytest.mark.parametrize("payload", ["not an object", ["a", "list"], {"no": "team"}])
+def test_an_entry_whose_payload_is_not_caseworks_is_reported_not_a_crash(sqlite_cw, payload):
+    """A forger who recomputes the hashes can store any JSON: the pass names the entry instead of failing."""
+    _store(sqlite_cw)
+    rewrite_entry(sqlite_cw, "case:C-3", 1, payload=payload)
+    report = _same_in_parts(sqlite_cw)
+    assert any(b.chain == "case:C-3" and b.seq == 1 and "payload is not what casework writes" in b.reason
+               for b in report.broken), report.broken
+
+
+def test_a_staff_entry_whose_payload_is_not_caseworks_is_reported_not_a_crash(sqlite_cw):
+    _store(sqlite_cw)
+    rewrite_entry(sqlite_cw, "staff", 2, payload=["not", "a", "person"])
+    report = _same_in_parts(sqlite_cw)
+    assert any(b.chain == "staff" and b.seq == 2 for b in report.broken), report.broken
+
+
+def test_a_small_store_is_one_part_and_a_split_is_by_case_into_adjoining_parts(sqlite_cw):
+    """Below PARALLEL_FROM entries a store is read in one pass; asked for parts, the cases are split evenly."""
+    from casework.workflow import verifying
+
+    _store(sqlite_cw)
+    assert verifying._spans(sqlite_cw, None) == [(None, None)]
+    spans = verifying._spans(sqlite_cw, 3)
+    assert spans == [(None, "C-3"), ("C-3", "C-5"), ("C-5", None)]
+
+
+@given(value=st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+                          lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+                          max_leaves=12))
+def test_the_canonical_text_is_json_dumps_sorted_and_compact(value):
+    """The encoder made once (its C core) writes exactly what json.dumps with the log's options writes."""
+    assert audit_log.canonical(value) == json.dumps(value, sort_keys=True, separators=(",", ":"),
+                                                    ensure_ascii=False, default=str)
+
+
+@given(text=st.text(max_size=30) | st.builds(audit_log.canonical, st.dictionaries(st.text(max_size=5), st.integers())))
+def test_a_payload_is_decoded_as_json_loads_decodes_it(text):
+    """The decoder's scanner, called directly for canonical text, agrees with json.loads on any text, even its errors."""
+    try:
+        expected = json.loads(text)
+    except ValueError as exc:
+        with pytest.raises(ValueError):
+            audit_log.decoded(text)
+        assert type(exc) is json.JSONDecodeError
+    else:
+        assert audit_log.canonical(audit_log.decoded(text)) == audit_log.canonical(expected)  # NaN is not NaN
+
+
+@pytest.mark.parametrize("where", ["header", "middle", "end"])
+def test_a_damaged_file_is_reported_as_damaged_when_read_in_parts(sqlite_cw, sqlite_url, clock, where):
+    """SQLite's own check runs beside the parts: its finding is the report, whatever the parts ran into."""
+    from casework.workflow.workspace import open_casework
+
+    _store(sqlite_cw)
+    sqlite_cw.store.dispose()
+    path = sqlite_cw.store.path
+    data = bytearray(path.read_bytes())
+    page = 4096
+    at = {"header": 0, "middle": (len(data) // page // 2) * page, "end": len(data) - page}[where]
+    data[at + 16:at + page - 16] = b"\xa5" * (page - 32)
+    path.write_bytes(bytes(data))
+    cw = open_casework(sqlite_url, clock=clock)
+    try:
+        report = verify_audit(cw, parts=2)
+    finally:
+        cw.store.dispose()
+    assert not report.ok and report.broken[0].chain == "(store file)", report.broken
