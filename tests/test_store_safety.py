@@ -80,6 +80,8 @@ def test_a_read_only_store_can_be_read_and_verified_but_not_written(filled):
         assert json.loads(shown.stdout)["state"] == "referral"
         verified = _as_reader("--db", str(copy), "audit", "verify")
         assert verified.returncode == 0, verified.stderr
+        in_parts = _as_reader("--db", str(copy), "audit", "verify", "--parts", "2", "--json")  # forked readers
+        assert in_parts.returncode == 0 and json.loads(in_parts.stdout)["ok"], in_parts.stderr
         wrote = _as_reader("--db", str(copy), "case", "open", "F-2", "--policy", "national", "--team", "A",
                            "--as", "tm")
         assert wrote.returncode == 2 and "read-only" in wrote.stderr and "Traceback" not in wrote.stderr
