@@ -175,7 +175,12 @@ def due_item(case_id: str, team: str, name: str, dl: DeadlineDef, due: date, cal
              as_of: date) -> DueItem:
     """The item a deadline falling due on *due* makes on *as_of*."""
     return DueItem(case_id, name, dl.title, due, calendar.working_days_between(as_of, due), due < as_of, dl.rules,
-                   clauses_phrase(dl.who) if dl.who else "the lead practitioner", team)
+                   responsible(dl), team)
+
+
+def responsible(dl: DeadlineDef) -> str:
+    """Who must see a deadline met, in words: the people its ``who:`` names, else the lead practitioner."""
+    return clauses_phrase(dl.who) if dl.who else "the lead practitioner"
 
 
 def due_for_case(case_id: str, team: str, state: str, markers: Mapping[str, datetime],

@@ -10,13 +10,12 @@ from . import versions
 
 from .calendar import calendar_for, holidays_fingerprint
 from .clock import day_of, from_text
-from .deadlines import DueItem, due_for_case
+from .deadlines import DueItem, due_for_case, responsible
 from .definition import Definition
 from ..errors import BadInput, CaseworkError
 from .hydrate import load_case, staff_from_row
 from .people import Staff
 from .team_names import checked_team
-from .requirements import clauses_phrase
 from .safeguards import (conditions_lapsed, cp_lead_not_registered, holders_who_left, keeps_at_stake, newer_version,
                          unjudged, version_ended)
 from .requirements.base import FIRST_DAY, LAST_DAY
@@ -94,6 +93,7 @@ def _kept_deadlines(cw: Casework, conn: Connection, calendar: str, as_of: date, 
     found: list[DueItem] = []
     versions_met: dict[str, Definition | None] = {}
     counted: dict[tuple[int, date], int] = {}
+    who: dict[int, str] = {}  # each deadline's words, made once (a manager's list repeats a few deadlines)
     for case_id, name, due_on, team_, policy, digest, state in records.due_rows(conn, calendar, until, team, staff):
         if case_id in done:
             continue
@@ -111,8 +111,9 @@ def _kept_deadlines(cw: Casework, conn: Connection, calendar: str, as_of: date, 
         key = (id(calendar_), due)
         if key not in counted:
             counted[key] = calendar_.working_days_between(as_of, due)
-        found.append(DueItem(case_id, name, dl.title, due, counted[key], due < as_of, dl.rules,
-                             clauses_phrase(dl.who) if dl.who else "the lead practitioner", team_))
+        if id(dl) not in who:
+            who[id(dl)] = responsible(dl)
+        found.append(DueItem(case_id, name, dl.title, due, counted[key], due < as_of, dl.rules, who[id(dl)], team_))
     return found
 
 
