@@ -17,7 +17,7 @@ from .link import Link as Connection
 
 __all__ = ["GENESIS", "Head", "append", "chain_rows", "entries", "verify", "Broken", "canonical", "CHANGES",
            "heads", "hash_at", "all_entries", "attribution_rows", "in_written_order", "people_entries", "Consumer",
-           "decoded", "COLUMNS"]
+           "decoded", "COLUMNS", "misplaced"]
 
 #: the (seq, hash) of a chain's latest entry, (None, None) before its first
 Head = tuple[int | None, str | None]
@@ -145,6 +145,30 @@ def _bounds(span: tuple[str | None, str | None], prefix: str) -> tuple[str, dict
     return (f"({which})" if which else ""), bounds
 
 
+#: which chain holds each action that changes a table other than a case's own (a case's are on its chain)
+_HOME = {"staff": "staff", "team": "staff", "setting": "settings", "definition": "definitions"}
+
+
+def misplaced(chain: str, action: str, case_id: str | None) -> str | None:
+    """Why an entry is on a chain casework never writes it to (None: it is where casework writes it).
+
+    A change to a table is written only on the chain that accounts for its rows: a case's on the case's own
+    chain, naming the case; the staff list's, the settings' and the protocol versions' on theirs. An entry a
+    forger put elsewhere (a staff row's entry on a case's chain, one case's move on another's) would otherwise
+    be replayed as if it were in place, and make a forged row look accounted for."""
+    if chain.startswith("case:"):
+        if case_id != chain[5:]:
+            return f"it names case {case_id!r} on the chain of case {chain[5:]!r} (casework writes neither)"
+        if action in _HOME:
+            return f"it is a {action!r} change on a case's chain; casework writes those on the {_HOME[action]!r} chain"
+        return None
+    if action in CHANGES:
+        return f"it is a case's {action!r} on the {chain!r} chain; casework writes those on the case's own chain"
+    if action in _HOME and _HOME[action] != chain:
+        return f"it is a {action!r} change on the {chain!r} chain; casework writes those on the {_HOME[action]!r} chain"
+    return None
+
+
 def verify(conn: Connection, each: Consumer | None = None,
            span: tuple[str | None, str | None] = (None, None)) -> tuple[int, list[Broken]]:
     """Recompute every chain. Returns (entries checked, first break of each broken chain).
@@ -166,8 +190,8 @@ def verify(conn: Connection, each: Consumer | None = None,
                 last_seq[chain] = expected_seq - 1
             chain, prev, expected_seq, bad = row[_CHAIN], GENESIS, 1, False
         checked += 1
-        if row[_ACTION] in CHANGES and row[_CASE] is not None:
-            changes[row[_CASE]] = changes.get(row[_CASE], 0) + 1
+        if row[_ACTION] in CHANGES and chain.startswith("case:"):  # a case's version counts its own chain
+            changes[chain[5:]] = changes.get(chain[5:], 0) + 1
         if bad:
             continue
         seq = row[_SEQ]
@@ -182,8 +206,10 @@ def verify(conn: Connection, each: Consumer | None = None,
                 values.append(row[_PRINCIPAL])
             if hash_of(values, prev) != row[_HASH]:
                 reason = "its content does not match its hash (the entry was changed)"
-            elif each is not None:
-                reason = each(row)
+            else:
+                reason = misplaced(chain, row[_ACTION], row[_CASE])
+                if reason is None and each is not None:
+                    reason = each(row)
         if reason:
             broken.append(Broken(chain, seq, row[_ID], reason))
             bad = True

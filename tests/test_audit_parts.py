@@ -9,6 +9,7 @@ recomputed by a forger) is reported, not a crash.
 from __future__ import annotations
 
 import json
+import sqlite3
 
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -159,3 +160,113 @@ def test_a_damaged_file_is_reported_as_damaged_when_read_in_parts(sqlite_cw, sql
     finally:
         cw.store.dispose()
     assert not report.ok and report.broken[0].chain == "(store file)", report.broken
+
+
+# -- entries a forger puts where casework never writes them (found by an adversarial review) --------------------
+
+_FIELDS = ("recorded_at", "at", "actor", "action", "case_id", "event", "from_state", "to_state", "policy",
+           "policy_version", "payload", "principal")
+
+
+def _chain(db: sqlite3.Connection, chain: str) -> list[dict]:
+    db.row_factory = sqlite3.Row
+    rows = [dict(r) for r in db.execute("SELECT * FROM audit WHERE chain = ? ORDER BY seq", (chain,))]
+    db.row_factory = None
+    return rows
+
+
+def _fields(db: sqlite3.Connection, chain: str, seq: int, **changes) -> dict:
+    entry = _chain(db, chain)[seq - 1]
+    return {**{k: entry[k] for k in _FIELDS}, "payload": json.loads(entry["payload"]), **changes}
+
+
+def _put(db: sqlite3.Connection, chain: str, fields: list[dict], ids: list[int] | None = None,
+         replace: bool = False) -> None:
+    """Entries appended to *chain* (or the chain replaced by them), hashes recomputed, as a forger would."""
+    old = [] if replace else _chain(db, chain)
+    if replace:
+        db.execute("DELETE FROM audit WHERE chain = ?", (chain,))
+    rows = audit_log.chain_rows(chain, fields, *((old[-1]["seq"], old[-1]["hash"]) if old else ()))
+    for n, row in enumerate(rows):
+        if ids is not None:
+            row["id"] = ids[n]
+        db.execute(f"INSERT INTO audit ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", list(row.values()))
+
+
+_MISPLACED = {
+    "one case's move on another's chain": lambda db: _put(db, "case:C-7", [_fields(
+        db, "case:C-1", 3, case_id="C-1", event="x", to_state="cp_plan")]),
+    "a move naming another case": lambda db: _put(db, "case:C-1", [_fields(db, "case:C-1", 3, case_id="C-7")]),
+    "a case's move on a chain of no case": lambda db: _put(db, "zzz", [_fields(db, "case:C-1", 3)]),
+    "a staff row's entry on a case's chain": lambda db: _put(db, "case:C-3", [_fields(db, "staff", 2, case_id="C-3")]),
+    "a staff row's entry on the access chain": lambda db: _put(db, "access", [_fields(db, "staff", 2)]),
+    "a setting on a case's chain": lambda db: (db.execute("INSERT INTO settings VALUES ('sandbox', 'true')"), _put(
+        db, "case:C-2", [_fields(db, "settings", 1, action="setting", case_id="C-2",
+                                 payload={"key": "sandbox", "value": "true"})])),
+    "an opening of a case on another's chain": lambda db: _put(db, "case:C-7", [_fields(db, "case:C-2", 1)]),
+}
+
+
+@pytest.mark.parametrize("forgery", _MISPLACED)
+def test_an_entry_on_a_chain_casework_never_writes_it_to_is_reported_alike_in_parts(sqlite_cw, forgery):
+    """Each change is written only on the chain that accounts for its rows: one elsewhere (hashes recomputed) is
+    reported on its chain, in one pass and in parts alike, and is not replayed (no row is said to be missing)."""
+    _store(sqlite_cw)
+    with sqlite3.connect(sqlite_cw.store.path) as db:
+        _MISPLACED[forgery](db)
+    report = _same_in_parts(sqlite_cw)
+    assert any("casework writes" in b.reason for b in report.broken), report.broken
+    assert not any("is missing" in b.reason for b in report.broken), report.broken
+    with pytest.raises(Exception, match="does not verify|not verify|broken"):
+        from casework.workflow.rebuilding import rebuild_projections
+        rebuild_projections(sqlite_cw)  # a rebuild from such a log would make the forgery look accounted for
+
+
+def _logins(db: sqlite3.Connection, settings_ids: list[int], case_entry_id: int, owner_first: bool = True) -> None:
+    """The store's settings rewritten as logins' (the owner 'own' switches to login authentication), and C-2's
+    third entry written by a login mapped to nobody, with the ids given."""
+    base = _fields(db, "settings", 1)
+    owners = [dict(base, payload={"key": "owner_login", "value": "own"}, principal="database-login:own"),
+              dict(base, payload={"key": "authentication", "value": "login"}, principal="database-login:own"),
+              dict(base, payload={"key": "owner_login", "value": "mallory"}, principal="database-login:mallory")]
+    _put(db, "settings", owners[:len(settings_ids)], settings_ids, replace=True)
+    db.execute("UPDATE settings SET value = 'login' WHERE key = 'authentication'")
+    case = _chain(db, "case:C-2")
+    fields = [_fields(db, "case:C-2", e["seq"]) for e in case]
+    fields[2]["principal"] = "database-login:nobody"
+    _put(db, "case:C-2", fields, [e["id"] for e in case[:2]] + [case_entry_id] + [e["id"] for e in case[3:]],
+         replace=True)
+
+
+@pytest.mark.parametrize("swapped", [False, True])
+def test_the_owner_is_the_first_in_the_settings_chain_whatever_the_entry_ids(sqlite_cw, swapped):
+    """Entry ids are not hashed: swapping two settings entries' ids must not make a later owner the first one."""
+    _store(sqlite_cw)
+    with sqlite3.connect(sqlite_cw.store.path) as db:
+        _logins(db, [1001, 1000, 1] if swapped else [1, 1000, 1001], 2000)
+    report = _same_in_parts(sqlite_cw)
+    assert any(b.chain == "case:C-2" and "mapped to nobody" in b.reason for b in report.broken), report.broken
+    assert any(b.chain == "settings" and b.seq == 3 and "only the store's owner" in b.reason for b in report.broken)
+
+
+def test_an_entry_numbered_before_every_setting_is_judged_as_written_first(sqlite_cw):
+    """An entry whose id comes before the switch to login authentication (here 0) is judged as the store was
+    then: declared, so its login is not asked for."""
+    _store(sqlite_cw)
+    with sqlite3.connect(sqlite_cw.store.path) as db:
+        _logins(db, [1, 1000], 0)
+    report = _same_in_parts(sqlite_cw)
+    assert not any(b.chain == "case:C-2" for b in report.broken), report.broken
+
+
+def test_case_ids_that_are_not_text_are_reported_and_split_nowhere(sqlite_cw):
+    """Rows an insider adds with BLOB ids cannot be ordered with text ids: the store is read in one part."""
+    _store(sqlite_cw)
+    with sqlite3.connect(sqlite_cw.store.path) as db:
+        for n in range(7):
+            db.execute("INSERT INTO cases SELECT CAST(? AS BLOB), policy, team, state, version, opened_at, "
+                       "state_entered_at, allocated_at, lead_id, supervisor_id, worker_id, previous_lead_id, "
+                       "updated_at, policy_digest FROM cases WHERE id = 'C-4'", (f"X-{n}",))
+    report = _same_in_parts(sqlite_cw)
+    assert sum(b.chain.startswith("case:b'X-") and "its chain records 0 changes" in b.reason
+               for b in report.broken) == 7, report.broken

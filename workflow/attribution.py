@@ -42,8 +42,9 @@ class _Logins:
     asked as of any entry (an entry of another chain, judged as the pass over the log reaches it)."""
 
     def __init__(self) -> None:
-        self._mode_ids: list[int] = [0]
-        self._modes: list[str] = [DECLARED]
+        #: entry ids where the authentication mode changed, and the mode from each (before the first: DECLARED)
+        self._mode_ids: list[int] = []
+        self._modes: list[str] = []
         self._trusted_since: dict[str, int] = {}
         #: login → (entry ids, the person it was mapped to from each: None, nobody)
         self._person: dict[str, tuple[list[int], list[str | None]]] = {}
@@ -80,7 +81,8 @@ class _Logins:
         if not writer.startswith(_LOGIN):
             return f"its principal {principal!r} names no database login"
         login = writer[len(_LOGIN):]
-        if self._modes[bisect_left(self._mode_ids, entry_id) - 1] == DECLARED:
+        at = bisect_left(self._mode_ids, entry_id) - 1
+        if (self._modes[at] if at >= 0 else DECLARED) == DECLARED:
             return None
         if self._trusted_since.get(login, entry_id) < entry_id:
             return None
@@ -106,9 +108,9 @@ def _decoded(payload: str) -> dict[str, Any]:
 def _owner(people: list[Any]) -> str | None:
     """The login that created the store: the value of its first 'owner_login' setting (None: a file, or a
     store from before owners were kept)."""
-    for row in people:
-        payload = _decoded(row.payload)
-        if row.chain == "settings" and payload.get("key") == "owner_login":
+    for row in sorted((r for r in people if r.chain == "settings"), key=lambda r: r.seq):  # the chain's order,
+        payload = _decoded(row.payload)                                                 # which its hashes keep
+        if payload.get("key") == "owner_login":
             value = payload.get("value")
             return str(value) if value is not None else None
     return None

@@ -111,6 +111,8 @@ def _spans(cw: Casework, parts: int | None) -> list[Span]:
         if parts <= 1:
             return [(None, None)]
         ids = [row[0] for row in conn.stream_tuples("case_ids")]
+    if not all(isinstance(i, str) for i in ids):  # an id that is not text (an edit): cut nowhere it cannot sort
+        return [(None, None)]
     cuts = sorted({ids[len(ids) * k // parts] for k in range(1, parts)} if ids else set())
     bounds: list[str | None] = [None, *cuts, None]
     return list(zip(bounds, bounds[1:], strict=False))
