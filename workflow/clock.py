@@ -6,6 +6,7 @@ that tests and ``--at`` / ``--as-of`` can fix it.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timezone
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from ..errors import BadInput
@@ -51,8 +52,10 @@ def day_words(day: date) -> str:
     return f"{day.day} {day:%b %Y}"
 
 
+@lru_cache(maxsize=64)
 def to_text(moment: datetime) -> str:
-    """Store form: fixed-width ISO 8601 in UTC, so text order is time order."""
+    """Store form: fixed-width ISO 8601 in UTC, so text order is time order (kept for the last few moments:
+    an action writes its moment and "now" half a dozen times)."""
     return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
 
 

@@ -26,7 +26,7 @@ from .lifetime import Anchor, Scoped, merge_refs
 from .wording import event_named, fact_named, state_named
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..definition import Definition
+    from ..definition import Definition, FactDef
 
 __all__ = ["FactRecorded", "EventHappened", "LatestFact", "Anchor", "Relation", "related_staff",
            "recording_unmet", "who_may_record", "who_may_make"]
@@ -59,6 +59,17 @@ def _is(person: Staff, people: tuple[Staff, ...]) -> bool:
     return any(p.id == person.id for p in people)
 
 
+#: each fact's "who may record it" check, made once per fact definition (a year's import judges thousands)
+_WHO_RECORDS: dict[int, tuple["FactDef", WhoMayAct]] = {}
+
+
+def _who_records(spec: "FactDef") -> WhoMayAct:
+    kept = _WHO_RECORDS.get(id(spec))
+    if kept is None or kept[0] is not spec:  # keyed by identity, the definition kept so that its id stays its own
+        kept = _WHO_RECORDS[id(spec)] = (spec, WhoMayAct.of(spec.who, spec.rules or ("WT-7",), spec.origin))
+    return kept[1]
+
+
 def recording_unmet(ctx: Context, fact: str) -> list[Unmet]:
     """What the protocol itself asks before *fact* may be recorded on ``ctx.case`` by ``ctx.actor`` (the case
     open, who may record it, what it must follow); arguments (note, people taking part) are the caller's."""
@@ -68,7 +79,7 @@ def recording_unmet(ctx: Context, fact: str) -> list[Unmet]:
         unmet.append(Unmet("state", f"Case {ctx.case.id} is at {state_named(ctx.case.state, ctx.definition)} and "
                                     f"no longer open",
                            spec.rules or ("WT-7",), "Reopen the case first."))
-    who = WhoMayAct.of(spec.who, spec.rules or ("WT-7",), spec.origin).unmet(ctx)
+    who = _who_records(spec).unmet(ctx)
     if who is not None:
         unmet.append(who)
     for requirement in spec.requires:
