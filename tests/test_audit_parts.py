@@ -270,3 +270,14 @@ def test_case_ids_that_are_not_text_are_reported_and_split_nowhere(sqlite_cw):
     report = _same_in_parts(sqlite_cw)
     assert sum(b.chain.startswith("case:b'X-") and "its chain records 0 changes" in b.reason
                for b in report.broken) == 7, report.broken
+
+
+@pytest.mark.parametrize("edit", ["UPDATE facts SET with_ids = '[not json' WHERE case_id = 'C-3'",
+                                  "UPDATE staff SET roles = 'social_worker' WHERE id = 'sw'",
+                                  "UPDATE staff SET training = '' WHERE id = 'sw'"])
+def test_a_json_column_edited_to_what_is_not_json_is_reported_not_a_crash(sqlite_cw, edit):
+    _store(sqlite_cw)
+    with sqlite3.connect(sqlite_cw.store.path) as db:
+        db.execute(edit)
+    report = _same_in_parts(sqlite_cw)
+    assert any(b.reason.startswith(("table facts", "table staff")) for b in report.broken), report.broken

@@ -163,6 +163,15 @@ def _replay(entries: Iterable[dict[str, Any]]) -> Replay:
     return replay
 
 
+def _stored_json(text: Any) -> Any:
+    """A JSON column's value as stored; text that is not JSON (an edit) as itself, which no replay produces, so
+    that the row is reported rather than the check stopped."""
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError):
+        return text
+
+
 def _indexed(columns: tuple[str, ...], wanted: tuple[str, ...]) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
     """A row's values of *wanted*, in that order, from a tuple that follows *columns*."""
     return itemgetter(*(columns.index(c) for c in wanted))
@@ -185,7 +194,7 @@ def stored(conn: Connection, span: Span = (None, None), people: bool = True) -> 
             if with_at >= 0:  # as the replay writes it, whatever spacing the row was stored with
                 text = values[with_at]
                 if text not in seen:
-                    seen[text] = _with_text(json.loads(text))
+                    seen[text] = _with_text(_stored_json(text))
                 values = (*values[:with_at], seen[text], *values[with_at + 1:])
             counted[values] = counted.get(values, 0) + 1
     names, rows = records.table_rows(conn, "holders", span)
@@ -197,11 +206,11 @@ def stored(conn: Connection, span: Span = (None, None), people: bool = True) -> 
     if people:
         for person in records.rows_of(conn, "staff"):
             kept = {k: person[k] for k in _STAFF_COLUMNS}
-            kept["roles"], kept["training"] = json.loads(kept["roles"]), json.loads(kept["training"])
+            kept["roles"], kept["training"] = _stored_json(kept["roles"]), _stored_json(kept["training"])
             found["staff"][person["id"]] = kept
         found["settings"] = {r["key"]: r["value"] for r in records.rows_of(conn, "settings")}
         found["definitions"] = {r["digest"]: {"name": r["name"], "version": r["version"],
-                                              "lineage": json.loads(r["lineage"]), "body": r["body"],
+                                              "lineage": _stored_json(r["lineage"]), "body": r["body"],
                                               "kept_at": r["kept_at"]} for r in records.rows_of(conn, "definitions")}
     return found
 
