@@ -184,11 +184,16 @@ def verify(conn: Connection, each: Consumer | None = None,
     last_seq: dict[str, int] = {}
     hash_of = _hash_of
     which, bounds = _bounds(span, "case:")
+    raw: Any = ""
     for row in conn.stream_tuples(f"audit_by_chain{which}", bounds):
-        if row[_CHAIN] != chain:
+        if row[_CHAIN] != raw:
             if chain:
                 last_seq[chain] = expected_seq - 1
-            chain, prev, expected_seq, bad = row[_CHAIN], GENESIS, 1, False
+            raw = row[_CHAIN]
+            chain, prev, expected_seq, bad = raw if isinstance(raw, str) else repr(raw), GENESIS, 1, False
+            if not isinstance(raw, str):  # casework names chains with text only
+                broken.append(Broken(chain, row[_SEQ], row[_ID], "its chain's name is not text (the entry was edited)"))
+                bad = True
         checked += 1
         if row[_ACTION] in CHANGES and chain.startswith("case:"):  # a case's version counts its own chain
             changes[chain[5:]] = changes.get(chain[5:], 0) + 1

@@ -281,3 +281,11 @@ def test_a_json_column_edited_to_what_is_not_json_is_reported_not_a_crash(sqlite
         db.execute(edit)
     report = _same_in_parts(sqlite_cw)
     assert any(b.reason.startswith(("table facts", "table staff")) for b in report.broken), report.broken
+
+
+def test_a_chain_whose_name_is_not_text_is_reported_not_a_crash(sqlite_cw):
+    _store(sqlite_cw)
+    with sqlite3.connect(sqlite_cw.store.path) as db:
+        db.execute("UPDATE audit SET chain = CAST(chain AS BLOB) WHERE chain = 'case:C-5'")
+    report = _same_in_parts(sqlite_cw)
+    assert any(b.chain == "b'case:C-5'" and "not text" in b.reason for b in report.broken), report.broken
