@@ -70,8 +70,9 @@ def verify_audit(cw: Casework, checkpoint: "Checkpoint | None" = None, parts: in
         found = _findings(cw, spans)
     else:
         damage, parts_found = _findings_beside_check(cw, spans)
-        if damage is not None or parts_found is None:
-            return _damaged(damage or "")
+        if damage is not None:
+            return _damaged(damage)
+        assert parts_found is not None  # the parts found nothing only when the file is damaged
         found = parts_found
     checked = sum(f.checked for f in found)
     broken = [b for f in found for b in f.breaks] + [b for f in found for b in f.versions]
