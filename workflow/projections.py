@@ -22,7 +22,7 @@ from casework.store.parts import Span
 
 from ..errors import AuditBroken
 
-__all__ = ["divergences", "derive", "rebuild", "Rebuilt", "Replay", "stored", "differences", "broken_rows"]
+__all__ = ["derive", "rebuild", "Rebuilt", "Replay", "stored", "differences", "broken_rows"]
 
 #: the case columns a guard reads, compared with what the chain says
 _CASE_COLUMNS = ("policy", "team", "state", "version", "opened_at", "state_entered_at", "allocated_at",
@@ -82,11 +82,13 @@ class Replay:
     def row(self, row: tuple[Any, ...]) -> str | None:
         """One entry as the audit table holds it (``audit.COLUMNS``), for audit.verify's pass: None, or why it
         is not an entry casework writes (a payload that is not its JSON)."""
+        (_id, _chain, _seq, recorded_at, at, actor, action, case_id, event, from_state, to_state, policy,
+         _version, payload, *_links) = row
         try:
-            payload = audit.decoded(row[13])
-            self.add(row[6], payload, row[7], row[4], row[3], row[5], row[8], row[9], row[10], row[11])
+            self.add(action, audit.decoded(payload), case_id, at, recorded_at, actor, event, from_state, to_state,
+                     policy)
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            return f"its payload is not what casework writes for {row[6]!r} ({type(exc).__name__}: {exc})"
+            return f"its payload is not what casework writes for {action!r} ({type(exc).__name__}: {exc})"
         return None
 
     def add(self, action: str, p: Any, cid: str | None, at: str, recorded_at: str, actor: str, event: str | None,
@@ -252,11 +254,6 @@ def _reason(table: str, key: Any, right: Any, wrong: Any) -> str:
     return f"table {table}: row {_row(key)} has {wrong}; the chain says {right}"
 
 
-def divergences(conn: Connection) -> list[audit.Broken]:
-    """Every row of the guarded tables that differs from what the audit chains say it must be."""
-    return broken_rows(differences(derive(audit.all_entries(conn)), stored(conn)))
-
-
 def differences(want: dict[str, dict[Any, Any]], have: dict[str, dict[Any, Any]]
                 ) -> list[tuple[str, Any, Any, Any]]:
     """(table, row, what the chain says, what the table holds) for every row where they differ (None: absent),
@@ -343,10 +340,10 @@ def rebuild(conn: Connection, dry_run: bool = False) -> Rebuilt:
     """
     if not dry_run:
         guarded.lock_guarded_tables(conn)  # no writer may add to a chain between the check and the rewrite
-    checked, broken = audit.verify(conn)
+    replay = Replay()
+    checked, broken = audit.verify(conn, replay.row)  # replayed in the same pass; used only if nothing is broken
     if broken:
         raise AuditBroken(broken)
-    replay = _replay(audit.all_entries(conn))
     want, updated = replay.tables, replay.updated
     carried = _carried(conn)
     kept = {table: tuple(sorted({k for row in by_id.values() for k in row})) for table, by_id in carried.items()}
