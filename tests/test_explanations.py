@@ -31,7 +31,6 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from pydantic import TypeAdapter
 
 from casework.workflow import service
 from casework.workflow.allocation import explain_allocation, proposed_case
@@ -41,7 +40,8 @@ from casework.errors import CaseworkError, MissingArguments, Refused, Transition
 from casework.workflow.loader import Policies
 from casework.workflow.people import Case, Fact, Staff
 from casework.workflow.recording import explain_record
-from casework.workflow.requirements import REGISTRY, Context, RequirementItem
+from casework.workflow.requirements import REGISTRY, Context
+from casework.workflow.schema import RequirementItem, adapter
 from casework.workflow.roles import ROLES
 from casework.workflow.verdict import Unmet, Verdict
 from casework.workflow.workspace import open_casework
@@ -53,7 +53,7 @@ POLICIES = Policies()
 PROTOCOLS = ("national", "torbay", "stockport", "kent", "derbyshire")
 DEFINITIONS = {name: POLICIES.get(name) for name in PROTOCOLS}
 ENGINES = {name: Engine(d) for name, d in DEFINITIONS.items()}
-REQUIREMENT = TypeAdapter(RequirementItem)
+REQUIREMENT = adapter(RequirementItem)
 #: what the examples met, so that a test can show the properties are not vacuous
 seen: Counter[str] = Counter()
 

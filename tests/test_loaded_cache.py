@@ -7,6 +7,7 @@ entry someone else could have written is never unpickled.
 from __future__ import annotations
 
 import os
+import dataclasses
 import pickle
 
 import pytest
@@ -80,7 +81,7 @@ def test_an_entry_others_may_write_or_that_is_damaged_is_never_used(cache, machi
     Policies([machines]).load("medway")
     entry = next(p for p in _entries(cache) if b"medway" in p.read_bytes())
     forged = Policies([machines]).load("medway")
-    forged = type(forged)(forged.definition.model_copy(update={"description": "forged"}), forged.resolved,
+    forged = type(forged)(dataclasses.replace(forged.definition, description="forged"), forged.resolved,
                           forged.proof)
     entry.write_bytes(pickle.dumps(forged))
     entry.chmod(0o600)  # the user's own entry is trusted, as the proofs beside it are: what the check protects

@@ -16,6 +16,7 @@ from casework.cli.main import cli
 from casework.workflow.deadlines import DeadlineDef, Duration, Marker
 from casework.workflow.definition import (AllocationDef, ClosureReason, Definition, EventDef, FactDef, HolderPolicy, RuleDef,
                                           StateDef)
+from casework.workflow.model import names
 from casework.workflow.reference import definition_schema, roles_markdown
 from casework.workflow.requirements import REGISTRY, ActorClause
 from casework.workflow.catalogue import shipped_directory
@@ -55,7 +56,7 @@ def test_the_requirement_kinds_table_lists_every_kind_with_its_parameters():
     assert set(table) == set(REGISTRY), (set(REGISTRY) ^ set(table))
     for kind, (main, others) in table.items():
         cls = REGISTRY[kind]
-        fields = {f.alias or name for name, f in cls.model_fields.items()} - _META
+        fields = set(names(cls)) - _META
         assert main == (cls.primary or ""), kind
         assert _top_level_names(others) | ({main} if main else set()) == fields, (kind, fields)
 
@@ -67,7 +68,7 @@ def test_every_setting_a_definition_file_may_give_is_in_the_readme(model):
     named = set(re.findall(r"`([a-z_]+)(?::[^`]*)?`", README))
     for block in re.findall(r"```yaml\n(.*?)```", README, flags=re.S):  # the keys its examples write
         named |= set(re.findall(r"(?m)^\s*(?:- )?([a-z_]+):", block)) | set(re.findall(r"[{,]\s*([a-z_]+):", block))
-    settings = {f.alias or name for name, f in model.model_fields.items()} - {"origin", "digest", "files", "lineage",
+    settings = set(names(model)) - {"origin", "digest", "files", "lineage",
                                                                                 "kind"}
     assert settings <= named, sorted(settings - named)
 
@@ -120,7 +121,7 @@ def test_the_requirement_union_holds_every_registered_kind_and_nothing_else():
     """RequirementItem is declared for type checkers; the registry is what the loader knows: they are equal."""
     from typing import get_args
 
-    from casework.workflow.requirements import RequirementItem
+    from casework.workflow.schema import RequirementItem
 
     union = get_args(RequirementItem)[0]
     assert set(get_args(union)) == set(REGISTRY.values())

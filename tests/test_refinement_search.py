@@ -6,6 +6,7 @@ with the real engine, and word a counterexample a practice lead can check.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Callable
 
 import pytest
@@ -20,33 +21,33 @@ N = Policies().get("national")
 
 
 def _loose(**changes: Any) -> Definition:
-    return N.model_copy(update={"name": "loose", "digest": "5eed" * 16, **changes})
+    return replace(N, **{"name": "loose", "digest": "5eed" * 16, **changes})
 
 
 def _event(name: str, **changes: Any) -> dict[str, Any]:
-    return {"events": {**N.events, name: N.events[name].model_copy(update=changes)}}
+    return {"events": {**N.events, name: replace(N.events[name], **changes)}}
 
 
 def _allocation(**changes: Any) -> dict[str, Any]:
-    return {"allocation": N.allocation.model_copy(update=changes)}
+    return {"allocation": replace(N.allocation, **changes)}
 
 
 def _lead_policy(index: int, **changes: Any) -> dict[str, Any]:
     leads = list(N.allocation.leads)
-    leads[index] = leads[index].model_copy(update=changes)
+    leads[index] = replace(leads[index], **changes)
     return _allocation(leads=tuple(leads))
 
 
 def _fact(name: str, **changes: Any) -> dict[str, Any]:
-    return {"facts": {**N.facts, name: N.facts[name].model_copy(update=changes)}}
+    return {"facts": {**N.facts, name: replace(N.facts[name], **changes)}}
 
 
 def _deadline(name: str, **changes: Any) -> dict[str, Any]:
-    return {"deadlines": {**N.deadlines, name: N.deadlines[name].model_copy(update=changes)}}
+    return {"deadlines": {**N.deadlines, name: replace(N.deadlines[name], **changes)}}
 
 
 def _state(name: str, **changes: Any) -> dict[str, Any]:
-    return {"states": {**N.states, name: N.states[name].model_copy(update=changes)}}
+    return {"states": {**N.states, name: replace(N.states[name], **changes)}}
 
 
 #: (rule protected, what the loosening is, how to build it, where the counterexample points)
@@ -85,16 +86,16 @@ LOOSENINGS: list[tuple[str, str, Callable[[], Definition], tuple[Any, ...]]] = [
     ("WT-6", "an assessment deadline that stops running in assessment",
      lambda: _loose(**_deadline("assessment_complete", while_in=("referral",))), ("deadlines", "assessment_complete")),
     ("WT-6", "a CP review met by a case note",
-     lambda: _loose(**_deadline("cp_review", met_by=(N.deadlines["cp_review"].met_by[0].model_copy(
-         update={"event": None, "fact": "case_note"}),))), ("deadlines", "cp_review")),
+     lambda: _loose(**_deadline("cp_review", met_by=(replace(N.deadlines["cp_review"].met_by[0],
+         event=None, fact="case_note"),))), ("deadlines", "cp_review")),
     ("WT-5", "cases opening in a strategy discussion",
      lambda: _loose(**{"states": {**_state("referral", initial=False)["states"],
-                                  "strategy_discussion": N.states["strategy_discussion"].model_copy(
-                                      update={"initial": True})}}), ("states", "strategy_discussion")),
+                                  "strategy_discussion": replace(N.states["strategy_discussion"],
+                                      initial=True)}}), ("states", "strategy_discussion")),
     ("WT-7", "closing with no reason", lambda: _loose(**_event("close", requires=())), ("events", "close")),
     ("WT-6", "a move from a CIN plan straight into an s47 enquiry, leaving no ICPC due",
-     lambda: _loose(events={**N.events, "fast_track": N.events["start_s47"].model_copy(
-         update={"sources": ("cin_plan",), "origin": "loose"})}), ("events", "fast_track")),
+     lambda: _loose(events={**N.events, "fast_track": replace(N.events["start_s47"],
+         sources=("cin_plan",), origin="loose")}), ("events", "fast_track")),
     ("WT-7", "back-dating by 100 years", lambda: _loose(backdate_days=36500), ("backdate_days",)),
 ]
 

@@ -9,6 +9,7 @@ from typing import Any, Callable, Iterable
 
 from .deadlines import Marker
 from .definition import Definition, HolderPolicy
+from .model import dump
 from .requirements import ActorClause, Requirement
 from .requirements.logic import AnyOf, NoneOf
 
@@ -113,7 +114,7 @@ def _deadlines(d: Definition) -> list[Finding]:
         markers: list[tuple[tuple[Any, ...], Marker]] = [(("deadlines", name, "start"), dl.start)]
         markers += [(("deadlines", name, "met_by", i), m) for i, m in enumerate(dl.met_by)]
         for path, marker in markers:
-            kind, value = next(iter(marker.model_dump(exclude_none=True).items()))
+            kind, value = next(iter(dump(marker, exclude_none=True).items()))
             names = list(known.get(kind, ()))
             if kind != "day" and value not in names:
                 found.append((path + (kind,), f"unknown {'state' if kind == 'entered' else kind} {value!r}",

@@ -6,46 +6,44 @@ computing what is due costs the same however long a case's history is.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime, time
-from typing import Any, Callable, Literal, Mapping
-
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from typing import TYPE_CHECKING, Annotated, Any, Callable, Literal, Mapping
 
 from .calendar import WorkingCalendar, add_duration
 from .clock import LONDON, day_of
-from .requirements import ActorClause, Role, clauses_phrase
-from .requirements.base import MANY, Day, RuleIds
+from .model import Model, alias
+from .requirements import ActorClause, clauses_phrase
+from .requirements.base import MANY
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .schema import Day, Field, Role, RuleIds
 
 __all__ = ["Duration", "Marker", "DeadlineDef", "DueItem", "due_for_case", "due_dates_of", "due_item", "marker_key"]
 
 Unit = Literal["working_days", "days", "weeks", "months"]
 
 
-def _given(model: BaseModel) -> list[tuple[str, Any]]:
-    """The fields of *model* that are set, in declaration order (read directly: a dump would make pydantic
-    build the model's serializer, which a command that only reads a loaded definition never needs)."""
-    return [(name, value) for name in type(model).model_fields if (value := getattr(model, name)) is not None]
+def _given(model: Model) -> list[tuple[str, Any]]:
+    """The fields of *model* that are set, in declaration order."""
+    return [(f.name, value) for f in fields(model) if (value := getattr(model, f.name)) is not None]
 
 
-class Duration(BaseModel):
+class Duration(Model):
     """'within: {working_days: 45}' — exactly one unit, a positive amount of at most five years.
 
     The bound keeps every due date computable (a year 9999 overflow would otherwise
     surface only when a case reached the deadline).
     """
 
-    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
-    working_days: int | None = Field(None, gt=0, le=1300)
-    days: int | None = Field(None, gt=0, le=1830)
-    weeks: int | None = Field(None, gt=0, le=260)
-    months: int | None = Field(None, gt=0, le=60)
+    working_days: Annotated[int | None, Field(gt=0, le=1300)] = None
+    days: Annotated[int | None, Field(gt=0, le=1830)] = None
+    weeks: Annotated[int | None, Field(gt=0, le=260)] = None
+    months: Annotated[int | None, Field(gt=0, le=60)] = None
 
-    @model_validator(mode="after")
-    def _one_unit(self) -> "Duration":
+    def __post_init__(self) -> None:
         if len(_given(self)) != 1:
             raise ValueError("give exactly one of working_days, days, weeks, months (a positive number)")
-        return self
 
     @property
     def unit(self) -> Unit:
@@ -60,21 +58,18 @@ class Duration(BaseModel):
         return f"{self.amount} {unit[:-1] if self.amount == 1 else unit}"
 
 
-class Marker(BaseModel):
+class Marker(Model):
     """Something that happens on a case (entering a state, an event, a fact), or a fixed date."""
 
-    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid", populate_by_name=True)
     entered: str | None = None
     event: str | None = None
     fact: str | None = None
     #: a fixed day (YAML key ``date``), e.g. a trial's end: "reallocate within 10 working days of it"
-    day: Day | None = Field(None, alias="date")
+    day: Day | None = alias("date", default=None)
 
-    @model_validator(mode="after")
-    def _one(self) -> "Marker":
+    def __post_init__(self) -> None:
         if len(_given(self)) != 1:
             raise ValueError("give exactly one of entered (a state), event, fact or date")
-        return self
 
     def key(self) -> str:
         kind, name = _given(self)[0]
@@ -100,21 +95,20 @@ def marker_key(kind: str, name: str) -> str:
     return f"{kind}:{name}"
 
 
-class DeadlineDef(BaseModel):
+class DeadlineDef(Model):
     """'X within N of Y', optionally 'then every M', while the case is in some states."""
 
-    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
     title: str
     says: str = ""
     rules: RuleIds = ()
-    while_in: tuple[str, ...] = Field(min_length=1, max_length=MANY)
+    while_in: Annotated[tuple[str, ...], Field(min_length=1, max_length=MANY)]
     start: Marker
     within: Duration
-    met_by: tuple[Marker, ...] = Field((), max_length=MANY)
+    met_by: Annotated[tuple[Marker, ...], Field(max_length=MANY)] = ()
     repeat: Duration | None = None
-    who: tuple[ActorClause, ...] = Field((), max_length=MANY)
+    who: Annotated[tuple[ActorClause, ...], Field(max_length=MANY)] = ()
     #: only while the lead or the worker holds one of these roles (e.g. a CCW's supervision)
-    held_by: tuple[Role, ...] = Field((), max_length=MANY)
+    held_by: Annotated[tuple[Role, ...], Field(max_length=MANY)] = ()
     origin: str = ""
 
 

@@ -1,22 +1,27 @@
 """The validated, immutable form of a protocol definition (after ``extends`` is resolved).
 
-The engine, the diagrams and the handbook all read this form; none of them reparses YAML.
+The engine, the diagrams and the handbook all read this form; none of them reparses YAML. Its
+classes are plain frozen dataclasses (workflow.model); workflow.schema validates them.
 """
 from __future__ import annotations
 
+from dataclasses import field
 from datetime import date
 from functools import cached_property
-from typing import Annotated, Any, Iterable, Literal
-
-from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo,
-                      field_validator)
+from typing import TYPE_CHECKING, Annotated, Any, Iterable, Literal
 
 from .calendar import WorkingCalendar, calendar_for
 from .catalogue import NATIONAL
 from .deadlines import DeadlineDef, due_for_case
+from .model import Model, alias
 from .people import Case, holder_roles
-from .requirements import ActorClause, Requirement, RequirementItem, Role, clauses_phrase
-from .requirements.base import MANY, Day, RuleIds, check_rule_ids
+from .requirements import ActorClause, Requirement, clauses_phrase
+from .requirements.base import MANY
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo
+
+    from .schema import Day, Name, ReasonCode, RequirementItem, Role, RuleId, RuleIds, Text
 
 __all__ = ["StateDef", "EventDef", "FactDef", "HolderPolicy", "AllocationDef", "RuleDef", "StaffChangeDef",
            "StaffDef", "STAFF_CHANGES", "Definition", "Path", "is_local", "ClosureReason"]
@@ -24,33 +29,38 @@ __all__ = ["StateDef", "EventDef", "FactDef", "HolderPolicy", "AllocationDef", "
 Path = Literal["cin", "cp", "none"]
 
 
-def _rule_id(value: str) -> str:
-    return check_rule_ids((value,))[0]
-
-
-#: a rule ID as a rulebook key, e.g. 'WT-5'
-_RuleId = Annotated[str, AfterValidator(_rule_id)]
-#: text a reader needs: never empty, surrounding whitespace (e.g. from a folded YAML block) dropped
-_Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
-#: a state, event, fact or deadline name: an identifier people type on the command line
-_Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
-
-
 def is_local(origin: str, base: str) -> bool:
     """Whether an item stamped *origin* was added or tightened by a local protocol, not its *base*."""
     return bool(origin) and origin != base
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid", populate_by_name=True)
-
 
 
 def _as_tuple(value: Any) -> Any:
     return (value,) if isinstance(value, str) else value
 
 
-class StateDef(_Frozen):
+def _no_case_terms(value: tuple[ActorClause, ...]) -> tuple[ActorClause, ...]:
+    for clause in value:
+        if clause.relation is not None or clause.team is not None:
+            raise ValueError("a staff change concerns no case: give roles and 'qualified' only "
+                             "(no 'relation' or 'team')")
+    return value
+
+
+def _version_text(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise ValueError("give the version as a number or a short text, e.g. 'version: 2'")
+    return str(value)
+
+
+def _dates_in_order(value: date | None, info: ValidationInfo) -> date | None:
+    start = info.data.get("effective_from")
+    if value is not None and start is not None and value < start:
+        raise ValueError(f"effective_until ({value}) is before effective_from ({start}); give the last day "
+                         f"the version is in effect, on or after its first")
+    return value
+
+
+class StateDef(Model):
     """A stage of the case. ``path`` says whether it is Child in Need or child protection."""
 
     title: str = ""
@@ -62,45 +72,40 @@ class StateDef(_Frozen):
     origin: str = ""
 
 
-class EventDef(_Frozen):
+class EventDef(Model):
     """A move: from which states to which, who may make it and what must hold first."""
 
     title: str = ""
     description: str = ""
-    sources: tuple[str, ...] = Field(alias="from", max_length=MANY)
+    sources: Annotated[tuple[str, ...], BeforeValidator(_as_tuple), Field(max_length=MANY)] = alias("from")
     to: str
-    who: tuple[ActorClause, ...] = Field(min_length=1, max_length=MANY)
-    requires: tuple[RequirementItem, ...] = Field((), max_length=MANY)
+    who: Annotated[tuple[ActorClause, ...], Field(min_length=1, max_length=MANY)]
+    requires: Annotated[tuple[RequirementItem, ...], Field(max_length=MANY)] = ()
     rules: RuleIds = ()
     origin: str = ""
-
-    @field_validator("sources", mode="before")
-    @classmethod
-    def _one_or_many(cls, value: Any) -> Any:
-        return _as_tuple(value)
 
     def who_text(self) -> str:
         """'a registered team manager; or the case's lead practitioner'."""
         return clauses_phrase(self.who)
 
 
-class FactDef(_Frozen):
+class FactDef(Model):
     """Something that can be recorded on a case, who may record it, and what note it needs."""
 
     title: str = ""
     description: str = ""
-    who: tuple[ActorClause, ...] = Field(min_length=1, max_length=MANY)
+    who: Annotated[tuple[ActorClause, ...], Field(min_length=1, max_length=MANY)]
     #: the note is the rationale and must be given (e.g. management oversight)
     note_required: bool = False
     #: the note must be one of these (e.g. the in-scope reasons of a protocol)
-    choices: tuple[str, ...] = Field((), max_length=MANY)
+    choices: Annotated[tuple[str, ...], Field(max_length=MANY)] = ()
     #: someone recorded as taking part (--with) must be social-work-qualified (a joint visit)
     with_qualified: bool = False
     #: the people it is recorded with (--with): each clause is met by someone named other than the recorder,
     #: e.g. the case's keyworker and a PS/PE for a student's task under direct supervision (STO-7)
-    with_: tuple[ActorClause, ...] = Field((), alias="with", max_length=MANY)
+    with_: Annotated[tuple[ActorClause, ...], Field(max_length=MANY)] = alias("with", default=())
     #: what must hold before it may be recorded: order ("the decision first") and conditions, as for events
-    requires: tuple[RequirementItem, ...] = Field((), max_length=MANY)
+    requires: Annotated[tuple[RequirementItem, ...], Field(max_length=MANY)] = ()
     rules: RuleIds = ()
     origin: str = ""
 
@@ -109,32 +114,32 @@ class FactDef(_Frozen):
         return clauses_phrase(self.who)
 
 
-class HolderPolicy(_Frozen):
+class HolderPolicy(Model):
     """Who may hold a case as lead (or worker), on which path, and under what conditions."""
 
-    roles: tuple[Role, ...] = Field(min_length=1, max_length=MANY)
+    roles: Annotated[tuple[Role, ...], Field(min_length=1, max_length=MANY)]
     paths: tuple[Literal["cin", "cp"], ...] = ("cin",)
-    requires: tuple[RequirementItem, ...] = Field((), max_length=MANY)
+    requires: Annotated[tuple[RequirementItem, ...], Field(max_length=MANY)] = ()
     #: conditions that must keep holding while this holder holds the case (checked at allocation too): on the
     #: day one stops holding, ``due`` lists the case for reallocation or review
-    keeps: tuple[RequirementItem, ...] = Field((), max_length=MANY)
+    keeps: Annotated[tuple[RequirementItem, ...], Field(max_length=MANY)] = ()
     rules: RuleIds = ()
     says: str = ""
     origin: str = ""
 
 
-class AllocationDef(_Frozen):
+class AllocationDef(Model):
     """How a case gets and changes its lead practitioner, supervisor and worker."""
 
     #: who may allocate or change the lead practitioner or the supervisor
-    who: tuple[ActorClause, ...] = Field(min_length=1, max_length=MANY)
-    leads: tuple[HolderPolicy, ...] = Field(min_length=1, max_length=MANY)
-    supervisors: tuple[ActorClause, ...] = Field((), max_length=MANY)
-    workers: tuple[HolderPolicy, ...] = Field((), max_length=MANY)
+    who: Annotated[tuple[ActorClause, ...], Field(min_length=1, max_length=MANY)]
+    leads: Annotated[tuple[HolderPolicy, ...], Field(min_length=1, max_length=MANY)]
+    supervisors: Annotated[tuple[ActorClause, ...], Field(max_length=MANY)] = ()
+    workers: Annotated[tuple[HolderPolicy, ...], Field(max_length=MANY)] = ()
     #: who may change only the co-allocated worker (default: ``who``); a worker is a local addition,
     #: so this is the protocol's own choice (e.g. a student's practice educator, STO-2)
-    workers_who: tuple[ActorClause, ...] = Field((), max_length=MANY)
-    requires: tuple[RequirementItem, ...] = Field((), max_length=MANY)
+    workers_who: Annotated[tuple[ActorClause, ...], Field(max_length=MANY)] = ()
+    requires: Annotated[tuple[RequirementItem, ...], Field(max_length=MANY)] = ()
     rules: RuleIds = ()
 
     def who_text(self) -> str:
@@ -150,30 +155,21 @@ class AllocationDef(_Frozen):
 STAFF_CHANGES = ("add", "roles", "registration", "team", "login", "leave")
 
 
-class StaffChangeDef(_Frozen):
+class StaffChangeDef(Model):
     """Who may make one kind of change to the staff list, and the sentence a refusal gives."""
 
-    who: tuple[ActorClause, ...] = Field(min_length=1, max_length=MANY)
+    who: Annotated[tuple[ActorClause, ...], Field(min_length=1, max_length=MANY), AfterValidator(_no_case_terms)]
     #: why the change is restricted, in a sentence (refusals and the handbook quote it)
-    says: _Text
+    says: Text
     rules: RuleIds = ()
     origin: str = ""
-
-    @field_validator("who")
-    @classmethod
-    def _no_case_terms(cls, value: tuple[ActorClause, ...]) -> tuple[ActorClause, ...]:
-        for clause in value:
-            if clause.relation is not None or clause.team is not None:
-                raise ValueError("a staff change concerns no case: give roles and 'qualified' only "
-                                 "(no 'relation' or 'team')")
-        return value
 
     def who_text(self) -> str:
         """'a registered team manager or service manager'."""
         return clauses_phrase(self.who)
 
 
-class StaffDef(_Frozen):
+class StaffDef(Model):
     """Who may add people, change their roles, registration, team or login, and record that they left."""
 
     add: StaffChangeDef
@@ -192,81 +188,64 @@ class StaffDef(_Frozen):
         return change
 
 
-class RuleDef(_Frozen):
+class RuleDef(Model):
     """A rule the definition cites: what it means, and the words of the source document that say so."""
 
     #: the rule in plain English, one or two sentences
-    says: _Text
+    says: Text
     #: a short passage copied verbatim from the source document ("…" marks an elision)
-    quote: _Text
+    quote: Text
     #: the document quoted: title, author or publisher, and date
-    source: _Text
+    source: Text
     origin: str = ""
 
 
-class ClosureReason(_Frozen):
+class ClosureReason(Model):
     """Why a case ends, coded as the protocol reports it (national uses the CIN census's RC1 to RC9):
     what ``case close`` records, and which of the protocol's ended states the case goes to."""
 
-    title: _Text
+    title: Text
     #: the state a case closed for this reason goes to: one that is not open
-    to: _Name = "closed"
+    to: Name = "closed"
 
 
-class Definition(_Frozen):
+class Definition(Model):
     """A whole protocol: states, events, facts and allocation rules, with provenance."""
 
-    name: str = Field(pattern=r"^[a-z][a-z0-9_-]{0,63}$")
-    version: str = Field(min_length=1, max_length=64)
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,63}$")]
+    version: Annotated[str, BeforeValidator(_version_text), Field(min_length=1, max_length=64)]
     title: str = ""
     source: str = ""
     description: str = ""
     extends: str | None = None
-    states: dict[_Name, StateDef] = Field(min_length=1, max_length=60)
-    events: dict[_Name, EventDef] = Field(min_length=1, max_length=100)
-    facts: dict[_Name, FactDef] = Field({}, max_length=100)
+    states: Annotated[dict[Name, StateDef], Field(min_length=1, max_length=60)]
+    events: Annotated[dict[Name, EventDef], Field(min_length=1, max_length=100)]
+    facts: Annotated[dict[Name, FactDef], Field(max_length=100)] = field(default_factory=dict)
     allocation: AllocationDef
     #: who may change the staff list (the store's staff protocol applies it, workflow.staffing)
     staff: StaffDef
-    deadlines: dict[_Name, DeadlineDef] = Field({}, max_length=60)
+    deadlines: Annotated[dict[Name, DeadlineDef], Field(max_length=60)] = field(default_factory=dict)
     #: the reasons a case may be closed for, by code (``case close CASE CODE``)
-    closure_reasons: dict[Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,15}$")],
-                          ClosureReason] = Field({}, max_length=50)
+    closure_reasons: Annotated[dict[ReasonCode, ClosureReason], Field(max_length=50)] = field(default_factory=dict)
     #: every rule ID cited anywhere in the definition, declared once (a local protocol adds its own)
-    rulebook: dict[_RuleId, RuleDef] = Field({}, max_length=200)
+    rulebook: Annotated[dict[RuleId, RuleDef], Field(max_length=200)] = field(default_factory=dict)
     #: how many calendar days in the past a move or fact may be dated (`--at`); audited as back-dated.
     #: A local protocol may shorten its base's window, never lengthen it.
-    backdate_days: int = Field(30, ge=0, le=366, strict=True)
+    backdate_days: Annotated[int, Field(ge=0, le=366, strict=True)] = 30
     #: local closure days that are not working days (e.g. a Christmas shutdown); they count for the
     #: protocol's own deadlines only, never for national ones (WT-6 counts weekends and bank holidays)
-    closures: tuple[Day, ...] = Field((), max_length=1000)
+    closures: Annotated[tuple[Day, ...], Field(max_length=1000)] = ()
     #: the first day new cases open under this version (a protocol's earlier versions sit in versions/)
     effective_from: Day | None = None
     #: the last day of a trial or pilot: from the day after, no new case opens under it, and its open
     #: cases show in ``due`` as needing migration to the version that follows
-    effective_until: Day | None = None
+    effective_until: Annotated[Day | None, AfterValidator(_dates_in_order)] = None
     #: sha256 of the resolved definition: audit entries name exactly what was enforced
     digest: str = ""
     #: files read to build it, base first
     files: tuple[str, ...] = ()
     #: definition names base first (national, then the local protocol)
     lineage: tuple[str, ...] = ()
-
-    @field_validator("version", mode="before")
-    @classmethod
-    def _version_text(cls, value: Any) -> Any:
-        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            raise ValueError("give the version as a number or a short text, e.g. 'version: 2'")
-        return str(value)
-
-    @field_validator("effective_until")
-    @classmethod
-    def _dates_in_order(cls, value: date | None, info: ValidationInfo) -> date | None:
-        start = info.data.get("effective_from")
-        if value is not None and start is not None and value < start:
-            raise ValueError(f"effective_until ({value}) is before effective_from ({start}); give the last day "
-                             f"the version is in effect, on or after its first")
-        return value
 
     def in_effect_on(self, day: date) -> bool:
         """Whether new cases may open under this version on *day*."""

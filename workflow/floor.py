@@ -24,6 +24,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Iterator
 
 from .definition import STAFF_CHANGES, Definition, EventDef, HolderPolicy
+from .model import dump, replace
 from .requirements import ActorClause, Requirement, clauses_phrase
 from .roles import ROLES, SOCIAL_WORK_ROLES, roles_phrase
 
@@ -73,7 +74,7 @@ def uncovered_piece(clause: ActorClause, base: Iterable[ActorClause]) -> ActorCl
         return None
     for role, relation in _pieces(clause):
         if not any(_within(clause, role, relation, b) for b in base):
-            return clause.model_copy(update={"roles": (role,), "relation": relation})
+            return replace(clause, roles=(role,), relation=relation)
     return None
 
 
@@ -127,8 +128,8 @@ def _who_findings(path: Key, clauses: tuple[ActorClause, ...], base: tuple[Actor
 
 def _same(a: Requirement, b: Requirement) -> bool:
     """The same condition, whatever its rules, sentence or origin."""
-    return type(a) is type(b) and a.model_dump(exclude={"rules", "says", "origin"}) == \
-        b.model_dump(exclude={"rules", "says", "origin"})
+    return type(a) is type(b) and dump(a, exclude=("rules", "says", "origin")) == \
+        dump(b, exclude=("rules", "says", "origin"))
 
 
 def _covering(policy: HolderPolicy, base: tuple[HolderPolicy, ...]) -> list[HolderPolicy]:
@@ -144,8 +145,8 @@ def _keep(policy: HolderPolicy, base: tuple[HolderPolicy, ...]) -> HolderPolicy:
                 requires.append(kept)
             elif set(kept.rules) - set(requires[same].rules):
                 mine = requires[same]
-                requires[same] = mine.model_copy(update={"rules": tuple(dict.fromkeys(kept.rules + mine.rules))})
-    return policy if requires == list(policy.requires) else policy.model_copy(update={"requires": tuple(requires)})
+                requires[same] = replace(mine, rules=tuple(dict.fromkeys(kept.rules + mine.rules)))
+    return policy if requires == list(policy.requires) else replace(policy, requires=tuple(requires))
 
 
 def keep_holder_requirements(base: Definition, local: Definition) -> Definition:
@@ -161,7 +162,7 @@ def keep_holder_requirements(base: Definition, local: Definition) -> Definition:
     workers = tuple(_keep(p, kept.workers) for p in alloc.workers) if kept.workers else alloc.workers
     if leads == alloc.leads and workers == alloc.workers:
         return local
-    return local.model_copy(update={"allocation": alloc.model_copy(update={"leads": leads, "workers": workers})})
+    return replace(local, allocation=replace(alloc, leads=leads, workers=workers))
 
 
 def _holder_findings(key: str, local: tuple[HolderPolicy, ...], base: tuple[HolderPolicy, ...]) -> list[Finding]:

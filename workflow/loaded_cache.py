@@ -1,8 +1,9 @@
 """Loaded definitions kept between commands, so a command does not validate YAML it validated before.
 
 Reading, merging, validating, holding to the national floor and proving a protocol costs a
-CLI call more than the rest of its work (pydantic builds its validators on first use, about
-0.15 s). A definition that loaded cleanly is therefore kept whole (pickled, with what it was
+CLI call more than the rest of its work (importing pydantic and building its validators alone
+take about 0.15 s; a definition read from here is plain dataclasses, and pydantic is not
+imported). A definition that loaded cleanly is therefore kept whole (pickled, with what it was
 merged from and its proof) in the user's cache directory, under a key made of every
 definition file the catalogue could read (paths and contents) and of the casework code
 and library versions that loaded it: editing, adding or removing any file, or upgrading
@@ -16,6 +17,7 @@ the user owns it and nobody else may write it, and a file that does not unpickle
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 import pickle
 import sys
@@ -37,18 +39,27 @@ _CODE: str | None = None
 
 def _code_key() -> str:
     """Identifies the casework code and libraries that load definitions, without reading them: paths, sizes
-    and times of casework's own modules, and the versions of Python and pydantic."""
+    and times of casework's own modules, the version of Python and the installed pydantic's version file
+    (found, not imported: a command that reads its definitions from here never imports pydantic)."""
     global _CODE
     if _CODE is None:
-        import pydantic
-
         package = Path(__file__).resolve().parent
-        parts = [sys.version, pydantic.VERSION]
+        parts = [sys.version, _pydantic_version()]
         for file in sorted(package.rglob("*.py")):
             st = file.stat()
             parts.append(f"{file.relative_to(package)}:{st.st_size}:{st.st_mtime_ns}")
         _CODE = hashlib.sha256("\n".join(parts).encode()).hexdigest()
     return _CODE
+
+
+def _pydantic_version() -> str:
+    spec = importlib.util.find_spec("pydantic")
+    if spec is None or spec.origin is None:
+        return ""
+    try:
+        return (Path(spec.origin).parent / "version.py").read_text(encoding="utf-8")
+    except OSError:
+        return ""
 
 
 def _catalogue_files(catalogue: Catalogue) -> list[Path]:

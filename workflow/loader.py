@@ -22,8 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from pydantic import ValidationError
-
 from .catalogue import NAME_PATTERN, NATIONAL, Catalogue, shipped_directory
 from .checks import check_definition
 from .definition import Definition
@@ -31,6 +29,7 @@ from ..errors import DefinitionProblem, InvalidDefinition, UnknownPolicy
 from .floor import floor_findings, keep_holder_requirements
 from .loaded_cache import LoadedCache
 from .merging import Resolved, merge, stamp
+from .model import dump, replace
 from .refinement import Proof, baseline_proof, prove
 from .sources import Source, read_source
 
@@ -84,10 +83,12 @@ def _validate(resolved: Resolved) -> Definition:
     data = dict(resolved.data)
     data["files"] = [s.file for s in resolved.files]
     data.setdefault("lineage", [data.get("name")])
+    from . import schema  # pydantic, only when a file is read
+
     try:
-        return Definition.model_validate(data)
-    except ValidationError as exc:
-        every = exc.errors()
+        return schema.validate(Definition, data)
+    except schema.ValidationError as exc:
+        every = schema.errors(exc)
         errors = [(_yaml_path(err["loc"], resolved.data), err) for err in every[:MAX_PROBLEMS * 4]]
         problems = [resolved.problem(loc, err["msg"], _fix_for(err)) for loc, err in errors
                     if not (err["type"] == "too_short" and any(o[:len(loc)] == loc and o != loc for o, _ in errors))]
@@ -102,7 +103,8 @@ _ADDED_LATER = ("closure_reasons",)
 def body_of(definition: Definition) -> dict[str, Any]:
     """What a version is, as kept: the resolved definition without where its files lie (what its digest hashes)."""
     unused = {name for name in _ADDED_LATER if not getattr(definition, name)}
-    return definition.model_dump(mode="json", by_alias=True, exclude={"digest", "files", *unused})
+    body: dict[str, Any] = dump(definition, by_alias=True, exclude={"digest", "files", *unused})
+    return body
 
 
 def _digest(definition: Definition) -> str:
@@ -205,7 +207,7 @@ class Policies:
         if found:
             raise InvalidDefinition(_shown([_in_file(resolved.problem(path, text, fix), src, path)
                                             for path, text, fix in found]), stage="check")
-        definition = definition.model_copy(update={"digest": _digest(definition)})
+        definition = replace(definition, digest=_digest(definition))
         if base is None:
             return Loaded(definition, resolved, baseline_proof(definition))
         national = self.load(NATIONAL, chain + (name,)).definition

@@ -8,6 +8,7 @@ from typing import Any, Sequence
 from .checks import uncited_rules
 from .definition import Definition
 from ..errors import DefinitionProblem, InvalidDefinition, UnknownPolicy
+from .model import dump
 from .refinement import Proof
 from .sources import Source, read_source
 from .workspace import Casework
@@ -80,7 +81,8 @@ def list_policies(cw: Casework) -> list[Definition]:
 
 def definition_json(d: Definition) -> dict[str, Any]:
     """The resolved definition as JSON (the same form the engine runs)."""
-    return d.model_dump(mode="json", by_alias=True)
+    found: dict[str, Any] = dump(d, by_alias=True)
+    return found
 
 
 def show_policy(cw: Casework, name: str) -> Definition:

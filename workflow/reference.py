@@ -1,8 +1,8 @@
 """The reference that cannot drift: the definition schema as JSON Schema, and the role identifiers.
 
-Both are generated from what the loader enforces (the pydantic models and the requirement
-registry), so an editor validating protocol files as people type, the README and the loader
-agree by construction. The JSON Schema describes files as people write them: requirements
+Both are generated from what the loader enforces (the definition classes as pydantic validates
+them, and the requirement registry), so an editor validating protocol files as people type, the
+README and the loader agree by construction. The JSON Schema describes files as people write them: requirements
 in their compact forms (``- lead_allocated``, ``- fact_recorded: home_visit``, ``- any_of:
 [...]``), ``from:`` as one state or a list, ``version:`` as a number or a text; the fields
 the loader fills in itself (``origin``, ``digest``, ``files``, ``lineage``) are left out, and
@@ -14,7 +14,6 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from .definition import Definition
 from .requirements import REGISTRY
 from .roles import ROLES, SOCIAL_WORK_ROLES, role_label
 
@@ -70,7 +69,9 @@ def _rewrite(node: Any, partial: bool) -> Any:
 
 def definition_schema() -> dict[str, Any]:
     """JSON Schema (2020-12) of a protocol definition file, as written."""
-    raw = Definition.model_json_schema(by_alias=True)
+    from .schema import json_schema  # pydantic builds it
+
+    raw = json_schema()
     defs = raw.pop("$defs")
     forms = _requirement_forms(copy.deepcopy(defs))
     schema = _rewrite({**raw, "$defs": defs}, partial=True)

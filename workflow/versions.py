@@ -15,7 +15,6 @@ from datetime import date
 from threading import Lock
 from typing import Any
 
-from pydantic import ValidationError
 
 from casework.store import Connection, audit, records
 
@@ -24,6 +23,7 @@ from .definition import Definition
 from ..errors import BadInput, CaseworkError
 from .floor import floor_findings
 from .loader import Policies, body_of
+from .model import replace
 
 __all__ = ["Versions", "VersionUnavailable", "body_of", "keep", "label"]
 
@@ -62,13 +62,15 @@ def _restore(row: dict[str, Any]) -> Definition:
     if _digest_of(body) != row["digest"]:
         raise VersionUnavailable(f"The store's copy of {row['name']} v{row['version']} ({row['digest'][:12]}) does not "
                                  f"match its digest: it was changed. Run 'casework audit verify'.")
+    from . import schema  # pydantic, only when a kept version is read back
+
     try:
-        definition = Definition.model_validate(body)
-    except ValidationError as exc:
+        definition = schema.validate(Definition, body)
+    except schema.ValidationError as exc:
         raise VersionUnavailable(f"This casework cannot read {row['name']} v{row['version']} ({row['digest'][:12]}) "
                                  f"as the store keeps it ({exc.error_count()} problems): install the casework "
                                  f"that kept it, or a newer one.") from None
-    return definition.model_copy(update={"digest": row["digest"]})
+    return replace(definition, digest=row["digest"])
 
 
 class Versions:

@@ -13,9 +13,13 @@ whose recorded facts nothing orders has no staged hand-over.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..definition import Definition, HolderPolicy, is_local
-from ..requirements import FactRecorded, RequirementItem
+from ..requirements import FactRecorded
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..schema import RequirementItem
 
 __all__ = ["Step", "staged_handover"]
 

@@ -14,6 +14,7 @@ from typing import Any
 from ..definition import Definition
 from ..engine import Engine
 from ..merging import without_origins
+from ..model import dump
 from .actions import Action, Allocation, Move, Recording
 from .outcome import Counterexample, Proof
 from .search import Found, explore
@@ -29,7 +30,7 @@ _FULL_EFFORT = 12
 
 def _same(a: Any, b: Any) -> bool:
     """Whether two parts of definitions enforce the same, whoever wrote them."""
-    return bool(without_origins(a.model_dump(mode="json")) == without_origins(b.model_dump(mode="json")))
+    return bool(without_origins(dump(a)) == without_origins(dump(b)))
 
 
 def _states_same(national: Definition, local: Definition) -> bool:
@@ -71,7 +72,7 @@ def _actions(national: Definition, local: Definition, notes: list[str]) -> tuple
         pairs = [s for s in ev.sources if s in national.states and s != ev.to]
         if not pairs:
             continue
-        shape = json.dumps([sorted(pairs), ev.to, without_origins(ev.model_dump(mode="json", include={"who", "requires"}))],
+        shape = json.dumps([sorted(pairs), ev.to, without_origins({"who": dump(ev.who), "requires": dump(ev.requires)})],
                            sort_keys=True)
         if shape in shapes:
             identical += 1  # judged exactly as an earlier move of the same shape

@@ -5,20 +5,21 @@ from dataclasses import replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
-
 from ..clock import day_words
+from ..model import Model
 from ..people import Staff
 from ..roles import ROLES, roles_phrase
-from .base import MANY, Context, Requirement, RuleIds, people_phrase, register
+from .base import MANY, Context, Requirement, people_phrase, register
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..definition import Definition
+    from ..schema import Field, Role, RuleIds
 
-__all__ = ["Role", "ActorClause", "WhoMayAct", "ActorHasRole", "ActorIsQualified", "clauses_phrase"]
+__all__ = ["known_role", "ActorClause", "WhoMayAct", "ActorHasRole", "ActorIsQualified", "clauses_phrase"]
 
 
-def _known_role(value: str) -> str:
+def known_role(value: str) -> str:
+    """*value*, when it is a role identifier (README, 'Role identifiers'); the schema's check of a ``Role``."""
     if value not in ROLES:
         from difflib import get_close_matches
         close = get_close_matches(value, ROLES, n=1)
@@ -26,9 +27,6 @@ def _known_role(value: str) -> str:
         raise ValueError(f"unknown role {value!r}{hint}")
     return value
 
-
-#: A role identifier (README, 'Role identifiers'), checked at load time; the JSON Schema lists them
-Role = Annotated[str, AfterValidator(_known_role), WithJsonSchema({"type": "string", "enum": list(ROLES)})]
 
 _RELATIONS = {
     "lead": "the case's lead practitioner",
@@ -38,12 +36,10 @@ _RELATIONS = {
 }
 
 
-class ActorClause(BaseModel):
+class ActorClause(Model):
     """One kind of person who may act; every field given must hold."""
 
-    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
-
-    roles: tuple[Role, ...] = Field((), max_length=MANY)
+    roles: Annotated[tuple[Role, ...], Field(max_length=MANY)] = ()
     qualified: bool = False
     relation: Literal["lead", "supervisor", "worker", "allocated"] | None = None
     team: Literal["case"] | None = None
@@ -108,13 +104,12 @@ class WhoMayAct(Requirement):
 
     kind: Literal["who"] = "who"
     primary = "clauses"
-    clauses: tuple[ActorClause, ...] = Field(max_length=MANY)
+    clauses: Annotated[tuple[ActorClause, ...], Field(max_length=MANY)]
 
     @classmethod
     def of(cls, clauses: tuple[ActorClause, ...], rules: tuple[str, ...] = (), origin: str = "") -> "WhoMayAct":
-        """The check of a definition's ``who:``, built unvalidated: its clauses were validated with the definition,
-        and validating again would build pydantic's validator on a command's hot path."""
-        return cls.model_construct(clauses=clauses, rules=rules, origin=origin)
+        """The check of a definition's ``who:`` (its clauses were validated with the definition)."""
+        return cls(clauses=clauses, rules=rules, origin=origin)
 
     def holds(self, ctx: Context) -> bool:
         return any(c.matches(ctx.actor, ctx) for c in self.clauses)
@@ -151,7 +146,7 @@ class ActorHasRole(Requirement):
 
     kind: Literal["actor_has_role"] = "actor_has_role"
     primary = "roles"
-    roles: tuple[Role, ...] = Field(max_length=MANY)
+    roles: Annotated[tuple[Role, ...], Field(max_length=MANY)]
 
     def holds(self, ctx: Context) -> bool:
         return bool(ctx.actor.roles & set(self.roles))

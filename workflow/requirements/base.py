@@ -1,6 +1,6 @@
 """The requirement registry: named kinds with parameters, never code in YAML.
 
-Each kind is a frozen pydantic model registered under its YAML name. In YAML a
+Each kind is a frozen dataclass (workflow.model) registered under its YAML name. In YAML a
 requirement is written compactly, ``- fact_recorded: assessment_approved`` (the value
 fills the kind's primary parameter) or ``- fact_recorded: {fact: x, by: supervisor}``,
 with optional ``rules:`` (rule IDs) and ``says:`` (the sentence shown to people).
@@ -12,28 +12,24 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Iterable
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
-
+from ..model import Model, dump
 from ..people import Case, Staff
 from ..verdict import Unmet
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..definition import Definition
+    from ..schema import Field, RuleIds
 
 __all__ = ["Context", "Requirement", "people_phrase", "NAMED", "REGISTRY", "register", "RULE_ID", "check_rule_ids",
-           "RuleIds", "Day", "PcfLevel", "MANY",
+           "MANY",
            "FIRST_DAY", "LAST_DAY"]
 
 #: the dates a definition may name: wide enough for any protocol, narrow enough that the
 #: engine's date arithmetic (a day either side, a deadline after) can never overflow
 FIRST_DAY, LAST_DAY = date(1990, 1, 1), date(2100, 12, 31)
-#: a date in a definition (a trial's start, a closure day), checked against those bounds
-Day = Annotated[date, Field(ge=FIRST_DAY, le=LAST_DAY)]
 #: the most items any list of a definition holds (clauses, requirements, roles, teams...): enough for
 #: any protocol, and it keeps every verdict, message and the refinement search bounded
 MANY = 30
-#: a level of the Professional Capabilities Framework (students are at 1 to 4)
-PcfLevel = Annotated[int, Field(ge=1, le=9)]
 
 RULE_ID = re.compile(r"^[A-Z][A-Z0-9]*-\d+$")
 
@@ -87,14 +83,8 @@ def check_rule_ids(value: tuple[str, ...]) -> tuple[str, ...]:
     return value
 
 
-#: the rule IDs an item cites: the one validator of them, for every kind of item that cites rules
-RuleIds = Annotated[tuple[str, ...], Field(max_length=MANY), AfterValidator(check_rule_ids)]
-
-
-class Requirement(BaseModel):
+class Requirement(Model):
     """Something that must hold before an action. Subclasses implement :meth:`holds`."""
-
-    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     kind: str = ""
     #: parameter filled by the compact YAML form ``kind: value``
@@ -104,7 +94,7 @@ class Requirement(BaseModel):
     argument: ClassVar[str] = ""
 
     rules: RuleIds = ()
-    says: str | None = Field(None, max_length=4000)
+    says: Annotated[str | None, Field(max_length=4000)] = None
     #: name of the definition that added this requirement (set by the loader)
     origin: str = ""
 
@@ -140,7 +130,8 @@ class Requirement(BaseModel):
 
     def params(self) -> dict[str, Any]:
         """The parameters as written, for JSON output and diagrams."""
-        return self.model_dump(mode="json", exclude={"kind", "rules", "says", "origin"}, exclude_defaults=True)
+        params: dict[str, Any] = dump(self, exclude=("kind", "rules", "says", "origin"), exclude_defaults=True)
+        return params
 
     def all_rules(self) -> tuple[str, ...]:
         """Rule IDs of this requirement and anything nested in it."""
@@ -160,7 +151,7 @@ class Requirement(BaseModel):
 
 def register(cls: type[Requirement]) -> type[Requirement]:
     """Class decorator: make a requirement kind available to definitions."""
-    kind = cls.model_fields["kind"].default
+    kind = cls.kind
     if not kind or kind in REGISTRY:
         raise TypeError(f"requirement kind {kind!r} is empty or registered twice")
     REGISTRY[kind] = cls

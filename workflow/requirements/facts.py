@@ -12,21 +12,21 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal
-
-from pydantic import ConfigDict, Field, model_validator
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from ..clock import day_of, day_words
 from ..people import Fact, Staff, newest_facts
 from ..roles import roles_phrase
 from ..verdict import Unmet
-from .actor import ActorClause, Role, WhoMayAct, clauses_phrase
+from ..model import alias
+from .actor import ActorClause, WhoMayAct, clauses_phrase
 from .base import MANY, Context, people_phrase, register
 from .lifetime import Anchor, Scoped, merge_refs
 from .wording import event_named, fact_named, state_named
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..definition import Definition, FactDef
+    from ..schema import Field, Role
 
 __all__ = ["FactRecorded", "EventHappened", "LatestFact", "Anchor", "Relation", "related_staff",
            "recording_unmet", "who_may_record", "who_may_make"]
@@ -117,12 +117,12 @@ class FactRecorded(Scoped):
     primary = "fact"
     fact: str
     #: what it must follow: each anchor must have happened, and the fact be recorded at or after it
-    after: tuple[Anchor, ...] = Field((), max_length=MANY)
+    after: Annotated[tuple[Anchor, ...], Field(max_length=MANY)] = ()
     by: Relation | None = None
-    by_roles: tuple[Role, ...] = Field((), max_length=MANY)
+    by_roles: Annotated[tuple[Role, ...], Field(max_length=MANY)] = ()
     by_qualified: bool = False
     with_relation: Relation | None = None
-    with_roles: tuple[Role, ...] = Field((), max_length=MANY)
+    with_roles: Annotated[tuple[Role, ...], Field(max_length=MANY)] = ()
     with_qualified: bool = False
 
     def _fits(self, fact: Fact, ctx: Context, since: datetime | None) -> bool:
@@ -233,17 +233,13 @@ class LatestFact(Scoped):
 
     kind: Literal["latest_fact"] = "latest_fact"
     #: the facts that succeed one another (e.g. [assessment_requested, assessment_completed])
-    of: tuple[str, ...] = Field(min_length=2, max_length=MANY)
+    of: Annotated[tuple[str, ...], Field(min_length=2, max_length=MANY)]
     #: the one that must be the latest
-    is_: str = Field(alias="is")
+    is_: str = alias("is")
 
-    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid", populate_by_name=True)
-
-    @model_validator(mode="after")
-    def _named_in_set(self) -> "LatestFact":
+    def __post_init__(self) -> None:
         if self.is_ not in self.of:
             raise ValueError(f"'is' ({self.is_!r}) must be one of 'of': {', '.join(self.of)}")
-        return self
 
     def _latest(self, ctx: Context) -> Fact | None:
         since = self._since(ctx)

@@ -8,17 +8,16 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import Field, model_validator
-
 from ..clock import day_words
 from ..people import Staff
 from ..roles import roles_phrase
-from .actor import ActorClause, Role, clauses_phrase
-from .base import MANY, Context, PcfLevel, Requirement, people_phrase, register
+from .actor import ActorClause, clauses_phrase
+from .base import MANY, Context, Requirement, people_phrase, register
 from .wording import state_named, states_named
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..definition import Definition
+    from ..schema import Field, PcfLevel, Role
 
 __all__ = [
     "LeadAllocated", "LeadIsRegisteredSocialWorker", "SupervisedIfUnqualified",
@@ -127,7 +126,7 @@ class LeadHasRole(Requirement):
 
     kind: Literal["lead_has_role"] = "lead_has_role"
     primary = "roles"
-    roles: tuple[Role, ...] = Field(min_length=1, max_length=MANY)
+    roles: Annotated[tuple[Role, ...], Field(min_length=1, max_length=MANY)]
 
     def holds(self, ctx: Context) -> bool:
         lead = ctx.case.lead
@@ -146,7 +145,7 @@ class LeadHasTraining(Requirement):
 
     kind: Literal["lead_has_training"] = "lead_has_training"
     primary = "training"
-    training: tuple[str, ...] = Field(min_length=1, max_length=MANY)
+    training: Annotated[tuple[str, ...], Field(min_length=1, max_length=MANY)]
 
     def holds(self, ctx: Context) -> bool:
         lead = ctx.case.lead
@@ -176,11 +175,9 @@ class LeadPcfLevel(Requirement):
     maximum: PcfLevel = 9
     of: Literal["lead", "worker"] = "lead"
 
-    @model_validator(mode="after")
-    def _ordered(self) -> "LeadPcfLevel":
+    def __post_init__(self) -> None:
         if self.maximum < self.minimum:
             raise ValueError(f"'maximum' {self.maximum} is below 'minimum' {self.minimum}")
-        return self
 
     def _person(self, ctx: Context) -> Staff | None:
         return ctx.case.worker if self.of == "worker" else ctx.case.lead
@@ -273,7 +270,7 @@ class CaseInStates(Requirement):
 
     kind: Literal["case_in_states"] = "case_in_states"
     primary = "states"
-    states: tuple[str, ...] = Field(min_length=1, max_length=MANY)
+    states: Annotated[tuple[str, ...], Field(min_length=1, max_length=MANY)]
 
     def holds(self, ctx: Context) -> bool:
         return ctx.case.state in self.states
@@ -301,7 +298,7 @@ class WorkerHasRole(Requirement):
 
     kind: Literal["worker_has_role"] = "worker_has_role"
     primary = "roles"
-    roles: tuple[Role, ...] = Field(min_length=1, max_length=MANY)
+    roles: Annotated[tuple[Role, ...], Field(min_length=1, max_length=MANY)]
 
     def holds(self, ctx: Context) -> bool:
         worker = ctx.case.worker
@@ -337,7 +334,7 @@ class CaseloadWithin(Requirement):
     kind: Literal["caseload_within"] = "caseload_within"
     primary = "caps"
     #: PCF level → the most open cases someone at that level may hold (as lead or worker)
-    caps: dict[PcfLevel, Annotated[int, Field(ge=0, le=1000)]] = Field(min_length=1)
+    caps: Annotated[dict[PcfLevel, Annotated[int, Field(ge=0, le=1000)]], Field(min_length=1)]
     of: Literal["lead", "worker"] = "lead"
 
     def _person(self, ctx: Context) -> Staff | None:

@@ -9,8 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, model_validator
-
+from ..model import Model, dump
 from ..people import newest_facts
 from .base import Context, Requirement
 from .wording import SLOT_WORDS, event_named, fact_named, state_named
@@ -23,10 +22,8 @@ __all__ = ["Anchor", "Scope", "Scoped", "SCOPE_TEXT", "scope_time", "scope_text"
 Slot = Literal["lead", "supervisor", "worker"]
 
 
-class Anchor(BaseModel):
+class Anchor(Model):
     """A moment in the case's life, named by what happened then (exactly one field)."""
-
-    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     #: the latest time this event was made on the case
     event: str | None = None
@@ -37,13 +34,11 @@ class Anchor(BaseModel):
     #: the latest time this slot changed hands (the current lead took over, say)
     holder: Slot | None = None
 
-    @model_validator(mode="after")
-    def _one(self) -> "Anchor":
+    def __post_init__(self) -> None:
         given = [k for k in ("event", "fact", "entered", "holder") if getattr(self, k) is not None]
         if len(given) != 1:
             raise ValueError("an anchor names exactly one of 'event', 'fact', 'entered' or 'holder', "
                              f"found: {', '.join(given) or 'none'}")
-        return self
 
     def time(self, ctx: Context) -> datetime | None:
         """When it last happened on the case as it stands, or None if it never has."""
@@ -145,5 +140,6 @@ class Scoped(Requirement):
         return [s for s in self._scopes() if isinstance(s, Anchor)]
 
     def params(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", exclude={"kind", "rules", "says", "origin"}, exclude_defaults=True,
-                               exclude_none=True, by_alias=True)
+        params: dict[str, Any] = dump(self, exclude=("kind", "rules", "says", "origin"), exclude_defaults=True,
+                                      exclude_none=True, by_alias=True)
+        return params

@@ -1,16 +1,14 @@
 """Combinators: a requirement met by any one of several, or by none of them."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
-
-from pydantic import Field
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from .base import MANY, Context, Requirement, register
 from .wording import lower_first
 
-if TYPE_CHECKING:  # pragma: no cover - resolved at run time in requirements/__init__ (it imports this module)
-    from . import RequirementItem
+if TYPE_CHECKING:  # pragma: no cover
     from ..definition import Definition
+    from ..schema import Field, RequirementItem
 
 __all__ = ["AnyOf", "NoneOf"]
 
@@ -18,7 +16,7 @@ __all__ = ["AnyOf", "NoneOf"]
 class _Combinator(Requirement):
     """Shared by the combinators: nested options, their rules, parameters and references."""
 
-    options: tuple["RequirementItem", ...] = Field(min_length=1, max_length=MANY)  # type resolved in __init__
+    options: Annotated[tuple[RequirementItem, ...], Field(min_length=1, max_length=MANY)]
 
     def all_rules(self) -> tuple[str, ...]:
         rules = dict.fromkeys(self.rules)

@@ -1,20 +1,27 @@
 """Requirements on where and when a protocol applies, and on what the mover must say."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
-
-from pydantic import Field, field_validator, model_validator
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from ..clock import day_words
 from ...errors import BadInput
 from ..team_names import team_name
-from .base import MANY, Context, Day, Requirement, register
+from .base import MANY, Context, Requirement, register
 from .wording import deadline_named, opening
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..definition import Definition
+    from ..schema import AfterValidator, Day, Field
 
 __all__ = ["InTeams", "WithinDates", "ReasonGiven"]
+
+
+def _as_kept(teams: tuple[str, ...]) -> tuple[str, ...]:
+    """Each name as a store keeps a team's (NFKC, single spaces): spelt otherwise, no case's team could match."""
+    try:
+        return tuple(team_name(t) for t in teams)
+    except BadInput as exc:
+        raise ValueError(str(exc)) from None
 
 
 @register
@@ -23,16 +30,7 @@ class InTeams(Requirement):
 
     kind: Literal["in_teams"] = "in_teams"
     primary = "teams"
-    teams: tuple[str, ...] = Field(min_length=1, max_length=MANY)
-
-    @field_validator("teams")
-    @classmethod
-    def _as_kept(cls, teams: tuple[str, ...]) -> tuple[str, ...]:
-        """Each name as a store keeps a team's (NFKC, single spaces): spelt otherwise, no case's team could match."""
-        try:
-            return tuple(team_name(t) for t in teams)
-        except BadInput as exc:
-            raise ValueError(str(exc)) from None
+    teams: Annotated[tuple[str, ...], Field(min_length=1, max_length=MANY), AfterValidator(_as_kept)]
 
     def holds(self, ctx: Context) -> bool:
         return ctx.case.team in self.teams
@@ -58,13 +56,11 @@ class WithinDates(Requirement):
     start: Day | None = None
     end: Day | None = None
 
-    @model_validator(mode="after")
-    def _ordered(self) -> "WithinDates":
+    def __post_init__(self) -> None:
         if self.start is None and self.end is None:
             raise ValueError("give 'start', 'end' or both (YYYY-MM-DD)")
         if self.start and self.end and self.end < self.start:
             raise ValueError(f"'end' {self.end} is before 'start' {self.start}")
-        return self
 
     def holds(self, ctx: Context) -> bool:
         return (self.start is None or ctx.day >= self.start) and (self.end is None or ctx.day <= self.end)
