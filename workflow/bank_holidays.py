@@ -12,7 +12,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import tempfile
 from datetime import date
 from pathlib import Path
 
@@ -69,6 +68,8 @@ def _read(file: Path, key: str) -> dict[str, list[str]]:
 
 def _write(file: Path, key: str, years: dict[str, list[str]]) -> None:
     """Replace the cache atomically, so a concurrent reader sees the old file or the new one."""
+    import tempfile  # only on a miss: every command reads the cache, few write it
+
     try:
         file.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=".bank-holidays-", suffix=".json")

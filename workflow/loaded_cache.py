@@ -21,7 +21,6 @@ import importlib.util
 import os
 import pickle
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
@@ -128,6 +127,8 @@ def _read(path: Path) -> Any:
 
 def _write(path: Path, value: Any) -> None:
     """Replace the entry atomically (a concurrent reader sees the old file or the new one), owner-only."""
+    import tempfile  # only on a miss
+
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".loaded-", suffix=".pickle")

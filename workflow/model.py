@@ -39,10 +39,30 @@ class Model:
     if TYPE_CHECKING:  # every subclass is a dataclass (made so by __init_subclass__)
         __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]
 
+    #: the fields' names, in order (set on each subclass)
+    _names: ClassVar[tuple[str, ...]] = ()
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        dataclass(frozen=True, kw_only=True)(cls)
+        # eq and repr below, once for all: the dataclass module compiles each method it writes, for every
+        # class, and a command's start-up makes all of them (42 classes: about half their cost)
+        dataclass(frozen=True, kw_only=True, eq=False, repr=False)(cls)
+        cls._names = tuple(f.name for f in dataclasses.fields(cls))
         MODELS.append(cls)
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in self._names)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash((self.__class__, self._values()))
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__qualname__}({', '.join(f'{n}={getattr(self, n)!r}' for n in self._names)})"
 
 
 def replace(obj: M, **changes: Any) -> M:

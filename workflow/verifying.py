@@ -8,10 +8,8 @@ head it covers (workflow.checkpoints). A large SQLite file is read in parts, one
 """
 from __future__ import annotations
 
-import multiprocessing
 import os
 import threading
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 from casework.store import Store, audit
@@ -103,6 +101,8 @@ def _cores() -> int:
 
 def _spans(cw: Casework, parts: int | None) -> list[Span]:
     """The parts to read: the cases split into *parts* runs of about as many each (by id)."""
+    import multiprocessing  # here, not at the top: every command imports this module, few verify
+
     if cw.store.path is None or "fork" not in multiprocessing.get_all_start_methods():
         return [(None, None)]  # PostgreSQL, or a store in memory: one pass, in one transaction
     with cw.store.read() as conn:
@@ -143,6 +143,9 @@ def _findings_beside_check(cw: Casework, spans: list[Span]) -> tuple[str | None,
     """SQLite's check of the file (on a thread: it waits on the disk and in C), and each part's findings in the
     order of the parts, the first read here and the others in processes forked before the thread starts. What
     the check finds wrong with the file is all that is reported of it (a damaged file may fail the parts)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+
     _FORKED["cw"] = cw
     try:
         with ProcessPoolExecutor(len(spans) - 1, mp_context=multiprocessing.get_context("fork")) as pool:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import asdict, replace
 
 from ..definition import Definition
@@ -55,6 +54,8 @@ def _keep(key: str, proof: Proof) -> None:
     directory = cache_directory()
     if directory is None:
         return
+    import tempfile  # only when a proof is new: every command reads proofs, few write one
+
     body = {k: v for k, v in asdict(proof).items() if k not in ("counterexamples", "cached", "baseline")}
     try:
         folder = directory / "proofs"
